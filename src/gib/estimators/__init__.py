@@ -1,0 +1,15 @@
+"""Estimators chosen by name; each answers entropy, mutual information and leave-one-out."""
+
+from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
+from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning
+
+__all__ = [
+    "BinningEstimator",
+    "DiscreteEstimator",
+    "Estimator",
+    "LeaveOneOut",
+    "SaturationWarning",
+    "available_estimators",
+    "get_estimator",
+    "register",
+]
