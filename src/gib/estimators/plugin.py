@@ -68,7 +68,7 @@ def _row_codes(codes: np.ndarray) -> np.ndarray:
         col = codes[:, 0]
     else:
         k = codes.max(axis=0).astype(np.float64) + 1
-        if np.prod(k) < 2.0**62:
+        if np.sum(np.log2(k)) < 62:
             radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
             col = codes @ radix
         else:

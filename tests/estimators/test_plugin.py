@@ -1,0 +1,131 @@
+"""Plug-in estimators: closed forms, the hashed leave-one-out path against exact counting."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import gib
+from gib.estimators import SaturationWarning
+
+
+def all_bits(n):
+    return np.array(list(itertools.product([0, 1], repeat=n)))
+
+
+def test_entropy_of_uniform_and_constant():
+    assert gib.entropy(np.arange(8), estimator="discrete") == pytest.approx(3.0)
+    assert gib.entropy(np.zeros(10, dtype=int), estimator="discrete") == 0.0
+    assert gib.entropy(all_bits(4), estimator="discrete") == pytest.approx(4.0)
+
+
+def test_mi_of_a_copy_is_its_entropy():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 5, 400)
+    h = gib.entropy(a, estimator="discrete")
+    assert gib.mutual_information(a, a, estimator="discrete") == pytest.approx(h)
+    assert gib.mutual_information(a, (a * 7 + 3) % 11, estimator="discrete") == pytest.approx(h)
+
+
+def exact_mi(a, b, w=None):
+    """Plug-in MI by explicit dictionaries of rows: the slowest, most obvious computation."""
+    w = np.ones(len(a)) / len(a) if w is None else w / w.sum()
+    pa, pb, pab = {}, {}, {}
+    for ra, rb, wk in zip(map(tuple, a), map(tuple, b), w):
+        pa[ra] = pa.get(ra, 0) + wk
+        pb[rb] = pb.get(rb, 0) + wk
+        pab[ra, rb] = pab.get((ra, rb), 0) + wk
+    return sum(p * math.log2(p / (pa[x] * pb[y])) for (x, y), p in pab.items() if p > 0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("k_v", [2, 5])
+def test_fast_leave_one_out_matches_dictionary_counting(weighted, k_v):
+    rng = np.random.default_rng(k_v)
+    X = rng.integers(0, 3, size=(300, 5))
+    v = rng.integers(0, k_v, size=300)
+    w = rng.random(300) if weighted else None
+    t = gib.leave_one_out(X, v, estimator="discrete", weights=w)
+    assert t.joint == pytest.approx(exact_mi(X, v[:, None], w), abs=1e-12)
+    for i in range(5):
+        assert t.single[i] == pytest.approx(exact_mi(X[:, [i]], v[:, None], w), abs=1e-12)
+        assert t.complement[i] == pytest.approx(exact_mi(np.delete(X, i, 1), v[:, None], w), abs=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::gib.SaturationWarning")
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"n_bins": 7}, {"bin_size": 0.5}, {"range": (-1, 1)}, {"bias": "miller-madow"}],
+)
+def test_binning_fast_path_matches_direct(options):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 6))
+    v = np.column_stack([rng.integers(0, 3, 400), rng.normal(size=400)])
+    est = gib.get_estimator("binning", **options)
+    for w in (None, rng.random(400)):
+        fast = est.leave_one_out(X, v, w)
+        direct = est.leave_one_out_direct(X, v, w)
+        assert fast.joint == pytest.approx(direct.joint, abs=1e-10)
+        np.testing.assert_allclose(fast.single, direct.single, atol=1e-10)
+        np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-10)
+
+
+def test_wide_codes_use_the_sorting_path_for_singles():
+    # token-id-like columns: too many values for contingency tables
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 30000, size=(500, 70))
+    v = rng.integers(0, 50, 500)
+    est = gib.get_estimator("discrete")
+    fast, direct = est.leave_one_out(X, v), est.leave_one_out_direct(X, v)
+    np.testing.assert_allclose(fast.single, direct.single, atol=1e-10)
+    np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-10)
+
+
+def test_many_columns_cross_block_boundaries(monkeypatch):
+    import gib.estimators.plugin as plugin
+
+    monkeypatch.setattr(plugin, "_BLOCK_ELEMENTS", 3 * 200)  # 3 key columns per block
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, size=(200, 10))
+    v = X[:, 0] ^ X[:, 1]
+    est = gib.get_estimator("discrete")
+    fast, direct = est.leave_one_out(X, v), est.leave_one_out_direct(X, v)
+    assert fast.joint == pytest.approx(direct.joint)
+    np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-12)
+
+
+def test_saturation_warns_for_binning_only():
+    X = all_bits(4).astype(float)
+    v = X[:, 0]
+    with pytest.warns(SaturationWarning, match="all 16 rows"):
+        gib.leave_one_out(X, v, estimator="binning")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gib.leave_one_out(X.astype(int), v, estimator="discrete")
+
+
+def test_binning_codes():
+    est = gib.get_estimator("binning", n_bins=4)
+    x = np.array([0.0, 0.24, 0.26, 0.5, 0.99, 1.0])
+    np.testing.assert_array_equal(est.codes(x[:, None])[:, 0], [0, 0, 1, 2, 3, 3])
+    # integers pass through as discrete labels, whatever n_bins says
+    np.testing.assert_array_equal(est.codes(np.array([[0], [7], [100]]))[:, 0], [0, 7, 100])
+    # bin_size: floor(x / size), unbounded
+    est = gib.get_estimator("binning", bin_size=0.5)
+    np.testing.assert_array_equal(est.codes(np.array([[-1.0], [0.1], [10.0]]))[:, 0], [0, 2, 22])
+    # constant column: one bin, zero entropy
+    assert gib.entropy(np.ones(10), estimator="binning") == 0.0
+
+
+def test_miller_madow_adds_the_expected_bias_term():
+    a = np.arange(4).repeat(25)  # 4 equiprobable cells, N = 100
+    h = gib.entropy(a, estimator="discrete", bias="miller-madow")
+    assert h == pytest.approx(2.0 + 3 / (2 * 100) / math.log(2))
+
+
+def test_strings_are_labels():
+    a = np.array(["cat", "dog", "cat", "eel"])
+    assert gib.entropy(a, estimator="discrete") == pytest.approx(1.5)
