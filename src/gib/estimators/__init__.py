@@ -1,12 +1,14 @@
 """Estimators chosen by name; each answers entropy, mutual information and leave-one-out."""
 
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
+from .gcmi import GaussianCopulaEstimator
 from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning
 
 __all__ = [
     "BinningEstimator",
     "DiscreteEstimator",
     "Estimator",
+    "GaussianCopulaEstimator",
     "LeaveOneOut",
     "SaturationWarning",
     "available_estimators",
