@@ -1,0 +1,226 @@
+"""What every experiment shares: configs with presets and ``--set`` overrides, the registry,
+and the resumable train-and-record loop."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..monitor import COLUMNS, Monitor
+from ..runs import RunDir
+
+PRESETS = ("test", "quick", "cpu", "paper")
+
+
+@dataclass
+class BaseConfig:
+    """Options every experiment has (SPEC 4 rows `estimators`, `svw` apply everywhere)."""
+
+    seeds: tuple[int, ...] = (0,)
+    estimator: str = "binning"  #: estimator of both planes: binning, kde, gcmi, ...
+    synergy: str = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
+    n_bins: int = 30
+    device: str = "cpu"
+    progress: bool = True
+
+    def estimator_options(self) -> dict:
+        """Options of ``estimator`` (binning takes n_bins; the others their defaults)."""
+        return {"n_bins": self.n_bins} if self.estimator == "binning" else {}
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _parse(value: str, annotation: Any, name: str) -> Any:
+    """Parse a ``--set`` string into the field's type."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value.lower() in ("none", "null", ""):
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _parse(value, inner[0], name)
+    if origin in (tuple, list):
+        inner = args[0] if args else str
+        items = [v for v in value.split(",") if v != ""]
+        return tuple(_parse(v, inner, name) for v in items)
+    try:
+        if annotation is bool:
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if annotation is int:
+            return int(value)
+        if annotation is float:
+            return float(value)
+    except ValueError:
+        raise ValueError(f"--set {name}={value!r}: expected {getattr(annotation, '__name__', annotation)}.") from None
+    return value
+
+
+def make_config(config_cls: type, presets: Mapping[str, Mapping[str, Any]], preset: str,
+                overrides: Mapping[str, str] | None = None, seeds: Iterable[int] | None = None) -> Any:
+    """Build a config from a preset, then ``--set key=value`` strings, then ``--seed``s."""
+    if preset not in presets:
+        raise ValueError(f"`preset` must be one of {', '.join(map(repr, presets))}; got {preset!r}.")
+    hints = typing.get_type_hints(config_cls)
+    values = dict(presets[preset])
+    names = {f.name for f in fields(config_cls)}
+    for key, raw in (overrides or {}).items():
+        if key not in names:
+            raise ValueError(f"--set {key}=...: unknown key; this experiment takes: {', '.join(sorted(names))}.")
+        values[key] = _parse(raw, hints[key], key) if isinstance(raw, str) else raw
+    if seeds:
+        values["seeds"] = tuple(int(s) for s in seeds)
+    config = config_cls(**values)
+    check = getattr(config, "check", None)
+    if check:
+        check()
+    return config
+
+
+def parse_sets(items: Iterable[str]) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> {"a": "1", "b": "x"} with a clear error for a missing ``=``."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: write key=value.")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The randomness of one epoch (shuffling, augmentation) depends on (seed, epoch) only, so a
+    resumed run draws exactly what an uninterrupted one would."""
+    return torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
+
+
+@dataclass
+class Experiment:
+    """A registered experiment: its config class, presets, runner, figures and report."""
+
+    name: str
+    summary: str
+    config_cls: type
+    presets: dict[str, dict]
+    run: Callable[[Any, RunDir], None]
+    figures: Callable[[RunDir], dict]
+    report: Callable[[RunDir], str]
+    preset_costs: dict[str, str] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    REGISTRY[experiment.name] = experiment
+    return experiment
+
+
+def rows_with(rows: list[dict], **columns: Any) -> list[dict]:
+    return [{**columns, **row} for row in rows]
+
+
+class ConditionLoop:
+    """Train one model under one condition, recording planes and checkpointing as it goes.
+
+    Epoch 0 is recorded before any training. At every record step the model, optimizer,
+    scheduler, torch RNG and all recorded rows are checkpointed; a rerun restores them and
+    continues from the next epoch, so it ends identical to an uninterrupted run as long as each
+    epoch's randomness comes from ``epoch_generator(seed, epoch)``.
+    """
+
+    def __init__(self, run: RunDir, key: str, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 monitor: Monitor, scheduler: Any = None, condition: str = "", seed: int = 0):
+        self.run, self.key = run, key
+        self.model, self.optimizer, self.scheduler, self.monitor = model, optimizer, scheduler, monitor
+        self.condition, self.seed = condition, seed
+        self.extra: dict = {}
+
+    def fit(self, epochs: int, train_epoch: Callable[[int], Mapping[str, float] | None],
+            record_at: Callable[[int], bool], progress: bool = True,
+            metrics: Callable[[int], Mapping[str, float]] | None = None) -> pd.DataFrame:
+        start = 0
+        state = self.run.load_checkpoint(self.key)
+        if state is not None:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state.get("scheduler") is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+            self.monitor.load_state_dict(state["monitor"])
+            torch.set_rng_state(state["torch_rng"])
+            self.extra = state.get("extra", {})
+            start = state["epoch"] + 1
+            if state.get("done"):
+                start = epochs + 1
+        bar = None
+        if progress and start <= epochs:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, initial=max(0, start - 1), desc=self.key, unit="epoch", leave=False)
+        try:
+            for epoch in range(start, epochs + 1):
+                train_metrics = {}
+                if epoch > 0:
+                    self.model.train()
+                    train_metrics = dict(train_epoch(epoch) or {})
+                    if self.scheduler is not None:
+                        self.scheduler.step()
+                    if bar is not None:
+                        bar.update(1)
+                if record_at(epoch) or epoch == epochs:
+                    extra = dict(train_metrics)
+                    if metrics is not None:
+                        extra.update(metrics(epoch))
+                    self.monitor.record(epoch, epoch, extra)
+                    self._checkpoint(epoch, done=epoch == epochs)
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.frame()
+
+    def _checkpoint(self, epoch: int, done: bool) -> None:
+        self.run.save_checkpoint(self.key, {
+            "epoch": epoch,
+            "done": done,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "monitor": self.monitor.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "extra": self.extra,
+        })
+
+    def frame(self) -> pd.DataFrame:
+        rows = rows_with(self.monitor.rows, condition=self.condition, seed=self.seed)
+        return pd.DataFrame(rows, columns=["condition", "seed", *COLUMNS])
+
+
+def merge_frames(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["condition", "seed", *COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=str)
