@@ -14,7 +14,10 @@ from ..runs import RunDir
 from .base import REGISTRY, Experiment, make_config
 
 # Modules that register experiments; imported on first use so `gib list` stays quick.
-_MODULES = ("synthetic", "activations", "functions")
+_MODULES = (
+    "synthetic", "activations", "functions", "adversarial", "teacher_student", "resnet", "pca_dims",
+    "bert", "variants",
+)
 
 
 def experiments() -> dict[str, Experiment]:
