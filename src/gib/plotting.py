@@ -1,0 +1,513 @@
+"""Information planes and summary figures from a tidy results frame (SPEC 2).
+
+Every figure function takes data and returns a :class:`matplotlib.figure.Figure` built without
+pyplot, so nothing leaks into a global figure registry; the caller decides where it goes
+(``fig.savefig(...)``).
+
+The frame holds one row per value, with columns ``condition``, ``seed``, ``step``, ``epoch``,
+``plane`` ("IB", "GIB" or "metric"), ``layer`` (IB: the layer; GIB: the feature set),
+``estimator``, ``kind`` (GIB: "featurewise" or "sum_vs_whole"; IB: ""), ``measure`` and ``value``
+(bits for IB and GIB rows).
+
+Points are coloured by epoch, dark early to light late; the colour scale is logarithmic when the
+records are log-spaced (median epoch below a tenth of the last, over two decades), else linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymLogNorm
+from matplotlib.figure import Figure
+
+from ._validation import one_of
+from .planes import CompressionPhase, compression_phase, normalise as normalise_to_unit
+
+FRAME_COLUMNS = ("condition", "seed", "step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value")
+PLANES = ("IB", "GIB")
+PLANE_COLORMAPS = {"IB": "Blues", "GIB": "RdPu"}
+AXIS_LABELS = {
+    "IB": ("I(X;T)", "I(T;Y)"),
+    ("GIB", "featurewise"): ("C = −S(X→Z)", "I(Ŷ;Y)"),
+    ("GIB", "sum_vs_whole"): ("C = Σᵢ I(Xᵢ;Z) − I(X;Z)", "I(Ŷ;Y)"),
+}
+MARGIN = 0.05  # around the unit square of a normalised plane
+
+
+# -- selecting trajectories ---------------------------------------------------------------
+def _check_frame(frame: Any) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"`frame` must be a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"`frame` lacks the column(s) {', '.join(map(repr, missing))}; a results frame has "
+            f"one row per value with columns {', '.join(FRAME_COLUMNS)}."
+        )
+    return frame
+
+
+def _listed(values: Any) -> str:
+    return ", ".join(repr(v) for v in sorted(pd.unique(values), key=str))
+
+
+def _select(rows: pd.DataFrame, where: str, choices: dict[str, tuple[Any, str]]) -> pd.DataFrame:
+    """Narrow ``rows`` column by column; ``choices`` maps a column to (value, argument name).
+
+    A column left with several values and no choice is an ambiguity: say which values exist and
+    which argument picks one.
+    """
+    for column, (value, argument) in choices.items():
+        present = rows[column]
+        if value is not None:
+            if not (present == value).any():
+                raise ValueError(
+                    f"no {where} rows with {column} {value!r}; present: {_listed(present)}. "
+                    f"Pass one of them as `{argument}=`."
+                )
+            rows = rows[present == value]
+        elif present.nunique() > 1:
+            raise ValueError(
+                f"the {where} rows hold {present.nunique()} values of `{column}` "
+                f"({_listed(present)}); choose one with `{argument}=`."
+            )
+    return rows
+
+
+def _trajectory(
+    frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]], seed: int | None = None
+) -> pd.DataFrame:
+    """The per-step table of one plane's trajectory, averaged over seeds unless one is chosen."""
+    one_of(plane, "plane", PLANES)
+    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
+    if rows.empty:
+        raise ValueError(
+            f"`frame` has no {plane} complexity/prediction rows; planes present: "
+            f"{_listed(frame['plane']) or 'none'}."
+        )
+    rows = _select(rows, plane, choices)
+    if seed is not None:
+        rows = _select(rows, plane, {"seed": (seed, "seed")})
+    measures = set(rows["measure"])
+    if measures != {"complexity", "prediction"}:
+        raise ValueError(f"the selected {plane} rows hold only {sorted(measures)}; a plane needs both.")
+    if rows.duplicated(["seed", "step", "measure"]).any():
+        raise ValueError(
+            f"the selected {plane} rows hold several values per seed, step and measure; "
+            "drop duplicate rows first."
+        )
+    per_seed = rows.pivot_table(index=["step", "seed"], columns="measure", values="value", aggfunc="first")
+    per_seed["epoch"] = rows.groupby(["step", "seed"])["epoch"].first()
+    grouped = per_seed.groupby(level="step")
+    table = grouped[["epoch", "complexity", "prediction"]].mean()
+    spread = grouped[["complexity", "prediction"]].std(ddof=1).fillna(0.0)
+    table["complexity_std"], table["prediction_std"] = spread["complexity"], spread["prediction"]
+    table["n_seeds"] = grouped.size()
+    table = table.dropna(subset=["complexity", "prediction"]).reset_index()
+    table["epoch"] = table["epoch"].fillna(table["step"].astype(float))
+    table.columns.name = None
+    return table[["step", "epoch", "complexity", "prediction", "complexity_std", "prediction_std", "n_seeds"]]
+
+
+def trajectories(
+    frame: pd.DataFrame,
+    plane: str,
+    *,
+    condition: str | None = None,
+    layer: str | None = None,
+    estimator: str | None = None,
+    kind: str | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """One information-plane trajectory as a per-step table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results frame (module docstring).
+    plane : {"IB", "GIB"}
+    condition, layer, estimator, kind : str, optional
+        Which trajectory. Each may be left out when the selected rows hold a single value of it;
+        otherwise a ValueError lists the values present and the argument to pass.
+    seed : int, optional
+        One seed's trajectory; by default the mean over seeds at each step.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``step``, ``epoch``, ``complexity``, ``prediction`` (means over seeds),
+        ``complexity_std``, ``prediction_std`` (spread over seeds, 0 for one seed) and
+        ``n_seeds``, one row per step in step order.
+    """
+    choices = {
+        "condition": (condition, "condition"),
+        "layer": (layer, "layer"),
+        "estimator": (estimator, "estimator"),
+        "kind": (kind, "kind"),
+    }
+    return _trajectory(_check_frame(frame), plane, choices, seed)
+
+
+def _plane_choices(plane: str, condition, ib_layer, gib_layer, estimator, kind) -> dict[str, tuple[Any, str]]:
+    """Map the figure functions' arguments to the frame's columns, per plane."""
+    layer = (ib_layer, "ib_layer") if plane == "IB" else (gib_layer, "gib_layer")
+    choices = {"condition": (condition, "condition"), "layer": layer, "estimator": (estimator, "estimator")}
+    if plane == "GIB":
+        choices["kind"] = (kind, "kind")
+    return choices
+
+
+def _planes_in(frame: pd.DataFrame) -> list[str]:
+    planes = [p for p in PLANES if (frame["plane"] == p).any()]
+    if not planes:
+        raise ValueError(f"`frame` has no IB or GIB rows; planes present: {_listed(frame['plane']) or 'none'}.")
+    return planes
+
+
+def _conditions(frame: pd.DataFrame, conditions: Sequence[str] | str | None) -> list[str]:
+    present = sorted(pd.unique(frame.loc[frame["plane"].isin(PLANES), "condition"]), key=str)
+    if conditions is None:
+        return present
+    chosen = [conditions] if isinstance(conditions, str) else list(conditions)
+    unknown = [c for c in chosen if c not in present]
+    if unknown or not chosen:
+        raise ValueError(
+            f"`conditions` {unknown or chosen!r} not in the frame; present: {', '.join(map(repr, present))}."
+        )
+    return chosen
+
+
+# -- phase numbers ------------------------------------------------------------------------
+def _phase(trajectory: pd.DataFrame) -> CompressionPhase:
+    return compression_phase(trajectory["complexity"], trajectory["prediction"], trajectory["step"])
+
+
+def phase_table(
+    frame: pd.DataFrame,
+    *,
+    ib_layer: str | None = None,
+    estimator: str | None = None,
+    kind: str = "featurewise",
+    gib_layer: str | None = None,
+) -> pd.DataFrame:
+    """Compression-phase numbers (SPEC 2) of every condition's seed-averaged trajectories.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results frame (module docstring).
+    ib_layer : str, optional
+        The IB layer (required when the frame holds several).
+    estimator : str, optional
+        The estimator (required when the frame holds several).
+    kind : {"featurewise", "sum_vs_whole"}
+        The GIB complexity.
+    gib_layer : str, optional
+        The GIB feature set (required when the frame holds several).
+
+    Returns
+    -------
+    DataFrame
+        One row per condition x plane: ``condition``, ``plane``, ``n_seeds``, ``peak_epoch`` and
+        the :class:`gib.planes.CompressionPhase` fields (``peak_step`` is the frame's step at the
+        complexity peak; ``drop_fraction``, ``spearman``, ``prediction_loss``, ``compresses``, ...).
+    """
+    frame = _check_frame(frame)
+    records = []
+    for condition in _conditions(frame, None):
+        for plane in _planes_in(frame):
+            choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
+            trajectory = _trajectory(frame, plane, choices)
+            phase = _phase(trajectory)
+            records.append(
+                {
+                    "condition": condition,
+                    "plane": plane,
+                    "n_seeds": int(trajectory["n_seeds"].max()),
+                    "peak_epoch": float(trajectory["epoch"].iloc[phase.peak_index]),
+                    **asdict(phase),
+                }
+            )
+    return pd.DataFrame.from_records(records)
+
+
+# -- drawing ------------------------------------------------------------------------------
+def _early_dark(plane: str) -> Colormap:
+    """The plane's colormap run from dark (earliest epoch) to light, never quite white."""
+    base = colormaps[PLANE_COLORMAPS[plane]]
+    return ListedColormap(base(np.linspace(0.95, 0.3, 256)), name=f"{base.name}_early_dark")
+
+
+def _epoch_norm(*trajectories: pd.DataFrame) -> Normalize:
+    epochs = np.concatenate([t["epoch"].to_numpy(float) for t in trajectories])
+    lo, hi = float(np.min(epochs)), float(np.max(epochs))
+    positive = epochs[epochs > 0]
+    # records taken on a log grid (Saxe et al.) would be nearly all one colour on a linear scale
+    if len(positive) and np.median(epochs) < 0.1 * hi and hi >= 100 * positive.min():
+        return LogNorm(lo, hi) if lo > 0 else SymLogNorm(positive.min(), vmin=lo, vmax=hi, base=10)
+    return Normalize(lo, hi if hi > lo else lo + 1.0)
+
+
+def _raw_range(values: pd.Series) -> str:
+    return f"{values.min():#.3g} to {values.max():#.3g} bits"
+
+
+def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, normalise: bool):
+    """One trajectory: a thin connecting line, points coloured by epoch, seed spread as bars."""
+    x, y = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
+    xerr, yerr = trajectory["complexity_std"].to_numpy(float), trajectory["prediction_std"].to_numpy(float)
+    if normalise:
+        # the spread scales with its trajectory's affine map to [0, 1]
+        xerr, yerr = xerr / (np.ptp(x) or 1.0), yerr / (np.ptp(y) or 1.0)
+        x, y = normalise_to_unit(x), normalise_to_unit(y)
+    cmap = _early_dark(plane)
+    if trajectory["n_seeds"].max() > 1:
+        ax.errorbar(
+            x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor=cmap(0.8), elinewidth=0.6, alpha=0.5, zorder=1
+        )
+    ax.plot(x, y, color=cmap(0.35), linewidth=0.8, alpha=0.7, zorder=2, gid="trajectory")
+    ax.scatter(
+        x, y, c=trajectory["epoch"], cmap=cmap, norm=norm, s=22, edgecolors="none", zorder=3, gid="trajectory"
+    )
+    if normalise:
+        ax.set_xlim(-MARGIN, 1 + MARGIN)
+        ax.set_ylim(-MARGIN, 1 + MARGIN)
+    ax.grid(True, linewidth=0.4, alpha=0.4)
+    return x, y
+
+
+def _verdict(phase: CompressionPhase) -> str:
+    return "compresses" if phase.compresses else "no compression"
+
+
+def _rho(phase: CompressionPhase) -> str:
+    # NaN when complexity peaks too late to have a trend after it
+    return "n/a" if np.isnan(phase.spearman) else f"{phase.spearman:.2f}"
+
+
+def _mark_peak(ax, x: np.ndarray, y: np.ndarray, phase: CompressionPhase) -> None:
+    ax.plot(
+        x[phase.peak_index], y[phase.peak_index], marker="o", markersize=11, markerfacecolor="none",
+        markeredgecolor="black", markeredgewidth=1.0, linestyle="none", zorder=4, gid="peak",
+    )
+
+
+def _note(ax, text: str) -> None:
+    ax.text(
+        0.97, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.85},
+        zorder=5,
+    )
+
+
+def _phase_note(trajectory: pd.DataFrame, phase: CompressionPhase) -> str:
+    return (
+        f"C peaks at epoch {trajectory['epoch'].iloc[phase.peak_index]:.4g} (ring)\n"
+        f"C drops {phase.drop_fraction:.0%} of its range, Spearman ρ = {_rho(phase)}\n"
+        f"P changes {round(-phase.prediction_loss, 2) + 0.0:+.0%} after the peak: {_verdict(phase)}"
+    )
+
+
+def _axis_labels(
+    ax, plane: str, kind: str, trajectory: pd.DataFrame, normalise: bool, raw_in_label: bool
+) -> None:
+    x_name, y_name = AXIS_LABELS["IB" if plane == "IB" else (plane, kind)]
+    x_label, y_label = f"{plane} complexity {x_name}", f"{plane} prediction {y_name}"
+    if normalise and raw_in_label:
+        x_label += f"\nnormalised, raw {_raw_range(trajectory['complexity'])}"
+        y_label += f"\nnormalised, raw {_raw_range(trajectory['prediction'])}"
+    elif normalise:
+        x_label, y_label = x_label + " (norm.)", y_label + " (norm.)"
+    else:
+        x_label, y_label = x_label + " [bits]", y_label + " [bits]"
+    ax.set_xlabel(x_label, fontsize=9)
+    ax.set_ylabel(y_label, fontsize=9)
+
+
+def _condition_label(condition: str) -> str:
+    return condition if condition != "" else "all runs"
+
+
+def information_plane(
+    frame: pd.DataFrame,
+    *,
+    condition: str | None = None,
+    ib_layer: str | None = None,
+    estimator: str | None = None,
+    kind: str = "featurewise",
+    normalise: bool = True,
+    annotate_phases: bool = True,
+    gib_layer: str | None = None,
+) -> Figure:
+    """The IB plane (blues) beside the GIB plane (pinks) of one condition, averaged over seeds.
+
+    Points are coloured by epoch, dark early to light late, and joined in order; bars show the
+    spread over seeds. With ``normalise`` each trajectory's axes are scaled to [0, 1] as in the
+    paper, and the raw ranges are given in the axis labels. With ``annotate_phases`` the
+    complexity peak is ringed and the compression-phase numbers (SPEC 2) are written in the panel.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results frame (module docstring); a plane missing from it is left out.
+    condition, ib_layer, estimator, gib_layer : str, optional
+        Which trajectories; needed only when the frame holds several values.
+    kind : {"featurewise", "sum_vs_whole"}
+        The GIB complexity.
+    normalise, annotate_phases : bool
+
+    Returns
+    -------
+    Figure
+    """
+    frame = _check_frame(frame)
+    planes = _planes_in(frame)
+    fig = Figure(figsize=(5.0 * len(planes), 4.4), layout="constrained")
+    axes = fig.subplots(1, len(planes), squeeze=False)[0]
+    for ax, plane in zip(axes, planes):
+        choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
+        trajectory = _trajectory(frame, plane, choices)
+        norm = _epoch_norm(trajectory)
+        x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
+        _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=True)
+        fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=ax, label="epoch", pad=0.02)
+        title = f"{plane} plane"
+        if annotate_phases:
+            phase = _phase(trajectory)
+            _mark_peak(ax, x, y, phase)
+            _note(ax, _phase_note(trajectory, phase))
+            title += f": {_verdict(phase)}"
+        ax.set_title(title, fontsize=10)
+    if condition is None:  # the selection succeeded, so the planes hold one condition
+        condition = str(frame.loc[frame["plane"].isin(planes), "condition"].iloc[0])
+    fig.suptitle(f"Information planes, {_condition_label(condition)}", fontsize=11)
+    return fig
+
+
+def plane_grid(
+    frame: pd.DataFrame,
+    *,
+    conditions: Sequence[str] | None = None,
+    ib_layer: str | None = None,
+    estimator: str | None = None,
+    kind: str = "featurewise",
+    normalise: bool = True,
+    title: str | None = None,
+    gib_layer: str | None = None,
+) -> Figure:
+    """IB planes (top row) over GIB planes (bottom row), one column per condition.
+
+    Colouring as in :func:`information_plane`, with one epoch colour bar per row (shared by the
+    row's panels); each panel's title gives its compression verdict, drop fraction and Spearman
+    correlation, and with ``normalise`` a note in the panel gives the raw ranges.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results frame (module docstring); a plane missing from it is left out.
+    conditions : sequence of str, optional
+        The columns, in this order; by default every condition of the frame, sorted.
+    ib_layer, estimator, gib_layer : str, optional
+        Which trajectories; needed only when the frame holds several values.
+    kind : {"featurewise", "sum_vs_whole"}
+        The GIB complexity.
+    normalise : bool
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    Figure
+    """
+    frame = _check_frame(frame)
+    planes, columns = _planes_in(frame), _conditions(frame, conditions)
+    fig = Figure(figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained")
+    axes = fig.subplots(len(planes), len(columns), squeeze=False, sharex=normalise, sharey=normalise)
+    for row, plane in zip(axes, planes):
+        table = [
+            _trajectory(frame, plane, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
+            for condition in columns
+        ]
+        norm = _epoch_norm(*table)
+        for ax, condition, trajectory in zip(row, columns, table):
+            x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
+            phase = _phase(trajectory)
+            _mark_peak(ax, x, y, phase)
+            ax.set_title(
+                f"{_condition_label(condition)}: {_verdict(phase)}\n"
+                f"drop {phase.drop_fraction:.0%}, ρ = {_rho(phase)}",
+                fontsize=9,
+            )
+            _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=False)
+            if normalise:
+                raw = f"raw C {_raw_range(trajectory['complexity'])}\nraw P {_raw_range(trajectory['prediction'])}"
+                _note(ax, raw)
+            if ax is not row[0]:
+                ax.set_ylabel("")
+        fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=list(row), label="epoch", pad=0.01)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def metric_curves(
+    frame: pd.DataFrame,
+    measures: Sequence[str] = ("accuracy",),
+    *,
+    conditions: Sequence[str] | None = None,
+) -> Figure:
+    """Training metrics (``plane == "metric"`` rows) against epoch, one panel per measure.
+
+    One line per condition (mean over seeds, shaded band of one standard deviation).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results frame (module docstring).
+    measures : sequence of str
+        The metric rows to draw, e.g. ``("accuracy", "loss")``.
+    conditions : sequence of str, optional
+        The conditions, in this order; by default all, sorted.
+
+    Returns
+    -------
+    Figure
+    """
+    frame = _check_frame(frame)
+    metrics = frame[frame["plane"] == "metric"]
+    measures = [measures] if isinstance(measures, str) else list(measures)
+    unknown = [m for m in measures if m not in set(metrics["measure"])]
+    if unknown or not measures:
+        raise ValueError(
+            f"`measures` {unknown or measures!r} not among the metric rows; present: "
+            f"{_listed(metrics['measure']) or 'none'}."
+        )
+    present = sorted(pd.unique(metrics["condition"]), key=str)
+    chosen = present if conditions is None else list(conditions)
+    if missing := [c for c in chosen if c not in present]:
+        raise ValueError(
+            f"`conditions` {missing!r} have no metric rows; present: {', '.join(map(repr, present))}."
+        )
+    fig = Figure(figsize=(4.2 * len(measures), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(measures), squeeze=False)[0]
+    for ax, measure in zip(axes, measures):
+        for i, condition in enumerate(chosen):
+            rows = metrics[(metrics["measure"] == measure) & (metrics["condition"] == condition)]
+            curve = rows.groupby("step").agg(epoch=("epoch", "mean"), mean=("value", "mean"), std=("value", "std"))
+            curve["std"] = curve["std"].fillna(0.0)
+            colour = f"C{i % 10}"
+            ax.plot(curve["epoch"], curve["mean"], color=colour, linewidth=1.2, label=_condition_label(condition))
+            low, high = curve["mean"] - curve["std"], curve["mean"] + curve["std"]
+            ax.fill_between(curve["epoch"], low, high, color=colour, alpha=0.2, linewidth=0)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(measure)
+        ax.grid(True, linewidth=0.4, alpha=0.4)
+    if len(chosen) > 1:
+        axes[-1].legend(fontsize=8, frameon=False)
+    return fig
