@@ -20,7 +20,7 @@ import torch
 
 RUN_COLUMNS = ["condition", "seed"]
 # config keys that change how a run is shown or where it runs, not what it computes
-PRESENTATION_KEYS = {"progress", "pdf", "device"}
+PRESENTATION_KEYS = {"progress", "pdf", "device", "threads"}
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:

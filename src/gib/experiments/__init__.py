@@ -50,6 +50,10 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
     if progress is not None:
         config.progress = progress
     run = RunDir.open(out or default_out(name, preset), name, {"preset": preset, **config.to_dict()}, fresh)
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
     exp.run(config, run)
     render(run, pdf=pdf)
     return run

@@ -43,9 +43,9 @@ class Config(BaseConfig):
 
 PRESETS = {
     "test": dict(activations=("tanh", "relu"), epochs=4, record_every=2, record_log_points=0, progress=False),
-    "quick": dict(epochs=1500, record_every=25, record_log_points=10),
-    "cpu": dict(epochs=4000, record_every=50, record_log_points=20, seeds=(0, 1, 2)),
-    "paper": dict(epochs=10000, record_every=100, record_log_points=30, seeds=(0, 1, 2, 3, 4)),
+    "quick": dict(epochs=1500, record_every=25, record_log_points=10, threads=1),
+    "cpu": dict(epochs=4000, record_every=50, record_log_points=20, seeds=(0, 1, 2), threads=1),
+    "paper": dict(epochs=10000, record_every=100, record_log_points=30, seeds=(0, 1, 2, 3, 4), threads=1),
 }
 
 
@@ -113,15 +113,23 @@ def figures(run_dir) -> dict:
     return {"planes": fig}
 
 
+def claims(run_dir) -> list[reporting.Claim]:
+    table = reporting.phases(run_dir.table(), **_selection(run_dir))
+    gib_c, ib_c = reporting.compressing(table, "GIB"), reporting.compressing(table, "IB")
+    conditions = list(run_dir.config["activations"])
+    return [reporting.Claim(
+        "GIB shows a compression phase for all five activations while IB does for tanh alone (Fig. 2)",
+        f"GIB compresses for {gib_c or 'none'}; IB compresses for {ib_c or 'none'} (of {conditions})",
+        set(gib_c) == set(ACTIVATIONS) and set(ib_c) == {"tanh"},
+    )]
+
+
 def report(run_dir) -> str:
     frame = run_dir.table()
     table = reporting.phases(frame, **_selection(run_dir))
-    gib_c = reporting.compressing(table, "GIB")
-    ib_c = reporting.compressing(table, "IB")
     conditions = list(run_dir.config["activations"])
     acc = frame[(frame["plane"] == "metric") & (frame["measure"] == "test_accuracy")]
     last = acc.sort_values("epoch").groupby("condition")["value"].last()
-    holds = set(gib_c) == set(conditions) and set(ib_c) == {"tanh"}
     lines = [
         reporting.header(run_dir, "Fig. 2: IB and GIB planes of the 12-bit task under five activations"),
         "## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
@@ -129,12 +137,7 @@ def report(run_dir) -> str:
         "\n## Final test accuracy\n",
         "\n".join(f"- {c}: {last.get(c, float('nan')):.3f}" for c in conditions),
         "\n## Claims\n",
-        reporting.claim_line(
-            "GIB shows a compression phase for all five activations while IB does for tanh alone (Fig. 2)",
-            f"GIB compresses for {gib_c or 'none'}; IB compresses for {ib_c or 'none'} "
-            f"(of {conditions})",
-            holds,
-        ),
+        *(c.markdown() for c in claims(run_dir)),
         "\nFigure: `figures/planes.png`.\n",
     ]
     return "\n".join(lines)
@@ -148,6 +151,7 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
+    claims=claims,
     preset_costs={"test": "seconds", "quick": "about 3 min on 2 cores", "cpu": "about 25 min",
                   "paper": "10000 epochs x 5 seeds: hours on CPU"},
 ))

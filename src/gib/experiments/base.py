@@ -31,6 +31,7 @@ class BaseConfig:
     synergy: str = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
     n_bins: int = 30
     device: str = "cpu"
+    threads: int = 0  #: torch CPU threads (0: torch's default); 1 is fastest for tiny nets
     progress: bool = True
 
     def estimator_options(self) -> dict:
@@ -126,6 +127,8 @@ class Experiment:
     figures: Callable[[RunDir], dict]
     report: Callable[[RunDir], str]
     preset_costs: dict[str, str] = field(default_factory=dict)
+    #: the paper's claims measured in a run (reporting.Claim list); used by `gib reproduce`
+    claims: Callable[[RunDir], list] | None = None
 
 
 REGISTRY: dict[str, Experiment] = {}

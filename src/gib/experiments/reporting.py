@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from ..plotting import phase_table
@@ -35,6 +37,18 @@ def phases(frame: pd.DataFrame, **selection) -> pd.DataFrame:
 def compressing(table: pd.DataFrame, plane: str) -> list[str]:
     rows = table[(table["plane"] == plane) & table["compresses"]]
     return list(rows["condition"])
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper (SPEC 4, last paragraph) as measured in a run."""
+
+    claim: str
+    measured: str
+    holds: bool
+
+    def markdown(self) -> str:
+        return claim_line(self.claim, self.measured, self.holds)
 
 
 def claim_line(claim: str, measured: str, holds: bool) -> str:
