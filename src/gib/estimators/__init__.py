@@ -2,6 +2,7 @@
 
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
+from .kde import KDEEstimator, KDEUpperEstimator
 from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "DiscreteEstimator",
     "Estimator",
     "GaussianCopulaEstimator",
+    "KDEEstimator",
+    "KDEUpperEstimator",
     "LeaveOneOut",
     "SaturationWarning",
     "available_estimators",
