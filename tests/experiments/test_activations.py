@@ -1,0 +1,67 @@
+"""The `activations` experiment end to end, and the run-level resume."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from gib.experiments import run_experiment
+from gib.monitor import Monitor
+
+SETS = {"epochs": "6", "record_every": "2", "activations": "tanh,relu"}
+
+
+def test_test_preset_end_to_end(tmp_path):
+    run = run_experiment("activations", "test", out=tmp_path / "run", progress=False)
+    config = json.loads((run.path / "config.json").read_text())
+    assert config["experiment"] == "activations" and config["config"]["preset"] == "test"
+    frame = pd.read_parquet(run.path / "metrics.parquet")
+    assert set(frame.condition) == {"tanh", "relu"}
+    assert sorted(set(frame.epoch)) == [0, 2, 4]
+    ib = frame[frame.plane == "IB"]
+    assert {"hidden1", "hidden5", "output"} <= set(ib.layer)
+    gib_rows = frame[frame.plane == "GIB"]
+    assert set(gib_rows.layer) == {"input"} and set(gib_rows.kind) == {"featurewise"}
+    assert (run.path / "figures" / "planes.png").stat().st_size > 10_000
+    report = (run.path / "report.md").read_text()
+    assert "**Claim:** GIB shows a compression phase" in report
+    assert "| tanh | GIB |" in report
+
+
+def test_interrupted_run_resumes_identical(tmp_path, monkeypatch):
+    whole = run_experiment("activations", "test", SETS, out=tmp_path / "whole", progress=False)
+    expected = pd.read_parquet(whole.path / "metrics.parquet")
+
+    calls = {"n": 0}
+    original = Monitor.record
+
+    def crash_after_five(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 5:  # tanh: 4 record steps; relu: dies after its first
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Monitor, "record", crash_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("activations", "test", SETS, out=tmp_path / "split", progress=False)
+    monkeypatch.setattr(Monitor, "record", original)
+    assert (tmp_path / "split" / "checkpoints" / "relu-seed0.pt").exists()
+
+    resumed = run_experiment("activations", "test", SETS, out=tmp_path / "split", progress=False)
+    got = pd.read_parquet(resumed.path / "metrics.parquet")
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_different_config_is_refused_in_the_same_directory(tmp_path):
+    run_experiment("activations", "test", out=tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match="differs in: epochs"):
+        run_experiment("activations", "test", {"epochs": "8"}, out=tmp_path / "run", progress=False)
+
+
+def test_bad_set_values_name_the_key(tmp_path):
+    with pytest.raises(ValueError, match="activations: unknown"):
+        run_experiment("activations", "test", {"activations": "tanh,swish"}, out=tmp_path / "a")
+    with pytest.raises(ValueError, match="--set epochs='many'"):
+        run_experiment("activations", "test", {"epochs": "many"}, out=tmp_path / "b")
+    with pytest.raises(ValueError, match="unknown key"):
+        run_experiment("activations", "test", {"epoch": "3"}, out=tmp_path / "c")
