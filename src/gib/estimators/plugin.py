@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import one_of, positive_float, positive_int
-from .base import Estimator, LeaveOneOut, register
+from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
 
 _LN2 = math.log(2.0)
 _SEED = 0x6C8E9CF570932BD5
@@ -90,12 +90,42 @@ def _entropy_bits(p: np.ndarray, n_samples: int, miller_madow: bool) -> float:
     return h / _LN2
 
 
+def _group_entropies(key: np.ndarray, ws: np.ndarray | None, miller_madow: bool, n_eff: int) -> np.ndarray:
+    """Entropy (nats) of each row of sorted ``key``, a variable whose groups are runs of equal values.
+
+    Unweighted counts are integers, so sum c log c comes from a lookup table instead of logs;
+    rows whose values are all distinct (common for wide X_-i) are log N without grouping.
+    """
+    m, N = key.shape
+    change = key[:, 1:] != key[:, :-1]
+    n_cells = change.sum(axis=1) + 1
+    h = np.full(m, math.log(N))
+    todo = np.flatnonzero(n_cells < N) if ws is None else np.arange(m)
+    if len(todo):
+        flags = np.ones((len(todo), N), dtype=bool)
+        flags[:, 1:] = change[todo]
+        starts = np.flatnonzero(flags)
+        rows = starts // N
+        if ws is None:
+            sizes = np.diff(starts, append=len(todo) * N)
+            table = np.zeros(N + 1)
+            table[1:] = np.arange(1, N + 1) * np.log(np.arange(1, N + 1))
+            h[todo] = math.log(N) - np.bincount(rows, weights=table[sizes], minlength=len(todo)) / N
+        else:
+            p = np.add.reduceat(ws[todo].ravel(), starts)
+            h[todo] = -np.bincount(rows, weights=p * np.log(np.where(p > 0, p, 1.0)), minlength=len(todo))
+            # cells whose samples all have zero weight are not occupied
+            n_cells = np.bincount(rows, weights=(p > 0).astype(float), minlength=len(todo))
+    if miller_madow:
+        h += (n_cells - 1) / (2.0 * n_eff)
+    return h
+
+
 def _sorted_entropies(keys: np.ndarray, w: np.ndarray | None, shift: int, miller_madow: bool, n_eff: int):
     """Entropies (bits) of each row of ``keys`` as a variable, with and without its low bits.
 
     Returns (H of the keys' high bits, H of the whole keys), each of shape (rows,).
     """
-    m, N = keys.shape
     if w is None:
         s = np.sort(keys, axis=1)
         ws = None
@@ -103,24 +133,9 @@ def _sorted_entropies(keys: np.ndarray, w: np.ndarray | None, shift: int, miller
         order = np.argsort(keys, axis=1)
         s = np.take_along_axis(keys, order, axis=1)
         ws = w[order]
-    out = []
-    for key in (s >> np.uint64(shift), s):
-        change = np.empty((m, N), dtype=bool)
-        change[:, 0] = True
-        np.not_equal(key[:, 1:], key[:, :-1], out=change[:, 1:])
-        starts = np.flatnonzero(change)
-        rows = starts // N
-        if ws is None:
-            counts = np.diff(np.append(starts, m * N)).astype(np.float64)
-            p = counts / N
-        else:
-            p = np.add.reduceat(ws.ravel(), starts)
-        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-        h = -np.bincount(rows, weights=plogp, minlength=m)
-        if miller_madow:
-            h += (np.bincount(rows, weights=(p > 0).astype(np.float64), minlength=m) - 1) / (2.0 * n_eff)
-        out.append(h / _LN2)
-    return out[0], out[1]
+    h_high = _group_entropies(s >> np.uint64(shift), ws, miller_madow, n_eff)
+    h_all = _group_entropies(s, ws, miller_madow, n_eff)
+    return h_high / _LN2, h_all / _LN2
 
 
 class PlugInEstimator(Estimator):
@@ -128,9 +143,28 @@ class PlugInEstimator(Estimator):
 
     bias: str = "none"
     warn_saturation: bool = False
+    torch_backend = True
 
     def codes(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _leave_one_out_torch(self, X, v, w):
+        """The same path in torch, on X's device (``torch_backend.plugin_leave_one_out``)."""
+        from .torch_backend import plugin_leave_one_out
+
+        mi, single, distinct = plugin_leave_one_out(self, X, _row_codes(self.codes(v)), w)
+        if self.warn_saturation and distinct:
+            self._warn_saturated(len(X), stacklevel=6)
+        return LeaveOneOut(float(mi[0]), single, mi[1:])
+
+    def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
+        warnings.warn(
+            f"{self.name} estimate saturated: all {n_samples} rows of X are distinct, so I(X;V) = H(V)"
+            " and the joint carries no information about learning. Use fewer bins or "
+            "features, or more samples.",
+            SaturationWarning,
+            stacklevel=stacklevel,
+        )
 
     @property
     def _miller_madow(self) -> bool:
@@ -153,6 +187,8 @@ class PlugInEstimator(Estimator):
         return h[0] + h[1] - h[2]
 
     def _leave_one_out(self, X, v, w):
+        if _is_tensor(X):
+            return self._leave_one_out_torch(X, v, w)
         codes = self.codes(X)
         vcode = _row_codes(self.codes(v))
         N, n = codes.shape
@@ -162,32 +198,27 @@ class PlugInEstimator(Estimator):
         h_v = _entropy_bits(_probabilities(vcode, w), n_eff, self._miller_madow)
 
         r = _multipliers(n)
-        cu = codes.astype(np.uint64)
+        terms = codes.T.astype(np.uint64)  # (n, N): column i's term r_i * c_i of every row key
+        terms *= r[:, None]
         vu = vcode.astype(np.uint64)
-        with np.errstate(over="ignore"):
-            h_all = (cu * r).sum(axis=1)
+        h_all = terms.sum(axis=0)  # wraps modulo 2^64
         block = max(1, _BLOCK_ELEMENTS // N)
         hx = np.empty(n + 1)
         hxv = np.empty(n + 1)
         for start in range(0, n + 1, block):
             stop = min(n + 1, start + block)
+            # key row 0 is the joint X; key row i >= 1 is X_-(i-1): one subtraction per column
             keys = np.empty((stop - start, N), dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for row, i in enumerate(range(start, stop)):
-                    # row 0 of the first block is the joint X; row i >= 1 is X_-(i-1)
-                    keys[row] = h_all if i == 0 else h_all - cu[:, i - 1] * r[i - 1]
+            lo = max(start, 1)
+            if start == 0:
+                keys[0] = h_all
+            np.subtract(h_all[None, :], terms[lo - 1 : stop - 1], out=keys[lo - start :])
             keys <<= np.uint64(shift)
             keys |= vu
             hx[start:stop], hxv[start:stop] = _sorted_entropies(keys, w, shift, self._miller_madow, n_eff)
         mi = hx + h_v - hxv
         if self.warn_saturation and np.count_nonzero(np.diff(np.sort(h_all))) == N - 1:
-            warnings.warn(
-                f"{self.name} estimate saturated: all {N} rows of X are distinct, so I(X;V) = H(V)"
-                " and the joint carries no information about learning. Use fewer bins or "
-                "features, or more samples.",
-                SaturationWarning,
-                stacklevel=4,
-            )
+            self._warn_saturated(N, stacklevel=5)
         single = self._single_information(codes, vcode, k_v, w, n_eff, h_v)
         return LeaveOneOut(float(mi[0]), single, mi[1:])
 
@@ -226,12 +257,16 @@ class DiscreteEstimator(PlugInEstimator):
     bias : {"none", "miller-madow"}
         Add the Miller-Madow correction (m - 1) / (2N) nats to every entropy, m the number of
         occupied cells. With weights, N counts the samples of positive weight (an approximation).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
     """
 
     name = "discrete"
 
-    def __init__(self, bias: str = "none"):
+    def __init__(self, bias: str = "none", device: Any = None):
         self.bias = one_of(bias, "bias", ("none", "miller-madow"))
+        self.device = check_device(device)
 
     def codes(self, a: np.ndarray) -> np.ndarray:
         return _column_codes_discrete(a)
@@ -252,6 +287,8 @@ class BinningEstimator(PlugInEstimator):
         Fixed (lo, hi) for every column's ``n_bins`` bins; values outside fall in the edge bins.
     bias : {"none", "miller-madow"}
         Miller-Madow correction of every entropy (see ``DiscreteEstimator``).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (see ``DiscreteEstimator``).
 
     Warns with ``SaturationWarning`` when every row of X is unique in a leave-one-out call.
     """
@@ -259,7 +296,9 @@ class BinningEstimator(PlugInEstimator):
     name = "binning"
     warn_saturation = True
 
-    def __init__(self, n_bins: int = 30, bin_size: float | None = None, range: Any = None, bias: str = "none"):
+    def __init__(
+        self, n_bins: int = 30, bin_size: float | None = None, range: Any = None, bias: str = "none", device: Any = None
+    ):
         self.n_bins = positive_int(n_bins, "n_bins")
         self.bin_size = None if bin_size is None else positive_float(bin_size, "bin_size")
         if range is not None:
@@ -274,6 +313,7 @@ class BinningEstimator(PlugInEstimator):
             raise ValueError("give either `bin_size` or `range`, not both.")
         self.range = range
         self.bias = one_of(bias, "bias", ("none", "miller-madow"))
+        self.device = check_device(device)
 
     def codes(self, a: np.ndarray) -> np.ndarray:
         if a.dtype.kind != "f":
