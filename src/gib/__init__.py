@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CompressionPhase",
+    "Monitor",
     "GIBPoint",
     "IBPoint",
     "LeaveOneOut",
@@ -28,3 +29,12 @@ __all__ = [
     "synergy",
     "synergy_from",
 ]
+
+
+def __getattr__(name: str):
+    # the Monitor needs torch; importing it lazily keeps `import gib` light for NumPy-only use
+    if name == "Monitor":
+        from .monitor import Monitor
+
+        return Monitor
+    raise AttributeError(f"module 'gib' has no attribute {name!r}")
