@@ -86,5 +86,64 @@ def report(run_dir) -> None:
         _fail(err)
 
 
+def _echo_run(row: dict) -> None:
+    if row.get("skipped"):
+        click.echo(f"{row['run']}: finished earlier, skipped")
+    elif row["status"] == "done":
+        click.echo(f"{row['run']}: done in {row['seconds']:.1f} s" + (" (resumed)" if row.get("resumed") else ""))
+    else:
+        click.echo(f"{row['run']}: FAILED: {row['error']}", err=True)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2",
+              help="Values to sweep; repeat for more keys (`;` separates values that hold commas).")
+@click.option("--preset", default="quick", show_default=True, help="test | quick | cpu | paper")
+@click.option("--seeds", default="0", show_default=True, help="Seeds, e.g. 0-4 or 0,2,5; each is its own run.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler [a LocalCluster].")
+@click.option("--workers", type=int, default=2, show_default=True, help="Local processes or LocalCluster workers.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Sweep directory [runs/sweep-NAME-PRESET].")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A config value shared by every run.")
+@click.option("--ib-layer", default=None, help="IB layer of the summary figure [the experiment's].")
+def sweep(name, grid, preset, seeds, executor, scheduler, workers, out, sets, ib_layer) -> None:
+    """Run experiment NAME at every combination of the --grid values x --seeds (resumable)."""
+    from .experiments.base import parse_sets
+    from .sweep import sweep as run_sweep
+
+    try:
+        result = run_sweep(name, grid, preset, seeds, parse_sets(sets), executor, workers, scheduler, out,
+                           ib_layer, on_result=_echo_run)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        _fail(err)
+    click.echo(f"sweep directory: {result.path}")
+    for path in (result.table, result.figure):
+        if path is not None:
+            click.echo(path)
+    if len(result.failed):
+        raise click.ClickException(
+            f"{len(result.failed)} of {len(result.status)} runs failed (see error.txt in each; "
+            "rerun the same command to retry them): " + ", ".join(result.failed["run"]))
+
+
+@main.command()
+@click.option("--preset", default="cpu", show_default=True, help="The preset of every experiment.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output directory [runs/reproduce-PRESET].")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler [a LocalCluster].")
+@click.option("--workers", type=int, default=1, show_default=True, help="Runs at once.")
+@click.option("--only", multiple=True, metavar="NAME", help="Only this experiment; repeat for more.")
+def reproduce(preset, out, executor, scheduler, workers, only) -> None:
+    """Run every experiment's preset and write REPRODUCTION.md with each claim and its number."""
+    from .reproduce import reproduce as run_reproduce
+
+    try:
+        path = run_reproduce(preset, out, executor, workers, scheduler, only or None, on_result=_echo_run)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        _fail(err)
+    click.echo(f"written: {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,228 @@
+"""`gib reproduce`: every registered experiment's preset, one run each, and one REPRODUCTION.md.
+
+The runs go through the sweep machinery (:func:`gib.sweep.execute`: a process pool or Dask,
+finished runs skipped, interrupted runs resumed, a failing run recorded while the others go on),
+each in ``<out>/<experiment>``. REPRODUCTION.md then lists, per experiment, each paper claim
+(the experiment's ``claims(run_dir)``) with the number measured and whether it holds, the
+figures beside it (relative links), the time the run took, the data it used, and the total wall
+time; experiments whose module cannot be imported are listed as missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .sweep import RunTask, execute, save_status
+
+REPORT = "REPRODUCTION.md"
+
+
+@dataclass
+class Missing:
+    """An experiment (or a module meant to register some) that cannot be run."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class Outcome:
+    """One experiment's run as it goes into the report."""
+
+    name: str
+    status: dict
+    claims: list = field(default_factory=list)
+    claims_error: str = ""
+    figures: list[Path] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+
+
+def default_out(preset: str) -> Path:
+    return Path("runs") / f"reproduce-{preset}"
+
+
+def available() -> tuple[dict, list[Missing]]:
+    """The registered experiments, and the experiment modules that could not be imported (why)."""
+    from . import experiments as package
+    from .experiments.base import REGISTRY
+
+    missing = []
+    for module in package._MODULES:
+        try:
+            importlib.import_module(f"{package.__name__}.{module}")
+        except Exception as err:  # noqa: BLE001 - any import failure makes the module's experiments missing
+            missing.append(Missing(f"gib.experiments.{module}", f"not importable: {type(err).__name__}: {err}"))
+    return dict(sorted(REGISTRY.items())), missing
+
+
+def data_sources(run_dir: Path) -> list[str]:
+    """What data a run used, as its outputs say: ``data.json`` entries naming a source, lines of
+    report.md about data or sources, else the config's data/path options."""
+    found: list[str] = []
+    data_json = run_dir / "data.json"
+    if data_json.exists():
+        try:
+            info = json.loads(data_json.read_text())
+        except json.JSONDecodeError:
+            info = {}
+        found += [f"{key}: {value}" for key, value in info.items() if "source" in key.lower()]
+    report = run_dir / "report.md"
+    if report.exists():
+        for line in report.read_text().splitlines():
+            text = line.strip()
+            if text.startswith(("|", "#", "- **Claim", "- measured")) or not text:
+                continue
+            if re.search(r"\b(data|dataset|source|stand-in)\b", text, re.IGNORECASE):
+                found.append(text.lstrip("-* ").strip()[:400])
+    if not found:
+        config_path = run_dir / "config.json"
+        config = json.loads(config_path.read_text()).get("config", {}) if config_path.exists() else {}
+        found += [f"config {key} = {value!r}" if value is not None else f"config {key} not set (the experiment's default data)"
+                  for key, value in config.items() if re.search(r"data|path|dataset|corpus|model$", key)]
+    return list(dict.fromkeys(found)) or ["not stated in the run's report or config"]
+
+
+def _seconds(value) -> str:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "?"
+    if value != value:
+        return "?"
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)} min {seconds:.0f} s" if minutes else f"{seconds:.1f} s"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
+    outcome = Outcome(name, row)
+    if row["status"] != "done":
+        return outcome
+    from .runs import RunDir
+
+    outcome.figures = sorted((path / "figures").glob("*.png"))
+    outcome.data = data_sources(path)
+    if experiment.claims is None:
+        outcome.claims_error = "the experiment registers no claims"
+        return outcome
+    try:
+        outcome.claims = list(experiment.claims(RunDir.load(path)))
+    except Exception as err:  # noqa: BLE001 - one experiment's broken claims must not sink the report
+        outcome.claims_error = f"claims could not be computed: {type(err).__name__}: {err}"
+    return outcome
+
+
+def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[Missing], wall: float,
+                 executor: str) -> str:
+    claims = [(o, c) for o in outcomes for c in o.claims]
+    held = sum(c.holds for _, c in claims)
+    total_run = sum(float(o.status.get("seconds") or 0) for o in outcomes if o.status["status"] == "done")
+    lines = [
+        "# Reproduction of the paper's claims",
+        "",
+        f"`gib reproduce --preset {preset}` (gib {__version__}, executor `{executor}`): "
+        f"{len(outcomes)} experiment(s) run, {len(missing)} missing. "
+        f"**{held} of {len(claims)} claims hold** in these runs. All information values in bits.",
+        "",
+        f"Total wall time of this invocation: {_seconds(wall)}; the runs' own times add up to "
+        f"{_seconds(total_run)} (a run finished by an earlier invocation keeps the time it took then).",
+        "",
+        "## Claims",
+        "",
+        "| experiment | claim | measured | holds |",
+        "|---|---|---|---|",
+    ]
+    for o, c in claims:
+        lines.append(f"| [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.measured)} | "
+                     f"{'**holds**' if c.holds else '**does not hold**'} |")
+    for o in outcomes:
+        if not o.claims:
+            why = o.claims_error or f"run {o.status['status']}: {o.status.get('error', '')}"
+            lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - |")
+    lines += ["", "## Experiments", "", "| experiment | status | time | run directory |", "|---|---|---|---|"]
+    for o in outcomes:
+        note = " (resumed)" if o.status.get("resumed") else ""
+        lines.append(f"| {o.name} | {o.status['status']}{note} | {_seconds(o.status.get('seconds'))} | "
+                     f"[{o.name}/]({o.name}/) |")
+    for o in outcomes:
+        lines += ["", f"## {o.name}", ""]
+        if o.status["status"] != "done":
+            lines += [f"**Failed**: `{o.status.get('error', '')}`. Traceback: [{o.name}/error.txt]({o.name}/error.txt).",
+                      "A rerun of the same command retries it (and resumes from its checkpoints)."]
+            continue
+        lines += [f"- time: {_seconds(o.status.get('seconds'))}" + (" (resumed run)" if o.status.get("resumed") else ""),
+                  f"- report: [{o.name}/report.md]({o.name}/report.md)",
+                  "- data: " + ("; ".join(o.data) if o.data else "?"), ""]
+        if o.claims:
+            lines += [c.markdown() for c in o.claims]
+        else:
+            lines.append(f"No claims: {o.claims_error}.")
+        lines.append("")
+        for figure in o.figures:
+            relative = figure.relative_to(out).as_posix()
+            lines.append(f"![{o.name}: {figure.stem}]({relative})")
+            lines.append("")
+    if missing:
+        lines += ["## Missing", ""]
+        lines += [f"- `{m.name}`: {m.reason}" for m in missing]
+        lines.append("")
+    text = "\n".join(lines).rstrip() + "\n"
+    (out / REPORT).write_text(text)
+    return text
+
+
+def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str = "local", workers: int = 1,
+              scheduler: str | None = None, only: Iterable[str] | None = None,
+              on_result: Callable[[dict], None] | None = None) -> Path:
+    """Run every registered experiment's ``preset`` (or those in ``only``) and write REPRODUCTION.md.
+
+    Parameters
+    ----------
+    preset : str
+        The preset of every experiment (test, quick, cpu, paper).
+    out : path, optional
+        Where the runs and the report go [runs/reproduce-PRESET].
+    executor, workers, scheduler
+        As for :func:`gib.sweep.execute`; one worker by default, so each run's time is its own.
+    only : iterable of str, optional
+        Experiment names to run; a name that is not registered is reported as missing.
+    on_result : callable, optional
+        Called with each run's status row as it arrives.
+
+    Returns
+    -------
+    Path
+        The REPRODUCTION.md written.
+    """
+    start = time.perf_counter()
+    out = Path(out) if out is not None else default_out(preset)
+    registered, missing = available()
+    names = list(dict.fromkeys(only)) if only else list(registered)
+    chosen = []
+    for name in names:
+        if name not in registered:
+            broken = "; ".join(f"{m.name} {m.reason}" for m in missing)
+            missing.append(Missing(name, "not registered" + (f" (modules that failed to import: {broken})" if broken else "")))
+        elif preset not in registered[name].presets:
+            missing.append(Missing(name, f"has no preset {preset!r} (it has {', '.join(registered[name].presets)})"))
+        else:
+            chosen.append(name)
+    if only:  # modules that failed to import matter only when they might hold a chosen name
+        missing = [m for m in missing if not m.name.startswith("gib.experiments.")]
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [RunTask(name, name, preset, str(out / name)) for name in chosen]
+    rows = execute(tasks, executor, workers, scheduler, on_result) if tasks else []
+    save_status(rows, out / "status.parquet")
+    outcomes = [_outcome(task.label, registered[task.label], row, Path(task.path)) for task, row in zip(tasks, rows)]
+    write_report(out, preset, outcomes, missing, time.perf_counter() - start, executor)
+    return out / REPORT
