@@ -1,0 +1,181 @@
+"""teacher-student (Fig. 3b): the synergy ratio on toys with known answers, resumable training, and
+the test preset end to end on a tiny CIFAR-10 folder written here (no download, no stand-in)."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gib.experiments import render, run_experiment
+from gib.experiments.base import make_config
+from gib.experiments.teacher_student import PRESETS, Config, _train, correlation, synergy_ratio
+from gib.runs import RunDir
+
+
+def entropy_bits(p):
+    p = np.asarray(p, float)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+# -- the synergy ratio --------------------------------------------------------------------------
+def test_perfect_student_of_a_confident_invariant_teacher_gives_zero():
+    # one-hot teacher whose output does not depend on the augmentation; the student copies it
+    teacher = np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]]
+    result = synergy_ratio(teacher, teacher)
+    assert result.cross_entropy == pytest.approx(0.0, abs=1e-12)
+    assert result.marginal_entropy == pytest.approx(2.0)  # four balanced classes
+    assert result.ratio == pytest.approx(0.0, abs=1e-12)
+
+
+def test_perfect_student_of_a_soft_teacher_reaches_the_teachers_own_entropy():
+    # the paper's numerator is the raw cross-entropy, so a perfect student scores H(Y_T | X), not 0
+    teacher = np.array([[0.5, 0.5], [1.0, 0.0]])
+    result = synergy_ratio(teacher, teacher)
+    assert result.cross_entropy == pytest.approx(0.5)  # (1 bit + 0 bits) / 2
+    assert result.mean_entropy == pytest.approx(0.5)
+    assert result.marginal_entropy == pytest.approx(entropy_bits([0.75, 0.25]))  # 0.8113 bits
+    assert result.ratio == pytest.approx(0.5 / entropy_bits([0.75, 0.25]))
+    assert result.excess == pytest.approx(0.0, abs=1e-12)
+
+
+def test_best_constant_student_gives_exactly_one():
+    rng = np.random.default_rng(0)
+    teacher = rng.dirichlet(np.ones(5), size=200)
+    marginal = np.tile(teacher.mean(0), (200, 1))
+    assert synergy_ratio(teacher, marginal).ratio == pytest.approx(1.0)
+
+
+def test_output_set_by_the_augmentation_alone_is_all_synergy():
+    # each clean image has two augmented views that the teacher labels 0 and 1: the best a
+    # clean-image student can do is 50/50, 1 bit, which is all of H(Y_T) = 1 bit
+    teacher = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    student = np.full((4, 2), 0.5)
+    result = synergy_ratio(teacher, student)
+    assert (result.cross_entropy, result.marginal_entropy, result.ratio) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_synergy_ratio_checks_its_inputs():
+    with pytest.raises(ValueError, match="same shape"):
+        synergy_ratio(np.eye(3), np.eye(2))
+    with pytest.raises(ValueError, match="probability vectors"):
+        synergy_ratio(np.array([[0.5, 0.6]]), np.array([[0.5, 0.5]]))
+    with pytest.raises(ValueError, match="undefined"):
+        synergy_ratio(np.eye(2)[[0, 0]], np.eye(2)[[0, 0]])
+
+
+def test_correlation_needs_three_points():
+    assert math.isnan(correlation([0.1, 0.2], [1.0, 0.0])[0])
+    r, p = correlation([0.1, 0.2, 0.3, 0.4], [4.0, 3.0, 2.0, 1.0])
+    assert r == pytest.approx(-1.0) and p < 1e-6
+
+
+# -- config -------------------------------------------------------------------------------------
+def test_config_errors_name_the_key_and_estimator_options_are_accepted():
+    with pytest.raises(ValueError, match="--set depths"):
+        make_config(Config, PRESETS, "test", {"depths": "8,9"})
+    with pytest.raises(ValueError, match="--set gap"):
+        make_config(Config, PRESETS, "test", {"gap": "f1"})
+    with pytest.raises(ValueError, match="--set milestones"):
+        make_config(Config, PRESETS, "test", {"milestones": "50,75"})
+    config = make_config(Config, PRESETS, "test", {"estimator": "kde", "synergy": "sum_vs_whole", "gap": "loss"})
+    assert (config.estimator, config.synergy, config.gap) == ("kde", "sum_vs_whole", "loss")
+
+
+# -- resumable training -------------------------------------------------------------------------
+def test_interrupted_training_resumes_to_the_same_state(tmp_path):
+    config = make_config(Config, PRESETS, "test", {"epochs": "3"})
+    x = torch.randn(24, 5)
+    y = (x[:, 0] > 0).long()
+
+    def make():
+        torch.manual_seed(0)
+        return torch.nn.Linear(5, 2)
+
+    def stepper(model, stop_at=None):
+        def step(epoch, optimizer):
+            if epoch == stop_at:
+                raise KeyboardInterrupt
+            order = torch.randperm(24, generator=torch.Generator().manual_seed(epoch))
+            for i in range(0, 24, 8):
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(x[order[i : i + 8]]), y[order[i : i + 8]])
+                loss.backward()
+                optimizer.step()
+            return {"train_loss_bits": loss.item()}
+        return step
+
+    straight = make()
+    rows_a, _ = _train(RunDir.open(tmp_path / "a", "t", {}), "k", straight, config, 3, stepper(straight), False)
+    run_b = RunDir.open(tmp_path / "b", "t", {})
+    first = make()
+    with pytest.raises(KeyboardInterrupt):
+        _train(run_b, "k", first, config, 3, stepper(first, stop_at=2), False)
+    resumed = make()
+    rows_b, _ = _train(run_b, "k", resumed, config, 3, stepper(resumed), False)
+    assert rows_a == rows_b
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# -- end to end ---------------------------------------------------------------------------------
+def write_tiny_cifar(folder, n=40):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = rng.integers(0, 10, n)
+        data = (rng.integers(0, 64, (n, 3072)) + labels[:, None] * 19).astype(np.uint8)
+        with open(folder / name, "wb") as handle:
+            pickle.dump({b"data": data, b"labels": [int(v) for v in labels]}, handle)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def test_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("teacher_student")
+    cifar = write_tiny_cifar(root / "cifar-10-batches-py")
+    sets = {"data_path": str(cifar)}
+    return run_experiment("teacher-student", preset="test", sets=sets, out=root / "run", progress=False), sets
+
+
+def test_test_preset_runs_end_to_end(test_run):
+    run, _ = test_run
+    for name in ("config.json", "results.parquet", "metrics.parquet", "report.md",
+                 "figures/synergy_vs_gap.png", "figures/training.png"):
+        assert (run.path / name).exists(), name
+    results = pd.read_parquet(run.path / "results.parquet")
+    assert sorted(zip(results["depth"], results["seed"])) == [(8, 0), (8, 1), (8, 2)]
+    ratio = results["student_cross_entropy_bits"] / results["teacher_marginal_entropy_bits"]
+    np.testing.assert_allclose(results["synergy_ratio"], ratio)
+    np.testing.assert_allclose(results["accuracy_gap"],
+                               results["teacher_train_accuracy"] - results["teacher_test_accuracy"])
+    assert (results["teacher_mean_entropy_bits"] <= results["student_cross_entropy_bits"] + 1e-9).all()
+    assert results["data_source"].str.contains("CIFAR-10 train: pickles").all()
+    metrics = pd.read_parquet(run.path / "metrics.parquet")
+    assert set(metrics["role"]) == {"teacher", "student"}
+    assert len(metrics[(metrics["measure"] == "train_loss_bits")]) == 3 * 2  # 3 seeds x 2 roles x 1 epoch
+    assert sorted(p.name for p in (run.path / "checkpoints").glob("*.pt")) == sorted(
+        f"{role}-depth8-seed{s}.pt" for role in ("teacher", "student") for s in range(3))
+    report = (run.path / "report.md").read_text()
+    assert "**Claim:** synergy ratio vs generalization gap is negatively correlated (Fig. 3b)" in report
+    assert "Pearson r = " in report and "CIFAR-10 train: pickles" in report
+
+
+def test_rerun_skips_finished_pairs_and_rebuilds_from_checkpoints(test_run):
+    run, sets = test_run
+    before = pd.read_parquet(run.path / "results.parquet")
+    again = run_experiment("teacher-student", preset="test", sets=sets, out=run.path, progress=False)
+    pd.testing.assert_frame_equal(before, pd.read_parquet(again.path / "results.parquet"))
+    # without the tables, the finished checkpoints give back the same numbers (no retraining)
+    (run.path / "results.parquet").unlink()
+    (run.path / "metrics.parquet").unlink()
+    rebuilt = pd.read_parquet(run_experiment("teacher-student", preset="test", sets=sets, out=run.path,
+                                             progress=False).path / "results.parquet")
+    numbers = [c for c in before.columns if c not in ("teacher_seconds", "student_seconds", "data_source")]
+    pd.testing.assert_frame_equal(before[numbers], rebuilt[numbers])
+    assert "Pearson" in render(run.path)
