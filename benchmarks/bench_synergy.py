@@ -68,8 +68,13 @@ def floor(X: np.ndarray, v: np.ndarray, discrete: bool) -> None:
     np.sort(keys, axis=1)
 
 
-def row(name, ours, other, label):
-    return f"| {name} | {ours:.4f} | {other:.4f} | {label} | {other / ours:.1f}x |"
+def row(name, ours, other, label, goal):
+    """Speed-ups over an alternative read alternative / gib; against the floor, gib / floor."""
+    if label.startswith("floor"):
+        ratio = f"gib / floor = {ours / other:.2f}"
+    else:
+        ratio = f"{other / ours:.1f}x faster"
+    return f"| {name} | {ours:.4f} | {label} | {other:.4f} | {ratio} | {goal} |"
 
 
 def main() -> None:
@@ -88,33 +93,34 @@ def main() -> None:
         f"Machine: {platform.processor() or platform.machine()}, numpy {np.__version__}; "
         f"best of {r}; N = {N}, n = {n} unless stated. Times in seconds.",
         "",
-        "| measurement | gib (s) | alternative (s) | alternative | alternative / gib |",
-        "|---|---|---|---|---|",
+        "| measurement | gib (s) | alternative | alternative (s) | ratio | goal |",
+        "|---|---|---|---|---|---|",
     ]
     for est, data, discrete in (("binning", X, False), ("discrete", Xd, True)):
         ours = best_of(lambda: gib.synergy(data, v, estimator=est), r)
         sk = best_of(lambda: sklearn_loop(data, v, discrete), max(1, r - 2))
         fl = best_of(lambda: floor(data, v, discrete), r)
-        lines.append(row(f"{est} synergy", ours, sk, "scikit-learn loop"))
-        lines.append(row(f"{est} synergy", ours, fl, "floor (hash + sort n+2 columns)"))
+        lines.append(row(f"{est} synergy", ours, sk, "scikit-learn loop", ">= 60x faster"))
+        lines.append(row(f"{est} synergy", ours, fl, "floor (hash + sort n+2 columns)", "gib / floor <= 3"))
         # the same answer as the user's loop
         assert abs(gib.synergy(data, v, estimator=est) - sklearn_loop(data, v, discrete)) < 1e-9
 
     gc = gib.get_estimator("gcmi")
     ours = best_of(lambda: gib.synergy(X, v, estimator="gcmi"), r)
     direct = best_of(lambda: gc.leave_one_out_direct(X, v), 1)
-    lines.append(row("gcmi synergy", ours, direct, "gib GCMI MI per subset"))
+    lines.append(row("gcmi synergy", ours, direct, "gib GCMI MI per subset", ">= 20x faster"))
 
     Xk, vk = X[:N_kde], v[:N_kde]
     kde = gib.get_estimator("kde")
     ours_kde = best_of(lambda: gib.synergy(Xk, vk, estimator="kde"), 1)
     direct = best_of(lambda: kde.leave_one_out_direct(Xk, vk), 1)
-    lines.append(row(f"kde synergy (N = {N_kde})", ours_kde, direct, "gib KDE MI per subset"))
+    lines.append(row(f"kde synergy (N = {N_kde})", ours_kde, direct, "gib KDE MI per subset", "faster"))
 
     Xw = rng.normal(size=(N, n_wide))
     ours = best_of(lambda: gib.synergy(Xw, v, estimator="binning"), r)
     fl = best_of(lambda: floor(Xw, v, False), r)
-    lines.append(row(f"binning synergy, n = {n_wide}", ours, fl, "floor (hash + sort n+2 columns)"))
+    lines.append(row(f"binning synergy, n = {n_wide}", ours, fl, "floor (hash + sort n+2 columns)",
+                     "gib / floor <= 3"))
 
     print("\n".join(lines))
 

@@ -19,7 +19,9 @@ from ..models import twelve_bit_net
 from ..monitor import Monitor
 from ..plotting import plane_grid
 from . import reporting
-from .base import BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything
+from .base import (
+    BaseConfig, ConditionLoop, Experiment, dump_json, epoch_generator, merge_frames, register, seed_everything,
+)
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "softplus")
 IB_LAYER = "hidden5"  # the last hidden layer (width 3)
@@ -61,7 +63,9 @@ def record_schedule(epochs: int, every: int, log_points: int) -> set[int]:
 
 
 def run(config: Config, run_dir) -> None:
-    X_train, y_train, X_test, y_test = twelve_bit_task(config.data_path, seed=0, test_fraction=config.test_fraction)
+    task = twelve_bit_task(config.data_path, seed=0, test_fraction=config.test_fraction)
+    X_train, y_train, X_test, y_test = task
+    run_dir.write_text("data.json", dump_json({"source": task.source}))
     X_all = np.concatenate([X_train, X_test]).astype(np.float32)
     y_all = np.concatenate([y_train, y_test]).astype(np.int64)
     xt = torch.as_tensor(X_train, dtype=torch.float32, device=config.device)
@@ -81,6 +85,7 @@ def run(config: Config, run_dir) -> None:
             monitor = Monitor(
                 model, X_all, y_all, estimators={config.estimator: gib_spec},
                 ib_estimators={config.estimator: ib_spec}, synergy_kinds=(config.synergy,), batch_size=4096,
+                progress=config.progress,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed):
@@ -139,6 +144,7 @@ def report(run_dir) -> str:
     last = acc.sort_values("epoch").groupby("condition")["value"].last()
     lines = [
         reporting.header(run_dir, "Fig. 2: IB and GIB planes of the 12-bit task under five activations"),
+        reporting.data_line(run_dir),
         "## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
         reporting.markdown_table(table),
         "\n## Final test accuracy\n",

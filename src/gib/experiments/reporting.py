@@ -62,3 +62,14 @@ def header(run, title: str, extra: str = "") -> str:
         f"seeds {cfg.get('seeds')}, estimator `{cfg.get('estimator')}`, synergy `{cfg.get('synergy')}`. "
         f"All information values in bits.{(' ' + extra) if extra else ''}\n"
     )
+
+
+def data_line(run) -> str:
+    """'Data: ...' from the run's data.json (written by the experiment when it loads its data)."""
+    import json
+
+    path = run.path / "data.json"
+    if not path.exists():
+        return "Data: not recorded (the run predates data.json)."
+    info = json.loads(path.read_text())
+    return "Data: " + "; ".join(f"{v}" if k == "source" else f"{k}: {v}" for k, v in info.items()) + "\n"
