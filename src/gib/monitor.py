@@ -66,9 +66,10 @@ def default_layers(model: nn.Module) -> dict[str, nn.Module]:
     return layers
 
 
-def _estimator_specs(estimators: Any) -> dict[str, tuple[str, dict]]:
+def _estimator_specs(estimators: Any, device: Any = None) -> dict[str, tuple[str, dict]]:
     """Normalise ``"binning"``, ``["binning", "gcmi"]`` or ``{"label": ("binning", {...})}``
-    / ``{"binning": {...}}`` into {label: (name, options)}, validating each once."""
+    / ``{"binning": {...}}`` into {label: (name, options)}, validating each once. A ``device``
+    is added to every estimator's options that does not name its own."""
     if isinstance(estimators, str):
         estimators = [estimators]
     if isinstance(estimators, Mapping):
@@ -83,6 +84,8 @@ def _estimator_specs(estimators: Any) -> dict[str, tuple[str, dict]]:
         specs = {name: (name, {}) for name in estimators}
     if not specs:
         raise ValueError("`estimators` is empty; name at least one, e.g. 'binning'.")
+    if device is not None:
+        specs = {label: (name, {"device": device, **options}) for label, (name, options) in specs.items()}
     for name, options in specs.values():
         get_estimator(name, **options)  # fail now, not after an epoch of training
     return specs
@@ -121,6 +124,10 @@ class Monitor:
         The X of I(X;T) (default: the raw inputs flattened).
     progress : bool
         Show a progress bar over the MI computations of a record step.
+    mi_device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
+        plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
+        mutual informations stay NumPy.
     """
 
     def __init__(
@@ -143,6 +150,7 @@ class Monitor:
         ib_input: Any = None,
         record_layers_ib: bool = True,
         progress: bool = False,
+        mi_device: Any = None,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -153,8 +161,9 @@ class Monitor:
         self.output_bins = positive_int(output_bins, "output_bins")
         self.every = positive_int(every, "every")
         self.batch_size = positive_int(batch_size, "batch_size")
-        self.estimators = _estimator_specs(estimators)
-        self.ib_estimators = self.estimators if ib_estimators is None else _estimator_specs(ib_estimators)
+        self.mi_device = mi_device
+        self.estimators = _estimator_specs(estimators, mi_device)
+        self.ib_estimators = self.estimators if ib_estimators is None else _estimator_specs(ib_estimators, mi_device)
         self.record_layers_ib = record_layers_ib
         self.progress = progress
 

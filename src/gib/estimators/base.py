@@ -10,11 +10,17 @@ answers three questions, all in bits:
 Measures (synergy, GIB points) are written once against this interface and never loop over
 features themselves. The base class supplies the plain per-subset ``leave_one_out`` that the
 fast paths are tested against.
+
+Estimators with a torch backend (``discrete``, ``binning``, ``kde``, ``kde_upper``, ``gcmi``)
+take a ``device`` option; with it set, or with a torch tensor as X, ``leave_one_out`` runs in
+torch on that device (see ``torch_backend.py``). ``entropy`` and ``mutual_information`` always
+run in NumPy.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, NamedTuple
 
@@ -31,11 +37,33 @@ class LeaveOneOut(NamedTuple):
     complement: np.ndarray  #: I(X_-i;V), shape (n,)
 
 
+def _is_tensor(a: Any) -> bool:
+    """Whether ``a`` is a torch tensor, without importing torch when nobody has."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(a, torch.Tensor)
+
+
+def check_device(device: Any) -> Any:
+    """The ``device`` option of the estimators with a torch backend: None (NumPy), or a
+    torch.device from ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or a torch.device."""
+    if device is None:
+        return None
+    from .torch_backend import as_device
+
+    return as_device(device)
+
+
 class Estimator(ABC):
     """Base class: subclasses set ``name`` and implement the ``_``-prefixed methods on checked
-    2-D arrays and normalised weights (``None`` means uniform)."""
+    2-D arrays and normalised weights (``None`` means uniform).
+
+    A subclass with a torch backend sets ``torch_backend = True`` and ``device`` (from
+    ``check_device``); its ``_leave_one_out`` then also receives X as a tensor on the device.
+    """
 
     name: ClassVar[str]
+    torch_backend: ClassVar[bool] = False
+    device: Any = None
 
     # -- public edge: check once, then call the implementation --------------------------------
     def entropy(self, a: Any, weights: Any = None) -> float:
@@ -48,7 +76,13 @@ class Estimator(ABC):
         return float(self._mutual_information(a, b, check_weights(weights, n)))
 
     def leave_one_out(self, X: Any, v: Any, weights: Any = None) -> LeaveOneOut:
-        X, v = as_samples(X, "X"), as_samples(v, "v")
+        if self.torch_backend and (self.device is not None or _is_tensor(X)):
+            from .torch_backend import as_device_samples
+
+            X = as_device_samples(X, "X", self.device)  # a tensor stays on its device
+        else:
+            X = as_samples(X, "X")
+        v = as_samples(v, "v")
         n = check_same_length(X=X, v=v)
         if X.shape[1] < 2:
             raise ValueError(

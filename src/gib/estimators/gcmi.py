@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg, special, stats
 
-from .base import Estimator, LeaveOneOut, register
+from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
 
 _LN2 = math.log(2.0)
 # Entropy of one standard normal dimension, in nats: (ln(2 pi) + 1) / 2.
@@ -173,6 +173,9 @@ class GaussianCopulaEstimator(Estimator):
     bias_correct : bool, default True
         Apply Ince's analytic bias correction of every Gaussian entropy:
         ``H -= d (ln 2 - ln(N - 1)) / 2 + sum_{k=1..d} psi((N - k) / 2) / 2`` (nats).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
 
     Notes
     -----
@@ -184,11 +187,13 @@ class GaussianCopulaEstimator(Estimator):
     """
 
     name = "gcmi"
+    torch_backend = True
 
-    def __init__(self, bias_correct: bool = True):
+    def __init__(self, bias_correct: bool = True, device: Any = None):
         if not isinstance(bias_correct, (bool, np.bool_)):
             raise ValueError(f"`bias_correct` must be True or False, got {bias_correct!r}.")
         self.bias_correct = bool(bias_correct)
+        self.device = check_device(device)
 
     # -- pieces ---------------------------------------------------------------------------------
     def _bias(self, dim: int, n_eff: Any) -> Any:
@@ -255,6 +260,10 @@ class GaussianCopulaEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
+        if _is_tensor(X):
+            from .torch_backend import gcmi_leave_one_out
+
+            return gcmi_leave_one_out(self, X, v, w)
         z = _copula(X, w, "X")
         n = z.shape[1]
         if _is_discrete(v):

@@ -25,12 +25,12 @@ neighbour within ~700 / c) are recomputed from their distances with the usual ma
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from .._validation import positive_float
-from .base import Estimator, LeaveOneOut, register
+from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
 
 _LN2 = math.log(2.0)
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -303,6 +303,9 @@ class KDEEstimator(Estimator):
     ----------
     bandwidth_scale : float, default 1.0
         Multiplies Scott's factor (values below 1 sharpen, above 1 smooth the densities).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
 
     Notes
     -----
@@ -318,9 +321,11 @@ class KDEEstimator(Estimator):
     """
 
     name = "kde"
+    torch_backend = True
 
-    def __init__(self, bandwidth_scale: float = 1.0):
+    def __init__(self, bandwidth_scale: float = 1.0, device: Any = None):
         self.bandwidth_scale = positive_float(bandwidth_scale, "bandwidth_scale")
+        self.device = check_device(device)
 
     def _factor(self, n_eff: float, d: int) -> float:
         return self.bandwidth_scale * n_eff ** (-1.0 / (d + 4))
@@ -385,6 +390,10 @@ class KDEEstimator(Estimator):
         return h
 
     def _leave_one_out(self, X, v, w):
+        if _is_tensor(X):
+            from .torch_backend import kde_leave_one_out
+
+            return kde_leave_one_out(self, X, v, w)
         X = _numbers(X, "X")
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
         if not _is_discrete(v):
@@ -425,6 +434,9 @@ class KDEUpperEstimator(Estimator):
     ----------
     noise_variance : float, default 1e-3
         The noise variance s2 (Saxe et al.: 1e-3 for the 12-bit task, 0.1 for MNIST).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
 
     Notes
     -----
@@ -439,9 +451,11 @@ class KDEUpperEstimator(Estimator):
     """
 
     name = "kde_upper"
+    torch_backend = True
 
-    def __init__(self, noise_variance: float = 1e-3):
+    def __init__(self, noise_variance: float = 1e-3, device: Any = None):
         self.noise_variance = positive_float(noise_variance, "noise_variance")
+        self.device = check_device(device)
 
     def _exponent(self, d: int) -> float:
         return 0.5 / self.noise_variance
@@ -465,6 +479,10 @@ class KDEUpperEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
+        if _is_tensor(X):
+            from .torch_backend import kde_upper_leave_one_out
+
+            return kde_upper_leave_one_out(self, X, v, w)
         X = _numbers(X, "X")
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
         s = _leave_one_out_sums(X, w, self._exponent, include_self=True)
