@@ -400,6 +400,7 @@ def plane_grid(
     normalise: bool = True,
     title: str | None = None,
     gib_layer: str | None = None,
+    figure: Any = None,
 ) -> Figure:
     """IB planes (top row) over GIB planes (bottom row), one column per condition.
 
@@ -420,6 +421,8 @@ def plane_grid(
     normalise : bool
     title : str, optional
         The figure's title.
+    figure : Figure or SubFigure, optional
+        Draw into this (e.g. one of ``fig.subfigures(...)``, to stack grids) instead of a new one.
 
     Returns
     -------
@@ -427,7 +430,9 @@ def plane_grid(
     """
     frame = _check_frame(frame)
     planes, columns = _planes_in(frame), _conditions(frame, conditions)
-    fig = Figure(figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained")
+    fig = figure if figure is not None else Figure(
+        figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained"
+    )
     axes = fig.subplots(len(planes), len(columns), squeeze=False, sharex=normalise, sharey=normalise)
     for row, plane in zip(axes, planes):
         table = [

@@ -264,10 +264,9 @@ def _extra_columns(frame: pd.DataFrame, table: pd.DataFrame, layers: dict, estim
                         p_range_bits=p_range)
 
 
-def report(run_dir) -> str:
-    frame = run_dir.table()
+def _phase_numbers(run_dir, frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Phase numbers of GIB, IB of the hidden layer and IB of the output, per function."""
     cfg = run_dir.config
-    order = _order(run_dir, frame)
     hidden = reporting.phases(frame, **_selection(run_dir))
     output = reporting.phases(frame, **_selection(run_dir, OUTPUT))
     output = output[output["plane"] == "IB"].assign(plane="IB (output)")
@@ -276,10 +275,37 @@ def report(run_dir) -> str:
     table["order"] = table["condition"].map({f: i for i, f in enumerate(order)})
     table = table.sort_values(["order", "plane"]).drop(columns="order").reset_index(drop=True)
     layers = {"GIB": ("GIB", "input"), f"IB ({IB_LAYER})": ("IB", IB_LAYER), "IB (output)": ("IB", OUTPUT)}
-    table = _extra_columns(frame, table, layers, cfg["estimator"], cfg["synergy"])
+    return _extra_columns(frame, table, layers, cfg["estimator"], cfg["synergy"])
+
+
+def claims(run_dir) -> list[reporting.Claim]:
+    frame = run_dir.table()
+    order = _order(run_dir, frame)
+    table = _phase_numbers(run_dir, frame, order)
     gib_c = reporting.compressing(table, "GIB")
     ib_c = reporting.compressing(table, f"IB ({IB_LAYER})")
     ib_out_c = reporting.compressing(table, "IB (output)")
+    per_seed = ", ".join(f"{r.condition} {r.seeds_compressing}" for r in table[table["plane"] == "GIB"].itertuples())
+    return [
+        reporting.Claim(
+            "GIB compresses for all five functions (Fig. 4)",
+            f"GIB compresses for {gib_c or 'none'} of {order} (seed-averaged); seeds compressing: {per_seed}",
+            set(gib_c) == set(order) and len(order) == len(FUNCTION_NAMES),
+        ),
+        reporting.Claim(
+            "the standard IB shows no real indication of compression (Sec. 5.1)",
+            f"IB of the hidden layer compresses for {ib_c or 'none'}; IB of the output for {ib_out_c or 'none'} "
+            f"(of {order})",
+            not ib_c,
+        ),
+    ]
+
+
+def report(run_dir) -> str:
+    frame = run_dir.table()
+    cfg = run_dir.config
+    order = _order(run_dir, frame)
+    table = _phase_numbers(run_dir, frame, order)
     errors = error_table(frame, order)
     lrs = {f: (cfg.get("addition_lr") if f == "addition" and cfg.get("addition_lr") is not None else cfg["lr"])
            for f in order}
@@ -287,8 +313,6 @@ def report(run_dir) -> str:
     if cfg["estimator"] == "gcmi":
         notes.append("\nEstimator note (ours): with `gcmi` the GIB ranks the binned (Yhat, Y) as continuous "
                      "values (`ContinuousTargetGCMI`) instead of splitting them into classes.")
-    gib_rows = table[table["plane"] == "GIB"]
-    per_seed = ", ".join(f"{r.condition} {r.seeds_compressing}" for r in gib_rows.itertuples())
     lines = [
         reporting.header(run_dir, "Fig. 4: IB and GIB planes of one-hidden-layer nets learning five functions",
                          extra=f"Data: generated (SPEC 4), {cfg['n_train']} training samples (MI probe set) and "
@@ -307,17 +331,7 @@ def report(run_dir) -> str:
         reporting.markdown_table(errors, floatfmt="{:.3g}"),
         *[n for n in notes if n],
         "\n## Claims\n",
-        reporting.claim_line(
-            "GIB compresses for all five functions (Fig. 4)",
-            f"GIB compresses for {gib_c or 'none'} of {order} (seed-averaged); seeds compressing: {per_seed}",
-            set(gib_c) == set(order) and len(order) == len(FUNCTION_NAMES),
-        ),
-        reporting.claim_line(
-            "the standard IB shows no real indication of compression (Sec. 5.1)",
-            f"IB of the hidden layer compresses for {ib_c or 'none'}; IB of the output for {ib_out_c or 'none'} "
-            f"(of {order})",
-            not ib_c,
-        ),
+        *(c.markdown() for c in claims(run_dir)),
         "\nFigures: `figures/planes.png` (IB of the hidden layer, GIB; the output layer's IB phase numbers "
         "are in the table above), `figures/errors.png` (train and test MSE).\n",
     ]
@@ -332,6 +346,7 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
+    claims=claims,
     preset_costs={
         "test": "~5 s CPU (20-50 s wall on the loaded 2-core machine, mostly drawing figures)",
         "quick": "1 seed x 5 functions x 1000 epochs: ~22 s CPU, ~2 min wall on the loaded 2-core machine",

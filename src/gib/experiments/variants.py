@@ -1,0 +1,163 @@
+"""App. F and App. I: the `activations` and `functions` experiments under each estimator
+(`estimators`) and each synergy kind (`svw`), planes side by side.
+
+Each (experiment, variant) pair is an ordinary run of that experiment, stored (and resumed) in
+its own sub-directory ``<experiment>-<variant>`` of this run; the figures stack their plane
+grids and the report states, for each variant, which conditions compress in GIB and in IB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..runs import RunDir
+from . import reporting
+from .base import BaseConfig, Experiment, register
+
+SUB_EXPERIMENTS = ("activations", "functions")
+
+
+@dataclass
+class Config(BaseConfig):
+    experiments: tuple[str, ...] = SUB_EXPERIMENTS
+    variants: tuple[str, ...] = ()
+    base_preset: str = "cpu"  #: the preset of each sub-experiment run
+
+    def check(self) -> None:
+        bad = [e for e in self.experiments if e not in SUB_EXPERIMENTS]
+        if bad:
+            raise ValueError(f"--set experiments: unknown {bad}; choose from {', '.join(SUB_EXPERIMENTS)}.")
+        if self.base_preset not in ("test", "quick", "cpu", "paper"):
+            raise ValueError(f"--set base_preset={self.base_preset!r}: one of test, quick, cpu, paper.")
+
+
+def _variant_key(name: str) -> str:
+    return "estimator" if name == "estimators" else "synergy"
+
+
+def _sub_dir(run_dir: RunDir, experiment: str, variant: str):
+    return run_dir.path / f"{experiment}-{variant}"
+
+
+def _runner(name: str):
+    def run(config: Config, run_dir: RunDir) -> None:
+        from . import run_experiment
+
+        key = _variant_key(name)
+        for experiment in config.experiments:
+            for variant in config.variants:
+                run_experiment(experiment, config.base_preset, {key: variant},
+                               seeds=config.seeds if config.seeds != (0,) else None,
+                               out=_sub_dir(run_dir, experiment, variant), progress=config.progress)
+    return run
+
+
+def _ib_layer(experiment: Experiment) -> str:
+    """The IB layer a sub-experiment reports on (its module's ``IB_LAYER``)."""
+    import importlib
+
+    return importlib.import_module(experiment.run.__module__).IB_LAYER
+
+
+def _sub_runs(run_dir: RunDir, experiment: str):
+    for variant in run_dir.config["variants"]:
+        path = _sub_dir(run_dir, experiment, variant)
+        if (path / "config.json").exists():
+            yield variant, RunDir.load(path)
+
+
+def _figures(name: str):
+    def figures(run_dir: RunDir) -> dict:
+        from matplotlib.figure import Figure
+
+        from . import get_experiment
+        from ..plotting import plane_grid
+
+        out = {}
+        for experiment in run_dir.config["experiments"]:
+            subs = list(_sub_runs(run_dir, experiment))
+            if not subs:
+                continue
+            module = get_experiment(experiment)
+            ib_layer = _ib_layer(module)
+            n_cond = max(len(set(sub.table()["condition"])) for _, sub in subs)
+            fig = Figure(figsize=(3.1 * n_cond + 1.0, 6.4 * len(subs)), layout="constrained")
+            panels = fig.subfigures(len(subs), 1, squeeze=False)[:, 0]
+            for panel, (variant, sub) in zip(panels, subs):
+                cfg = sub.config
+                plane_grid(sub.table(), ib_layer=ib_layer, estimator=cfg["estimator"], kind=cfg["synergy"],
+                           gib_layer="input", figure=panel, title=f"{experiment}: {_variant_key(name)} = {variant}")
+            out[f"{experiment}-variants"] = fig
+        return out
+    return figures
+
+
+def _claims(name: str):
+    def claims(run_dir: RunDir) -> list[reporting.Claim]:
+        from . import get_experiment
+
+        found = []
+        for experiment in run_dir.config["experiments"]:
+            for variant, sub in _sub_runs(run_dir, experiment):
+                for claim in get_experiment(experiment).claims(sub):
+                    found.append(reporting.Claim(f"[{experiment}, {_variant_key(name)}={variant}] {claim.claim}",
+                                                 claim.measured, claim.holds))
+        return found
+    return claims
+
+
+def _report(name: str, title: str):
+    def report(run_dir: RunDir) -> str:
+        from . import get_experiment
+
+        rows = []
+        for experiment in run_dir.config["experiments"]:
+            ib_layer = _ib_layer(get_experiment(experiment))
+            for variant, sub in _sub_runs(run_dir, experiment):
+                table = reporting.phases(sub.table(), ib_layer=ib_layer, estimator=sub.config["estimator"],
+                                         kind=sub.config["synergy"], gib_layer="input")
+                for plane in ("GIB", "IB"):
+                    part = table[table["plane"] == plane]
+                    rows.append({"experiment": experiment, _variant_key(name): variant, "plane": plane,
+                                 "compresses": ", ".join(reporting.compressing(table, plane)) or "none",
+                                 "of": len(part)})
+        lines = [
+            reporting.header(run_dir, title, f"Each sub-run used the `{run_dir.config['base_preset']}` preset."),
+            "## Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)\n",
+            reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.",
+            "\nThe phase numbers of each sub-run are in its own `report.md` "
+            "(sub-directories `<experiment>-<variant>/`).\n",
+            "## Claims of the sub-experiments under each variant\n",
+            *(c.markdown() for c in _claims(name)(run_dir)),
+            "\nFigures: " + ", ".join(f"`figures/{e}-variants.png`" for e in run_dir.config["experiments"]) + ".\n",
+        ]
+        return "\n".join(lines)
+    return report
+
+
+for _name, _variants, _title, _summary in (
+    ("estimators", ("binning", "kde", "gcmi"), "App. F: the planes under the binning, KDE and GCMI estimators",
+     "App. F: activations and functions under binning, kde and gcmi, planes side by side"),
+    ("svw", ("featurewise", "sum_vs_whole"), "App. I: feature-wise vs sum-versus-whole synergy",
+     "App. I: activations and functions with featurewise and sum-vs-whole GIB, side by side"),
+):
+    register(Experiment(
+        name=_name,
+        summary=_summary,
+        config_cls=Config,
+        presets={
+            "test": dict(variants=_variants, base_preset="test", progress=False),
+            "quick": dict(variants=_variants, base_preset="quick"),
+            "cpu": dict(variants=_variants, base_preset="cpu"),
+            "paper": dict(variants=_variants, base_preset="paper"),
+        },
+        run=_runner(_name),
+        figures=_figures(_name),
+        report=_report(_name, _title),
+        claims=_claims(_name),
+        preset_costs={"test": "seconds", "quick": "the sub-experiments' quick presets, once per variant",
+                      "cpu": "the sub-experiments' cpu presets, once per variant",
+                      "paper": "the paper presets, once per variant"},
+    ))
