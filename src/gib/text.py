@@ -160,7 +160,9 @@ def encode_texts(tokenizer: Any, texts: Sequence[str], max_length: int, batch_si
     if isinstance(tokenizer, HashTokenizer):
         return tokenizer.encode(texts, max_length)
     if not callable(tokenizer):
-        raise TypeError(f"`tokenizer` must be a HashTokenizer or a Hugging Face tokenizer, got {type(tokenizer).__name__}.")
+        raise TypeError(
+            f"`tokenizer` must be a HashTokenizer or a Hugging Face tokenizer, got {type(tokenizer).__name__}."
+        )
     out = np.empty((len(texts), max_length), dtype=np.int64)
     for start in range(0, len(texts), batch_size):
         encoded = tokenizer(
