@@ -49,8 +49,8 @@ class HashTokenizer:
     >>> tok.tokenize("Hello, World!")
     ['hello', ',', 'world', '!']
     >>> ids = encode_texts(tok, ["Hello, World!"], max_length=8)
-    >>> ids[0, 0] == tok.cls_token_id, ids[0, 5] == tok.sep_token_id, ids[0, 6:].tolist()
-    (True, True, [0, 0])
+    >>> ids[0, [0, 5]].tolist() == [tok.cls_token_id, tok.sep_token_id], ids[0, 6:].tolist()
+    (True, [0, 0])
     """
 
     pad_token_id = 0
