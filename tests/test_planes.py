@@ -120,3 +120,10 @@ def test_compression_phase_rejects(c, p, reason):
 def test_normalise():
     np.testing.assert_allclose(gib.normalise([2.0, 4.0, 3.0]), [0, 1, 0.5])
     np.testing.assert_allclose(gib.normalise([1.0, 1.0]), [0, 0])
+
+
+def test_floating_point_noise_is_not_movement():
+    flat = np.array([2.296276504800324, 2.296276504800323, 2.296276504800324])
+    np.testing.assert_array_equal(gib.normalise(flat), 0.0)
+    phase = gib.compression_phase(np.r_[flat, flat], np.linspace(0, 1, 6))
+    assert not phase.compresses and phase.drop_fraction < 1e-6

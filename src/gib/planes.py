@@ -140,9 +140,13 @@ class CompressionPhase:
     compresses: bool
 
 
+# Ranges below this many bits are floating-point noise, not movement along an axis.
+FLAT_RANGE = 1e-9
+
+
 def _spread(x: np.ndarray) -> float:
     r = float(np.max(x) - np.min(x))
-    return r if r > 0 else 1.0
+    return r if r > FLAT_RANGE else 1.0
 
 
 def compression_phase(
@@ -195,7 +199,8 @@ def compression_phase(
 
 
 def normalise(values: Any) -> np.ndarray:
-    """Scale a trajectory to [0, 1] as the paper's planes do (a constant one maps to 0)."""
+    """Scale a trajectory to [0, 1] as the paper's planes do (a flat one, within ``FLAT_RANGE``
+    bits, maps to 0)."""
     x = np.asarray(to_numpy(values), dtype=float)
     lo, hi = np.min(x), np.max(x)
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    return (x - lo) / (hi - lo) if hi - lo > FLAT_RANGE else np.zeros_like(x)

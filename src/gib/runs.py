@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -73,8 +74,11 @@ class RunDir:
                     "pass another --out directory, or --fresh to start over there."
                 )
         elif fresh and path.exists():
-            for old_file in [stored, path / "metrics.parquet", *path.glob("checkpoints/*.pt")]:
+            # only what a run writes: a directory given by mistake keeps everything else
+            for old_file in [stored, path / "data.json", path / "report.md", *path.glob("*.parquet")]:
                 old_file.unlink(missing_ok=True)
+            for folder in ("checkpoints", "figures"):
+                shutil.rmtree(path / folder, ignore_errors=True)
         run = cls(path, experiment, config)
         _atomic(stored, lambda p: p.write_text(json.dumps({"experiment": experiment, "config": config}, indent=2)))
         return run
