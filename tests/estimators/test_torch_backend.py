@@ -139,6 +139,29 @@ def test_gcmi_matches_numpy(weighted, target):
     assert both_backends("gcmi", X, v, w, bias_correct=False) < KERNEL_TOL
 
 
+@pytest.mark.parametrize("name", ["kde", "gcmi"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_degenerate_columns_match_numpy(name, weighted):
+    # constant columns (dropped), columns constant within a class (floored), and for gcmi a
+    # duplicated column and a within-class copy (singular covariances: the ridge, on the host)
+    rng = np.random.default_rng(12)
+    X, labels, weights = data(rng, N=150, n=6)
+    w = weights if weighted else None
+    X[:, 2] = 1.0
+    X[labels == 1, 0] = 0.0
+    cases = [X]
+    if name == "gcmi":
+        dup = X.copy()
+        dup[:, 5] = 3 * dup[:, 4] - 1
+        dup[labels == 0, 3] = dup[labels == 0, 1]
+        cases.append(dup)
+    for Xc in cases:
+        continuous = X[:, 1] + rng.normal(size=len(X))
+        for v in (labels, continuous, np.column_stack([continuous, np.ones(len(X))])):
+            assert both_backends(name, Xc, v, w) < KERNEL_TOL
+    assert both_backends(name, np.ones((len(X), 3)), labels, w) == 0.0
+
+
 # -- tensors, the device option, errors ----------------------------------------------------------
 @pytest.mark.filterwarnings("ignore::gib.SaturationWarning")
 @pytest.mark.parametrize("name", ["discrete", "binning", "kde", "kde_upper", "gcmi"])
@@ -184,8 +207,15 @@ def test_tensor_inputs_are_checked_on_their_device():
         est.leave_one_out(X[:, 0], np.zeros(50, int))
     with pytest.raises(ValueError, match="Mismatched"):
         est.leave_one_out(X, np.zeros(49, int))
-    with pytest.raises(ValueError, match="constant column"):
-        gib.get_estimator("gcmi").leave_one_out(torch.ones(50, 2), np.arange(50) % 2)
+    # constant columns carry no information; within a class they need the floor, or raise
+    dead = gib.get_estimator("gcmi").leave_one_out(torch.ones(50, 2), np.arange(50) % 2)
+    assert dead.joint == 0.0 and not dead.single.any() and not dead.complement.any()
+    within = X.clone()
+    within[::2, 0] = 0.5
+    with pytest.raises(ValueError, match="class 0 of `v`.*zero variance"):
+        gib.get_estimator("gcmi", ridge=0).leave_one_out(within, np.arange(50) % 2)
+    with pytest.raises(ValueError, match="within the samples of class 0"):
+        gib.get_estimator("kde", min_class_sigma=0).leave_one_out(within, np.arange(50) % 2)
     # gradients are not tracked, and the result does not depend on them
     Xg = X.clone().requires_grad_()
     assert deviation(est.leave_one_out(Xg, np.arange(50) % 3), est.leave_one_out(X.numpy(), np.arange(50) % 3)) < 1e-12
@@ -227,6 +257,14 @@ def test_cuda_matches_numpy(weighted):
     assert both_backends("kde_upper", X, labels, w, device="cuda", noise_variance=0.1) < KERNEL_TOL
     assert both_backends("gcmi", X, labels, w, device="cuda") < KERNEL_TOL
     assert both_backends("gcmi", X, X[:, 0] + rng.normal(size=300), w, device="cuda") < KERNEL_TOL
+    # degenerate columns: constant (dropped), constant within a class (floors), a copy (ridge)
+    Xc = X.copy()
+    Xc[:, 2] = 1.0
+    Xc[labels == 1, 0] = 0.0
+    assert both_backends("kde", Xc, labels, w, device="cuda") < KERNEL_TOL
+    Xc[:, 5] = 2 * Xc[:, 4]
+    assert both_backends("gcmi", Xc, labels, w, device="cuda") < KERNEL_TOL
+    assert both_backends("gcmi", Xc, X[:, 1] + rng.normal(size=300), w, device="cuda") < KERNEL_TOL
 
 
 @CUDA

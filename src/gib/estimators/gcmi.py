@@ -19,6 +19,7 @@ The singles need only variances (and, for a continuous V, the Schur complements
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -26,10 +27,37 @@ import numpy as np
 from scipy import linalg, special, stats
 
 from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
+from .kde import constant_columns, leave_one_out_varying, non_negative_float
 
 _LN2 = math.log(2.0)
 # Entropy of one standard normal dimension, in nats: (ln(2 pi) + 1) / 2.
 _HALF_LOG_2PIE = 0.5 * (math.log(2.0 * math.pi) + 1.0)
+
+
+# BLAS (OpenBLAS) threads on small matrices cost far more than they save: a 20 x 20 triangular
+# solve takes ~0.01 ms on one thread and 10-20 ms with two on a loaded 2-core machine, and the
+# idle workers spin after each call, taking the core from the sorting that follows. At a few
+# hundred columns a covariance, its Cholesky factor and inverse take well under 0.1 s on one
+# thread. Entering a cached threadpoolctl limit costs ~0.015 ms (``threadpool_limits`` ~0.5 ms).
+# (The KDE estimators gain nothing: their BLAS calls, matrix-vector products, run on one thread.)
+SMALL_BLAS_DIM = 256
+_blas_pools: Any = None
+
+
+def one_blas_thread(dim: int):
+    """Context manager: BLAS limited to one thread when ``dim`` (columns) <= SMALL_BLAS_DIM;
+    a no-op for larger matrices or without threadpoolctl."""
+    global _blas_pools
+    if dim > SMALL_BLAS_DIM:
+        return contextlib.nullcontext()
+    if _blas_pools is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_pools = ThreadpoolController().select(user_api="blas")
+        except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            _blas_pools = False
+    return _blas_pools.limit(limits=1) if _blas_pools else contextlib.nullcontext()
 
 
 def _is_discrete(b: np.ndarray) -> bool:
@@ -98,30 +126,64 @@ def _covariance(z: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float]
     Weights (normalised here) give the reliability-weighted covariance
     ``sum_k w_k (z_k - m)(z_k - m)^T / (1 - sum_k w_k^2)``, which equals the /(N - 1) one for
     uniform weights, and ``N_eff = 1 / sum_k w_k^2`` (Kish).
+
+    A column constant over the samples of positive weight (within a class, as the whole data
+    have none) is centred to exactly 0, so its variance and covariances are exactly 0, not the
+    rounding error of its mean.
     """
+    constant = constant_columns(z, w)
     if w is None:
         zc = z - z.mean(axis=0)
+        zc[:, constant] = 0.0
         return zc.T @ zc / (len(z) - 1.0), float(len(z))
     w = w / w.sum()
     sum_w2 = float(w @ w)
     zc = z - w @ z
+    zc[:, constant] = 0.0
     return (zc * w[:, None]).T @ zc / (1.0 - sum_w2), 1.0 / sum_w2
 
 
-def _cholesky(c: np.ndarray, what: str) -> tuple[np.ndarray, float]:
-    """Lower Cholesky factor and log-determinant; a clear error when C is singular."""
+def _floored(c: np.ndarray, ridge: float) -> np.ndarray:
+    """C with every variance below ``ridge`` raised to ``ridge`` (a copy if any is)."""
+    d = np.diag(c)
+    low = np.flatnonzero(d < ridge)
+    if low.size:
+        c = c.copy()
+        c[low, low] = ridge
+    return c
+
+
+def _factor(c: np.ndarray, ridge: float) -> np.ndarray | None:
+    """Lower Cholesky factor of C if C is regular to within ``ridge``, else None.
+
+    Regular: every variance positive, and every pivot ``L_jj^2`` (the variance of column j given
+    the columns before it) positive and at least ``ridge`` times the variance ``c_jj``. A pivot
+    of an ordered principal submatrix is a variance given fewer columns, so it is never smaller:
+    when C passes, so does every C_S,S (the fast leave-one-out paths rely on this).
+    """
+    d = np.diag(c)
+    if not np.all(d > 0):
+        return None
+    try:
+        chol = np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        return None
+    p = np.diag(chol)
+    if not np.all(p > 0) or (ridge > 0 and np.any(p * p < ridge * d)):
+        return None
+    return chol
+
+
+def _log_det(chol: np.ndarray) -> float:
+    return 2.0 * float(np.sum(np.log(np.diag(chol))))
+
+
+def _singular(c: np.ndarray, what: str) -> ValueError:
     bad = np.flatnonzero(~(np.diag(c) > 0))
-    if bad.size == 0:
-        try:
-            chol = np.linalg.cholesky(c)
-        except np.linalg.LinAlgError:
-            chol = None
-        if chol is not None and np.all(np.diag(chol) > 0):
-            return chol, 2.0 * float(np.sum(np.log(np.diag(chol))))
     detail = f"column(s) {bad.tolist()} have zero variance" if bad.size else "columns are linearly dependent"
-    raise ValueError(
+    return ValueError(
         f"the covariance of the copula-normalised {what} is singular ({detail}). Drop "
-        "duplicated, constant or (within a class) deterministic columns."
+        "duplicated, constant or (within a class) deterministic columns, or set `ridge` > 0."
     )
 
 
@@ -173,6 +235,20 @@ class GaussianCopulaEstimator(Estimator):
     bias_correct : bool, default True
         Apply Ince's analytic bias correction of every Gaussian entropy:
         ``H -= d (ln 2 - ln(N - 1)) / 2 + sum_{k=1..d} psi((N - k) / 2) / 2`` (nats).
+    ridge : float, default 1e-6
+        Regularisation of singular covariances of the copula-normalised data (whose variances
+        are about 1), ours. Every covariance C whose log-determinant enters an estimate (of A,
+        of (A, B), of A within a class of B) is treated so: (1) a variance below ``ridge`` is
+        raised to ``ridge`` (a column constant within a class, e.g. a ReLU unit dead for that
+        class, has variance 0); (2) if C is then still singular to within ``ridge`` (its
+        Cholesky factor fails, or a column's variance given the preceding columns is below
+        ``ridge`` times its variance: a column (nearly) determined by others), ``ridge`` is
+        added to the whole diagonal of C instead (so a zero variance becomes ``ridge`` again).
+        A covariance that passes both tests is used as it is, so well-conditioned data get
+        Ince's estimates exactly. Each such column caps an otherwise infinite information at
+        about ``p(y) * log2(1 / ridge) / 2`` bits (~10 bits times the class's probability at
+        1e-6, as ``kde``'s ``min_class_sigma=1e-3``). 0 turns this off: singular covariances
+        raise ``ValueError`` (nearly singular ones give the unregularised, very large values).
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
         None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
@@ -182,17 +258,30 @@ class GaussianCopulaEstimator(Estimator):
     Sample weights are handled approximately, not exactly: a weighted copula (weighted
     mid-ranks, equal to rank / (N + 1) for uniform weights), reliability-weighted covariances
     and the effective sample size ``(sum w)^2 / sum w^2`` in place of N in the bias terms.
-    A d-dimensional covariance needs more than d samples (of each class, for class labels);
-    constant columns are rejected.
+    A d-dimensional covariance needs more than d samples (of each class, for class labels).
+
+    Columns constant over all samples (of positive weight) carry no information and are
+    dropped: ``I(A;B)`` and ``leave_one_out`` are those of the varying columns (a constant
+    column i of X gets ``I(X_i;V) = 0`` and ``I(X_-i;V) = I(X;V)``), and 0 if no column of A (or
+    of a continuous B) varies. ``entropy`` of a constant column, whose copula ranks are arbitrary,
+    raises ``ValueError``. Within a class (or with columns determined by others) see ``ridge``.
+    The leave-one-out path uses Schur complements of one Cholesky factor per covariance; a
+    covariance that needs the ridge of step (2) is instead handled one subset at a time (n + 1
+    factorisations of that covariance).
+
+    BLAS runs on one thread inside these computations when there are at most
+    ``SMALL_BLAS_DIM`` (256) columns: on small matrices OpenBLAS threads cost far more than
+    they save (20 x 20 triangular solve: ~0.01 ms on one thread, 10-20 ms on two shared cores).
     """
 
     name = "gcmi"
     torch_backend = True
 
-    def __init__(self, bias_correct: bool = True, device: Any = None):
+    def __init__(self, bias_correct: bool = True, ridge: float = 1e-6, device: Any = None):
         if not isinstance(bias_correct, (bool, np.bool_)):
             raise ValueError(f"`bias_correct` must be True or False, got {bias_correct!r}.")
         self.bias_correct = bool(bias_correct)
+        self.ridge = non_negative_float(ridge, "ridge")
         self.device = check_device(device)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -206,10 +295,35 @@ class GaussianCopulaEstimator(Estimator):
         psi_sum = special.psi((n_eff[..., None] - k) / 2.0).sum(axis=-1)
         return dim * (_LN2 - np.log(n_eff - 1.0)) / 2.0 + psi_sum / 2.0
 
+    def log_det(self, c: np.ndarray, what: str) -> float:
+        """log det C, regularised as the ``ridge`` option says (or an error if it is 0)."""
+        chol = _factor(_floored(c, self.ridge), self.ridge)
+        if chol is None and self.ridge > 0:
+            chol = _factor(c + self.ridge * np.eye(len(c)), 0.0)
+        if chol is None:
+            raise _singular(c, what)
+        return _log_det(chol)
+
     def _entropy_nats(self, c: np.ndarray, n_eff: float, what: str) -> float:
         """Gaussian entropy without its constant d/2 ln(2 pi e) (it cancels in every MI)."""
         _check_size(n_eff, len(c), what)
-        return 0.5 * _cholesky(c, what)[1] - float(self._bias(len(c), n_eff))
+        return 0.5 * self.log_det(c, what) - float(self._bias(len(c), n_eff))
+
+    def loo_log_dets(self, c: np.ndarray, what: str) -> tuple[float, np.ndarray, np.ndarray]:
+        """log det of C, of every 1 x 1 C_ii and of every C_-i,-i, each as ``log_det`` has it.
+
+        Regular C (the usual case): one Cholesky factor and
+        ``logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)``; else one factorisation per subset.
+        """
+        cf = _floored(c, self.ridge)
+        chol = _factor(cf, self.ridge)
+        if chol is not None:
+            ld = _log_det(chol)
+            return ld, np.log(np.diag(cf)), ld + np.log(_inverse_diagonal(chol))
+        ld = self.log_det(c, what)  # raises when ridge is 0
+        n = len(c)
+        minus = np.array([self.log_det(np.delete(np.delete(c, i, 0), i, 1), what) for i in range(n)])
+        return ld, np.log(np.diag(cf)), minus
 
     def _classes(self, v: np.ndarray, w: np.ndarray | None, name: str):
         """Yield (label, sample index, class weights or None, p(y)) for every class of v with
@@ -233,22 +347,33 @@ class GaussianCopulaEstimator(Estimator):
 
     # -- the Estimator interface ---------------------------------------------------------------
     def _entropy(self, a, w):
-        z = _copula(a, w, "a")
-        c, n_eff = _covariance(z, w)
-        return (self._entropy_nats(c, n_eff, "`a`") + len(c) * _HALF_LOG_2PIE) / _LN2
+        with one_blas_thread(a.shape[1]):
+            z = _copula(a, w, "a")
+            c, n_eff = _covariance(z, w)
+            return (self._entropy_nats(c, n_eff, "`a`") + len(c) * _HALF_LOG_2PIE) / _LN2
 
     def _mutual_information(self, a, b, w):
-        za = _copula(a, w, "a")
-        if _is_discrete(b):
-            return self._mi_classes(za, b, w, "a", "b")
-        zb = _copula(b, w, "b")
-        c, n_eff = _covariance(np.hstack([za, zb]), w)
-        da = za.shape[1]
-        _check_size(n_eff, len(c), "(`a`, `b`)")
-        h_a = self._entropy_nats(c[:da, :da], n_eff, "`a`")
-        h_b = self._entropy_nats(c[da:, da:], n_eff, "`b`")
-        h_ab = self._entropy_nats(c, n_eff, "(`a`, `b`)")
-        return (h_a + h_b - h_ab) / _LN2
+        a = _check_numeric(a, "a")
+        discrete = _is_discrete(b)
+        # Constant columns carry no information (class docstring).
+        a = a[:, ~constant_columns(a, w)]
+        if not discrete:
+            b = _check_numeric(b, "b")
+            b = b[:, ~constant_columns(b, w)]
+        if a.shape[1] == 0 or b.shape[1] == 0:
+            return 0.0
+        with one_blas_thread(a.shape[1] + (0 if discrete else b.shape[1])):
+            za = _copula(a, w, "a")
+            if discrete:
+                return self._mi_classes(za, b, w, "a", "b")
+            zb = _copula(b, w, "b")
+            c, n_eff = _covariance(np.hstack([za, zb]), w)
+            da = za.shape[1]
+            _check_size(n_eff, len(c), "(`a`, `b`)")
+            h_a = self._entropy_nats(c[:da, :da], n_eff, "`a`")
+            h_b = self._entropy_nats(c[da:, da:], n_eff, "`b`")
+            h_ab = self._entropy_nats(c, n_eff, "(`a`, `b`)")
+            return (h_a + h_b - h_ab) / _LN2
 
     def _mi_classes(self, za, v, w, a_name, v_name):
         """Ince's gcmi_model_cd: H(A) - sum_y p(y) H(A | Y=y), class-wise Gaussian fits."""
@@ -260,32 +385,60 @@ class GaussianCopulaEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
+        if not _is_tensor(X):
+            X = _check_numeric(X, "X")
+        discrete = _is_discrete(v)
+        if not discrete:
+            v = _check_numeric(v, "v")
+        return leave_one_out_varying(self, X, v, w, self._leave_one_out_varying, not discrete)
+
+    def _leave_one_out_varying(self, X, v, w):
+        """Leave-one-out of X and v without constant columns."""
         if _is_tensor(X):
             from .torch_backend import gcmi_leave_one_out
 
             return gcmi_leave_one_out(self, X, v, w)
-        z = _copula(X, w, "X")
-        n = z.shape[1]
-        if _is_discrete(v):
-            return self._leave_one_out_classes(z, v, w)
-        zv = _copula(v, w, "v")
-        m = zv.shape[1]
-        c, n_eff = _covariance(np.hstack([z, zv]), w)
-        _check_size(n_eff, n + m, "(`X`, `v`)")
-        chol_x, ld_x = _cholesky(c[:n, :n], "`X`")
-        chol_v, ld_v = _cholesky(c[n:, n:], "`v`")
-        chol_xv, ld_xv = _cholesky(c, "(`X`, `v`)")
-        # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii), for C_X and for C_(X,V).
-        ld_x_minus = ld_x + np.log(_inverse_diagonal(chol_x))
-        ld_xv_minus = ld_xv + np.log(_inverse_diagonal(chol_xv)[:n])
-        # Singles: det C_(Xi,V) = det C_V * (c_ii - c_iV C_V^-1 c_Vi).
-        var = np.diag(c)[:n]
-        half = linalg.solve_triangular(chol_v, c[n:, :n], lower=True, check_finite=False)
-        schur = var - np.einsum("ji,ji->i", half, half)
+        discrete = _is_discrete(v)
+        with one_blas_thread(X.shape[1] + (0 if discrete else v.shape[1])):
+            z = _copula(X, w, "X")
+            if discrete:
+                return self._leave_one_out_classes(z, v, w)
+            zv = _copula(v, w, "v")
+            c, n_eff = _covariance(np.hstack([z, zv]), w)
+            _check_size(n_eff, len(c), "(`X`, `v`)")
+            return self.leave_one_out_continuous(c, z.shape[1], n_eff)
+
+    def leave_one_out_continuous(self, c: np.ndarray, n: int, n_eff: float) -> LeaveOneOut:
+        """Leave-one-out from the covariance of (X, V), X its first n columns."""
+        m = len(c) - n
         bias = lambda d: float(self._bias(d, n_eff))  # noqa: E731
+        cf = _floored(c, self.ridge)
+        chol_xv = _factor(cf, self.ridge)
+        chol_x = chol_v = None
+        if chol_xv is not None:  # then C_X and C_V pass too (``_factor``), barring rounding
+            chol_x, chol_v = _factor(cf[:n, :n], self.ridge), _factor(cf[n:, n:], self.ridge)
+        var = np.diag(cf)[:n]
+        if chol_x is not None and chol_v is not None:
+            ld_x, ld_v, ld_xv = _log_det(chol_x), _log_det(chol_v), _log_det(chol_xv)
+            # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii), for C_X and for C_(X,V).
+            ld_x_minus = ld_x + np.log(_inverse_diagonal(chol_x))
+            ld_xv_minus = ld_xv + np.log(_inverse_diagonal(chol_xv)[:n])
+            # Singles: det C_(Xi,V) = det C_V * (c_ii - c_iV C_V^-1 c_Vi).
+            half = linalg.solve_triangular(chol_v, cf[n:, :n], lower=True, check_finite=False)
+            ld_xi_v = ld_v + np.log(var - np.einsum("ji,ji->i", half, half))
+        else:  # singular to within the ridge: every subset on its own (class docstring)
+            x, vs = np.arange(n), np.arange(n, n + m)
+
+            def sub(idx, what="(`X`, `v`)"):
+                return self.log_det(c[np.ix_(idx, idx)], what)
+
+            ld_x, ld_v, ld_xv = sub(x, "`X`"), sub(vs, "`v`"), sub(np.arange(n + m))
+            ld_x_minus = np.array([sub(np.delete(x, i), "`X`") for i in range(n)])
+            ld_xv_minus = np.array([sub(np.concatenate([np.delete(x, i), vs])) for i in range(n)])
+            ld_xi_v = np.array([sub(np.concatenate([[i], vs])) for i in range(n)])
         joint = 0.5 * (ld_x + ld_v - ld_xv) - bias(n) - bias(m) + bias(n + m)
         complement = 0.5 * (ld_x_minus + ld_v - ld_xv_minus) - bias(n - 1) - bias(m) + bias(n - 1 + m)
-        single = 0.5 * np.log(var / schur) - bias(1) - bias(m) + bias(1 + m)
+        single = 0.5 * (np.log(var) + ld_v - ld_xi_v) - bias(1) - bias(m) + bias(1 + m)
         return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)
 
     def _leave_one_out_classes(self, z, v, w):
@@ -294,14 +447,9 @@ class GaussianCopulaEstimator(Estimator):
         def pieces(c, n_eff, what):
             """H(X), every H(X_i), every H(X_-i) without their constants, in nats."""
             _check_size(n_eff, n, what)
-            chol, ld = _cholesky(c, what)
-            ld_minus = ld + np.log(_inverse_diagonal(chol))
+            ld, ld_single, ld_minus = self.loo_log_dets(c, what)
             b = lambda d: float(self._bias(d, n_eff))  # noqa: E731
-            return (
-                0.5 * ld - b(n),
-                0.5 * np.log(np.diag(c)) - b(1),
-                0.5 * ld_minus - b(n - 1),
-            )
+            return 0.5 * ld - b(n), 0.5 * ld_single - b(1), 0.5 * ld_minus - b(n - 1)
 
         c, n_eff = _covariance(z, w)
         joint, single, complement = pieces(c, n_eff, "`X`")

@@ -25,6 +25,7 @@ neighbour within ~700 / c) are recomputed from their distances with the usual ma
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -38,6 +39,66 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _BLOCK_ELEMENTS = 1 << 17
 _EXP_FLOOR = -700.0  # exp(-700) ~ 1e-304 is still a normal float
 _TINY_SUM = 1e-280  # kernel sums below this are recomputed with a shift
+
+
+# -- shared with gcmi.py: constant columns, option checks -----------------------------------------
+def non_negative_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a non-negative finite number, got {value!r}.")
+    return float(value)
+
+
+def constant_columns(a: Any, w: np.ndarray | None) -> np.ndarray:
+    """Boolean mask of the columns of ``a`` (array or tensor) that are constant over the samples
+    of positive weight (all samples if ``w`` is None)."""
+    if _is_tensor(a):
+        from .torch_backend import constant_columns as on_device
+
+        return on_device(a, w)
+    ref = a if w is None or np.all(w > 0) else a[w > 0]
+    return np.all(ref == ref[:1], axis=0)
+
+
+def leave_one_out_varying(
+    est: Estimator, X: Any, v: np.ndarray, w: np.ndarray | None, fast, v_continuous: bool
+) -> LeaveOneOut:
+    """``fast(X, v, w)`` on the columns of X (and, for a continuous V, of v) that vary over the
+    samples of positive weight; constant columns filled in exactly.
+
+    A constant column carries no information: ``I(X;V) = I(X_varying;V)``, so its single is 0
+    and its complement is the joint. With every column of X (or of a continuous v) constant, all
+    is 0. One varying column u: its single is the joint and its complement (all constant) 0.
+    """
+    n = X.shape[1]
+    if v_continuous:
+        v_varying = ~constant_columns(v, w)
+        if not v_varying.any():
+            return LeaveOneOut(0.0, np.zeros(n), np.zeros(n))
+        if not v_varying.all():
+            v = v[:, v_varying]
+    varying = ~constant_columns(X, w)
+    if varying.all():
+        return fast(X, v, w)
+    single, complement = np.zeros(n), np.zeros(n)
+    keep = np.flatnonzero(varying)
+    if len(keep) == 0:
+        return LeaveOneOut(0.0, single, complement)
+    if len(keep) == 1:
+        x = X[:, keep]
+        joint = float(est._mutual_information(x.cpu().numpy() if _is_tensor(x) else x, v, w))
+        single[keep] = joint
+    else:
+        part = fast(X[:, keep] if not _is_tensor(X) else X[:, _torch_index(keep, X)], v, w)
+        joint = part.joint
+        single[keep], complement[keep] = part.single, part.complement
+    complement[~varying] = joint
+    return LeaveOneOut(float(joint), single, complement)
+
+
+def _torch_index(idx: np.ndarray, like: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(idx, device=like.device)
 
 
 # -- pairwise sums ------------------------------------------------------------------------------
@@ -270,19 +331,29 @@ class _Standardised(NamedTuple):
     log1m_w: float  # sum_i w_i log(1 - w_i): the leave-one-out normaliser
 
 
-def _standardise(x: np.ndarray, w: np.ndarray, name: str, label: object = None) -> _Standardised:
-    constant = np.flatnonzero(np.all(x == x[0], axis=0))
-    if constant.size:
+def _weighted_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)."""
+    mean = w @ x
+    return mean, (w @ np.square(x - mean)) / (1.0 - float(w @ w))
+
+
+def _standardise(
+    x: np.ndarray, w: np.ndarray, name: str, label: object = None, floor: np.ndarray | None = None
+) -> _Standardised:
+    """Centre and scale each column by its weighted sigma, floored at ``floor`` (per column)
+    if given; a constant column without a floor raises ``ValueError``."""
+    constant = np.flatnonzero(np.all(x == x[0], axis=0)) if floor is None else []
+    if len(constant):
         where = "" if label is None else f" within the samples of class {label!r}"
         raise ValueError(
             f"`{name}` has constant column(s) {constant.tolist()}{where}: Scott's bandwidth is 0 "
             "there and the kernel density degenerates. Drop the constant columns first (or use the "
             "'binning' or 'gcmi' estimator)."
         )
+    mean, var = _weighted_var(x, w)
+    if floor is not None:
+        var = np.maximum(var, np.square(floor))
     sum_w2 = float(w @ w)
-    mean = w @ x
-    # Reliability-weighted variance: reduces to the usual N - 1 denominator for uniform weights.
-    var = (w @ np.square(x - mean)) / (1.0 - sum_w2)
     n_eff = float(len(x)) if np.all(w == w[0]) else 1.0 / sum_w2
     return _Standardised((x - mean) / np.sqrt(var), 0.5 * np.log(var), n_eff, float(w @ np.log1p(-w)))
 
@@ -303,6 +374,14 @@ class KDEEstimator(Estimator):
     ----------
     bandwidth_scale : float, default 1.0
         Multiplies Scott's factor (values below 1 sharpen, above 1 smooth the densities).
+    min_class_sigma : float, default 1e-3
+        For a discrete B (and V), the floor of each class's sigma of a column, as a fraction of
+        the column's sigma over all samples: ``sigma_b,d = max(sigma_b,d, min_class_sigma *
+        sigma_d)`` (ours). A column constant within a class (a ReLU unit dead for that class)
+        has a class sigma of 0, a zero bandwidth and an infinite I(A;B); the floor caps its
+        share at about ``p(b) * log2(1 / min_class_sigma)`` bits (~10 bits times p(b) at
+        1e-3). Classes whose sigmas exceed the floor are computed exactly as without it.
+        0 turns the floor off: such a column then raises ``ValueError``.
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
         None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
@@ -311,8 +390,11 @@ class KDEEstimator(Estimator):
     -----
     - A class with fewer than 2 samples (of positive weight) has no leave-one-out density; it is
       taken to carry no information, ``H(A | B=b) = H(A)`` (ours), which biases I(A;B) down.
-    - Constant columns (overall, or within a class of a discrete B) make the bandwidth 0 and
-      raise ``ValueError``.
+    - Columns constant over all samples (of positive weight) carry no information and are
+      dropped: ``I(A;B)`` and ``leave_one_out`` are those of the varying columns (a constant
+      column i of X gets ``I(X_i;V) = 0`` and ``I(X_-i;V) = I(X;V)``), and 0 if no column of A
+      (or of a floating-point B) varies. ``entropy`` of a constant column, a differential
+      entropy of -inf, raises ``ValueError``.
     - Scott's rule assumes roughly unimodal data: for strongly clustered A it oversmooths H(A),
       and I(A;B) for class labels B can then exceed H(B).
     - Sample weights give a weighted KDE: weighted kernel sums, a weighted average of the log
@@ -323,8 +405,9 @@ class KDEEstimator(Estimator):
     name = "kde"
     torch_backend = True
 
-    def __init__(self, bandwidth_scale: float = 1.0, device: Any = None):
+    def __init__(self, bandwidth_scale: float = 1.0, min_class_sigma: float = 1e-3, device: Any = None):
         self.bandwidth_scale = positive_float(bandwidth_scale, "bandwidth_scale")
+        self.min_class_sigma = non_negative_float(min_class_sigma, "min_class_sigma")
         self.device = check_device(device)
 
     def _factor(self, n_eff: float, d: int) -> float:
@@ -339,38 +422,48 @@ class KDEEstimator(Estimator):
         log_norm = -0.5 * d * _LOG_2PI - log_sigma - d * math.log(self._factor(g.n_eff, d))
         return -(s + log_norm - g.log1m_w)
 
-    def _group_entropy(self, x: np.ndarray, w: np.ndarray, name: str, label: object = None) -> float:
-        g = _standardise(x, w, name, label)
-        d = x.shape[1]
+    def class_floor(self, g: _Standardised) -> np.ndarray | None:
+        """Per-column floor of the class sigmas, from the standardisation of all samples."""
+        return None if self.min_class_sigma == 0 else self.min_class_sigma * np.exp(g.log_sigma)
+
+    def _group_entropy(self, g: _Standardised, w: np.ndarray) -> float:
+        d = g.z.shape[1]
         s = _pair_sum(g.z, w, self._exponent(g.n_eff)(d), include_self=False)
         return float(self._nats(s, g, d, g.log_sigma.sum()))
 
     def _entropy(self, a, w):
         a = _numbers(a, "a")
         w, (a,) = _drop_unweighted(w, len(a), a)
-        return self._group_entropy(a, w, "a") / _LN2
+        return self._group_entropy(_standardise(a, w, "a"), w) / _LN2
 
     def _mutual_information(self, a, b, w):
         a = _numbers(a, "a")
         w, (a, b) = _drop_unweighted(w, len(a), a, b)
-        h_a = self._group_entropy(a, w, "a")
-        if _is_discrete(b):
+        discrete = _is_discrete(b)
+        # Constant columns carry no information (class docstring).
+        a = a[:, ~constant_columns(a, None)]
+        if not discrete:
+            b = b.astype(np.float64)[:, ~constant_columns(b, None)]
+        if a.shape[1] == 0 or b.shape[1] == 0:
+            return 0.0
+        g = _standardise(a, w, "a")
+        h_a = self._group_entropy(g, w)
+        if discrete:
+            floor = self.class_floor(g)
             conditional = 0.0
             for p, idx, wb in _class_parts(_groups(b), w):
                 if np.count_nonzero(wb) < 2:
                     conditional += p * h_a  # too few samples: no information (class docstring)
                 else:
-                    conditional += p * self._group_entropy(a[idx], wb, "a", _label(b, idx[0]))
+                    gb = _standardise(a[idx], wb, "a", _label(b, idx[0]), floor)
+                    conditional += p * self._group_entropy(gb, wb)
             return (h_a - conditional) / _LN2
-        b = b.astype(np.float64)
-        _standardise(b, w, "b")  # name `b` if it has a constant column
-        h_b = self._group_entropy(b, w, "b")
-        return (h_a + h_b - self._group_entropy(np.hstack([a, b]), w, "a")) / _LN2
+        h_b = self._group_entropy(_standardise(b, w, "b"), w)
+        return (h_a + h_b - self._group_entropy(_standardise(np.hstack([a, b]), w, "a"), w)) / _LN2
 
-    def _group_leave_one_out(self, x, w, name, label=None, y=None):
+    def _group_leave_one_out(self, g: _Standardised, w, y=None):
         """Entropies (nats) of X, X_i, X_-i (and H(V), H(X,V), H(X_i,V), H(X_-i,V) with y)."""
-        g = _standardise(x, w, name, label)
-        n = x.shape[1]
+        n = g.z.shape[1]
         gy = None if y is None else _standardise(y, w, "v")
         s = _leave_one_out_sums(g.z, w, self._exponent(g.n_eff), False, None if gy is None else gy.z)
         total = g.log_sigma.sum()
@@ -390,24 +483,32 @@ class KDEEstimator(Estimator):
         return h
 
     def _leave_one_out(self, X, v, w):
+        if not _is_tensor(X):
+            X = _numbers(X, "X")
+        return leave_one_out_varying(self, X, v, w, self._leave_one_out_varying, not _is_discrete(v))
+
+    def _leave_one_out_varying(self, X, v, w):
+        """Leave-one-out of X and v without constant columns."""
         if _is_tensor(X):
             from .torch_backend import kde_leave_one_out
 
             return kde_leave_one_out(self, X, v, w)
-        X = _numbers(X, "X")
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
+        g = _standardise(X, w, "X")
         if not _is_discrete(v):
             y = v.astype(np.float64)
-            h_x, h_xi, h_xc, h_v, h_xv, h_xiv, h_xcv = self._group_leave_one_out(X, w, "X", y=y)
+            h_x, h_xi, h_xc, h_v, h_xv, h_xiv, h_xcv = self._group_leave_one_out(g, w, y=y)
             mi = (h_x + h_v - h_xv, h_xi + h_v - h_xiv, h_xc + h_v - h_xcv)
         else:
-            h_all = self._group_leave_one_out(X, w, "X")
+            h_all = self._group_leave_one_out(g, w)
+            floor = self.class_floor(g)
             conditional = [0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1])]
             for p, idx, wb in _class_parts(_groups(v), w):
                 if np.count_nonzero(wb) < 2:
                     h_b = h_all  # too few samples: no information (class docstring)
                 else:
-                    h_b = self._group_leave_one_out(X[idx], wb, "X", _label(v, idx[0]))
+                    gb = _standardise(X[idx], wb, "X", _label(v, idx[0]), floor)
+                    h_b = self._group_leave_one_out(gb, wb)
                 conditional = [acc + p * h for acc, h in zip(conditional, h_b)]
             mi = tuple(h - hc for h, hc in zip(h_all, conditional))
         joint, single, complement = (x / _LN2 for x in mi)

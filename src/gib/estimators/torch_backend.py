@@ -15,7 +15,12 @@ estimators and 1e-6 for the others):
   batched over features: a block of rows holds the (features x rows x samples) column terms,
   each complement's exponents are one subtraction away from the full distances.
 - ``gcmi_leave_one_out``: copula ranks by a sort per column, one Cholesky factor per
-  covariance and ``logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)``.
+  covariance and ``logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)``; a covariance singular to
+  within the ``ridge`` (rare: columns determined by others) is finished on the host by the
+  NumPy code, one subset at a time.
+
+Constant columns of X (and of a continuous V) are found on the device and dropped before these
+functions run (``kde.leave_one_out_varying``), as in NumPy.
 
 Only X, the large array, goes to the device. The target V (one or a few columns) and the
 weights are checked and prepared on the host by the NumPy code (label codes, classes, V's
@@ -122,6 +127,12 @@ def as_device_samples(a: Any, name: str, device: torch.device | None) -> torch.T
                 f"`{name}` contains {bad} NaN or infinite value(s); drop or impute them first."
             )
     return t
+
+
+def constant_columns(a: torch.Tensor, w: np.ndarray | None) -> np.ndarray:
+    """``kde.constant_columns`` on the device: columns constant over the samples of positive weight."""
+    ref = a if w is None or np.all(w > 0) else a[_to(w > 0, a)]
+    return _host((ref == ref[:1]).all(dim=0))
 
 
 def _to(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
@@ -380,27 +391,29 @@ def _leave_one_out_sums(
     )
 
 
-def _standardise(x: torch.Tensor, w: np.ndarray, name: str, label: object = None) -> kde._Standardised:
+def _standardise(x: torch.Tensor, w: np.ndarray, name: str, label: object = None, floor=None) -> kde._Standardised:
     """``kde._standardise`` in torch: ``z`` is a tensor, the other fields host numbers.
 
-    Constant columns raise the NumPy error."""
-    if bool((x == x[0]).all(dim=0).any()):
+    Sigmas are floored at ``floor`` (per column) if given; without it, constant columns raise the
+    NumPy error."""
+    if floor is None and bool((x == x[0]).all(dim=0).any()):
         kde._standardise(_host(x), w, name, label)  # raises, naming the columns
     wt = _to(w, x)
     sum_w2 = float(w @ w)
     mean = wt @ x
     var = (wt @ torch.square(x - mean)) / (1.0 - sum_w2)
+    if floor is not None:
+        var = torch.maximum(var, _to(np.square(floor), x))
     n_eff = float(len(x)) if np.all(w == w[0]) else 1.0 / sum_w2
     return kde._Standardised((x - mean) / torch.sqrt(var), _host(0.5 * torch.log(var)), n_eff, float(w @ np.log1p(-w)))
 
 
-def _kde_group(est: kde.KDEEstimator, x, w, name, label=None, y=None):
+def _kde_group(est: kde.KDEEstimator, g: kde._Standardised, w, y=None):
     """``KDEEstimator._group_leave_one_out`` in torch: entropies (nats) of every subset."""
-    g = _standardise(x, w, name, label)
-    n = x.shape[1]
+    n = g.z.shape[1]
     gy = None if y is None else kde._standardise(y, w, "v")
-    yz = None if gy is None else _to(gy.z, x)
-    s = _leave_one_out_sums(g.z, _to(w, x), est._exponent(g.n_eff), False, yz)
+    yz = None if gy is None else _to(gy.z, g.z)
+    s = _leave_one_out_sums(g.z, _to(w, g.z), est._exponent(g.n_eff), False, yz)
     total = g.log_sigma.sum()
     h = [
         est._nats(s.joint, g, n, total),
@@ -430,19 +443,22 @@ def _kde_inputs(X: torch.Tensor, v: np.ndarray, w: np.ndarray | None):
 
 
 def kde_leave_one_out(est: kde.KDEEstimator, X: torch.Tensor, v: np.ndarray, w: np.ndarray | None) -> LeaveOneOut:
-    """``KDEEstimator._leave_one_out`` in torch."""
+    """``KDEEstimator._leave_one_out_varying`` in torch (X has no constant column)."""
     X, v, w = _kde_inputs(X, v, w)
+    g = _standardise(X, w, "X")
     if not kde._is_discrete(v):
-        h_x, h_xi, h_xc, h_v, h_xv, h_xiv, h_xcv = _kde_group(est, X, w, "X", y=v.astype(np.float64))
+        h_x, h_xi, h_xc, h_v, h_xv, h_xiv, h_xcv = _kde_group(est, g, w, y=v.astype(np.float64))
         mi = (h_x + h_v - h_xv, h_xi + h_v - h_xiv, h_xc + h_v - h_xcv)
     else:
-        h_all = _kde_group(est, X, w, "X")
+        h_all = _kde_group(est, g, w)
+        floor = est.class_floor(g)
         conditional = [0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1])]
         for p, idx, wb in kde._class_parts(kde._groups(v), w):
             if np.count_nonzero(wb) < 2:
                 h_b = h_all  # too few samples: no information (KDEEstimator's docstring)
             else:
-                h_b = _kde_group(est, X[_to(idx, X)], wb, "X", kde._label(v, idx[0]))
+                gb = _standardise(X[_to(idx, X)], wb, "X", kde._label(v, idx[0]), floor)
+                h_b = _kde_group(est, gb, wb)
             conditional = [acc + p * h for acc, h in zip(conditional, h_b)]
         mi = tuple(h - hc for h, hc in zip(h_all, conditional))
     joint, single, complement = (x / _LN2 for x in mi)
@@ -500,25 +516,37 @@ def _copula(a: torch.Tensor, w: np.ndarray | None, name: str) -> torch.Tensor:
 
 
 def _covariance(z: torch.Tensor, w: np.ndarray | None) -> tuple[torch.Tensor, float]:
-    """``gcmi._covariance`` in torch."""
+    """``gcmi._covariance`` in torch (constant columns centred to exactly 0)."""
+    ref = z if w is None or np.all(w > 0) else z[_to(w > 0, z)]
+    varying = ~(ref == ref[:1]).all(dim=0)
     if w is None:
-        zc = z - z.mean(dim=0)
+        zc = (z - z.mean(dim=0)) * varying
         return zc.T @ zc / (len(z) - 1.0), float(len(z))
     w = w / w.sum()
     sum_w2 = float(w @ w)
     wt = _to(w, z)
-    zc = z - wt @ z
+    zc = (z - wt @ z) * varying
     return (zc * wt[:, None]).T @ zc / (1.0 - sum_w2), 1.0 / sum_w2
 
 
-def _cholesky(c: torch.Tensor, what: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lower Cholesky factor and log-determinant; a singular C raises the NumPy error."""
+def _floored(c: torch.Tensor, ridge: float) -> torch.Tensor:
+    """``gcmi._floored`` in torch: variances below ``ridge`` raised to it."""
+    if ridge > 0:
+        c = c.clone()
+        torch.diagonal(c).clamp_(min=ridge)
+    return c
+
+
+def _factor(c: torch.Tensor, ridge: float) -> torch.Tensor | None:
+    """``gcmi._factor`` in torch: the Cholesky factor of C if C is regular to within ``ridge``."""
     chol, info = torch.linalg.cholesky_ex(c)
-    diag = torch.diagonal(chol)
-    if int(info) != 0 or not bool((torch.diagonal(c) > 0).all() and (diag > 0).all()):
-        chol = _to(gcmi._cholesky(_host(c), what)[0], c)  # raises unless the host factor works
-        diag = torch.diagonal(chol)
-    return chol, 2.0 * torch.log(diag).sum()
+    d, p = torch.diagonal(c), torch.diagonal(chol)
+    ok = (info == 0) & (d > 0).all() & (p > 0).all() & (p * p >= ridge * d).all()
+    return chol if bool(ok) else None
+
+
+def _log_det(chol: torch.Tensor) -> torch.Tensor:
+    return 2.0 * torch.log(torch.diagonal(chol)).sum()
 
 
 def _inverse_diagonal(chol: torch.Tensor) -> torch.Tensor:
@@ -529,7 +557,10 @@ def _inverse_diagonal(chol: torch.Tensor) -> torch.Tensor:
 
 
 def gcmi_leave_one_out(est: gcmi.GaussianCopulaEstimator, X: torch.Tensor, v: np.ndarray, w: np.ndarray | None):
-    """``GaussianCopulaEstimator._leave_one_out`` in torch."""
+    """``GaussianCopulaEstimator._leave_one_out_varying`` in torch (X has no constant column).
+
+    A covariance that is singular to within the ridge goes to the host, to the NumPy code's
+    subset-by-subset computation (``gcmi.py``)."""
     z = _copula(X, w, "X")
     n = z.shape[1]
     if gcmi._is_discrete(v):
@@ -538,15 +569,20 @@ def gcmi_leave_one_out(est: gcmi.GaussianCopulaEstimator, X: torch.Tensor, v: np
     m = zv.shape[1]
     c, n_eff = _covariance(torch.cat([z, zv], dim=1), w)
     gcmi._check_size(n_eff, n + m, "(`X`, `v`)")
-    chol_x, ld_x = _cholesky(c[:n, :n], "`X`")
-    chol_v, ld_v = _cholesky(c[n:, n:], "`v`")
-    chol_xv, ld_xv = _cholesky(c, "(`X`, `v`)")
+    cf = _floored(c, est.ridge)
+    chol_xv = _factor(cf, est.ridge)
+    chol_x = chol_v = None
+    if chol_xv is not None:
+        chol_x, chol_v = _factor(cf[:n, :n], est.ridge), _factor(cf[n:, n:], est.ridge)
+    if chol_x is None or chol_v is None:
+        return est.leave_one_out_continuous(_host(c), n, n_eff)
+    ld_x, ld_v, ld_xv = _log_det(chol_x), _log_det(chol_v), _log_det(chol_xv)
     # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii), for C_X and for C_(X,V).
     ld_x_minus = ld_x + torch.log(_inverse_diagonal(chol_x))
     ld_xv_minus = ld_xv + torch.log(_inverse_diagonal(chol_xv)[:n])
     # Singles: det C_(Xi,V) = det C_V * (c_ii - c_iV C_V^-1 c_Vi).
-    var = torch.diagonal(c)[:n]
-    half = torch.linalg.solve_triangular(chol_v, c[n:, :n], upper=False)
+    var = torch.diagonal(cf)[:n]
+    half = torch.linalg.solve_triangular(chol_v, cf[n:, :n], upper=False)
     schur = var - torch.square(half).sum(dim=0)
     bias = lambda d: float(est._bias(d, n_eff))  # noqa: E731
     joint = 0.5 * (ld_x + ld_v - ld_xv) - bias(n) - bias(m) + bias(n + m)
@@ -562,10 +598,17 @@ def _gcmi_classes(est, z, v, w) -> LeaveOneOut:
     def pieces(c, n_eff, what):
         """H(X), every H(X_i), every H(X_-i) without their constants, in nats."""
         gcmi._check_size(n_eff, n, what)
-        chol, ld = _cholesky(c, what)
-        ld_minus = ld + torch.log(_inverse_diagonal(chol))
+        cf = _floored(c, est.ridge)
+        chol = _factor(cf, est.ridge)
+        if chol is not None:
+            ld = _log_det(chol)
+            ld_single, ld_minus = torch.log(torch.diagonal(cf)), ld + torch.log(_inverse_diagonal(chol))
+        else:  # singular to within the ridge: the NumPy code, subset by subset
+            ld, ld_single, ld_minus = est.loo_log_dets(_host(c), what)
+            ld = torch.tensor(ld, dtype=c.dtype, device=c.device)
+            ld_single, ld_minus = _to(ld_single, c), _to(ld_minus, c)
         b = lambda d: float(est._bias(d, n_eff))  # noqa: E731
-        return 0.5 * ld - b(n), 0.5 * torch.log(torch.diagonal(c)) - b(1), 0.5 * ld_minus - b(n - 1)
+        return 0.5 * ld - b(n), 0.5 * ld_single - b(1), 0.5 * ld_minus - b(n - 1)
 
     c, n_eff = _covariance(z, w)
     joint, single, complement = pieces(c, n_eff, "`X`")
