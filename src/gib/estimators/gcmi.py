@@ -258,7 +258,10 @@ class GaussianCopulaEstimator(Estimator):
     Sample weights are handled approximately, not exactly: a weighted copula (weighted
     mid-ranks, equal to rank / (N + 1) for uniform weights), reliability-weighted covariances
     and the effective sample size ``(sum w)^2 / sum w^2`` in place of N in the bias terms.
-    A d-dimensional covariance needs more than d samples (of each class, for class labels).
+    A d-dimensional covariance needs more than d samples: too few in all raises ``ValueError``;
+    a class with too few (a rare (Yhat, Y) pair, say) is taken to carry no information,
+    ``H(A | B=b) = H(A)`` (ours, as ``kde`` does for single-sample classes), which biases I(A;B)
+    down by at most that class's share.
 
     Columns constant over all samples (of positive weight) carry no information and are
     dropped: ``I(A;B)`` and ``leave_one_out`` are those of the varying columns (a constant
@@ -379,9 +382,13 @@ class GaussianCopulaEstimator(Estimator):
         """Ince's gcmi_model_cd: H(A) - sum_y p(y) H(A | Y=y), class-wise Gaussian fits."""
         c, n_eff = _covariance(za, w)
         mi = self._entropy_nats(c, n_eff, f"`{a_name}`")
+        h_a = mi
         for what, idx, wy, p in self._classes(v, w, v_name):
             cy, n_eff_y = _covariance(za[idx], wy)
-            mi -= p * self._entropy_nats(cy, n_eff_y, f"`{a_name}` in {what}")
+            if n_eff_y <= len(cy):
+                mi -= p * h_a  # too few samples: no information (class docstring)
+            else:
+                mi -= p * self._entropy_nats(cy, n_eff_y, f"`{a_name}` in {what}")
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
@@ -452,9 +459,11 @@ class GaussianCopulaEstimator(Estimator):
             return 0.5 * ld - b(n), 0.5 * ld_single - b(1), 0.5 * ld_minus - b(n - 1)
 
         c, n_eff = _covariance(z, w)
-        joint, single, complement = pieces(c, n_eff, "`X`")
+        unconditional = pieces(c, n_eff, "`X`")
+        joint, single, complement = unconditional
         for what, idx, wy, p in self._classes(v, w, "v"):
             cy, n_eff_y = _covariance(z[idx], wy)
-            hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
+            # a class too small for its covariance carries no information (class docstring)
+            hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}") if n_eff_y > n else unconditional
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
         return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)

@@ -611,9 +611,10 @@ def _gcmi_classes(est, z, v, w) -> LeaveOneOut:
         return 0.5 * ld - b(n), 0.5 * ld_single - b(1), 0.5 * ld_minus - b(n - 1)
 
     c, n_eff = _covariance(z, w)
-    joint, single, complement = pieces(c, n_eff, "`X`")
+    unconditional = pieces(c, n_eff, "`X`")
+    joint, single, complement = unconditional
     for what, idx, wy, p in est._classes(v, w, "v"):
         cy, n_eff_y = _covariance(z[_to(idx, z)], wy)
-        hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
+        hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}") if n_eff_y > n else unconditional
         joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
     return LeaveOneOut(float(joint) / _LN2, _host(single) / _LN2, _host(complement) / _LN2)
