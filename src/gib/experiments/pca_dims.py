@@ -1,0 +1,224 @@
+"""App. H, Fig. 16: GIB with 25, 50 and 100 Kernel PCA components (SPEC 4 `pca-dims`).
+
+One ResNet training run per depth (and seed), as in `resnet` (same data, augmentation,
+optimizer and schedule); at every record step the GIB plane is measured on each feature set
+(RBF Kernel PCA of the probe images to 25, 50 and 100 components) from the same probe forward
+pass, so the planes differ only in the features. Rows carry the feature set in ``layer``
+("kpca25", "kpca50", "kpca100"); the IB plane of the logits is recorded once.
+
+The Kernel PCA is fitted once, with the largest number of components, and the smaller sets are
+its leading components: the top-k eigenvectors of the centred kernel matrix are the k-component
+Kernel PCA (ours; it saves two fits).
+
+The paper (App. H): with 25 components the dynamics are erratic and noisy, and they become less
+noisy with 50 and 100. We report the phase numbers per size and a roughness number per
+trajectory: the mean absolute step-to-step change of the [0, 1]-normalised complexity (higher =
+noisier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validation import as_samples
+from ..monitor import Monitor
+from ..plotting import plane_grid
+from . import reporting
+from .base import Experiment, merge_frames, register
+from .resnet import IB_LAYER, TrainingConfig, check_gcmi_size, data_line, fit_kpca, ib_input_for, ib_line, load_data
+from .resnet import in_order, read_data_info, train_condition, write_data_info
+
+
+@dataclass
+class Config(TrainingConfig):
+    depths: tuple[int, ...] = (20,)  #: (ours) the paper does not name the depth of Fig. 16
+    components: tuple[int, ...] = (25, 50, 100)
+
+    def check(self) -> None:
+        super().check()
+        if not self.components or len(set(self.components)) != len(self.components):
+            raise ValueError(f"--set components={self.components}: give distinct component counts, e.g. 25,50,100.")
+        limit = min(self.probe_size, self.kpca_fit_samples)
+        if not all(1 <= k < limit for k in self.components):
+            raise ValueError(f"--set components={self.components}: each must be in 1..{limit - 1} "
+                             "(below probe_size and kpca_fit_samples).")
+
+
+PRESETS = {
+    "test": dict(depths=(8,), components=(2, 4, 8), epochs=2, batch_size=32, train_size=64, probe_size=64,
+                 test_size=32, progress=False, threads=1),
+    "quick": dict(depths=(8,), epochs=12, train_size=2000, probe_size=2000, test_size=1000),
+    "cpu": dict(depths=(20,), epochs=20, train_size=4000, probe_size=2000, test_size=1000),
+    "paper": dict(depths=(20,), epochs=200, probe_size=5000),
+}
+
+
+def feature_name(k: int) -> str:
+    return f"kpca{k}"
+
+
+class FeatureSetsMonitor(Monitor):
+    """A Monitor that records the GIB plane for several feature sets from one probe forward pass.
+
+    The first feature set is recorded with everything a Monitor records (metrics, IB); the
+    others add their GIB rows only.
+    """
+
+    def __init__(self, model, X, y, *, feature_sets: dict, **kwargs):
+        if not feature_sets:
+            raise ValueError("`feature_sets` is empty; give {name: features}.")
+        self.feature_sets = {name: as_samples(f, f"feature_sets[{name!r}]") for name, f in feature_sets.items()}
+        first = next(iter(self.feature_sets))
+        super().__init__(model, X, y, features=self.feature_sets[first], features_name=first, **kwargs)
+        self._probed = None
+
+    def probe(self):
+        return super().probe() if self._probed is None else self._probed
+
+    def record(self, step, epoch=None, metrics=None) -> pd.DataFrame:
+        names = list(self.feature_sets)
+        ib_estimators = self.ib_estimators
+        self._probed = super().probe()
+        frames = []
+        try:
+            for i, name in enumerate(names):
+                self.features, self.features_name = self.feature_sets[name], name
+                self.ib_estimators = ib_estimators if i == 0 else {}
+                before = len(self.rows)
+                frame = super().record(step, epoch, metrics if i == 0 else None)
+                if i > 0:  # the metric rows were already recorded with the first feature set
+                    kept = [row for row in self.rows[before:] if row["plane"] == "GIB"]
+                    del self.rows[before:]
+                    self.rows.extend(kept)
+                    frame = frame[frame["plane"] == "GIB"]
+                frames.append(frame)
+        finally:
+            self._probed = None
+            self.ib_estimators = ib_estimators
+            self.features, self.features_name = self.feature_sets[names[0]], names[0]
+        return pd.concat(frames, ignore_index=True)
+
+
+def run(config: Config, run_dir) -> None:
+    data = load_data(config)
+    largest, info = fit_kpca(data, config, max(config.components))
+    feature_sets = {feature_name(k): largest[:, :k] for k in config.components}
+    check_gcmi_size(config, largest.shape[1], len(largest), "components")
+    ib_name, ib_x = ib_input_for(config, data, largest)
+    write_data_info(run_dir, data, features=list(feature_sets), kpca=info,
+                    ib_input=ib_name if ib_name == "pixels" else feature_name(max(config.components)))
+    frames = []
+    for seed in config.seeds:
+        for depth in config.depths:
+            def make_monitor(model):
+                return FeatureSetsMonitor(
+                    model, data.probe_input, data.probe_y, layers={}, feature_sets=feature_sets,
+                    estimators={config.estimator: (config.estimator, config.estimator_options())},
+                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, ib_input=ib_x,
+                )
+
+            frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))
+            run_dir.save_table(merge_frames(frames))
+
+
+# -- outputs ----------------------------------------------------------------------------------
+def _by_size(frame: pd.DataFrame, condition: str, names: list[str]) -> pd.DataFrame:
+    """The GIB rows of one condition with the feature set as the condition (for plane_grid)."""
+    rows = frame[(frame["plane"] == "GIB") & (frame["condition"] == condition) & frame["layer"].isin(names)].copy()
+    rows["condition"] = rows["layer"]
+    return rows
+
+
+def roughness(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
+    """Per condition x feature set: mean |step-to-step change| of the [0, 1]-normalised GIB
+    complexity (seed-averaged), a noisiness number (higher = more erratic)."""
+    rows = frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity") & (frame["estimator"] == estimator)
+                 & (frame["kind"] == kind)]
+    records = []
+    for (condition, layer), group in rows.groupby(["condition", "layer"], sort=False):
+        c = group.groupby("step")["value"].mean().sort_index().to_numpy()
+        span = float(c.max() - c.min()) if len(c) else 0.0
+        norm = (c - c.min()) / span if span > 0 else np.zeros_like(c)
+        records.append(dict(condition=condition, features=layer, n_steps=len(c), complexity_range=span,
+                            roughness=float(np.mean(np.abs(np.diff(norm)))) if len(c) > 1 else float("nan")))
+    return pd.DataFrame(records, columns=["condition", "features", "n_steps", "complexity_range", "roughness"])
+
+
+def figures(run_dir) -> dict:
+    frame = run_dir.table()
+    cfg = run_dir.config
+    names = [feature_name(k) for k in cfg["components"]]
+    out = {}
+    for depth in cfg["depths"]:
+        condition = f"resnet{depth}"
+        out[f"planes-{condition}" if len(cfg["depths"]) > 1 else "planes"] = plane_grid(
+            _by_size(frame, condition, names), conditions=names, estimator=cfg["estimator"], kind=cfg["synergy"],
+            title=f"{condition}: GIB planes with {', '.join(map(str, cfg['components']))} Kernel PCA components",
+        )
+    return out
+
+
+def report(run_dir) -> str:
+    frame = run_dir.table()
+    cfg = run_dir.config
+    info = read_data_info(run_dir)
+    names = [feature_name(k) for k in cfg["components"]]
+    tables = []
+    for depth in cfg["depths"]:
+        condition = f"resnet{depth}"
+        table = reporting.phases(_by_size(frame, condition, names), estimator=cfg["estimator"], kind=cfg["synergy"])
+        table = in_order(table.rename(columns={"condition": "features"}), names, "features")
+        table.insert(0, "condition", condition)
+        tables.append(table)
+    phases = pd.concat(tables, ignore_index=True)
+    ib = reporting.phases(frame[frame["plane"] != "GIB"], ib_layer=IB_LAYER, estimator=cfg["estimator"])
+    rough = roughness(frame, cfg["estimator"], cfg["synergy"])
+    kpca = info.get("kpca") or {}
+    figs = ", ".join(f"`figures/{'planes-resnet' + str(d) if len(cfg['depths']) > 1 else 'planes'}.png`"
+                     for d in cfg["depths"])
+    lines = [
+        reporting.header(run_dir, "App. H: GIB with 25, 50 and 100 Kernel PCA components"),
+        data_line(info),
+        "",
+        f"One training run per depth {list(cfg['depths'])} ({cfg['epochs']} epochs, as `resnet`); GIB recorded on "
+        f"{', '.join(names)}: the leading components of one RBF Kernel PCA (gamma = {kpca.get('gamma', float('nan')):.3g}, "
+        f"{kpca.get('n_components', '?')} components, fitted once on {kpca.get('fit_samples', '?')} probe images in "
+        f"{kpca.get('fit_seconds', float('nan')):.1f} s). {cfg['n_bins']} bins.",
+        "\n## GIB phase numbers per feature set (SPEC 2 thresholds)\n",
+        reporting.markdown_table(phases),
+        "\n## Noisiness of the GIB complexity trajectory\n",
+        "Mean absolute step-to-step change of the complexity normalised to [0, 1] (higher = more erratic); "
+        "raw range in bits.\n",
+        reporting.markdown_table(rough),
+        f"\n## IB plane of the logits (recorded once per run; X = {ib_line(info)})\n",
+        reporting.markdown_table(ib),
+        "\n## Paper observation (App. H; not one of SPEC 4's claims)\n",
+    ]
+    for depth in cfg["depths"]:
+        r = rough[rough["condition"] == f"resnet{depth}"].set_index("features")["roughness"]
+        values = [r.get(n, float("nan")) for n in names]
+        ordered = len(values) > 1 and all(a >= b for a, b in zip(values, values[1:])) and values[0] > values[-1]
+        lines.append(reporting.claim_line(
+            f"resnet{depth}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): "
+            "roughness never rises with more components and falls from the fewest to the most",
+            "roughness " + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, values)),
+            ordered,
+        ))
+    lines.append(f"\nFigures: {figs}.\n")
+    return "\n".join(lines)
+
+
+register(Experiment(
+    name="pca-dims",
+    summary="App. H: GIB on 25, 50 and 100 Kernel PCA components of the same ResNet training run",
+    config_cls=Config,
+    presets=PRESETS,
+    run=run,
+    figures=figures,
+    report=report,
+    preset_costs={"test": "seconds", "quick": "measured below", "cpu": "measured below",
+                  "paper": "one ResNet-20, 200 epochs on 50000 images: needs a GPU (--device cuda)"},
+))

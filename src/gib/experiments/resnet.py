@@ -1,0 +1,468 @@
+"""Fig. 5: IB and GIB planes of CIFAR ResNets of several depths (SPEC 4 `resnet`, paper App. E.4).
+
+ResNets (BasicBlocks, option-A shortcuts) on CIFAR-10 with random crop + flip, SGD lr 0.1,
+momentum 0.9, weight decay 5e-4 (the paper's value was lost with its equations: ours), batch 128,
+the learning rate divided by 10 at 50% and 75% of training (epochs 100 and 150 of 200).
+IB on the 10 logits (layer ``output``); GIB with Z = (Yhat, Y) on an RBF Kernel PCA
+(gamma = 1/3072) of the probe images to 50 components, 30 bins, every epoch. The probe is the
+first ``probe_size`` training images (5000 in the paper); the Kernel PCA is fitted once on them
+and reused at every record step and for every depth.
+
+``--set pca=none`` measures GIB on the 3072 raw pixels instead (the hashed leave-one-out makes
+it feasible); every record step stores its own cost as metric rows ``mi_seconds`` (the MI
+computations) and ``record_seconds`` (with the probe forward pass).
+
+Data: CIFAR-10 from ``--set data_path=...`` (the ``cifar-10-batches-py`` folder), else the
+default data folder, else the offline stand-in (MNIST or Fashion-MNIST padded to 32x32 and
+tiled to 3 channels); the report names the data actually used.
+
+Depths are 6k + 2 (BasicBlock CIFAR ResNets): the paper's 20, 56, 80 and 110 all are
+(80 = 6 * 13 + 2).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from ..data import StandInWarning, load_image_dataset
+from ..features import EIGEN_SOLVERS, kernel_pca_features
+from ..models import random_crop_flip, resnet
+from ..models.resnet import check_depth
+from ..monitor import OUTPUT, Monitor
+from ..plotting import metric_curves, plane_grid
+from . import reporting
+from .base import BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything
+
+IB_LAYER = OUTPUT  # the 10 logits
+PCA_CHOICES = ("kpca", "none")
+IB_INPUTS = ("auto", "pixels", "features")
+DATA_FILE = "data.json"
+
+
+@dataclass
+class TrainingConfig(BaseConfig):
+    """CIFAR ResNet training and probing options shared by `resnet` and `pca-dims`."""
+
+    depths: tuple[int, ...] = (20, 56, 80, 110)  #: one condition per depth (6k + 2)
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4  #: (ours) the paper's value is lost
+    milestones: tuple[float, ...] = (0.5, 0.75)  #: lr steps, as fractions of `epochs` (100, 150 of 200)
+    lr_decay: float = 0.1
+    augment: bool = True  #: random crop (padding 4) + horizontal flip
+    normalize: bool = True  #: per-channel mean/std of the training images ("standard CIFAR normalization")
+    train_size: int | None = None  #: first N training images (None: all 50000)
+    probe_size: int = 5000  #: the MI probe: the first N training images
+    test_size: int | None = None  #: first N test images for test accuracy (None: all 10000)
+    record_every: int = 1
+    data_path: str | None = None  #: cifar-10-batches-py folder (or its parent)
+    standin: bool = True  #: without data_path and no CIFAR-10 found, use the offline stand-in
+    kpca_gamma: float | None = None  #: RBF width; None = 1/input_dim (1/3072)
+    kpca_fit_samples: int = 5000
+    kpca_solver: str = "randomized"
+    #: X of the IB's I(X;T): the raw pixels, the GIB features, or auto = the pixels unless the
+    #: estimator is gcmi and the probe has too few images for a 3072-dimensional copula
+    ib_input: str = "auto"
+
+    def check(self) -> None:
+        if self.ib_input not in IB_INPUTS:
+            raise ValueError(f"--set ib_input={self.ib_input!r}: choose from {', '.join(IB_INPUTS)}.")
+        if not self.depths:
+            raise ValueError("--set depths: give at least one depth, e.g. depths=20,56.")
+        for depth in self.depths:
+            try:
+                check_depth(depth)
+            except ValueError as err:
+                raise ValueError(f"--set depths: {err}") from None
+        for key in ("epochs", "batch_size", "probe_size", "record_every", "kpca_fit_samples"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"--set {key}={getattr(self, key)}: must be a positive integer.")
+        for key in ("train_size", "test_size"):
+            value = getattr(self, key)
+            if value is not None and value < 2:
+                raise ValueError(f"--set {key}={value}: need at least 2 images (or none for all).")
+        if self.train_size is not None and self.probe_size > self.train_size:
+            raise ValueError(
+                f"--set probe_size={self.probe_size}: the probe is the first images of the training set, "
+                f"so it cannot exceed train_size={self.train_size}."
+            )
+        if self.probe_size < 2:
+            raise ValueError(f"--set probe_size={self.probe_size}: need at least 2 images.")
+        if not all(0 < m <= 1 for m in self.milestones):
+            raise ValueError(f"--set milestones={self.milestones}: fractions of the epochs in (0, 1].")
+        if self.lr <= 0 or not 0 < self.lr_decay <= 1 or self.momentum < 0 or self.weight_decay < 0:
+            raise ValueError("--set lr/lr_decay/momentum/weight_decay: need lr > 0, 0 < lr_decay <= 1, "
+                             "momentum >= 0, weight_decay >= 0.")
+        if self.kpca_gamma is not None and self.kpca_gamma <= 0:
+            raise ValueError(f"--set kpca_gamma={self.kpca_gamma}: must be positive (or none for 1/input_dim).")
+        if self.kpca_solver not in EIGEN_SOLVERS:
+            raise ValueError(f"--set kpca_solver={self.kpca_solver!r}: choose from {', '.join(EIGEN_SOLVERS)}.")
+
+    def milestone_epochs(self) -> list[int]:
+        return milestone_epochs(self.epochs, self.milestones)
+
+
+def milestone_epochs(epochs: int, milestones) -> list[int]:
+    """The epochs after which the learning rate drops: fractions of ``epochs``, rounded."""
+    return sorted({max(1, int(round(m * epochs))) for m in milestones})
+
+
+@dataclass
+class Config(TrainingConfig):
+    pca: str = "kpca"  #: kpca: GIB on Kernel PCA components; none: on the raw pixels
+    n_components: int = 50
+
+    def check(self) -> None:
+        super().check()
+        if self.pca not in PCA_CHOICES:
+            raise ValueError(f"--set pca={self.pca!r}: choose from {', '.join(PCA_CHOICES)}.")
+        if self.pca == "kpca" and not 1 <= self.n_components < min(self.probe_size, self.kpca_fit_samples):
+            raise ValueError(
+                f"--set n_components={self.n_components}: need 1 <= n_components < "
+                f"min(probe_size, kpca_fit_samples) = {min(self.probe_size, self.kpca_fit_samples)}."
+            )
+
+    def features_name(self) -> str:
+        return f"kpca{self.n_components}" if self.pca == "kpca" else "pixels"
+
+
+PRESETS = {
+    "test": dict(depths=(8,), epochs=2, batch_size=32, train_size=64, probe_size=64, test_size=32,
+                 n_components=5, progress=False, threads=1),
+    "quick": dict(depths=(8, 14), epochs=12, train_size=2000, probe_size=2000, test_size=1000),
+    "cpu": dict(depths=(20, 32), epochs=14, train_size=4000, probe_size=2000, test_size=1000),
+    "paper": dict(depths=(20, 56, 80, 110), epochs=200, probe_size=5000),
+}
+
+
+# -- data -------------------------------------------------------------------------------------
+@dataclass
+class CifarData:
+    x_train: torch.Tensor  #: raw [0, 1] training images, on the device
+    y_train: torch.Tensor
+    x_test: torch.Tensor  #: normalised test images, on the device
+    y_test: torch.Tensor
+    probe_raw: np.ndarray  #: the first probe_size training images, raw, (N, C, H, W)
+    probe_input: torch.Tensor  #: the same, normalised as the network sees them (CPU)
+    probe_y: np.ndarray
+    mean: torch.Tensor
+    std: torch.Tensor
+    source: str
+    test_source: str
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean.to(x.device)) / self.std.to(x.device)
+
+
+def _load_split(config: TrainingConfig, split: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StandInWarning)  # the report names the data instead
+        return load_image_dataset("cifar10", config.data_path, split, allow_standin=config.standin)
+
+
+def load_data(config: TrainingConfig) -> CifarData:
+    train, test = _load_split(config, "train"), _load_split(config, "test")
+    n_train = len(train) if config.train_size is None else min(config.train_size, len(train))
+    n_test = len(test) if config.test_size is None else min(config.test_size, len(test))
+    if config.probe_size > n_train:
+        raise ValueError(f"--set probe_size={config.probe_size}: the training data has only {n_train} images.")
+    x_train = torch.as_tensor(np.ascontiguousarray(train.x[:n_train]))
+    if config.normalize:
+        mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
+        std = x_train.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
+    else:
+        mean, std = torch.zeros(1, x_train.shape[1], 1, 1), torch.ones(1, x_train.shape[1], 1, 1)
+    probe_raw = np.array(train.x[: config.probe_size])
+    data = CifarData(
+        x_train=x_train.to(config.device),
+        y_train=torch.as_tensor(train.y[:n_train], dtype=torch.long).to(config.device),
+        x_test=torch.empty(0), y_test=torch.as_tensor(test.y[:n_test], dtype=torch.long).to(config.device),
+        probe_raw=probe_raw, probe_input=torch.empty(0), probe_y=np.asarray(train.y[: config.probe_size]),
+        mean=mean, std=std, source=train.source, test_source=test.source,
+    )
+    data.x_test = data.normalise(torch.as_tensor(np.ascontiguousarray(test.x[:n_test]))).to(config.device)
+    data.probe_input = data.normalise(torch.as_tensor(probe_raw))
+    return data
+
+
+def fit_kpca(data: CifarData, config: TrainingConfig, n_components: int) -> tuple[np.ndarray, dict]:
+    """Kernel PCA of the raw probe images, fitted once for the whole run (App. E.4)."""
+    start = time.perf_counter()
+    transform = kernel_pca_features(data.probe_raw, n_components=n_components, gamma=config.kpca_gamma,
+                                    fit_samples=config.kpca_fit_samples, seed=0, eigen_solver=config.kpca_solver)
+    features = transform(data.probe_raw)
+    seconds = time.perf_counter() - start
+    info = dict(n_components=n_components, gamma=transform.gamma, input_dim=transform.input_dim,
+                fit_samples=len(transform.fit_indices), solver=config.kpca_solver, fit_seconds=seconds)
+    return features, info
+
+
+def check_gcmi_size(config: BaseConfig, n_features: int, n_probe: int, what: str) -> None:
+    """The Gaussian copula needs more samples than dimensions (Z adds up to 2 columns)."""
+    if config.estimator == "gcmi" and n_probe <= n_features + 2:
+        raise ValueError(
+            f"--set estimator=gcmi: the Gaussian copula of {n_features} {what} needs more than {n_features + 2} "
+            f"probe images, the probe has {n_probe}; raise --set probe_size (and train_size)"
+            + (", or use --set pca=kpca." if what == "pixels" else ".")
+        )
+
+
+def ib_input_for(config: TrainingConfig, data: CifarData, features: np.ndarray) -> tuple[str, np.ndarray]:
+    """The X of the IB plane's I(X;T) (``ib_input``): ("pixels" | "features", array)."""
+    pixels = data.probe_raw.reshape(len(data.probe_raw), -1)
+    choice = config.ib_input
+    if choice == "auto":
+        # the logits add 10 columns to the copula
+        choice = "features" if config.estimator == "gcmi" and len(pixels) <= pixels.shape[1] + 10 else "pixels"
+    return choice, (pixels if choice == "pixels" else features)
+
+
+def write_data_info(run_dir, data: CifarData, **extra: Any) -> None:
+    info = dict(train_source=data.source, test_source=data.test_source, n_train=len(data.y_train),
+                n_test=len(data.y_test), n_probe=len(data.probe_y), **extra)
+    run_dir.write_text(DATA_FILE, json.dumps(info, indent=2, default=str))
+
+
+def read_data_info(run_dir) -> dict:
+    path = run_dir.path / DATA_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def ib_line(info: dict) -> str:
+    """Which X the IB's I(X;T) used."""
+    x = info.get("ib_input", "pixels")
+    return "the raw pixels" if x == "pixels" else f"the GIB features `{x}` (too few probe images for gcmi on pixels)"
+
+
+def data_line(info: dict) -> str:
+    source = info.get("train_source", "unknown")
+    kind = "offline stand-in" if "stand-in" in source else "real CIFAR-10"
+    return (f"**Data ({kind}):** {source}; {info.get('n_train', '?')} training images, "
+            f"{info.get('n_test', '?')} test images, probe = the first {info.get('n_probe', '?')} training images.")
+
+
+# -- monitoring -------------------------------------------------------------------------------
+class TimedMonitor(Monitor):
+    """A Monitor that stores the cost of each record step as metric rows: ``record_seconds``
+    (everything, probe forward pass included) and ``mi_seconds`` (the MI computations alone).
+    Timings depend on the machine and its load; they are measurements, not results."""
+
+    _probe_seconds = 0.0
+
+    def probe(self):
+        start = time.perf_counter()
+        out = super().probe()
+        self._probe_seconds += time.perf_counter() - start
+        return out
+
+    def record(self, step, epoch=None, metrics=None) -> pd.DataFrame:
+        self._probe_seconds = 0.0
+        start = time.perf_counter()
+        frame = super().record(step, epoch, metrics)
+        total = time.perf_counter() - start
+        epoch = float(step if epoch is None else epoch)
+        extra = [
+            dict(step=int(step), epoch=epoch, plane="metric", layer=OUTPUT, estimator="", kind="",
+                 measure=measure, value=float(value))
+            for measure, value in (("record_seconds", total), ("mi_seconds", total - self._probe_seconds))
+        ]
+        self.rows.extend(extra)
+        return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
+
+
+# -- training ---------------------------------------------------------------------------------
+def train_condition(config: TrainingConfig, run_dir, data: CifarData, depth: int, seed: int,
+                    make_monitor) -> pd.DataFrame:
+    """Train one ResNet under ``config`` and record with ``make_monitor(model)``; resumable."""
+    seed_everything(seed)
+    model = resnet(depth, num_classes=10, in_channels=data.x_train.shape[1], seed=seed).to(config.device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.milestone_epochs(), gamma=config.lr_decay)
+    monitor = make_monitor(model)
+    n = len(data.y_train)
+
+    def train_epoch(epoch):
+        generator = epoch_generator(seed, epoch)
+        order = torch.randperm(n, generator=generator)
+        total_loss, correct, seen = 0.0, 0, 0
+        for start in range(0, n, config.batch_size):
+            idx = order[start : start + config.batch_size]
+            if len(idx) < 2:  # batch norm cannot train on a single image
+                continue
+            idx = idx.to(data.x_train.device)
+            xb = data.x_train[idx]
+            if config.augment:
+                xb = random_crop_flip(xb, generator=generator)
+            yb = data.y_train[idx]
+            optimizer.zero_grad()
+            logits = model(data.normalise(xb))
+            loss = F.cross_entropy(logits, yb)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            correct += (logits.argmax(1) == yb).sum().item()
+            seen += len(idx)
+        return {"train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+                "lr": optimizer.param_groups[0]["lr"]}
+
+    @torch.no_grad()
+    def test_metrics(epoch):
+        model.eval()
+        losses, correct = 0.0, 0
+        for start in range(0, len(data.y_test), 1000):
+            logits = model(data.x_test[start : start + 1000])
+            yb = data.y_test[start : start + 1000]
+            losses += F.cross_entropy(logits, yb, reduction="sum").item()
+            correct += (logits.argmax(1) == yb).sum().item()
+        return {"test_accuracy": correct / len(data.y_test), "test_loss": losses / len(data.y_test)}
+
+    condition = f"resnet{depth}"
+    loop = ConditionLoop(run_dir, f"{condition}-seed{seed}", model=model, optimizer=optimizer, scheduler=scheduler,
+                         monitor=monitor, condition=condition, seed=seed)
+    def record_at(epoch):
+        return epoch % config.record_every == 0
+
+    try:
+        return loop.fit(config.epochs, train_epoch, record_at, config.progress, test_metrics)
+    finally:
+        monitor.close()
+
+
+def run(config: Config, run_dir) -> None:
+    data = load_data(config)
+    name = config.features_name()
+    if config.pca == "kpca":
+        features, kpca_info = fit_kpca(data, config, config.n_components)
+    else:
+        features, kpca_info = data.probe_raw.reshape(len(data.probe_raw), -1), None
+    check_gcmi_size(config, features.shape[1], len(features), "pixels" if config.pca == "none" else "components")
+    ib_name, ib_x = ib_input_for(config, data, features)
+    write_data_info(run_dir, data, features=name, n_features=int(features.shape[1]), kpca=kpca_info,
+                    ib_input=ib_name if ib_name == "pixels" else name)
+    frames = []
+    for seed in config.seeds:
+        for depth in config.depths:
+            def make_monitor(model):
+                return TimedMonitor(
+                    model, data.probe_input, data.probe_y, layers={}, features=features, features_name=name,
+                    ib_input=ib_x,
+                    estimators={config.estimator: (config.estimator, config.estimator_options())},
+                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500,
+                )
+
+            frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))
+            run_dir.save_table(merge_frames(frames))
+
+
+# -- outputs ----------------------------------------------------------------------------------
+def in_order(table: pd.DataFrame, order: list[str], column: str = "condition") -> pd.DataFrame:
+    """Rows of ``table`` in the configured order of ``column`` (phase tables come sorted by name)."""
+    rank = {name: i for i, name in enumerate(order)}
+    return table.sort_values(column, key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
+
+
+def conditions(run_dir) -> list[str]:
+    return [f"resnet{d}" for d in run_dir.config["depths"]]
+
+
+def _selection(run_dir) -> dict:
+    cfg = run_dir.config
+    gib_layer = f"kpca{cfg['n_components']}" if cfg["pca"] == "kpca" else "pixels"
+    return dict(ib_layer=IB_LAYER, gib_layer=gib_layer, estimator=cfg["estimator"], kind=cfg["synergy"])
+
+
+def figures(run_dir) -> dict:
+    frame = run_dir.table()
+    sel = _selection(run_dir)
+    planes = plane_grid(frame, conditions=conditions(run_dir),
+                        title=f"CIFAR ResNets: IB (logits) and GIB ({sel['gib_layer']})", **sel)
+    curves = metric_curves(frame, ("accuracy", "test_accuracy", "train_loss"), conditions=conditions(run_dir))
+    return {"planes": planes, "metrics": curves}
+
+
+def metric_summary(frame: pd.DataFrame, measure: str) -> pd.Series:
+    """Per condition: the seed-mean of ``measure`` at the last step."""
+    rows = frame[(frame["plane"] == "metric") & (frame["measure"] == measure)]
+    if rows.empty:
+        return pd.Series(dtype=float)
+    last = rows[rows["step"] == rows.groupby("condition")["step"].transform("max")]
+    return last.groupby("condition")["value"].mean()
+
+
+def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per record step (mean, max over steps and seeds), per condition."""
+    rows = frame[(frame["plane"] == "metric") & frame["measure"].isin(("mi_seconds", "record_seconds"))]
+    if rows.empty:
+        return pd.DataFrame(columns=["condition", "measure", "mean_seconds", "max_seconds", "n_steps"])
+    out = rows.groupby(["condition", "measure"])["value"].agg(["mean", "max", "count"]).reset_index()
+    return out.rename(columns={"mean": "mean_seconds", "max": "max_seconds", "count": "n_steps"})
+
+
+def report(run_dir) -> str:
+    frame = run_dir.table()
+    cfg = run_dir.config
+    info = read_data_info(run_dir)
+    sel = _selection(run_dir)
+    names = conditions(run_dir)
+    table = in_order(reporting.phases(frame, **sel), names)
+    gib_c = reporting.compressing(table, "GIB")
+    ib_c = reporting.compressing(table, "IB")
+    acc, test_acc = metric_summary(frame, "accuracy"), metric_summary(frame, "test_accuracy")
+    kpca = info.get("kpca")
+    if kpca:
+        features = (f"GIB features: RBF Kernel PCA (gamma = {kpca['gamma']:.3g}, solver {kpca['solver']}) of the "
+                    f"probe images to {kpca['n_components']} components, fitted once on {kpca['fit_samples']} "
+                    f"images in {kpca['fit_seconds']:.1f} s.")
+    else:
+        features = f"GIB features: the {info.get('n_features', '?')} raw pixels (`--set pca=none`)."
+    costs = cost_table(frame)
+    lines = [
+        reporting.header(run_dir, "Fig. 5: IB and GIB planes of CIFAR ResNets"),
+        data_line(info),
+        "",
+        f"Depths {list(cfg['depths'])}, {cfg['epochs']} epochs, SGD lr {cfg['lr']} (x{cfg['lr_decay']} at epochs "
+        f"{milestone_epochs(cfg['epochs'], cfg['milestones'])}), "
+        f"momentum {cfg['momentum']}, weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}. "
+        f"IB on the 10 logits, X = {ib_line(info)}. {features} {cfg['n_bins']} bins.",
+        "\n## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
+        reporting.markdown_table(table),
+        "\n## Accuracy at the last epoch (probe = training images; test)\n",
+        "\n".join(f"- {c}: probe {acc.get(c, float('nan')):.3f}, test {test_acc.get(c, float('nan')):.3f}"
+                  for c in names),
+        "\n## Cost of a record step (seconds; measured on a shared machine, inflated by its load)\n",
+        reporting.markdown_table(costs) if len(costs) else "(no timings recorded)",
+        "\n`mi_seconds`: the IB and GIB computations; `record_seconds`: with the probe forward pass.",
+        "\n## Paper observation (Sec. 5.2; not one of SPEC 4's claims)\n",
+        reporting.claim_line(
+            "GIB shows compression for all network depths (Fig. 5)",
+            f"GIB compresses for {gib_c or 'none'}; IB compresses for {ib_c or 'none'} (of {names})",
+            set(gib_c) == set(names),
+        ),
+        "\nFigures: `figures/planes.png`, `figures/metrics.png`.\n",
+    ]
+    return "\n".join(lines)
+
+
+register(Experiment(
+    name="resnet",
+    summary="Fig. 5: CIFAR ResNets of several depths, IB (logits) vs GIB (Kernel PCA of the images)",
+    config_cls=Config,
+    presets=PRESETS,
+    run=run,
+    figures=figures,
+    report=report,
+    preset_costs={"test": "seconds", "quick": "measured below", "cpu": "measured below",
+                  "paper": "4 depths x 200 epochs on 50000 images: needs a GPU (--device cuda)"},
+))

@@ -1,0 +1,80 @@
+"""The `pca-dims` experiment (App. H) end to end on tiny CIFAR-10 files, and its monitor."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from gib.experiments import run_experiment
+from gib.experiments.pca_dims import FeatureSetsMonitor, roughness
+from gib.monitor import Monitor
+
+
+def write_tiny_cifar(folder, n_per_batch=16, n_test=32, seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        n = n_test if name == "test_batch" else n_per_batch
+        labels = list(rng.integers(0, 10, n))
+        data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+        with open(folder / name, "wb") as handle:
+            pickle.dump({b"data": data, b"labels": labels}, handle)
+    return folder
+
+
+def test_test_preset_end_to_end(tmp_path):
+    cifar = write_tiny_cifar(tmp_path / "cifar-10-batches-py")
+    run = run_experiment("pca-dims", "test", {"data_path": str(cifar)}, out=tmp_path / "run", progress=False)
+    frame = pd.read_parquet(run.path / "metrics.parquet")
+    gib = frame[frame.plane == "GIB"]
+    assert set(gib.layer) == {"kpca2", "kpca4", "kpca8"}
+    assert gib.groupby("layer").step.nunique().tolist() == [3, 3, 3]
+    # one probe pass per step: IB and metric rows are recorded once, not once per feature set
+    ib = frame[frame.plane == "IB"]
+    assert set(ib.layer) == {"output"} and len(ib) == 3 * 2
+    assert (frame[frame.plane == "metric"].groupby(["step", "measure"]).size() == 1).all()
+    assert (run.path / "figures" / "planes.png").stat().st_size > 10_000
+    report = (run.path / "report.md").read_text()
+    assert "| resnet8 | kpca2 | GIB |" in report and "**Claim:**" in report and "roughness" in report
+
+
+def test_each_feature_set_gets_what_a_plain_monitor_records():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 200)
+    sets = {"a": X[:, :2], "b": X[:, 2:] ** 2}
+    multi = FeatureSetsMonitor(model, X, y, feature_sets=sets, layers={}, record_layers_ib=False)
+    got = multi.record(0, metrics={"extra": 1.0})
+    assert len(got) == len(multi.frame)
+    for name, features in sets.items():
+        plain = Monitor(model, X, y, layers={}, features=features, features_name=name, record_layers_ib=False)
+        expected = plain.record(0).query("plane == 'GIB'").reset_index(drop=True)
+        mine = multi.frame.query("plane == 'GIB' and layer == @name").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, expected)
+        plain.close()
+    assert (multi.frame.query("plane != 'GIB'").groupby(["layer", "measure"]).size() == 1).all()
+    assert "extra" in set(multi.frame.measure)
+    multi.close()
+
+
+def test_roughness_is_the_mean_step_change_of_the_normalised_complexity():
+    steps = range(5)
+    smooth = [0.0, 1.0, 2.0, 3.0, 4.0]  # normalised steps of 0.25
+    zigzag = [0.0, 4.0, 0.0, 4.0, 0.0]  # normalised steps of 1
+    rows = [dict(condition="c", seed=0, step=s, epoch=float(s), plane="GIB", layer=layer, estimator="binning",
+                 kind="featurewise", measure="complexity", value=v)
+            for layer, values in (("kpca25", zigzag), ("kpca50", smooth)) for s, v in zip(steps, values)]
+    table = roughness(pd.DataFrame(rows), "binning", "featurewise").set_index("features")
+    assert table.loc["kpca25", "roughness"] == pytest.approx(1.0)
+    assert table.loc["kpca50", "roughness"] == pytest.approx(0.25)
+    assert table.loc["kpca25", "complexity_range"] == pytest.approx(4.0)
+
+
+def test_components_must_fit_the_probe(tmp_path):
+    with pytest.raises(ValueError, match="--set components"):
+        run_experiment("pca-dims", "test", {"components": "2,64"}, out=tmp_path / "run", progress=False)
