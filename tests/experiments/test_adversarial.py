@@ -8,7 +8,7 @@ import pytest
 
 from gib.data import write_idx
 from gib.experiments import run_experiment
-from gib.experiments.adversarial import late_complexity, weak_strong
+from gib.experiments.adversarial import complexity_gap, late_complexity, weak_strong
 
 
 def write_tiny_mnist(folder, n_train=1000, n_test=100, seed=0):
@@ -75,6 +75,15 @@ def test_late_complexity_averages_the_last_quarter_of_the_steps():
         late_complexity(toy_frame(), "GIB", fraction=0.0)
 
 
+def test_gap_is_strong_minus_weak_in_bits_and_as_a_fraction_of_the_range():
+    frame = toy_frame()
+    table = late_complexity(frame, "GIB")
+    gap, rel = complexity_gap(table, frame, "GIB", "eps=0.01", "eps=0.1", layer="pixels")
+    assert gap == pytest.approx(10.0)  # 16.5 - 6.5
+    assert rel == pytest.approx(10.0 / 17.0)  # seed means span 0 .. 17 over both trajectories
+    assert np.isnan(complexity_gap(table, frame, "GIB", "eps=0.01", "eps=9", layer="pixels")[0])
+
+
 def test_weak_and_strong_are_the_smallest_and_largest_eps():
     assert weak_strong((0.3, 0.05, 0.1)) == ("eps=0.05", "eps=0.3")
 
@@ -82,7 +91,8 @@ def test_weak_and_strong_are_the_smallest_and_largest_eps():
 @pytest.mark.parametrize("sets, key", [({"eps": "-0.1"}, "--set eps"), ({"eps": "0.1,0.1"}, "--set eps"),
                                        ({"probe_size": "5000"}, "--set probe_size"),
                                        ({"late_fraction": "0"}, "--set late_fraction"),
-                                       ({"pool": "3"}, "--set pool")])
+                                       ({"pool": "3"}, "--set pool"),
+                                       ({"claim_margin": "1.5"}, "--set claim_margin")])
 def test_bad_settings_name_their_key(tmp_path, sets, key):
     with pytest.raises(ValueError, match=key):
         run_experiment("adversarial", "test", sets, out=tmp_path / "run", progress=False)

@@ -14,7 +14,9 @@ eps 0.05 (weak) and 0.3 (strong, the usual large MNIST attack), Adam lr 1e-3, ba
 5000-image probe in the paper preset. All configurable.
 
 Claim (SPEC 4): the strong attack keeps GIB complexity high. Measured as the mean GIB complexity
-over the last quarter of the record steps (``late_fraction``), strong eps vs weak eps.
+over the last quarter of the record steps (``late_fraction``), strong eps vs weak eps; it holds
+when the strong one is higher by more than ``claim_margin`` (5%, ours) of the GIB complexity
+range of the two trajectories.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from ..data import load_mnist
@@ -71,7 +72,8 @@ def pooled(x_flat: np.ndarray, k: int) -> np.ndarray:
 
 @dataclass
 class Config(BaseConfig):
-    eps: tuple[float, ...] = (0.05, 0.3)  #: FGSM attack sizes (ours; the paper's values are lost); min = weak, max = strong
+    #: FGSM attack sizes (ours; the paper's values are lost); the smallest is "weak", the largest "strong"
+    eps: tuple[float, ...] = (0.05, 0.3)
     epochs: int = 10000
     record_every: int = 250
     lr: float = 1e-3  #: Adam (ours)
@@ -81,6 +83,9 @@ class Config(BaseConfig):
     probe_size: int = 5000  #: the MI probe: the first N training images (ours)
     test_size: int | None = None  #: first N test images (None: all 10000)
     late_fraction: float = 0.25  #: "late in training": this last fraction of the record steps
+    #: the claim holds when strong minus weak late GIB complexity exceeds this fraction of the GIB
+    #: complexity range of both trajectories (ours: a gap of a few thousandths of a bit is no "higher")
+    claim_margin: float = 0.05
     #: X of both planes: the pixels average-pooled k x k (k in 1, 2, 4, 7, 14, 28; 1 = the raw 784
     #: pixels); 0 = auto: 1 for binning; for kde and gcmi, small enough for the probe (see resolve_pool)
     pool: int = 0
@@ -108,6 +113,8 @@ class Config(BaseConfig):
                              f"so it cannot exceed train_size={self.train_size}.")
         if self.lr <= 0:
             raise ValueError(f"--set lr={self.lr}: must be positive.")
+        if not 0 <= self.claim_margin < 1:
+            raise ValueError(f"--set claim_margin={self.claim_margin}: a fraction in [0, 1).")
         if not 0 < self.late_fraction <= 1:
             raise ValueError(f"--set late_fraction={self.late_fraction}: a fraction in (0, 1].")
         if self.pool not in (0, *POOLS):
@@ -237,7 +244,8 @@ def _late_tables(run_dir, frame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return gib, ib
 
 
-def _gap(table: pd.DataFrame, frame: pd.DataFrame, plane: str, weak: str, strong: str, **sel) -> tuple[float, float]:
+def complexity_gap(table: pd.DataFrame, frame: pd.DataFrame, plane: str, weak: str, strong: str,
+                   **sel) -> tuple[float, float]:
     """Strong minus weak late complexity: in bits, and as a fraction of the plane's complexity
     range over both trajectories (so GIB and IB differentiations can be compared)."""
     value = table.set_index("condition")["complexity"]
@@ -302,19 +310,22 @@ def report(run_dir) -> str:
     phase = reporting.phases(frame, ib_layer=IB_LAYER, gib_layer=GIB_FEATURES, **sel)
     phase = phase.sort_values("condition", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
     gib, ib = _late_tables(run_dir, frame)
-    gib_gap, gib_rel = _gap(gib, frame, "GIB", weak, strong, layer=GIB_FEATURES, estimator=sel["estimator"],
+    gib_gap, gib_rel = complexity_gap(gib, frame, "GIB", weak, strong, layer=GIB_FEATURES, estimator=sel["estimator"],
                             kind=sel["kind"])
-    ib_gap, ib_rel = _gap(ib, frame, "IB", weak, strong, layer=IB_LAYER, estimator=sel["estimator"])
+    ib_gap, ib_rel = complexity_gap(ib, frame, "IB", weak, strong, layer=IB_LAYER, estimator=sel["estimator"])
     clean, adv = _last_metric(frame, "test_accuracy"), _last_metric(frame, "test_adv_accuracy")
     probe = _last_metric(frame, "accuracy")
-    source = (run_dir.path / "data.txt").read_text().strip().splitlines() if (run_dir.path / "data.txt").exists() else []
+    data_file = run_dir.path / "data.txt"
+    source = data_file.read_text().strip().splitlines() if data_file.exists() else []
     pool_file = run_dir.path / "pool.txt"
     pool = int(pool_file.read_text()) if pool_file.exists() else 1
     pixels = ("the 784 pixels" if pool == 1 else
-              f"the pixels average-pooled {pool}x{pool} ({(28 // pool) ** 2} features; `--set pool`; auto for kde and gcmi)")
+              f"the pixels average-pooled {pool}x{pool} ({(28 // pool) ** 2} features; `--set pool`; "
+              "auto for kde and gcmi)")
     late = pd.concat([gib, ib], ignore_index=True)
     g = gib.set_index("condition")["complexity"]
-    holds = weak != strong and strong in g and weak in g and bool(g[strong] > g[weak])
+    margin = cfg.get("claim_margin", 0.05)
+    holds = weak != strong and strong in g and weak in g and bool(gib_rel > margin)
     lines = [
         reporting.header(run_dir, "Fig. 7: IB and GIB under weak and strong FGSM training on MNIST"),
         "**Data:** " + ("; ".join(source) if source else "unknown") + ".",
@@ -322,7 +333,8 @@ def report(run_dir) -> str:
         f"Net 784-1024-20-20-20-10 {cfg['activation']}, Adam lr {cfg['lr']}, batch {cfg['batch_size']}, "
         f"{cfg['epochs']} epochs, training images: {cfg['train_size'] or 'all'}, probe: the first "
         f"{cfg['probe_size']} training images, test images: {cfg['test_size'] or 'all'}. X of both planes: {pixels}. "
-        f"IB on `{IB_LAYER}`, GIB with Z = (Yhat, Y); {cfg['n_bins']} bins; records every {cfg['record_every']} epochs.",
+        f"IB on `{IB_LAYER}`, GIB with Z = (Yhat, Y); {cfg['n_bins']} bins; records every "
+        f"{cfg['record_every']} epochs.",
         "\n## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
         reporting.markdown_table(phase),
         f"\n## Complexity late in training (mean over the last {cfg['late_fraction']:.0%} of the record steps, "
@@ -339,7 +351,8 @@ def report(run_dir) -> str:
             "the strong attack keeps GIB complexity high (Fig. 7)",
             f"late GIB complexity {strong}: {g.get(strong, float('nan')):.4f} bits vs {weak}: "
             f"{g.get(weak, float('nan')):.4f} bits (strong minus weak {gib_gap:+.4f}, {gib_rel:+.0%} of the "
-            f"GIB range; IB: {ib_rel:+.0%} of its range)",
+            f"GIB range; IB: {ib_rel:+.0%} of its range); holds when the gap exceeds {margin:.0%} of the GIB "
+            "range (`claim_margin`, ours)",
             holds,
         ),
         "\nFigures: `figures/planes.png`, `figures/complexity.png`, `figures/accuracy.png`.\n",
@@ -355,6 +368,9 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
-    preset_costs={"test": "seconds", "quick": "measured below", "cpu": "measured below",
-                  "paper": "10000 epochs on 60000 images per eps: needs a GPU (--device cuda)"},
+    # measured on the 2-core machine (loading the MNIST pickle is ~25 s of each)
+    preset_costs={"test": "seconds on tiny data files (+~25 s to load the offline data)",
+                  "quick": "1.4 min on 2 idle cores (11 min when 8 jobs shared them)",
+                  "cpu": "8 min on 2 idle cores",
+                  "paper": "10000 epochs on 60000 images per eps: days on CPU, a GPU (--device cuda)"},
 ))
