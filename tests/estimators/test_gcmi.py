@@ -269,3 +269,18 @@ def test_a_class_too_small_for_its_covariance_carries_no_information():
     torch = pytest.importorskip("torch")
     on_torch = est.leave_one_out(torch.as_tensor(X), v)
     assert on_torch.joint == pytest.approx(fast.joint, abs=1e-9)
+
+
+def test_a_single_sample_class_gives_no_warning():
+    import warnings
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(100, 3))
+    v = (X[:, 0] > 0).astype(int)
+    v[0] = 2  # one sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for w in (None, rng.random(100)):
+            t = gib.leave_one_out(X, v, estimator="gcmi", weights=w)
+            assert np.isfinite(t.joint)
+            assert np.isfinite(gib.mutual_information(X, v, estimator="gcmi", weights=w))

@@ -384,7 +384,8 @@ class GaussianCopulaEstimator(Estimator):
         mi = self._entropy_nats(c, n_eff, f"`{a_name}`")
         h_a = mi
         for what, idx, wy, p in self._classes(v, w, v_name):
-            cy, n_eff_y = _covariance(za[idx], wy)
+            with np.errstate(divide="ignore", invalid="ignore"):  # a 1-sample class is discarded below
+                cy, n_eff_y = _covariance(za[idx], wy)
             if n_eff_y <= len(cy):
                 mi -= p * h_a  # too few samples: no information (class docstring)
             else:
@@ -462,7 +463,8 @@ class GaussianCopulaEstimator(Estimator):
         unconditional = pieces(c, n_eff, "`X`")
         joint, single, complement = unconditional
         for what, idx, wy, p in self._classes(v, w, "v"):
-            cy, n_eff_y = _covariance(z[idx], wy)
+            with np.errstate(divide="ignore", invalid="ignore"):  # a 1-sample class is discarded below
+                cy, n_eff_y = _covariance(z[idx], wy)
             # a class too small for its covariance carries no information (class docstring)
             hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}") if n_eff_y > n else unconditional
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
