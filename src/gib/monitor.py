@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_int, to_numpy
-from .estimators import SaturationWarning, get_estimator
-from .measures import SYNERGY_KINDS
+from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .measures import SYNERGY_KINDS, synergy_from
 from .planes import GIB_TARGETS, gib_point, ib_point
 
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
@@ -299,10 +299,8 @@ class Monitor:
                             output_bins=self.output_bins, **options,
                         )
                     point = gib_cache[key]
-                    if what == "sum_vs_whole":
-                        synergy = point.joint - float(np.sum(point.single))
-                    else:
-                        synergy = point.synergy
+                    # one leave-one-out serves every synergy kind
+                    synergy = synergy_from(LeaveOneOut(point.joint, point.single, point.complement), what)
                     add("GIB", self.features_name, label, what, "complexity", -synergy)
                     add("GIB", self.features_name, label, what, "prediction", point.prediction)
                     add("GIB", self.features_name, label, what, "synergy", synergy)
