@@ -301,18 +301,45 @@ def _last_metric(frame: pd.DataFrame, measure: str) -> pd.Series:
     return last.groupby("condition")["value"].mean()
 
 
+def _late_gaps(run_dir, frame: pd.DataFrame):
+    """Late complexity tables and the strong-minus-weak gaps (bits, fraction of range) of both planes."""
+    sel = _selection(run_dir)
+    weak, strong = weak_strong(tuple(run_dir.config["eps"]))
+    gib, ib = _late_tables(run_dir, frame)
+    gib_gap, gib_rel = complexity_gap(gib, frame, "GIB", weak, strong, layer=GIB_FEATURES, estimator=sel["estimator"],
+                                      kind=sel["kind"])
+    ib_gap, ib_rel = complexity_gap(ib, frame, "IB", weak, strong, layer=IB_LAYER, estimator=sel["estimator"])
+    return gib, ib, gib_gap, gib_rel, ib_gap, ib_rel
+
+
+def _claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel) -> list[reporting.Claim]:
+    weak, strong = weak_strong(tuple(run_dir.config["eps"]))
+    g = gib.set_index("condition")["complexity"]
+    margin = run_dir.config.get("claim_margin", 0.05)
+    holds = weak != strong and strong in g and weak in g and bool(gib_rel > margin)
+    return [reporting.Claim(
+        "the strong attack keeps GIB complexity high (Fig. 7)",
+        f"late GIB complexity {strong}: {g.get(strong, float('nan')):.4f} bits vs {weak}: "
+        f"{g.get(weak, float('nan')):.4f} bits (strong minus weak {gib_gap:+.4f}, {gib_rel:+.0%} of the "
+        f"GIB range; IB: {ib_rel:+.0%} of its range); holds when the gap exceeds {margin:.0%} of the GIB "
+        "range (`claim_margin`, ours)",
+        holds,
+    )]
+
+
+def claims(run_dir) -> list[reporting.Claim]:
+    gib, _, gib_gap, gib_rel, _, ib_rel = _late_gaps(run_dir, run_dir.table())
+    return _claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel)
+
+
 def report(run_dir) -> str:
     frame = run_dir.table()
     cfg, sel = run_dir.config, _selection(run_dir)
     order = [condition_name(e) for e in cfg["eps"]]
-    weak, strong = weak_strong(tuple(cfg["eps"]))
     rank = {name: i for i, name in enumerate(order)}
     phase = reporting.phases(frame, ib_layer=IB_LAYER, gib_layer=GIB_FEATURES, **sel)
     phase = phase.sort_values("condition", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
-    gib, ib = _late_tables(run_dir, frame)
-    gib_gap, gib_rel = complexity_gap(gib, frame, "GIB", weak, strong, layer=GIB_FEATURES, estimator=sel["estimator"],
-                            kind=sel["kind"])
-    ib_gap, ib_rel = complexity_gap(ib, frame, "IB", weak, strong, layer=IB_LAYER, estimator=sel["estimator"])
+    gib, ib, gib_gap, gib_rel, ib_gap, ib_rel = _late_gaps(run_dir, frame)
     clean, adv = _last_metric(frame, "test_accuracy"), _last_metric(frame, "test_adv_accuracy")
     probe = _last_metric(frame, "accuracy")
     data_file = run_dir.path / "data.txt"
@@ -323,9 +350,6 @@ def report(run_dir) -> str:
               f"the pixels average-pooled {pool}x{pool} ({(28 // pool) ** 2} features; `--set pool`; "
               "auto for kde and gcmi)")
     late = pd.concat([gib, ib], ignore_index=True)
-    g = gib.set_index("condition")["complexity"]
-    margin = cfg.get("claim_margin", 0.05)
-    holds = weak != strong and strong in g and weak in g and bool(gib_rel > margin)
     lines = [
         reporting.header(run_dir, "Fig. 7: IB and GIB under weak and strong FGSM training on MNIST"),
         "**Data:** " + ("; ".join(source) if source else "unknown") + ".",
@@ -347,14 +371,7 @@ def report(run_dir) -> str:
                   f"{adv.get(c, float('nan')):.3f}, probe (training) {probe.get(c, float('nan')):.3f}"
                   for c in order),
         "\n## Claims\n",
-        reporting.claim_line(
-            "the strong attack keeps GIB complexity high (Fig. 7)",
-            f"late GIB complexity {strong}: {g.get(strong, float('nan')):.4f} bits vs {weak}: "
-            f"{g.get(weak, float('nan')):.4f} bits (strong minus weak {gib_gap:+.4f}, {gib_rel:+.0%} of the "
-            f"GIB range; IB: {ib_rel:+.0%} of its range); holds when the gap exceeds {margin:.0%} of the GIB "
-            "range (`claim_margin`, ours)",
-            holds,
-        ),
+        *(c.markdown() for c in _claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel)),
         "\nFigures: `figures/planes.png`, `figures/complexity.png`, `figures/accuracy.png`.\n",
     ]
     return "\n".join(lines)
@@ -368,6 +385,7 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
+    claims=claims,
     # measured on the 2-core machine (loading the MNIST pickle is ~25 s of each)
     preset_costs={"test": "seconds on tiny data files (+~25 s to load the offline data)",
                   "quick": "1.4 min on 2 idle cores (11 min when 8 jobs shared them)",
