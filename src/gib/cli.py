@@ -134,15 +134,24 @@ def sweep(name, grid, preset, seeds, executor, scheduler, workers, out, sets, ib
 @click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler [a LocalCluster].")
 @click.option("--workers", type=int, default=1, show_default=True, help="Runs at once.")
 @click.option("--only", multiple=True, metavar="NAME", help="Only this experiment; repeat for more.")
-def reproduce(preset, out, executor, scheduler, workers, only) -> None:
+@click.option("--publish", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Also copy the report with the run reports and figures into DIR (e.g. docs/reproduction).")
+def reproduce(preset, out, executor, scheduler, workers, only, publish) -> None:
     """Run every experiment's preset and write REPRODUCTION.md with each claim and its number."""
+    from .reproduce import check_publish, default_out
+    from .reproduce import publish as publish_report
     from .reproduce import reproduce as run_reproduce
 
     try:
+        if publish is not None:
+            check_publish(out if out is not None else default_out(preset), publish)
         path = run_reproduce(preset, out, executor, workers, scheduler, only or None, on_result=_echo_run)
+        click.echo(f"written: {path}")
+        if publish is not None:
+            written = publish_report(path.parent, publish)
+            click.echo(f"published: {publish / 'REPRODUCTION.md'} ({len(written)} files)")
     except (ValueError, FileNotFoundError, TypeError) as err:
         _fail(err)
-    click.echo(f"written: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -179,6 +180,45 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
     text = "\n".join(lines).rstrip() + "\n"
     (out / REPORT).write_text(text)
     return text
+
+
+#: what :func:`publish` copies out of a reproduction directory: the report, each run's report
+#: and figures (the raw tables and checkpoints stay behind)
+PUBLISHED = (REPORT, "**/report.md", "**/figures/*.png")
+
+
+def check_publish(out: str | Path, dest: str | Path) -> None:
+    """Raise ValueError unless ``dest`` may receive a published report of ``out`` (see
+    :func:`publish`); called before a reproduction starts, so a bad ``--publish`` fails at once."""
+    out, dest = Path(out).resolve(), Path(dest)
+    if dest.resolve() == out or out in dest.resolve().parents:
+        raise ValueError(f"--publish {dest}: must lie outside the reproduction directory {out}.")
+    if dest.exists() and not (dest / REPORT).is_file() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ValueError(f"--publish {dest}: exists and holds no earlier {REPORT}; give an empty or new directory.")
+
+
+def publish(out: str | Path, dest: str | Path) -> list[Path]:
+    """Copy a reproduction's REPRODUCTION.md with the run reports and figures it links to into
+    ``dest`` (e.g. ``docs/reproduction`` of the repository), keeping the relative layout so the
+    links work there.
+
+    ``dest`` is replaced when it holds an earlier published report and must otherwise be empty or
+    absent, so nothing else is overwritten. Returns the files written.
+    """
+    out, dest = Path(out), Path(dest)
+    if not (out / REPORT).is_file():
+        raise FileNotFoundError(f"publish: {out / REPORT} does not exist; run `gib reproduce` with this --out first.")
+    check_publish(out, dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    written = []
+    for pattern in PUBLISHED:
+        for source in sorted(out.glob(pattern)):
+            target = dest / source.relative_to(out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written
 
 
 def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str = "local", workers: int = 1,
