@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from gib.cli import main
 from gib.experiments import get_experiment
-from gib.reproduce import REPORT, data_sources, publish
+from gib.experiments.reporting import Claim
+from gib.reproduce import INVOCATIONS, REPORT, Outcome, _seconds, data_sources, publish, write_report
 from gib.runs import RunDir
 
 
@@ -88,3 +89,39 @@ def test_data_sources_reads_data_json_report_and_config(tmp_path):
     (tmp_path / "report.md").write_text("# Title\n")
     (tmp_path / "config.json").write_text(json.dumps({"config": {"data_path": "/x/var_u.mat", "lr": 0.1}}))
     assert data_sources(tmp_path) == ["config data_path = '/x/var_u.mat'"]
+
+
+def test_resumed_reproduction_reports_the_wall_time_of_every_invocation(tmp_path):
+    out = tmp_path / "repro"
+    args = ["reproduce", "--preset", "test", "--only", "synthetic", "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    first = json.loads((out / INVOCATIONS).read_text())
+    assert [i["ran"] for i in first] == [["synthetic"]]
+    assert f"Total wall time of this invocation: {_seconds(first[0]['seconds'])}" in (out / REPORT).read_text()
+    assert CliRunner().invoke(main, args).exit_code == 0  # everything finished: the run is skipped
+    invocations = json.loads((out / INVOCATIONS).read_text())
+    assert [i["ran"] for i in invocations] == [["synthetic"], []]
+    text = (out / REPORT).read_text()
+    total = sum(i["seconds"] for i in invocations)
+    assert f"Wall time: {_seconds(total)} over 2 invocations" in text
+    assert "| synthetic | done |" in text  # the skipped run keeps its row and its own time
+
+
+def test_observations_are_listed_apart_from_the_claims(tmp_path):
+    done = {"status": "done", "seconds": 3.0}
+    outcomes = [
+        Outcome("a", done, claims=[Claim("claim one", "0.5 bits", True)]),
+        Outcome("b", done, claims_error="the experiment registers no claims",
+                observations=[Claim("observation one", "12%", False), Claim("observation two", "-0.9", True)]),
+        Outcome("c", done, claims_error="the experiment registers no claims"),
+    ]
+    text = write_report(tmp_path, "cpu", outcomes, [], 5.0, "local")
+    assert "**1 of 1 claims hold** in these runs; 1 of 2 other observations of the paper hold." in text
+    claims_part, rest = text.split("## Other observations of the paper", 1)
+    assert "| [a](#a) | claim one | 0.5 bits | **holds** |" in claims_part
+    assert "| [b](#b) |" not in claims_part  # b has observations, not a missing claim
+    assert "| [c](#c) | - | the experiment registers no claims | - |" in claims_part
+    assert "| [b](#b) | observation one | 12% | **does not hold** |" in rest.split("## Experiments")[0]
+    section_b = text.split("\n## b\n")[1].split("\n## c\n")[0]
+    assert "No claims" not in section_b and Claim("observation two", "-0.9", True).markdown() in section_b
+    assert "No claims: the experiment registers no claims." in text.split("\n## c\n")[1]

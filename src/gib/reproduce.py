@@ -23,6 +23,9 @@ from . import __version__
 from .sweep import RunTask, execute, save_status
 
 REPORT = "REPRODUCTION.md"
+#: one entry per invocation of `gib reproduce` on an output directory (start time, wall seconds,
+#: the runs it found finished): a resumed reproduction reports the wall time of all of them
+INVOCATIONS = "invocations.json"
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Outcome:
     status: dict
     claims: list = field(default_factory=list)
     claims_error: str = ""
+    observations: list = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     data: list[str] = field(default_factory=list)
 
@@ -113,29 +117,69 @@ def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
 
     outcome.figures = sorted((path / "figures").glob("*.png"))
     outcome.data = data_sources(path)
+    run_dir = RunDir.load(path)
     if experiment.claims is None:
         outcome.claims_error = "the experiment registers no claims"
-        return outcome
-    try:
-        outcome.claims = list(experiment.claims(RunDir.load(path)))
-    except Exception as err:  # noqa: BLE001 - one experiment's broken claims must not sink the report
-        outcome.claims_error = f"claims could not be computed: {type(err).__name__}: {err}"
+    else:
+        try:
+            outcome.claims = list(experiment.claims(run_dir))
+        except Exception as err:  # noqa: BLE001 - one experiment's broken claims must not sink the report
+            outcome.claims_error = f"claims could not be computed: {type(err).__name__}: {err}"
+    if experiment.observations is not None:
+        try:
+            outcome.observations = list(experiment.observations(run_dir))
+        except Exception as err:  # noqa: BLE001 - as for the claims
+            outcome.claims_error += f"{'; ' if outcome.claims_error else ''}observations could not be computed: " \
+                                    f"{type(err).__name__}: {err}"
     return outcome
 
 
+def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) -> list[dict]:
+    """Append this invocation to ``out/invocations.json`` and return all of them."""
+    from .runs import _atomic
+
+    path = out / INVOCATIONS
+    try:
+        invocations = json.loads(path.read_text()) if path.exists() else []
+    except json.JSONDecodeError:
+        invocations = []
+    invocations.append({
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "seconds": round(wall, 1),
+        "ran": [row["run"] for row in rows if row.get("status") == "done" and not row.get("skipped")],
+    })
+    _atomic(path, lambda p: p.write_text(json.dumps(invocations, indent=1)))
+    return invocations
+
+
+def _claim_rows(pairs) -> list[str]:
+    return [f"| [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.measured)} | "
+            f"{'**holds**' if c.holds else '**does not hold**'} |" for o, c in pairs]
+
+
 def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[Missing], wall: float,
-                 executor: str) -> str:
+                 executor: str, invocations: list[dict] | None = None) -> str:
     claims = [(o, c) for o in outcomes for c in o.claims]
+    observations = [(o, c) for o in outcomes for c in o.observations]
     held = sum(c.holds for _, c in claims)
     total_run = sum(float(o.status.get("seconds") or 0) for o in outcomes if o.status["status"] == "done")
+    invocations = invocations or [{"seconds": wall}]
+    if len(invocations) > 1:
+        timing = (f"Wall time: {_seconds(sum(float(i['seconds']) for i in invocations))} over "
+                  f"{len(invocations)} invocations of `gib reproduce` on this directory (this one: {_seconds(wall)}; "
+                  f"each listed in `{INVOCATIONS}`)")
+    else:
+        timing = f"Total wall time of this invocation: {_seconds(wall)}"
     lines = [
         "# Reproduction of the paper's claims",
         "",
         f"`gib reproduce --preset {preset}` (gib {__version__}, executor `{executor}`): "
         f"{len(outcomes)} experiment(s) run, {len(missing)} missing. "
-        f"**{held} of {len(claims)} claims hold** in these runs. All information values in bits.",
+        f"**{held} of {len(claims)} claims hold** in these runs"
+        + (f"; {sum(c.holds for _, c in observations)} of {len(observations)} other observations of the paper hold"
+           if observations else "") + ". All information values in bits.",
         "",
-        f"Total wall time of this invocation: {_seconds(wall)}; the runs' own times add up to "
+        f"{timing}; the runs' own times add up to "
         f"{_seconds(total_run)} (a run finished by an earlier invocation keeps the time it took then).",
         "",
         "## Claims",
@@ -143,13 +187,16 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
         "| experiment | claim | measured | holds |",
         "|---|---|---|---|",
     ]
-    for o, c in claims:
-        lines.append(f"| [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.measured)} | "
-                     f"{'**holds**' if c.holds else '**does not hold**'} |")
+    lines += _claim_rows(claims)
     for o in outcomes:
-        if not o.claims:
+        if not o.claims and not o.observations:
             why = o.claims_error or f"run {o.status['status']}: {o.status.get('error', '')}"
             lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - |")
+    if observations:
+        lines += ["", "## Other observations of the paper", "",
+                  "Statements of the paper's text and figures that SPEC 4 does not list among the claims to "
+                  "reproduce, measured the same way.", "",
+                  "| experiment | observation | measured | holds |", "|---|---|---|---|", *_claim_rows(observations)]
     lines += ["", "## Experiments", "", "| experiment | status | time | run directory |", "|---|---|---|---|"]
     for o in outcomes:
         note = " (resumed)" if o.status.get("resumed") else ""
@@ -166,8 +213,11 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
                   "- data: " + ("; ".join(o.data) if o.data else "?"), ""]
         if o.claims:
             lines += [c.markdown() for c in o.claims]
-        else:
+        elif not o.observations or o.claims_error != "the experiment registers no claims":
             lines.append(f"No claims: {o.claims_error}.")
+        if o.observations:
+            lines += ["", "Other observations of the paper (not among SPEC 4's claims):", ""]
+            lines += [c.markdown() for c in o.observations]
         lines.append("")
         for figure in o.figures:
             relative = figure.relative_to(out).as_posix()
@@ -244,7 +294,7 @@ def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str 
     Path
         The REPRODUCTION.md written.
     """
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     out = Path(out) if out is not None else default_out(preset)
     registered, missing = available()
     names = list(dict.fromkeys(only)) if only else list(registered)
@@ -264,5 +314,7 @@ def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str 
     rows = execute(tasks, executor, workers, scheduler, on_result) if tasks else []
     save_status(rows, out / "status.parquet")
     outcomes = [_outcome(task.label, registered[task.label], row, Path(task.path)) for task, row in zip(tasks, rows)]
-    write_report(out, preset, outcomes, missing, time.perf_counter() - start, executor)
+    wall = time.perf_counter() - start
+    invocations = record_invocation(out, started, wall, rows)
+    write_report(out, preset, outcomes, missing, wall, executor, invocations)
     return out / REPORT

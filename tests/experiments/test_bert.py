@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from gib.experiments import render, run_experiment  # noqa: E402
+from gib.experiments import get_experiment, render, run_experiment  # noqa: E402
 from gib.experiments import bert  # noqa: E402
 from gib.experiments.base import make_config  # noqa: E402
 from gib.runs import RunDir  # noqa: E402
@@ -112,6 +112,8 @@ def test_bert_test_preset_end_to_end(tmp_path):
     report = (run.path / "report.md").read_text()
     assert "**Claim:**" in report and "AG News" in report and str(data / "train.csv") in report
     assert "pass through unbinned" in report or "passes them through unbinned" in report
+    observations = get_experiment("bert").observations(run)  # what `gib reproduce` lists
+    assert len(observations) == 3 and all(o.markdown() in report for o in observations)
     info = json.loads((run.path / "data.json").read_text())
     assert info["n_train"] == 40 and info["max_length"] == 16 and "random initialisation" in info["model"]
     # a finished run resumes as a no-op (no model is built) and keeps its model description

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from gib.experiments import run_experiment
+from gib.experiments import get_experiment, run_experiment
 from gib.experiments.pca_dims import FeatureSetsMonitor, roughness
 from gib.monitor import Monitor
 
@@ -39,6 +39,8 @@ def test_test_preset_end_to_end(tmp_path):
     assert (run.path / "figures" / "planes.png").stat().st_size > 10_000
     report = (run.path / "report.md").read_text()
     assert "| resnet8 | kpca2 | GIB |" in report and "**Claim:**" in report and "roughness" in report
+    observations = get_experiment("pca-dims").observations(run)  # what `gib reproduce` lists
+    assert len(observations) == 1 and all(o.markdown() in report for o in observations)
 
 
 def test_each_feature_set_gets_what_a_plain_monitor_records():

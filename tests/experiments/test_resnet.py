@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gib.experiments import run_experiment
+from gib.experiments import get_experiment, run_experiment
 from gib.experiments.resnet import cost_table, milestone_epochs
 
 
@@ -53,6 +53,8 @@ def test_test_preset_end_to_end(tmp_path, cifar):
     report = (run.path / "report.md").read_text()
     assert "real CIFAR-10" in report and "**Claim:**" in report and "| resnet8 | GIB |" in report
     assert "mi_seconds" in report
+    observations = get_experiment("resnet").observations(run)  # what `gib reproduce` lists
+    assert len(observations) == 1 and all(o.markdown() in report for o in observations)
 
 
 def test_pca_none_measures_gib_on_the_raw_pixels(tmp_path, cifar):

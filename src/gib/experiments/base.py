@@ -129,6 +129,9 @@ class Experiment:
     preset_costs: dict[str, str] = field(default_factory=dict)
     #: the paper's claims measured in a run (reporting.Claim list); used by `gib reproduce`
     claims: Callable[[RunDir], list] | None = None
+    #: other observations of the paper measured in a run (reporting.Claim list), reported by
+    #: `gib reproduce` apart from the claims
+    observations: Callable[[RunDir], list] | None = None
 
 
 REGISTRY: dict[str, Experiment] = {}

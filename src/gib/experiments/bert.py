@@ -572,6 +572,44 @@ def _final_metric(raw: pd.DataFrame, measure: str) -> pd.Series:
     return last.groupby(level="condition").mean()
 
 
+def _observations(starts: pd.DataFrame, phases: pd.DataFrame, conditions) -> list[reporting.Claim]:
+    claims = []
+    if set(PROTOCOLS) <= set(conditions):
+        s = starts.set_index(["condition", "plane"])
+        corner = {plane: _in_corner(s.loc[("unlearning", plane)]) for plane in ("IB", "GIB")}
+        standard_corner = {plane: _in_corner(s.loc[("standard", plane)]) for plane in ("IB", "GIB")}
+        measured = "; ".join(
+            f"{plane}: unlearning starts at (C, P) = ({s.loc[('unlearning', plane), 'C_first_shared']:.2f}, "
+            f"{s.loc[('unlearning', plane), 'P_first_shared']:.2f}), standard at "
+            f"({s.loc[('standard', plane), 'C_first_shared']:.2f}, {s.loc[('standard', plane), 'P_first_shared']:.2f})"
+            for plane in ("IB", "GIB"))
+        claims.append(reporting.Claim(
+            "After the shuffled-label epochs the trajectories start from the bottom-right corner of the "
+            "plane, unlike standard fine-tuning (Sec. 5.3, Fig. 6)",
+            f"{measured} (shared normalisation; corner = C >= {CORNER:.2f} and P <= {1 - CORNER:.2f}, ours)",
+            bool(all(corner.values()) and not any(standard_corner.values())),
+        ))
+    comp = phases.set_index(["condition", "plane"])
+    for plane in ("IB", "GIB"):
+        if ("unlearning", plane) in comp.index:
+            row = comp.loc[("unlearning", plane)]
+            claims.append(reporting.Claim(
+                f"After unlearning, {plane} shows fitting then a compression phase (Sec. 5.3 'more coherent "
+                "trajectories'; App. F.1.4)",
+                f"C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops {row['drop_fraction']:.0%} of its "
+                f"range after it, Spearman {row['spearman']:.2f}, prediction loss {row['prediction_loss']:.0%}",
+                bool(row["compresses"]),
+            ))
+    return claims
+
+
+def observations(run_dir) -> list[reporting.Claim]:
+    """The paper's Sec. 5.3 observations (not among SPEC 4's claims), as measured in the run."""
+    frame = protocol_frame(run_dir.table(), run_dir.config["unlearn_epochs"])
+    sel, conditions = _selection(run_dir), _main_conditions(run_dir)
+    return _observations(start_table(frame, conditions, sel), reporting.phases(frame, **sel), conditions)
+
+
 def report(run_dir) -> str:
     cfg = run_dir.config
     raw = run_dir.table()
@@ -643,32 +681,7 @@ def report(run_dir) -> str:
         f"(chance about {1 / n_classes:.3f})" if "unlearning" in conditions else "",
         "\n## Paper observations (Sec. 5.3, App. F.1.4; not among SPEC 4's claims)\n",
     ]
-    if set(PROTOCOLS) <= set(conditions):
-        s = starts.set_index(["condition", "plane"])
-        corner = {plane: _in_corner(s.loc[("unlearning", plane)]) for plane in ("IB", "GIB")}
-        standard_corner = {plane: _in_corner(s.loc[("standard", plane)]) for plane in ("IB", "GIB")}
-        measured = "; ".join(
-            f"{plane}: unlearning starts at (C, P) = ({s.loc[('unlearning', plane), 'C_first_shared']:.2f}, "
-            f"{s.loc[('unlearning', plane), 'P_first_shared']:.2f}), standard at "
-            f"({s.loc[('standard', plane), 'C_first_shared']:.2f}, {s.loc[('standard', plane), 'P_first_shared']:.2f})"
-            for plane in ("IB", "GIB"))
-        lines.append(reporting.claim_line(
-            "After the shuffled-label epochs the trajectories start from the bottom-right corner of the "
-            "plane, unlike standard fine-tuning (Sec. 5.3, Fig. 6)",
-            f"{measured} (shared normalisation; corner = C >= {CORNER:.2f} and P <= {1 - CORNER:.2f}, ours)",
-            all(corner.values()) and not any(standard_corner.values()),
-        ))
-    comp = phases.set_index(["condition", "plane"])
-    for plane in ("IB", "GIB"):
-        if ("unlearning", plane) in comp.index:
-            row = comp.loc[("unlearning", plane)]
-            lines.append(reporting.claim_line(
-                f"After unlearning, {plane} shows fitting then a compression phase (Sec. 5.3 'more coherent "
-                "trajectories'; App. F.1.4)",
-                f"C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops {row['drop_fraction']:.0%} of its "
-                f"range after it, Spearman {row['spearman']:.2f}, prediction loss {row['prediction_loss']:.0%}",
-                bool(row["compresses"]),
-            ))
+    lines += [c.markdown() for c in _observations(starts, phases, conditions)]
     lines.append("\nFigures: `figures/planes.png` (Fig. 6), `figures/random_labels.png`, `figures/metrics.png`.\n")
     return "\n".join(line for line in lines if line is not None)
 
@@ -681,6 +694,7 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
+    observations=observations,
     preset_costs={"test": "tiny random BERT: ~13 s CPU with imports and figures, 20-35 s wall on the loaded "
                           "2-core machine",
                   "quick": "MiniLM, 480 BBC texts x 64 tokens: 3.2 min CPU (1 thread), 11 min wall on the loaded "

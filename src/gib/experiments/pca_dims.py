@@ -161,6 +161,29 @@ def figures(run_dir) -> dict:
     return out
 
 
+def _observations(rough: pd.DataFrame, depths, names: list[str]) -> list[reporting.Claim]:
+    claims = []
+    for depth in depths:
+        r = rough[rough["condition"] == f"resnet{depth}"].set_index("features")["roughness"]
+        values = [r.get(n, float("nan")) for n in names]
+        ordered = len(values) > 1 and all(a >= b for a, b in zip(values, values[1:])) and values[0] > values[-1]
+        claims.append(reporting.Claim(
+            f"resnet{depth}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): "
+            "roughness never rises with more components and falls from the fewest to the most",
+            "roughness " + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, values))
+            + f" (most vs fewest components: {values[-1] / values[0] - 1:+.0%})",
+            bool(ordered),
+        ))
+    return claims
+
+
+def observations(run_dir) -> list[reporting.Claim]:
+    """The paper's App. H observation (not one of SPEC 4's claims), per depth, as measured in the run."""
+    cfg = run_dir.config
+    rough = roughness(run_dir.table(), cfg["estimator"], cfg["synergy"])
+    return _observations(rough, cfg["depths"], [feature_name(k) for k in cfg["components"]])
+
+
 def report(run_dir) -> str:
     frame = run_dir.table()
     cfg = run_dir.config
@@ -197,19 +220,9 @@ def report(run_dir) -> str:
         f"\n## IB plane of the logits (recorded once per run; X = {ib_line(info)})\n",
         reporting.markdown_table(ib),
         "\n## Paper observation (App. H; not one of SPEC 4's claims)\n",
+        *(c.markdown() for c in _observations(rough, cfg["depths"], names)),
+        f"\nFigures: {figs}.\n",
     ]
-    for depth in cfg["depths"]:
-        r = rough[rough["condition"] == f"resnet{depth}"].set_index("features")["roughness"]
-        values = [r.get(n, float("nan")) for n in names]
-        ordered = len(values) > 1 and all(a >= b for a, b in zip(values, values[1:])) and values[0] > values[-1]
-        lines.append(reporting.claim_line(
-            f"resnet{depth}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): "
-            "roughness never rises with more components and falls from the fewest to the most",
-            "roughness " + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, values))
-            + f" (most vs fewest components: {values[-1] / values[0] - 1:+.0%})",
-            ordered,
-        ))
-    lines.append(f"\nFigures: {figs}.\n")
     return "\n".join(lines)
 
 
@@ -221,6 +234,7 @@ register(Experiment(
     run=run,
     figures=figures,
     report=report,
+    observations=observations,
     # measured on the 2-core machine, offline stand-in data (loading it is ~25 s of each)
     preset_costs={"test": "seconds on tiny data files (+~25 s to load the offline data)",
                   "quick": "1 min on 2 idle cores (8 min when 8 jobs shared them)",
