@@ -69,7 +69,9 @@ def available() -> tuple[dict, list[Missing]]:
 
 def data_sources(run_dir: Path) -> list[str]:
     """What data a run used, as its outputs say: ``data.json`` entries naming a source, lines of
-    report.md about data or sources, else the config's data/path options."""
+    report.md about data or sources, else the config's data/path options; for a run made of
+    sub-runs (``estimators``, ``svw``) that states nothing itself, what its sub-runs say. An entry
+    whose text another entry already contains is left out."""
     found: list[str] = []
     data_json = run_dir / "data.json"
     if data_json.exists():
@@ -82,16 +84,31 @@ def data_sources(run_dir: Path) -> list[str]:
     if report.exists():
         for line in report.read_text().splitlines():
             text = line.strip()
-            if text.startswith(("|", "#", "- **Claim", "- measured")) or not text:
+            if text.startswith(("|", "#", "- **Claim", "- measured", "- loader note")) or not text:
                 continue
             if re.search(r"\b(data|dataset|source|stand-in)\b", text, re.IGNORECASE):
-                found.append(text.lstrip("-* ").strip()[:400])
+                label = re.search(r"\bdata\b[^:.]{0,40}:[*\s]*", text, re.IGNORECASE)  # "Data:", "**Data (x):**"
+                found.append((text[label.end():] if label else text.lstrip("-* ")).strip()[:400])
+    if not found:
+        subs = sorted(p.parent for p in run_dir.glob("*/config.json"))
+        found += [line for sub in subs for line in data_sources(sub) if not line.startswith(("not stated", "config "))]
     if not found:
         config_path = run_dir / "config.json"
         config = json.loads(config_path.read_text()).get("config", {}) if config_path.exists() else {}
         found += [f"config {key} = {value!r}" if value is not None else f"config {key} not set (the experiment's default data)"
                   for key, value in config.items() if re.search(r"data|path|dataset|corpus|model$", key)]
-    return list(dict.fromkeys(found)) or ["not stated in the run's report or config"]
+    kept: list[str] = []
+    for line in found:
+        if any(_value(line) in other for other in kept):
+            continue
+        kept = [other for other in kept if _value(other) not in line] + [line]
+    return kept or ["not stated in the run's report or config"]
+
+
+def _value(entry: str) -> str:
+    """An entry without its ``key: `` label (``source: X`` -> ``X``)."""
+    key, sep, value = entry.partition(": ")
+    return value if sep and re.fullmatch(r"\w+", key) else entry
 
 
 def _seconds(value) -> str:
@@ -232,9 +249,22 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
     return text
 
 
-#: what :func:`publish` copies out of a reproduction directory: the report, each run's report
-#: and figures (the raw tables and checkpoints stay behind)
-PUBLISHED = (REPORT, "**/report.md", "**/figures/*.png")
+#: what :func:`publish` copies out of a reproduction directory: the report, every run's and
+#: sub-run's report, and each run's figures, the ones REPRODUCTION.md links to (the raw tables,
+#: checkpoints and the figures of the sub-runs of `estimators` and `svw`, which their own figures
+#: stack, stay behind)
+PUBLISHED = (REPORT, "**/report.md", "*/figures/*.png")
+
+
+def _palette_png(source: Path, target: Path) -> None:
+    """Re-encode a figure as a 256-colour palette PNG (about a third of the size; plots have few
+    colours, so nothing visible is lost), for a report meant to live in a repository."""
+    from PIL import Image
+
+    with Image.open(source) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+    palette.save(target, format="PNG", optimize=True)
 
 
 def check_publish(out: str | Path, dest: str | Path) -> None:
@@ -247,10 +277,10 @@ def check_publish(out: str | Path, dest: str | Path) -> None:
         raise ValueError(f"--publish {dest}: exists and holds no earlier {REPORT}; give an empty or new directory.")
 
 
-def publish(out: str | Path, dest: str | Path) -> list[Path]:
+def publish(out: str | Path, dest: str | Path, small_figures: bool = True) -> list[Path]:
     """Copy a reproduction's REPRODUCTION.md with the run reports and figures it links to into
     ``dest`` (e.g. ``docs/reproduction`` of the repository), keeping the relative layout so the
-    links work there.
+    links work there; figures become 256-colour PNGs unless ``small_figures`` is False.
 
     ``dest`` is replaced when it holds an earlier published report and must otherwise be empty or
     absent, so nothing else is overwritten. Returns the files written.
@@ -266,7 +296,10 @@ def publish(out: str | Path, dest: str | Path) -> list[Path]:
         for source in sorted(out.glob(pattern)):
             target = dest / source.relative_to(out)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            if small_figures and source.suffix == ".png":
+                _palette_png(source, target)
+            else:
+                shutil.copyfile(source, target)
             written.append(target)
     return written
 

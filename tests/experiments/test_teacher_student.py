@@ -179,3 +179,23 @@ def test_rerun_skips_finished_pairs_and_rebuilds_from_checkpoints(test_run):
     numbers = [c for c in before.columns if c not in ("teacher_seconds", "student_seconds", "data_source")]
     pd.testing.assert_frame_equal(before[numbers], rebuilt[numbers])
     assert "Pearson" in render(run.path)
+
+
+@pytest.mark.parametrize("gaps, holds", [
+    ([0.30, 0.25, 0.21, 0.14, 0.10, 0.04], True),   # strongly negative: r ~ -0.99, p < 0.001
+    ([0.20, 0.10, 0.25, 0.05, 0.22, 0.12], False),  # negative r that chance explains (p ~ 0.76)
+    ([0.04, 0.10, 0.14, 0.21, 0.25, 0.30], False),  # positive
+])
+def test_the_claim_needs_a_significant_negative_correlation(tmp_path, gaps, holds):
+    from gib.experiments import get_experiment
+    from gib.experiments.teacher_student import RESULTS
+
+    run = RunDir.open(tmp_path / "run", "teacher-student", {"gap": "accuracy", "claim_alpha": 0.05})
+    ratios = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    run.save_table(pd.DataFrame({"depth": [8, 8, 14, 14, 20, 20], "seed": [0, 1] * 3, "synergy_ratio": ratios,
+                                 "accuracy_gap": gaps}), RESULTS)
+    (claim,) = get_experiment("teacher-student").claims(run)
+    r, p = correlation(pd.Series(ratios), pd.Series(gaps))
+    assert claim.holds is holds
+    assert f"r = {r:.3f}" in claim.measured and f"p = {p:.3g}" in claim.measured
+    assert (r < 0) == (not gaps[0] < gaps[-1])

@@ -165,6 +165,6 @@ register(Experiment(
     figures=figures,
     report=report,
     claims=claims,
-    preset_costs={"test": "seconds", "quick": "about 3 min on 2 cores", "cpu": "about 25 min",
+    preset_costs={"test": "seconds", "quick": "about 3 min on 2 cores", "cpu": "21 min (next to another run on the 2 cores)",
                   "paper": "10000 epochs x 5 seeds: hours on CPU"},
 ))

@@ -699,7 +699,8 @@ register(Experiment(
                           "2-core machine",
                   "quick": "MiniLM, 480 BBC texts x 64 tokens: 3.2 min CPU (1 thread), 11 min wall on the loaded "
                            "2-core machine",
-                  "cpu": "MiniLM, 1780 BBC texts, 6 epochs in all: ~20 min CPU estimated from quick (not run here)",
+                  "cpu": "MiniLM, 1780 BBC texts, 6 epochs in all: 18 min wall (next to another run on the "
+                         "2 cores, in `gib reproduce --preset cpu --workers 2`)",
                   "paper": "bert-base-uncased on 120k AG News texts, 9 epochs in all: hours; needs a GPU "
                            "(--device cuda)"},
 ))
