@@ -8,6 +8,7 @@ import pytest
 from scipy import special
 
 import gib
+from gib.estimators import get_estimator
 from gib.estimators.gcmi import _copula
 
 LN2 = math.log(2.0)
@@ -284,3 +285,54 @@ def test_a_single_sample_class_gives_no_warning():
             t = gib.leave_one_out(X, v, estimator="gcmi", weights=w)
             assert np.isfinite(t.joint)
             assert np.isfinite(gib.mutual_information(X, v, estimator="gcmi", weights=w))
+
+
+def test_equal_weights_give_an_integer_effective_size():
+    from gib.estimators.gcmi import kish_n
+
+    for m in range(2, 60):
+        for value in (0.37, 1 / 3, 0.1, 7.0):
+            w = np.full(m, value)
+            w = w / w.sum()
+            assert kish_n(float(w @ w)) == m
+    w = np.array([0.5, 0.25, 0.25])
+    assert kish_n(float(w @ w)) == pytest.approx(1 / 0.375)  # unequal weights keep Kish's value
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_a_class_with_as_many_samples_as_columns_under_class_weights(device):
+    """PMI-style weights (constant within a class) on a class of exactly n samples: its
+    effective size must be n, so it counts as too small; n + 4e-15 once gave ~1e12 bits."""
+    rng = np.random.default_rng(0)
+    N, n = 3277, 12
+    X = rng.integers(0, 2, (N, n)).astype(float)
+    v = np.zeros(N, dtype=int)
+    v[:n] = 1
+    w = np.ones(N)
+    w[:n] = 0.37 * 7
+    est = get_estimator("gcmi", device=device)
+    fast = est.leave_one_out(X, v, w / w.sum())
+    direct = get_estimator("gcmi").leave_one_out_direct(X, v, w / w.sum())
+    for result in (fast, direct):
+        values = np.concatenate([[result.joint], result.single, result.complement])
+        assert np.all(np.isfinite(values)) and np.all(np.abs(values) < 0.1)
+    np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+@pytest.mark.parametrize("class_size", [2, 5, 11, 12])
+def test_small_classes_count_for_the_subsets_they_are_large_enough_for(device, class_size):
+    """Fast path = direct per-subset computation for a class of 2..n samples in n = 12 columns
+    (too small for H(X | y); large enough for every H(X_i | y), and for H(X_-i | y) at n)."""
+    rng = np.random.default_rng(class_size)
+    N, n = 400, 12
+    X = rng.normal(size=(N, n))
+    v = rng.integers(0, 3, N)
+    v[:class_size] = 3
+    w = rng.uniform(0.5, 2.0, N) * np.where(v == 3, 5.0, 1.0)
+    for weights in (None, w):
+        fast = get_estimator("gcmi", device=device).leave_one_out(X, v, weights)
+        direct = get_estimator("gcmi").leave_one_out_direct(X, v, weights)
+        np.testing.assert_allclose(fast.joint, direct.joint, atol=1e-6)
+        np.testing.assert_allclose(fast.single, direct.single, atol=1e-6)
+        np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-6)

@@ -140,7 +140,17 @@ def _covariance(z: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float]
     sum_w2 = float(w @ w)
     zc = z - w @ z
     zc[:, constant] = 0.0
-    return (zc * w[:, None]).T @ zc / (1.0 - sum_w2), 1.0 / sum_w2
+    return (zc * w[:, None]).T @ zc / (1.0 - sum_w2), kish_n(sum_w2)
+
+
+def kish_n(sum_w2: float) -> float:
+    """Kish's effective sample size ``1 / sum w^2`` of normalised weights, snapped to the
+    nearest integer when it is one up to rounding: equal weights over m samples give m exactly,
+    not m + 4e-15, which would pass the ``N_eff > dim`` size checks of an m-sample class of
+    dimension m and put psi(2e-15) into Ince's bias (a value of ~1e12 bits)."""
+    n_eff = 1.0 / sum_w2
+    nearest = round(n_eff)
+    return float(nearest) if abs(n_eff - nearest) <= 1e-9 * n_eff else n_eff
 
 
 def _floored(c: np.ndarray, ridge: float) -> np.ndarray:
@@ -261,7 +271,10 @@ class GaussianCopulaEstimator(Estimator):
     A d-dimensional covariance needs more than d samples: too few in all raises ``ValueError``;
     a class with too few (a rare (Yhat, Y) pair, say) is taken to carry no information,
     ``H(A | B=b) = H(A)`` (ours, as ``kde`` does for single-sample classes), which biases I(A;B)
-    down by at most that class's share.
+    down by at most that class's share. The rule applies per subset: in ``leave_one_out`` a
+    class of N_eff samples with 1 < N_eff <= n still counts for each I(X_i;V), and for each
+    I(X_-i;V) when N_eff > n - 1, as in the direct per-subset computation. Equal weights over
+    m samples give N_eff = m exactly (see :func:`kish_n`).
 
     Columns constant over all samples (of positive weight) carry no information and are
     dropped: ``I(A;B)`` and ``leave_one_out`` are those of the varying columns (a constant
@@ -327,6 +340,20 @@ class GaussianCopulaEstimator(Estimator):
         n = len(c)
         minus = np.array([self.log_det(np.delete(np.delete(c, i, 0), i, 1), what) for i in range(n)])
         return ld, np.log(np.diag(cf)), minus
+
+    def small_class_pieces(self, cy: np.ndarray, n_eff: float, what: str):
+        """For a class too small for H(X | y) (``N_eff <= n``): every H(X_i | y) when
+        ``N_eff > 1`` and every H(X_-i | y) when ``N_eff > n - 1``, in nats without constants,
+        else None; the caller takes the unconditional piece (no information) for a None, so
+        the fast path gives what the direct per-subset computation gives."""
+        n = len(cy)
+        single = complement = None
+        if n_eff > 1:
+            single = 0.5 * np.log(np.diag(_floored(cy, self.ridge))) - float(self._bias(1, n_eff))
+        if n > 1 and n_eff > n - 1:
+            minus = np.array([self.log_det(np.delete(np.delete(cy, i, 0), i, 1), what) for i in range(n)])
+            complement = 0.5 * minus - float(self._bias(n - 1, n_eff))
+        return single, complement
 
     def _classes(self, v: np.ndarray, w: np.ndarray | None, name: str):
         """Yield (label, sample index, class weights or None, p(y)) for every class of v with
@@ -465,7 +492,11 @@ class GaussianCopulaEstimator(Estimator):
         for what, idx, wy, p in self._classes(v, w, "v"):
             with np.errstate(divide="ignore", invalid="ignore"):  # a 1-sample class is discarded below
                 cy, n_eff_y = _covariance(z[idx], wy)
-            # a class too small for its covariance carries no information (class docstring)
-            hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}") if n_eff_y > n else unconditional
+            if n_eff_y > n:
+                hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
+            else:  # too small for its covariance: no information where a subset is too small too
+                hj, (hs, hc) = unconditional[0], self.small_class_pieces(cy, n_eff_y, f"`X` in {what}")
+                hs = unconditional[1] if hs is None else hs
+                hc = unconditional[2] if hc is None else hc
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
         return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)

@@ -526,7 +526,7 @@ def _covariance(z: torch.Tensor, w: np.ndarray | None) -> tuple[torch.Tensor, fl
     sum_w2 = float(w @ w)
     wt = _to(w, z)
     zc = (z - wt @ z) * varying
-    return (zc * wt[:, None]).T @ zc / (1.0 - sum_w2), 1.0 / sum_w2
+    return (zc * wt[:, None]).T @ zc / (1.0 - sum_w2), gcmi.kish_n(sum_w2)
 
 
 def _floored(c: torch.Tensor, ridge: float) -> torch.Tensor:
@@ -615,6 +615,11 @@ def _gcmi_classes(est, z, v, w) -> LeaveOneOut:
     joint, single, complement = unconditional
     for what, idx, wy, p in est._classes(v, w, "v"):
         cy, n_eff_y = _covariance(z[_to(idx, z)], wy)
-        hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}") if n_eff_y > n else unconditional
+        if n_eff_y > n:
+            hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
+        else:  # as the NumPy code: the subsets the class is large enough for, on the host
+            hj, (hs, hc) = unconditional[0], est.small_class_pieces(_host(cy), n_eff_y, f"`X` in {what}")
+            hs = unconditional[1] if hs is None else _to(hs, cy)
+            hc = unconditional[2] if hc is None else _to(hc, cy)
         joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
     return LeaveOneOut(float(joint) / _LN2, _host(single) / _LN2, _host(complement) / _LN2)
