@@ -5,7 +5,11 @@ finished runs skipped, interrupted runs resumed, a failing run recorded while th
 each in ``<out>/<experiment>``. REPRODUCTION.md then lists, per experiment, each paper claim
 (the experiment's ``claims(run_dir)``) with the number measured and whether it holds, the
 figures beside it (relative links), the time the run took, the data it used, and the total wall
-time; experiments whose module cannot be imported are listed as missing.
+time; experiments whose module cannot be imported are listed as missing. The paper's other
+observations that some experiments measure (``observations(run_dir)``) are listed apart from the
+claims. Each invocation is appended to ``invocations.json``, so the report of a reproduction
+resumed over several invocations gives their summed wall time. :func:`publish` copies the report
+with the run reports and figures it links to into a folder of the repository (``--publish``).
 """
 
 from __future__ import annotations
