@@ -26,22 +26,9 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             arr = np.asarray(arr, dtype=str)
-    if arr.ndim == 0:
-        raise ValueError(f"`{name}` is a scalar; pass an array of samples (shape (N,) or (N, n)).")
+    check_sample_shape(arr.shape, name, min_samples)
     if arr.ndim == 1:
         arr = arr[:, None]
-    elif arr.ndim != 2:
-        raise ValueError(
-            f"`{name}` has {arr.ndim} dimensions (shape {arr.shape}); pass samples x features "
-            f"(2-D), e.g. `{name}.reshape(len({name}), -1)`."
-        )
-    if arr.shape[1] == 0:
-        raise ValueError(f"`{name}` has no features (shape {arr.shape}).")
-    if arr.shape[0] < min_samples:
-        raise ValueError(
-            f"`{name}` has {arr.shape[0]} sample(s); at least {min_samples} are needed to "
-            "estimate an information quantity."
-        )
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
@@ -50,6 +37,26 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
     if arr.dtype.kind not in "biufUS":
         raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers or labels.")
     return arr
+
+
+def check_sample_shape(shape: tuple[int, ...], name: str, min_samples: int = 2) -> None:
+    """Raise unless ``shape`` is that of samples (N,) or samples x features (N, n), n >= 1 and
+    N >= ``min_samples``; shared by the NumPy and torch inputs."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        raise ValueError(f"`{name}` is a scalar; pass an array of samples (shape (N,) or (N, n)).")
+    if len(shape) > 2:
+        raise ValueError(
+            f"`{name}` has {len(shape)} dimensions (shape {shape}); pass samples x features "
+            f"(2-D), e.g. `{name}.reshape(len({name}), -1)`."
+        )
+    if len(shape) == 2 and shape[1] == 0:
+        raise ValueError(f"`{name}` has no features (shape {shape}).")
+    if shape[0] < min_samples:
+        raise ValueError(
+            f"`{name}` has {shape[0]} sample(s); at least {min_samples} are needed to "
+            "estimate an information quantity."
+        )
 
 
 def check_same_length(**arrays: np.ndarray) -> int:

@@ -38,7 +38,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .._validation import as_samples
+from .._validation import as_samples, check_sample_shape
 from . import gcmi, kde, plugin
 from .base import LeaveOneOut
 
@@ -100,21 +100,9 @@ def as_device_samples(a: Any, name: str, device: torch.device | None) -> torch.T
     t = a.detach()
     if device is not None:
         t = t.to(device)
-    if t.ndim == 0:
-        raise ValueError(f"`{name}` is a scalar; pass an array of samples (shape (N,) or (N, n)).")
+    check_sample_shape(tuple(t.shape), name)
     if t.ndim == 1:
         t = t[:, None]
-    elif t.ndim != 2:
-        raise ValueError(
-            f"`{name}` has {t.ndim} dimensions (shape {tuple(t.shape)}); pass samples x features "
-            f"(2-D), e.g. `{name}.reshape(len({name}), -1)`."
-        )
-    if t.shape[1] == 0:
-        raise ValueError(f"`{name}` has no features (shape {tuple(t.shape)}).")
-    if t.shape[0] < 2:
-        raise ValueError(
-            f"`{name}` has {t.shape[0]} sample(s); at least 2 are needed to estimate an information quantity."
-        )
     if t.is_complex():
         raise TypeError(f"`{name}` has dtype {t.dtype}; pass numbers or labels.")
     if t.dtype in (torch.uint16, torch.uint32, torch.uint64):
