@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -341,19 +342,21 @@ class GaussianCopulaEstimator(Estimator):
         minus = np.array([self.log_det(np.delete(np.delete(c, i, 0), i, 1), what) for i in range(n)])
         return ld, np.log(np.diag(cf)), minus
 
-    def small_class_pieces(self, cy: np.ndarray, n_eff: float, what: str):
-        """For a class too small for H(X | y) (``N_eff <= n``): every H(X_i | y) when
-        ``N_eff > 1`` and every H(X_-i | y) when ``N_eff > n - 1``, in nats without constants,
-        else None; the caller takes the unconditional piece (no information) for a None, so
-        the fast path gives what the direct per-subset computation gives."""
+    def small_class_pieces(self, cy: np.ndarray, n_eff: float, unconditional: tuple, what: str,
+                           convert: Callable[[np.ndarray], Any] = lambda a: a) -> tuple:
+        """(H, H_i, H_-i) pieces, in nats without constants, of a class too small for H(X | y)
+        (``N_eff <= n``): every H(X_i | y) when ``N_eff > 1`` and every H(X_-i | y) when
+        ``N_eff > n - 1`` (computed from ``cy`` and passed through ``convert``), the other pieces
+        those of ``unconditional`` (no information), so the fast path gives what the direct
+        per-subset computation gives."""
         n = len(cy)
-        single = complement = None
+        joint, single, complement = unconditional
         if n_eff > 1:
-            single = 0.5 * np.log(np.diag(_floored(cy, self.ridge))) - float(self._bias(1, n_eff))
+            single = convert(0.5 * np.log(np.diag(_floored(cy, self.ridge))) - float(self._bias(1, n_eff)))
         if n > 1 and n_eff > n - 1:
             minus = np.array([self.log_det(np.delete(np.delete(cy, i, 0), i, 1), what) for i in range(n)])
-            complement = 0.5 * minus - float(self._bias(n - 1, n_eff))
-        return single, complement
+            complement = convert(0.5 * minus - float(self._bias(n - 1, n_eff)))
+        return joint, single, complement
 
     def _classes(self, v: np.ndarray, w: np.ndarray | None, name: str):
         """Yield (label, sample index, class weights or None, p(y)) for every class of v with
@@ -495,8 +498,6 @@ class GaussianCopulaEstimator(Estimator):
             if n_eff_y > n:
                 hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
             else:  # too small for its covariance: no information where a subset is too small too
-                hj, (hs, hc) = unconditional[0], self.small_class_pieces(cy, n_eff_y, f"`X` in {what}")
-                hs = unconditional[1] if hs is None else hs
-                hc = unconditional[2] if hc is None else hc
+                hj, hs, hc = self.small_class_pieces(cy, n_eff_y, unconditional, f"`X` in {what}")
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
         return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)

@@ -606,8 +606,7 @@ def _gcmi_classes(est, z, v, w) -> LeaveOneOut:
         if n_eff_y > n:
             hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
         else:  # as the NumPy code: the subsets the class is large enough for, on the host
-            hj, (hs, hc) = unconditional[0], est.small_class_pieces(_host(cy), n_eff_y, f"`X` in {what}")
-            hs = unconditional[1] if hs is None else _to(hs, cy)
-            hc = unconditional[2] if hc is None else _to(hc, cy)
+            hj, hs, hc = est.small_class_pieces(_host(cy), n_eff_y, unconditional, f"`X` in {what}",
+                                                lambda a: _to(a, cy))
         joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
     return LeaveOneOut(float(joint) / _LN2, _host(single) / _LN2, _host(complement) / _LN2)
