@@ -14,7 +14,7 @@ from PIL import Image
 from gib.cli import main
 from gib.experiments import get_experiment
 from gib.experiments.reporting import Claim
-from gib.reproduce import INVOCATIONS, REPORT, Outcome, _seconds, data_sources, publish, write_report
+from gib.reproduce import INVOCATIONS, NO_CLAIMS, REPORT, Outcome, _seconds, data_sources, publish, write_report
 from gib.runs import RunDir
 
 
@@ -139,9 +139,9 @@ def test_observations_are_listed_apart_from_the_claims(tmp_path):
     done = {"status": "done", "seconds": 3.0}
     outcomes = [
         Outcome("a", done, claims=[Claim("claim one", "0.5 bits", True)]),
-        Outcome("b", done, claims_error="the experiment registers no claims",
+        Outcome("b", done, claims_error=NO_CLAIMS,
                 observations=[Claim("observation one", "12%", False), Claim("observation two", "-0.9", True)]),
-        Outcome("c", done, claims_error="the experiment registers no claims"),
+        Outcome("c", done, claims_error=NO_CLAIMS),
     ]
     text = write_report(tmp_path, "cpu", outcomes, [], 5.0, "local")
     assert "**1 of 1 claims hold** in these runs; 1 of 2 other observations of the paper hold." in text

@@ -30,6 +30,7 @@ REPORT = "REPRODUCTION.md"
 #: one entry per invocation of `gib reproduce` on an output directory (start time, wall seconds,
 #: the runs it found finished): a resumed reproduction reports the wall time of all of them
 INVOCATIONS = "invocations.json"
+NO_CLAIMS = "the experiment registers no claims"
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
     outcome.data = data_sources(path)
     run_dir = RunDir.load(path)
     if experiment.claims is None:
-        outcome.claims_error = "the experiment registers no claims"
+        outcome.claims_error = NO_CLAIMS
     else:
         try:
             outcome.claims = list(experiment.claims(run_dir))
@@ -234,7 +235,7 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
                   "- data: " + ("; ".join(o.data) if o.data else "?"), ""]
         if o.claims:
             lines += [c.markdown() for c in o.claims]
-        elif not o.observations or o.claims_error != "the experiment registers no claims":
+        elif not o.observations or o.claims_error != NO_CLAIMS:  # observations only: no "No claims" line
             lines.append(f"No claims: {o.claims_error}.")
         if o.observations:
             lines += ["", "Other observations of the paper (not among SPEC 4's claims):", ""]
