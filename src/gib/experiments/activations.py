@@ -14,7 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data import twelve_bit_task
+from .._validation import one_of
+from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
 from ..plotting import plane_grid
@@ -37,6 +38,9 @@ class Config(BaseConfig):
     batch_size: int = 256
     test_fraction: float = 0.2
     data_path: str | None = None  #: the original var_u.mat, when the user has it
+    #: generated labels: "original" (Shwartz-Ziv & Tishby's task, exactly) or "spherical" (gib's
+    #: earlier bit-flip-symmetric task); see gib.data.twelve_bit
+    task: str = "original"
     #: IB binning as Saxe et al.: fixed-width bins floor(t / 0.07), the same at every epoch, so
     #: saturating units fall into few bins; none = the `estimator` with its own options
     ib_bin_size: float | None = 0.07
@@ -45,6 +49,11 @@ class Config(BaseConfig):
         bad = [a for a in self.activations if a not in ACTIVATIONS]
         if bad:
             raise ValueError(f"--set activations: unknown {bad}; choose from {', '.join(ACTIVATIONS)}.")
+        one_of(self.task, "--set task", TWELVE_BIT_TASKS)
+        if self.data_path is not None and self.task != "original":
+            raise ValueError(
+                f"--set task={self.task}: --set data_path reads the original task; drop one of them."
+            )
 
 
 PRESETS = {
@@ -63,7 +72,7 @@ def record_schedule(epochs: int, every: int, log_points: int) -> set[int]:
 
 
 def run(config: Config, run_dir) -> None:
-    task = twelve_bit_task(config.data_path, seed=0, test_fraction=config.test_fraction)
+    task = twelve_bit_task(config.data_path, seed=0, test_fraction=config.test_fraction, task=config.task)
     X_train, y_train, X_test, y_test = task
     run_dir.write_text("data.json", dump_json({"source": task.source}))
     X_all = np.concatenate([X_train, X_test]).astype(np.float32)
