@@ -127,3 +127,103 @@ def test_floating_point_noise_is_not_movement():
     np.testing.assert_array_equal(gib.normalise(flat), 0.0)
     phase = gib.compression_phase(np.r_[flat, flat], np.linspace(0, 1, 6))
     assert not phase.compresses and phase.drop_fraction < 1e-6
+
+
+# -- the plateau-proof rule (SPEC 2 "Phases") ------------------------------------------------
+def _plateau(noise=3.5e-4, seed=0):
+    """tanh-like GIB: up 0.15 bits by step 30, down 12.5% of the range by step 60, then a plateau
+    flat to within ``noise`` bits for 76 record steps (ties and wiggles)."""
+    rng = np.random.default_rng(seed)
+    rise = np.linspace(-0.30, -0.15, 31)
+    fall = np.linspace(-0.15, -0.15 - 0.125 * 0.15, 31)[1:]
+    plateau = fall[-1] + rng.uniform(-noise / 2, noise / 2, 76)
+    return np.r_[rise, fall, plateau]
+
+
+def test_a_fall_then_a_noisy_plateau_compresses():
+    c = _plateau()
+    p = np.minimum(np.arange(len(c)) / 30, 1.0)
+    phase = gib.compression_phase(c, p, n_samples=4096)
+    assert phase.verdict == "compresses" and phase.compresses is True
+    assert phase.drop_fraction == pytest.approx(0.125 * 0.15 / np.ptp(c), abs=0.01)
+    assert phase.rebound < 0.5
+    # the Spearman figure is still reported, and on such a plateau it says little
+    assert -1.0 <= phase.spearman <= 1.0
+
+
+def test_an_exactly_flat_plateau_compresses():
+    c = np.r_[np.linspace(0, 1, 20), np.linspace(1, 0.8, 5)[1:], np.full(60, 0.8)]
+    assert gib.compression_phase(c, np.ones(len(c))).verdict == "compresses"
+
+
+def test_a_rebound_is_not_sustained():
+    # falls to 0.5, climbs back to 0.9 and stays: the end is 10% below the peak, but the climb
+    # back is 80% of the deepest fall
+    c = np.r_[np.linspace(0, 1, 20), np.linspace(1, 0.5, 10)[1:], np.linspace(0.5, 0.9, 10)[1:], np.full(20, 0.9)]
+    phase = gib.compression_phase(c, np.ones(len(c)))
+    assert phase.verdict == "no compression" and phase.compresses is False
+    assert phase.rebound == pytest.approx(0.8)
+
+
+def test_a_small_climb_back_within_the_tolerance_is_a_plateau():
+    c = np.r_[np.linspace(0, 1, 20), np.linspace(1, 0.5, 10)[1:], np.full(20, 0.5)]
+    wiggle = c.copy()
+    wiggle[-5] = 0.75 + 0.01  # just over the rebound line, by 0.01 bits
+    assert gib.compression_phase(wiggle, np.ones(len(c))).verdict == "no compression"
+    assert gib.compression_phase(wiggle, np.ones(len(c)), tolerance=0.02).verdict == "compresses"
+
+
+def test_a_trajectory_below_the_noise_floor_is_flat():
+    c = _plateau() * 0.01  # a whole range of ~0.0015 bits
+    phase = gib.compression_phase(c, np.linspace(0, 1, len(c)), n_samples=1000)  # floor log2(1000)/1000
+    assert phase.noise_floor == pytest.approx(np.log2(1000) / 1000)
+    assert phase.verdict == "flat" and phase.compresses is None
+    # the same shape, 100x larger, is read
+    assert gib.compression_phase(c * 100, np.linspace(0, 1, len(c)) * 0 + 1, n_samples=1000).verdict == "compresses"
+    assert gib.compression_phase(c, np.ones(len(c)), noise_floor=1e-4).verdict == "compresses"
+
+
+def test_a_saturated_trajectory_gets_no_compression_verdict():
+    c = _plateau()
+    flags = np.ones(len(c))
+    phase = gib.compression_phase(c, np.ones(len(c)), saturated=flags)
+    assert phase.verdict == "saturated" and phase.compresses is None and phase.saturated_fraction == 1.0
+    few = np.zeros(len(c))
+    few[:10] = 1
+    assert gib.compression_phase(c, np.ones(len(c)), saturated=few).verdict == "compresses"
+
+
+def test_prediction_loss_below_the_noise_floor_is_no_loss():
+    c = _plateau()
+    p = np.r_[np.zeros(20), np.full(len(c) - 20, 1e-4)]
+    p[-1] = 0.0  # lost all of its (tiny) range
+    assert gib.compression_phase(c, p).verdict == "no compression"
+    assert gib.compression_phase(c, p, noise_floor=1e-3).verdict == "compresses"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(complexity=[0.0, np.nan, 1.0]), "`complexity` contains 1 NaN"),
+        (dict(prediction=[0.0, 1.0, np.inf]), "`prediction` contains 1 NaN"),
+        (dict(steps=[0, np.nan, 2]), "`steps` contains 1 NaN"),
+        (dict(min_drop=np.nan), "`min_drop` must be a number in"),
+        (dict(rebound=1.5), "`rebound` must be a number in"),
+        (dict(noise_floor=-1.0), "`noise_floor` must be a finite number of bits"),
+        (dict(tolerance=np.inf), "`tolerance` must be a finite number of bits"),
+        (dict(saturated=[1, 0]), "`saturated` has 2 values"),
+        (dict(n_samples=0), "`n_samples` must be a positive integer"),
+    ],
+)
+def test_compression_phase_rejects_bad_input(kwargs, match):
+    args = dict(complexity=[0.0, 1.0, 0.5], prediction=[0.0, 1.0, 1.0])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        gib.compression_phase(**args)
+
+
+def test_compression_phase_rejects_strings():
+    with pytest.raises(TypeError, match="`complexity` has dtype"):
+        gib.compression_phase(["a", "b", "c"], [0, 1, 2])
+    with pytest.raises(ValueError, match="`min_drop`"):
+        gib.compression_phase([0, 1, 0], [0, 1, 1], min_drop="0.1")

@@ -138,6 +138,41 @@ def test_phase_table_matches_compression_phase(frame):
     assert not table[table.plane == "IB"]["compresses"].any()
 
 
+def test_phase_table_reads_every_seed_and_counts_them():
+    # seed 2's GIB climbs back after its fall: the mean still compresses, that seed does not
+    frame = synthetic_frame(seeds=(0, 1, 2))
+    rebound = (frame.seed == 2) & (frame.plane == "GIB") & (frame.measure == "complexity") & (frame.step >= 12)
+    frame.loc[rebound, "value"] = -0.152
+    table = plotting.phase_table(frame).set_index(["condition", "plane"])
+    for condition in CONDITIONS:
+        row = table.loc[(condition, "GIB")]
+        verdicts = []
+        for seed in (0, 1, 2):
+            one = plotting.trajectories(frame, "GIB", condition=condition, seed=seed)
+            verdicts.append(gib.compression_phase(one["complexity"], one["prediction"], one["step"]).verdict)
+        assert row["seed_verdicts"] == ", ".join(verdicts)
+        assert verdicts[2] == "no compression" and row["seeds_compressing"] == "2/3"
+        assert row["drop_fraction_sd"] > 0
+    gib_table = table.reset_index()
+    from gib.experiments import reporting
+
+    assert sorted(reporting.seed_majority(gib_table, "GIB")) == sorted(CONDITIONS)
+    assert reporting.seed_counts(gib_table, "GIB") == "relu 2/3, sigmoid 2/3, tanh 2/3"
+
+
+def test_phase_table_takes_the_noise_floor_from_the_probe_size():
+    frame = synthetic_frame()
+    gib_rows = (frame.plane == "GIB") & (frame.measure == "complexity")
+    frame.loc[gib_rows, "value"] *= 0.01  # a GIB range of ~1.5e-3 bits
+    n_probe = frame[frame.measure == "accuracy"].assign(measure="n_probe", value=1000.0)
+    table = plotting.phase_table(frame).set_index(["condition", "plane"])
+    assert (table.xs("GIB", level="plane")["verdict"] == "compresses").all()  # no N: float noise only
+    table = plotting.phase_table(pd.concat([frame, n_probe])).set_index(["condition", "plane"])
+    gib_rows = table.xs("GIB", level="plane")
+    assert (gib_rows["verdict"] == "flat").all() and gib_rows["compresses"].isna().all()
+    assert gib_rows["noise_floor"].iloc[0] == pytest.approx(np.log2(1000) / 1000)
+
+
 # -- figures ------------------------------------------------------------------------------
 def test_information_plane_renders_one_trajectory_per_plane(frame):
     fig = plotting.information_plane(frame, condition="tanh")

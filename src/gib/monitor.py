@@ -270,6 +270,7 @@ class Monitor:
             add("metric", OUTPUT, "", "", "loss", torch.nn.functional.cross_entropy(logits, target).item())
         else:
             add("metric", OUTPUT, "", "", "loss", np.mean((outputs.reshape(len(outputs), -1) - self.y.reshape(len(self.y), -1)) ** 2))
+        add("metric", OUTPUT, "", "", "n_probe", len(self.y))  # sets the phase rule's noise floor (SPEC 2)
         for name, value in (metrics or {}).items():
             add("metric", OUTPUT, "", "", name, value)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from ._validation import as_samples, check_same_length, one_of, to_numpy
+from ._validation import as_samples, check_same_length, one_of, positive_int, to_numpy
 from .estimators import get_estimator
 from .measures import SYNERGY_KINDS, discrete_codes, pmi_weights, synergy_from
 
@@ -126,27 +128,74 @@ def ib_point(T: Any, X: Any, y: Any, estimator: Any = "binning", **options: Any)
     return IBPoint(complexity=est.mutual_information(T, X), prediction=est.mutual_information(T, y))
 
 
+VERDICTS = ("compresses", "no compression", "flat", "saturated")
+
+
 @dataclass(frozen=True)
 class CompressionPhase:
-    """Phase numbers of one trajectory (SPEC 2, last bullet); fractions are of each axis' range."""
+    """Phase numbers of one trajectory (SPEC 2, "Phases"); fractions are of each axis' range.
+
+    ``verdict`` is one of :data:`VERDICTS`. ``compresses`` is True or False only when the
+    trajectory could be read: None for a ``"flat"`` trajectory (its whole range is below the
+    noise floor) and for a ``"saturated"`` one (the IB estimate sits at its ceiling).
+    """
 
     peak_index: int  #: record step at which complexity peaks
     peak_step: float  #: the step (epoch) value there
     fitting_complexity_rise: float  #: (C[peak] - C[0]) / range(C)
     fitting_prediction_rise: float  #: (P[peak] - P[0]) / range(P)
     drop_fraction: float  #: (C[peak] - C[last]) / range(C)
-    spearman: float  #: rank correlation of C with the step after the peak
+    drop_bits: float  #: C[peak] - C[last], in bits
+    rebound: float  #: largest climb back from a running minimum, once past the rebound line, / the deepest fall
+    spearman: float  #: rank correlation of C with the step after the peak (reported, not a test)
     prediction_loss: float  #: (P[peak] - P[last]) / range(P)
-    compresses: bool
+    complexity_range: float  #: range(C) in bits
+    noise_floor: float  #: bits; a range below it is "flat"
+    saturated_fraction: float  #: share of the record steps flagged saturated
+    verdict: str
+    compresses: bool | None
 
 
 # Ranges below this many bits are floating-point noise, not movement along an axis.
 FLAT_RANGE = 1e-9
 
 
+def default_noise_floor(n_samples: int | None) -> float:
+    """One sample's worth of information, log2(N) / N bits (ours, SPEC 2): moving one of N
+    samples changes a plug-in entropy by about that much. Without N, floating-point noise only."""
+    if n_samples is None:
+        return FLAT_RANGE
+    n = positive_int(n_samples, "n_samples")
+    return max(FLAT_RANGE, math.log2(n) / n) if n > 1 else FLAT_RANGE
+
+
 def _spread(x: np.ndarray) -> float:
     r = float(np.max(x) - np.min(x))
     return r if r > FLAT_RANGE else 1.0
+
+
+def _finite_series(values: Any, name: str) -> np.ndarray:
+    """A 1-D float series with no NaN, for the phase rule's inputs."""
+    arr = np.asarray(to_numpy(values))
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers (bits, or steps).")
+    arr = arr.astype(float).ravel()
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); drop those record steps first.")
+    return arr
+
+
+def _fraction(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1], got {value!r}.")
+    return float(value)
+
+
+def _bits(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value >= 0 and np.isfinite(value)):
+        raise ValueError(f"`{name}` must be a finite number of bits >= 0, got {value!r}.")
+    return float(value)
 
 
 def compression_phase(
@@ -156,45 +205,112 @@ def compression_phase(
     *,
     last_fraction: float = 0.1,
     min_drop: float = 0.1,
-    max_spearman: float = -0.5,
+    rebound: float = 0.5,
     max_prediction_loss: float = 0.1,
+    noise_floor: float | None = None,
+    n_samples: int | None = None,
+    tolerance: float | None = None,
+    saturated: Any = None,
+    max_saturated: float = 0.5,
 ) -> CompressionPhase:
-    """Detect a compression phase along a trajectory (SPEC 2; thresholds are ours, configurable).
+    """Read a compression phase off a trajectory (SPEC 2, "Phases"; thresholds ours, configurable).
 
-    Compression is present when complexity peaks before the last ``last_fraction`` of the record
-    steps, then falls by at least ``min_drop`` of its range, the fall is sustained (Spearman
-    correlation of C with the step after the peak <= ``max_spearman``) and prediction loses at
-    most ``max_prediction_loss`` of its range.
+    A compression phase is present when complexity C peaks before the last ``last_fraction`` of
+    the record steps, ends at least ``min_drop`` of its range below the peak, the fall is
+    sustained, and prediction loses at most ``max_prediction_loss`` of its range. Sustained (ours):
+    once C has fallen to the rebound line ``C[peak] - rebound * (C[peak] - min C after the peak)``,
+    no later point climbs back above that line by more than ``tolerance`` bits. A plateau after
+    the fall, flat or noisy, is sustained; a climb back over half of the deepest fall is a rebound,
+    even when the end value is still ``min_drop`` below the peak. The Spearman correlation of C with the step
+    after the peak is reported as a number; it is not part of the rule (ties on a plateau make
+    it meaningless).
+
+    Parameters
+    ----------
+    complexity, prediction : array (T,)
+        The trajectory in bits, one value per record step (at least 3).
+    steps : array (T,), optional
+        The record steps (epochs); default 0..T-1.
+    last_fraction, min_drop, rebound, max_prediction_loss : float in [0, 1]
+    noise_floor : float, optional
+        Bits. A trajectory whose whole complexity range is below it gets the verdict ``"flat"``,
+        and a prediction loss below it counts as none. Default: ``log2(N) / N`` when
+        ``n_samples`` is given (one sample's worth), else floating-point noise (1e-9 bits).
+    n_samples : int, optional
+        The number of probe samples the estimates were made on (sets the default noise floor).
+    tolerance : float, optional
+        Bits a plateau may wiggle above the rebound line; default the noise floor.
+    saturated : array (T,) of bool or float, optional
+        Per-step saturation flags of an IB trajectory (or the share of seeds flagged).
+    max_saturated : float
+        A trajectory with more than this share of its steps flagged (>= 0.5 per step) gets the
+        verdict ``"saturated"``: its estimate sits at the estimator's ceiling.
+
+    Returns
+    -------
+    CompressionPhase
     """
-    c = np.asarray(to_numpy(complexity), dtype=float).ravel()
-    p = np.asarray(to_numpy(prediction), dtype=float).ravel()
+    c = _finite_series(complexity, "complexity")
+    p = _finite_series(prediction, "prediction")
     if len(c) != len(p):
         raise ValueError(f"`complexity` has {len(c)} values and `prediction` {len(p)}; they must match.")
     if len(c) < 3:
         raise ValueError(f"a trajectory needs at least 3 record steps, got {len(c)}.")
-    s = np.arange(len(c), dtype=float) if steps is None else np.asarray(to_numpy(steps), dtype=float).ravel()
+    s = np.arange(len(c), dtype=float) if steps is None else _finite_series(steps, "steps")
     if len(s) != len(c):
         raise ValueError(f"`steps` has {len(s)} values and `complexity` {len(c)}; they must match.")
+    last_fraction, min_drop = _fraction(last_fraction, "last_fraction"), _fraction(min_drop, "min_drop")
+    rebound, max_prediction_loss = _fraction(rebound, "rebound"), _fraction(max_prediction_loss, "max_prediction_loss")
+    max_saturated = _fraction(max_saturated, "max_saturated")
+    floor = default_noise_floor(n_samples) if noise_floor is None else _bits(noise_floor, "noise_floor")
+    tolerance = floor if tolerance is None else _bits(tolerance, "tolerance")
+    if saturated is None:
+        flagged = 0.0
+    else:
+        flags = _finite_series(saturated, "saturated")
+        if len(flags) != len(c):
+            raise ValueError(f"`saturated` has {len(flags)} values and `complexity` {len(c)}; they must match.")
+        flagged = float(np.mean(flags >= 0.5))
+
     peak = int(np.argmax(c))
     rc, rp = _spread(c), _spread(p)
     after = c[peak:]
-    if len(after) >= 3 and np.ptp(after) > 0:
-        rho = float(stats.spearmanr(s[peak:], after).statistic)
+    rho = float(stats.spearmanr(s[peak:], after).statistic) if len(after) >= 3 and np.ptp(after) > 0 else float("nan")
+    fall = float(c[peak] - c[-1])
+    deepest = float(c[peak] - np.min(after))
+    if fall > 0:
+        line = c[peak] - rebound * deepest
+        crossed = after[int(np.argmax(after <= line)):]  # from the first point at or below the line
+        rebound_value = float(np.max(crossed - np.minimum.accumulate(crossed)) / deepest)
+        sustained = bool(np.max(crossed) <= line + tolerance)
     else:
-        rho = float("nan")
-    drop = (c[peak] - c[-1]) / rc
-    loss = (p[peak] - p[-1]) / rp
+        rebound_value, sustained = float("nan"), False
+    loss_bits = float(p[peak] - p[-1])
     early = peak < len(c) - max(1, int(round(last_fraction * len(c))))
-    compresses = bool(early and drop >= min_drop and rho <= max_spearman and loss <= max_prediction_loss)
+    keeps_prediction = loss_bits <= max(max_prediction_loss * rp, floor)
+    if flagged > max_saturated:
+        verdict = "saturated"
+    elif float(np.ptp(c)) < floor:
+        verdict = "flat"
+    elif early and fall / rc >= min_drop and sustained and keeps_prediction:
+        verdict = "compresses"
+    else:
+        verdict = "no compression"
     return CompressionPhase(
         peak_index=peak,
         peak_step=float(s[peak]),
         fitting_complexity_rise=float((c[peak] - c[0]) / rc),
         fitting_prediction_rise=float((p[peak] - p[0]) / rp),
-        drop_fraction=float(drop),
+        drop_fraction=float(fall / rc),
+        drop_bits=fall,
+        rebound=rebound_value,
         spearman=rho,
-        prediction_loss=float(loss),
-        compresses=compresses,
+        prediction_loss=float(loss_bits / rp),
+        complexity_range=float(np.ptp(c)),
+        noise_floor=floor,
+        saturated_fraction=flagged,
+        verdict=verdict,
+        compresses=None if verdict in ("flat", "saturated") else verdict == "compresses",
     )
 
 

@@ -184,8 +184,27 @@ def _conditions(frame: pd.DataFrame, conditions: Sequence[str] | str | None) -> 
 
 
 # -- phase numbers ------------------------------------------------------------------------
-def _phase(trajectory: pd.DataFrame) -> CompressionPhase:
-    return compression_phase(trajectory["complexity"], trajectory["prediction"], trajectory["step"])
+def _phase(trajectory: pd.DataFrame, **rule: Any) -> CompressionPhase:
+    saturated = trajectory["saturated"] if "saturated" in trajectory.columns else None
+    return compression_phase(
+        trajectory["complexity"], trajectory["prediction"], trajectory["step"], saturated=saturated, **rule
+    )
+
+
+def probe_size(frame: pd.DataFrame, condition: Any = None) -> int | None:
+    """The probe set's size N as the Monitor recorded it (metric rows ``n_probe``), or None."""
+    rows = frame[(frame["plane"] == "metric") & (frame["measure"] == "n_probe")]
+    if condition is not None:
+        rows = rows[rows["condition"] == condition]
+    return int(rows["value"].max()) if len(rows) else None
+
+
+def _seeds_of(frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]]) -> list:
+    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
+    for column, (value, _) in choices.items():
+        if value is not None:
+            rows = rows[rows[column] == value]
+    return sorted(pd.unique(rows["seed"]), key=str)
 
 
 def phase_table(
@@ -195,8 +214,10 @@ def phase_table(
     estimator: str | None = None,
     kind: str = "featurewise",
     gib_layer: str | None = None,
+    n_samples: int | None = None,
+    **rule: Any,
 ) -> pd.DataFrame:
-    """Compression-phase numbers (SPEC 2) of every condition's seed-averaged trajectories.
+    """Compression-phase numbers (SPEC 2) of every condition, seed-averaged and per seed.
 
     Parameters
     ----------
@@ -210,21 +231,36 @@ def phase_table(
         The GIB complexity.
     gib_layer : str, optional
         The GIB feature set (required when the frame holds several).
+    n_samples : int, optional
+        Probe size for the default noise floor; by default the frame's ``n_probe`` metric rows.
+    **rule
+        Thresholds of :func:`gib.planes.compression_phase` (``min_drop``, ``rebound``,
+        ``noise_floor``, ...).
 
     Returns
     -------
     DataFrame
-        One row per condition x plane: ``condition``, ``plane``, ``n_seeds``, ``peak_epoch`` and
-        the :class:`gib.planes.CompressionPhase` fields (``peak_step`` is the frame's step at the
-        complexity peak; ``drop_fraction``, ``spearman``, ``prediction_loss``, ``compresses``, ...).
+        One row per condition x plane: ``condition``, ``plane``, ``n_seeds``, ``peak_epoch``, the
+        :class:`gib.planes.CompressionPhase` fields of the seed-averaged trajectory (``verdict``,
+        ``drop_fraction``, ``drop_bits``, ``rebound``, ``spearman``, ...; ``peak_step`` is the
+        frame's step at the complexity peak), and the per-seed reading: ``seeds_compressing``
+        ("k/n": seeds whose own trajectory compresses), ``seed_verdicts`` (each seed's verdict,
+        in seed order), ``drop_fraction_sd`` and ``peak_epoch_sd`` (spread over seeds, 0 for one).
     """
     frame = _check_frame(frame)
     records = []
     for condition in _conditions(frame, None):
+        size = n_samples if n_samples is not None else probe_size(frame, condition)
         for plane in _planes_in(frame):
             choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
             trajectory = _trajectory(frame, plane, choices)
-            phase = _phase(trajectory)
+            phase = _phase(trajectory, n_samples=size, **rule)
+            per_seed = []
+            for seed in _seeds_of(frame, plane, choices):
+                one = _trajectory(frame, plane, choices, seed)
+                per_seed.append((_phase(one, n_samples=size, **rule), one))
+            drops = np.array([p.drop_fraction for p, _ in per_seed])
+            peaks = np.array([float(t["epoch"].iloc[p.peak_index]) for p, t in per_seed])
             records.append(
                 {
                     "condition": condition,
@@ -232,6 +268,10 @@ def phase_table(
                     "n_seeds": int(trajectory["n_seeds"].max()),
                     "peak_epoch": float(trajectory["epoch"].iloc[phase.peak_index]),
                     **asdict(phase),
+                    "seeds_compressing": f"{sum(p.verdict == 'compresses' for p, _ in per_seed)}/{len(per_seed)}",
+                    "seed_verdicts": ", ".join(p.verdict for p, _ in per_seed),
+                    "drop_fraction_sd": float(np.std(drops, ddof=1)) if len(drops) > 1 else 0.0,
+                    "peak_epoch_sd": float(np.std(peaks, ddof=1)) if len(peaks) > 1 else 0.0,
                 }
             )
     return pd.DataFrame.from_records(records)
@@ -283,7 +323,7 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
 
 
 def _verdict(phase: CompressionPhase) -> str:
-    return "compresses" if phase.compresses else "no compression"
+    return phase.verdict
 
 
 def _rho(phase: CompressionPhase) -> str:
@@ -306,10 +346,15 @@ def _note(ax, text: str) -> None:
     )
 
 
+def _share(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.0%}"
+
+
 def _phase_note(trajectory: pd.DataFrame, phase: CompressionPhase) -> str:
     return (
         f"C peaks at epoch {trajectory['epoch'].iloc[phase.peak_index]:.4g} (ring)\n"
-        f"C drops {phase.drop_fraction:.0%} of its range, Spearman ρ = {_rho(phase)}\n"
+        f"C drops {phase.drop_fraction:.0%} of its range ({phase.drop_bits:.2g} bits), "
+        f"rebound {_share(phase.rebound)}, Spearman ρ = {_rho(phase)}\n"
         f"P changes {round(-phase.prediction_loss, 2) + 0.0:+.0%} after the peak: {_verdict(phase)}"
     )
 
@@ -379,7 +424,7 @@ def information_plane(
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=ax, label="epoch", pad=0.02)
         title = f"{plane} plane"
         if annotate_phases:
-            phase = _phase(trajectory)
+            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
             _mark_peak(ax, x, y, phase)
             _note(ax, _phase_note(trajectory, phase))
             title += f": {_verdict(phase)}"
@@ -442,11 +487,11 @@ def plane_grid(
         norm = _epoch_norm(*table)
         for ax, condition, trajectory in zip(row, columns, table):
             x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
-            phase = _phase(trajectory)
+            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
             _mark_peak(ax, x, y, phase)
             ax.set_title(
                 f"{_condition_label(condition)}: {_verdict(phase)}\n"
-                f"drop {phase.drop_fraction:.0%}, ρ = {_rho(phase)}",
+                f"drop {phase.drop_fraction:.0%} ({phase.drop_bits:.2g} bits), rebound {_share(phase.rebound)}",
                 fontsize=9,
             )
             _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=False)

@@ -359,7 +359,8 @@ def report(run_dir) -> str:
         f"{cfg['probe_size']} training images, test images: {cfg['test_size'] or 'all'}. X of both planes: {pixels}. "
         f"IB on `{IB_LAYER}`, GIB with Z = (Yhat, Y); {cfg['n_bins']} bins; records every "
         f"{cfg['record_every']} epochs.",
-        "\n## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
+        "\n## Phase numbers (SPEC 2)\n",
+        reporting.PHASE_LEGEND + "\n",
         reporting.markdown_table(phase),
         f"\n## Complexity late in training (mean over the last {cfg['late_fraction']:.0%} of the record steps, "
         "seed-averaged; bits)\n",

@@ -597,8 +597,9 @@ def _observations(starts: pd.DataFrame, phases: pd.DataFrame, conditions) -> lis
                 f"After unlearning, {plane} shows fitting then a compression phase (Sec. 5.3 'more coherent "
                 "trajectories'; App. F.1.4)",
                 f"C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops {row['drop_fraction']:.0%} of its "
-                f"range after it, Spearman {row['spearman']:.2f}, prediction loss {row['prediction_loss']:.0%}",
-                bool(row["compresses"]),
+                f"range after it (rebound {row['rebound']:.0%}, Spearman {row['spearman']:.2f}), prediction loss "
+                f"{row['prediction_loss']:.0%}: {row['verdict']}; seeds compressing {row['seeds_compressing']}",
+                row["verdict"] == "compresses",
             ))
     return claims
 
@@ -671,7 +672,8 @@ def report(run_dir) -> str:
         "(comparable across protocols); `_own`: on the trajectory's own range, as the paper's figures. "
         "Raw values in bits.\n",
         reporting.markdown_table(starts),
-        "\n## Phase numbers (seed-averaged trajectories, SPEC 2 thresholds)\n",
+        "\n## Phase numbers (SPEC 2)\n",
+        reporting.PHASE_LEGEND + "\n",
         "`random labels` is the shuffled-label part of the unlearning protocol.\n",
         reporting.markdown_table(phases),
         "\n## Accuracy\n",

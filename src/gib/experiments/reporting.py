@@ -25,18 +25,49 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
     return "\n".join(lines)
 
 
-PHASE_COLUMNS = ["condition", "plane", "n_seeds", "peak_epoch", "drop_fraction", "spearman",
-                 "prediction_loss", "compresses"]
+PHASE_COLUMNS = ["condition", "plane", "n_seeds", "peak_epoch", "drop_fraction", "drop_bits", "rebound",
+                 "spearman", "prediction_loss", "verdict", "seeds_compressing", "drop_fraction_sd",
+                 "peak_epoch_sd"]
+
+#: what the phase tables' columns mean, for the reports (SPEC 2, "Phases")
+PHASE_LEGEND = (
+    "`verdict` reads the seed-averaged trajectory (SPEC 2): *compresses* when complexity peaks before the "
+    "last 10% of the records, ends at least 10% of its range below the peak without climbing back over half "
+    "of its deepest fall (`rebound`: the largest climb back, as a share of that fall; a flat or noisy "
+    "plateau is sustained), while prediction loses at most 10% of its range; *flat* when the whole "
+    "complexity range is below the noise floor (one probe sample's worth, log2(N)/N bits); *saturated* when "
+    "the IB estimate sits at its ceiling at most steps. `drop_bits` is the fall in bits; `spearman` is "
+    "reported, not used. `seeds_compressing`: seeds whose own trajectory compresses; `drop_fraction_sd`, "
+    "`peak_epoch_sd`: the spread over seeds."
+)
 
 
 def phases(frame: pd.DataFrame, **selection) -> pd.DataFrame:
-    """Phase numbers per condition x plane (SPEC 2), seed-averaged."""
+    """Phase numbers per condition x plane (SPEC 2): seed-averaged, with the per-seed reading."""
     return phase_table(frame, **selection)[PHASE_COLUMNS]
 
 
 def compressing(table: pd.DataFrame, plane: str) -> list[str]:
-    rows = table[(table["plane"] == plane) & table["compresses"]]
+    """Conditions whose seed-averaged trajectory of ``plane`` compresses."""
+    rows = table[(table["plane"] == plane) & (table["verdict"] == "compresses")]
     return list(rows["condition"])
+
+
+def seed_majority(table: pd.DataFrame, plane: str) -> list[str]:
+    """Conditions of ``plane`` that compress in more than half of their seeds (``seeds_compressing``)."""
+    rows = table[table["plane"] == plane]
+    return [r.condition for r in rows.itertuples() if _count(r.seeds_compressing)[0] * 2 > _count(r.seeds_compressing)[1]]
+
+
+def _count(k_of_n: str) -> tuple[int, int]:
+    k, n = k_of_n.split("/")
+    return int(k), int(n)
+
+
+def seed_counts(table: pd.DataFrame, plane: str) -> str:
+    """``"tanh 3/3, relu 1/3, ..."``: per condition, the seeds that compress."""
+    rows = table[table["plane"] == plane]
+    return ", ".join(f"{r.condition} {r.seeds_compressing}" for r in rows.itertuples()) or "none"
 
 
 @dataclass(frozen=True)
