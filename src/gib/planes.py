@@ -240,7 +240,10 @@ def _renamed(error: Exception, names: dict[str, str]) -> Exception:
     """
     word = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
     message = re.sub(r"`[^`]*`", lambda m: word.sub(lambda w: names[w.group()], m.group()), str(error))
-    return type(error)(message).with_traceback(error.__traceback__)
+    try:
+        return type(error)(message).with_traceback(error.__traceback__)
+    except Exception:  # an exception class that takes other arguments: keep it as it is
+        return error
 
 
 def _estimate(est: Any, T: np.ndarray, b: np.ndarray, b_name: str) -> float:
