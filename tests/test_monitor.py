@@ -38,8 +38,10 @@ def test_monitor_records_expected_rows_and_values():
     assert list(frame.columns) == COLUMNS
     assert len(new) * 2 + 1 == len(frame)  # the second step adds train_loss
     ib = frame[(frame.plane == "IB") & (frame.step == 0)]
-    # 3 layers + output, 2 estimators, 2 measures
-    assert len(ib) == 4 * 2 * 2
+    # 3 layers + output, 2 estimators, 6 measures: the point, its two flags and its two ceilings
+    assert len(ib) == 4 * 2 * 6
+    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound",
+                               "complexity_ceiling", "prediction_ceiling"}
     gib_rows = frame[(frame.plane == "GIB") & (frame.step == 0)]
     assert set(gib_rows.kind) == {"featurewise", "sum_vs_whole"}
     assert set(gib_rows.measure) == {"complexity", "prediction", "synergy", "joint"}

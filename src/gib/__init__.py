@@ -5,11 +5,14 @@ All information quantities are in bits; arrays are samples x features.
 
 from .estimators import LeaveOneOut, SaturationWarning, available_estimators, get_estimator
 from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
-from .planes import CompressionPhase, GIBPoint, IBPoint, compression_phase, gib_point, ib_point, normalise
+from .planes import (
+    BoundWarning, CompressionPhase, GIBPoint, IBPoint, compression_phase, gib_point, ib_ceilings, ib_point, normalise,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoundWarning",
     "CompressionPhase",
     "Monitor",
     "GIBPoint",
@@ -21,6 +24,7 @@ __all__ = [
     "entropy",
     "get_estimator",
     "gib_point",
+    "ib_ceilings",
     "ib_point",
     "leave_one_out",
     "mutual_information",

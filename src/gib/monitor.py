@@ -14,7 +14,9 @@ call ``record(step)`` whenever a plane point is wanted (or ``on_epoch_end(epoch)
 from __future__ import annotations
 
 import json
+import math
 import warnings
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._validation import as_samples, check_same_length, one_of, positive_int, to_numpy
+from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
 from .measures import SYNERGY_KINDS, synergy_from
-from .planes import GIB_TARGETS, gib_point, ib_point
+from .planes import GIB_TARGETS, gib_point, ib_ceilings, ib_point, ib_point_warnings
 
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
 OUTPUT = "output"
@@ -128,6 +130,30 @@ class Monitor:
         Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
         plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
         mutual informations stay NumPy.
+    ib_noise : float, optional
+        Variance s2 of Gaussian noise added to every IB layer's T (the output included) before
+        its IB point is estimated: the noise-injected probe T + N(0, s2 I), whose I(X;T) is
+        finite for a deterministic network. Use it with ``kde`` or ``gcmi``, which otherwise
+        estimate the unbounded information of a deterministic map (and go over the plug-in
+        bounds), and choose s2 against the activations' scale (Saxe et al. use 1e-3 for the
+        12-bit task, 0.1 for MNIST); the IB numbers then depend on s2, so report it. With
+        ``binning`` one noise draw per probe row lowers I(X;T) only when the probe repeats
+        inputs and the noise spreads them over shared bins: for a probe of distinct inputs the
+        plug-in I(X;T) stays H(T), and fewer bins or ``bin_size`` are the remedy there.
+        ``kde_upper`` adds its own noise analytically and needs none. None (default): no noise.
+        The GIB plane and the metrics see the noiseless outputs.
+    seed : int, default 0
+        Seed of ``ib_noise``: the draw for a record step comes from (seed, layer, step), so a
+        resumed run adds the same noise as an uninterrupted one.
+
+    Notes
+    -----
+    Each IB point is checked against its estimator's ceilings (``gib.planes.ib_ceilings``,
+    computed once for the probe set): every record step adds, next to ``complexity`` and
+    ``prediction``, the rows ``saturated`` and ``over_bound`` (1.0 or 0.0) and the ceilings
+    ``complexity_ceiling`` and ``prediction_ceiling`` in bits. A layer and estimator whose point
+    is saturated (or over the bound) warns with ``SaturationWarning`` (``BoundWarning``) once
+    per run, at its first such record step; ``state_dict`` keeps which have warned.
     """
 
     def __init__(
@@ -151,6 +177,8 @@ class Monitor:
         record_layers_ib: bool = True,
         progress: bool = False,
         mi_device: Any = None,
+        ib_noise: float | None = None,
+        seed: int = 0,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -166,6 +194,10 @@ class Monitor:
         self.ib_estimators = self.estimators if ib_estimators is None else _estimator_specs(ib_estimators, mi_device)
         self.record_layers_ib = record_layers_ib
         self.progress = progress
+        self.ib_noise = None if ib_noise is None else positive_float(ib_noise, "ib_noise")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
+        self.seed = int(seed)
 
         self._X = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
         self.y = as_samples(y, "y")
@@ -178,6 +210,13 @@ class Monitor:
         self.features = as_samples(flat if features is None else features, "features")
         check_same_length(X=self._X, features=self.features, ib_input=self.ib_input)
         self.features_name = features_name
+        # H(X) and H(Y) of the fixed probe set, once per IB estimator (not at every record)
+        self.ib_ceilings = {
+            label: ib_ceilings(self.ib_input, self.y, name, **options)
+            for label, (name, options) in self.ib_estimators.items()
+        }
+        self.saturation_tol = math.log2(len(self.y)) / len(self.y)  # ib_point's default
+        self._warned: set[tuple[str, str, str]] = set()
 
         if layers is None:
             modules = default_layers(model)
@@ -276,6 +315,9 @@ class Monitor:
 
         ib_layers = dict(layers) if self.record_layers_ib else {}
         ib_layers[OUTPUT] = outputs
+        if self.ib_noise is not None:
+            ib_layers = {layer: self.noisy(t, layer, step) for layer, t in ib_layers.items()}
+        flagged: list[tuple[str, str, Any]] = []
         jobs = [("IB", label, spec, layer) for label, spec in self.ib_estimators.items() for layer in ib_layers]
         jobs += [("GIB", label, spec, kind) for label, spec in self.estimators.items() for kind in self.synergy_kinds]
         iterator = jobs
@@ -285,13 +327,22 @@ class Monitor:
             iterator = tqdm(jobs, desc=f"MI at step {step}", leave=False)
         gib_cache: dict = {}
         with warnings.catch_warnings():
-            # saturation is expected for high-dimensional inputs; the planes still record it
+            # Only the estimators' own warning on GIB's joint I(X;Z) is silenced here: it is
+            # saturated whenever the inputs are distinct (the 12-bit task's 4096 patterns are),
+            # and the synergy's pieces still carry the measure. IB points warn below, once.
             warnings.simplefilter("ignore", SaturationWarning)
             for plane, label, (name, options), what in iterator:
                 if plane == "IB":
-                    point = ib_point(ib_layers[what], self.ib_input, self.y, name, **options)
+                    point = ib_point(ib_layers[what], self.ib_input, self.y, name, warn=False,
+                                     ceilings=self.ib_ceilings[label], **options)
                     add("IB", what, label, "", "complexity", point.complexity)
                     add("IB", what, label, "", "prediction", point.prediction)
+                    add("IB", what, label, "", "saturated", point.saturated)
+                    add("IB", what, label, "", "over_bound", point.over_bound)
+                    add("IB", what, label, "", "complexity_ceiling", point.complexity_ceiling)
+                    add("IB", what, label, "", "prediction_ceiling", point.prediction_ceiling)
+                    if point.saturated or point.over_bound:
+                        flagged.append((what, label, point))
                 else:
                     key = (label,)
                     if key not in gib_cache:
@@ -306,8 +357,27 @@ class Monitor:
                     add("GIB", self.features_name, label, what, "prediction", point.prediction)
                     add("GIB", self.features_name, label, what, "synergy", synergy)
                     add("GIB", self.features_name, label, what, "joint", point.joint)
+        for layer, label, point in flagged:
+            self._warn_once(layer, label, point, step)
         self.rows.extend(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
+
+    def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:
+        """T + N(0, ib_noise) (the noise-injected probe), drawn from (seed, layer, step)."""
+        # crc32, not hash(): str hashes change between interpreter runs
+        entropy = [self.seed, zlib.crc32(str(layer).encode()), int(step) & 0xFFFFFFFFFFFFFFFF]
+        rng = np.random.default_rng(entropy)
+        return T + rng.normal(0.0, math.sqrt(self.ib_noise), size=T.shape)
+
+    def _warn_once(self, layer: str, label: str, point: Any, step: int) -> None:
+        """Warn about a saturated or over-bound IB point, once per (layer, estimator, category)."""
+        where = f"layer {layer!r}, estimator {label!r}, step {step}"
+        for category, message in ib_point_warnings(point, self.saturation_tol, where):
+            key = (str(layer), str(label), category.__name__)
+            if key not in self._warned:
+                self._warned.add(key)
+                warnings.warn(message + " (Warned once per layer and estimator for this run.)", category,
+                              stacklevel=3)
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float] | None = None) -> pd.DataFrame | None:
         """Record when ``epoch`` is a multiple of ``every`` (and at the first call)."""
@@ -336,6 +406,8 @@ class Monitor:
             "gib_target": self.gib_target,
             "output_bins": self.output_bins,
             "every": self.every,
+            "ib_noise": self.ib_noise,
+            "seed": self.seed,
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -347,8 +419,12 @@ class Monitor:
         return directory / "metrics.parquet"
 
     def state_dict(self) -> dict:
-        return {"rows": list(self.rows), "epochs_seen": self._epochs_seen}
+        # warned keys as sorted lists of str: plain data for any checkpoint format
+        return {"rows": list(self.rows), "epochs_seen": self._epochs_seen,
+                "warned": [list(key) for key in sorted(self._warned)]}
 
     def load_state_dict(self, state: Mapping) -> None:
         self.rows = list(state["rows"])
         self._epochs_seen = int(state["epochs_seen"])
+        # states saved before the saturation warnings have no "warned": nothing warned yet
+        self._warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}

@@ -109,10 +109,24 @@ def _trajectory(
     spread = grouped[["complexity", "prediction"]].std(ddof=1).fillna(0.0)
     table["complexity_std"], table["prediction_std"] = spread["complexity"], spread["prediction"]
     table["n_seeds"] = grouped.size()
+    table["saturated"] = _saturated_fraction(frame, plane, rows, per_seed.index)
     table = table.dropna(subset=["complexity", "prediction"]).reset_index()
     table["epoch"] = table["epoch"].fillna(table["step"].astype(float))
     table.columns.name = None
-    return table[["step", "epoch", "complexity", "prediction", "complexity_std", "prediction_std", "n_seeds"]]
+    return table[["step", "epoch", "complexity", "prediction", "complexity_std", "prediction_std", "n_seeds",
+                  "saturated"]]
+
+
+def _saturated_fraction(frame: pd.DataFrame, plane: str, rows: pd.DataFrame, index: pd.MultiIndex) -> pd.Series:
+    """Per step, the fraction of seeds whose point is flagged ``saturated`` (the Monitor's rows);
+    a seed without a flag (GIB, frames recorded before the flags) counts as not saturated."""
+    flags = frame[(frame["plane"] == plane) & (frame["measure"] == "saturated")]
+    # the same trajectory as the selected complexity/prediction rows
+    for column in ("condition", "layer", "estimator", "kind"):
+        flags = flags[flags[column].isin(pd.unique(rows[column]))]
+    flagged = flags.groupby(["step", "seed"])["value"].first() >= 0.5
+    per_seed = flagged.reindex(index, fill_value=False).astype(float)
+    return per_seed.groupby(level="step").mean()
 
 
 def trajectories(
@@ -142,8 +156,10 @@ def trajectories(
     -------
     DataFrame
         Columns ``step``, ``epoch``, ``complexity``, ``prediction`` (means over seeds),
-        ``complexity_std``, ``prediction_std`` (spread over seeds, 0 for one seed) and
-        ``n_seeds``, one row per step in step order.
+        ``complexity_std``, ``prediction_std`` (spread over seeds, 0 for one seed),
+        ``n_seeds`` and ``saturated`` (the fraction of seeds whose IB point is flagged
+        saturated at that step; 0 where the frame has no ``saturated`` rows), one row per step
+        in step order.
     """
     choices = {
         "condition": (condition, "condition"),
@@ -298,8 +314,15 @@ def _raw_range(values: pd.Series) -> str:
     return f"{values.min():#.3g} to {values.max():#.3g} bits"
 
 
+SATURATED_NOTE = "hollow: at the estimator's ceiling (saturated)"
+
+
 def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, normalise: bool):
-    """One trajectory: a thin connecting line, points coloured by epoch, seed spread as bars."""
+    """One trajectory: a thin connecting line, points coloured by epoch, seed spread as bars.
+
+    Points saturated for most seeds (``saturated >= 0.5``) are drawn hollow, ringed in their
+    epoch colour, and the panel says so.
+    """
     x, y = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
     xerr, yerr = trajectory["complexity_std"].to_numpy(float), trajectory["prediction_std"].to_numpy(float)
     if normalise:
@@ -312,9 +335,18 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
             x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor=cmap(0.8), elinewidth=0.6, alpha=0.5, zorder=1
         )
     ax.plot(x, y, color=cmap(0.35), linewidth=0.8, alpha=0.7, zorder=2, gid="trajectory")
+    epochs = trajectory["epoch"].to_numpy(float)
+    hollow = trajectory["saturated"].to_numpy(float) >= 0.5 if "saturated" in trajectory else np.zeros(len(x), bool)
+    # One collection keeps the epoch mapping (colour bar, get_array); a hollow point's epoch is
+    # masked, so its face takes the colormap's transparent "bad" colour, and its edge is drawn.
     ax.scatter(
-        x, y, c=trajectory["epoch"], cmap=cmap, norm=norm, s=22, edgecolors="none", zorder=3, gid="trajectory"
+        x, y, c=np.where(hollow, np.nan, epochs), cmap=cmap.with_extremes(bad=(0.0, 0.0, 0.0, 0.0)), norm=norm,
+        s=22, edgecolors=cmap(norm(epochs)), linewidths=np.where(hollow, 1.2, 0.0), plotnonfinite=True, zorder=3,
+        gid="trajectory",
     )
+    if hollow.any():
+        ax.text(0.03, 0.97, SATURATED_NOTE, transform=ax.transAxes, ha="left", va="top", fontsize=7.5,
+                color="0.25", zorder=5, gid="saturation-note")
     if normalise:
         ax.set_xlim(-MARGIN, 1 + MARGIN)
         ax.set_ylim(-MARGIN, 1 + MARGIN)

@@ -38,7 +38,9 @@ _BLOCK_ELEMENTS = 1 << 24
 
 
 class SaturationWarning(UserWarning):
-    """Every joint row of X is unique: the plug-in I(X;V) equals H(V) and carries no signal."""
+    """An estimate sits at its ceiling and carries no signal: every joint row of X is unique, so
+    the plug-in I(X;V) equals H(V) (here), or an IB point is at min(log2 N, H(X)) or H(Y)
+    (``gib.ib_point`` and the Monitor)."""
 
 
 def _multipliers(n: int) -> np.ndarray:

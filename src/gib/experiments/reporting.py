@@ -1,9 +1,10 @@
-"""Shared pieces of the run reports: phase tables as markdown, claim lines."""
+"""Shared pieces of the run reports: phase tables as markdown, claim lines, IB saturation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..plotting import phase_table
@@ -45,6 +46,74 @@ PHASE_LEGEND = (
 def phases(frame: pd.DataFrame, **selection) -> pd.DataFrame:
     """Phase numbers per condition x plane (SPEC 2): seed-averaged, with the per-seed reading."""
     return phase_table(frame, **selection)[PHASE_COLUMNS]
+
+
+SATURATION_MEASURES = ("saturated", "over_bound", "complexity_ceiling", "prediction_ceiling")
+
+
+def _bits(values: pd.Series) -> str:
+    """A ceiling in bits: one value, or the range when seeds' probe sets differ."""
+    lo, hi = float(values.min()), float(values.max())
+    if np.isinf(lo):
+        return "none (continuous Y)"
+    return f"{lo:.3f}" if hi - lo < 5e-4 else f"{lo:.3f} to {hi:.3f}"
+
+
+def saturation_summary(frame: pd.DataFrame, ib_layer: str | None = None, estimator: str | None = None) -> str:
+    """Markdown lines on the IB plane's saturation (the Monitor's ``saturated`` and
+    ``over_bound`` rows): per condition x IB layer x estimator, how many records (seed x record
+    step) are at the estimator's ceiling or over the bound, with the ceilings in bits.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A results frame (``plane``, ``layer``, ``estimator``, ``measure``, ``value`` columns;
+        ``condition`` and ``seed`` when it has them).
+    ib_layer, estimator : str, optional
+        Only this IB layer / estimator; by default all of them.
+
+    Returns
+    -------
+    str
+        A heading line, a sentence on how to read it and a markdown table, or one line saying
+        that the frame holds no saturation flags (runs recorded before them).
+    """
+    rows = frame[(frame["plane"] == "IB") & frame["measure"].isin(SATURATION_MEASURES)]
+    if ib_layer is not None:
+        rows = rows[rows["layer"] == ib_layer]
+    if estimator is not None:
+        rows = rows[rows["estimator"] == estimator]
+    heading = "## IB saturation (estimator ceilings)\n"
+    if not (rows["measure"] == "saturated").any():
+        return heading + "\nNo saturation flags in this run's table (it was recorded before gib flagged them).\n"
+    if "condition" not in rows.columns:
+        rows = rows.assign(condition="")
+    records = []
+    for (condition, layer, est), group in rows.groupby(["condition", "layer", "estimator"], sort=True):
+        values = {m: group.loc[group["measure"] == m, "value"] for m in SATURATION_MEASURES}
+        flags = values["saturated"]
+        ceilings = {m: _bits(values[m]) if len(values[m]) else "?"
+                    for m in ("complexity_ceiling", "prediction_ceiling")}
+        records.append({
+            "condition": condition if condition != "" else "all runs",
+            "IB layer": layer,
+            "estimator": est,
+            "records": len(flags),
+            "saturated": int((flags >= 0.5).sum()),
+            "over bound": int((values["over_bound"] >= 0.5).sum()),
+            "I(X;T) ceiling": ceilings["complexity_ceiling"],
+            "I(T;Y) ceiling": ceilings["prediction_ceiling"],
+        })
+    table = pd.DataFrame.from_records(records)
+    saturated = int(table["saturated"].sum())
+    over = int(table["over bound"].sum())
+    verdict = (
+        f"{saturated} of {int(table['records'].sum())} IB points are at their estimator's ceiling "
+        f"(I(X;T) at min(log2 N, H(X)) or I(T;Y) at H(Y), in bits), {over} over the bound. "
+        "A saturated point cannot show what the network learns; its plane carries no signal "
+        "(README: Reading a saturated IB plane)."
+    )
+    return "\n".join([heading, verdict + "\n", markdown_table(table)]) + "\n"
 
 
 def compressing(table: pd.DataFrame, plane: str) -> list[str]:
