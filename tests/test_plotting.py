@@ -262,3 +262,17 @@ def test_figures_leave_no_pyplot_state(frame):
     plotting.information_plane(frame, condition="tanh")
     plotting.plane_grid(frame)
     assert plt.get_fignums() == before
+
+
+def test_a_saturated_ib_trajectory_gets_the_verdict_saturated():
+    frame = synthetic_frame()
+    ib = frame[(frame.plane == "IB") & (frame.measure == "complexity")]
+    flags = ib.assign(measure="saturated", value=1.0)
+    table = plotting.phase_table(pd.concat([frame, flags])).set_index(["condition", "plane"])
+    assert (table.xs("IB", level="plane")["verdict"] == "saturated").all()
+    assert table.xs("IB", level="plane")["compresses"].isna().all()
+    assert (table.xs("GIB", level="plane")["verdict"] == "compresses").all()
+    # flags on a minority of the steps leave the trajectory readable
+    few = flags[flags.step < 5]
+    table = plotting.phase_table(pd.concat([frame, few])).set_index(["condition", "plane"])
+    assert (table.xs("IB", level="plane")["verdict"] == "no compression").all()
