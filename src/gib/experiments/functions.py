@@ -324,6 +324,7 @@ def report(run_dir) -> str:
         f"its ceiling log2({cfg['n_train']}) = {np.log2(cfg['n_train']):.2f} bits, so a tiny IB range means "
         "the IB verdict is about estimator noise.\n",
         reporting.markdown_table(table),
+        "\n" + reporting.saturation_summary(frame, estimator=cfg["estimator"]),
         "\n## Final errors (MSE, mean and worst over seeds)\n",
         reporting.markdown_table(errors, floatfmt="{:.3g}"),
         *[n for n in notes if n],
