@@ -5,7 +5,21 @@ All information quantities are in bits; arrays are samples x features.
 
 from .estimators import LeaveOneOut, SaturationWarning, available_estimators, get_estimator
 from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
-from .planes import CompressionPhase, GIBPoint, IBPoint, compression_phase, gib_point, ib_point, normalise
+from .planes import (
+    CompressionPhase,
+    GIBPoint,
+    GIBReference,
+    IBPoint,
+    NullReference,
+    binned_agreement,
+    compression_phase,
+    gib_point,
+    gib_reference,
+    ib_point,
+    normalise,
+    null_predictions,
+    null_trajectory,
+)
 
 __version__ = "0.1.0"
 
@@ -13,18 +27,24 @@ __all__ = [
     "CompressionPhase",
     "Monitor",
     "GIBPoint",
+    "GIBReference",
     "IBPoint",
+    "NullReference",
     "LeaveOneOut",
     "SaturationWarning",
     "available_estimators",
+    "binned_agreement",
     "compression_phase",
     "entropy",
     "get_estimator",
     "gib_point",
+    "gib_reference",
     "ib_point",
     "leave_one_out",
     "mutual_information",
     "normalise",
+    "null_predictions",
+    "null_trajectory",
     "pmi_weights",
     "synergy",
     "synergy_from",
