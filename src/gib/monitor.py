@@ -29,7 +29,7 @@ from torch import nn
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
 from .measures import SYNERGY_KINDS, synergy_from
-from .planes import GIB_TARGETS, gib_point, ib_ceilings, ib_point, ib_point_warnings
+from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
 
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
 OUTPUT = "output"
@@ -93,6 +93,33 @@ def _estimator_specs(estimators: Any, device: Any = None) -> dict[str, tuple[str
     return specs
 
 
+def null_references(
+    features: Any,
+    y: Any,
+    estimators: Any = "binning",
+    *,
+    family: str = "linear",
+    n_seeds: int = 3,
+    task: str = "classification",
+    gib_target: str = "joint",
+    output_bins: int = 30,
+    mi_device: Any = None,
+) -> dict[str, NullReference]:
+    """One :class:`gib.planes.NullReference` per GIB estimator of a Monitor, built from the same
+    estimator spec (``estimators``, ``mi_device``) the Monitor is given.
+
+    Build them once per probe set and pass them as ``Monitor(..., null=...)`` to every Monitor on
+    that probe set: their null points are then computed once for all of them.
+    """
+    y = as_samples(y, "y")
+    y = y[:, 0] if y.shape[1] == 1 else y
+    return {
+        label: NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name, target=gib_target,
+                             output_bins=output_bins, task=task, **options)
+        for label, (name, options) in _estimator_specs(estimators, mi_device).items()
+    }
+
+
 class Monitor:
     """Records the IB plane of each watched layer and the GIB plane of the model's outputs.
 
@@ -130,6 +157,18 @@ class Monitor:
         Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
         plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
         mutual informations stay NumPy.
+    null : {None, "linear", "random"}, NullReference or {estimator label: NullReference}
+        References of the GIB plane (SPEC 2, ours). With a family name, a
+        :class:`gib.planes.NullReference` of that family is built on the GIB features for each
+        GIB estimator with the Monitor's estimator spec, target and output bins; an instance (one
+        GIB estimator) or a mapping is used as is (see :func:`null_references`, to share one
+        between Monitors on the same probe set). Each record step then adds GIB rows
+        ``null_complexity`` and ``null_prediction`` (the seed-averaged null at the probe accuracy
+        just measured; for regression the binned agreement of :func:`gib.planes.binned_agreement`),
+        ``null_accuracy`` (that accuracy), ``reference_complexity`` (C*) and
+        ``constant_complexity``, per GIB estimator and kind.
+    null_seeds : int
+        Null predictors averaged when ``null`` is a family name.
     ib_noise : float, optional
         Variance s2 of Gaussian noise added to every IB layer's T (the output included) before
         its IB point is estimated: the noise-injected probe T + N(0, s2 I), whose I(X;T) is
@@ -179,6 +218,8 @@ class Monitor:
         mi_device: Any = None,
         ib_noise: float | None = None,
         seed: int = 0,
+        null: str | NullReference | Mapping[str, NullReference] | None = None,
+        null_seeds: int = 3,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -232,10 +273,63 @@ class Monitor:
                 )
             modules = {name: named[name] for name in layers}
         self.layers = modules
+        self.null_seeds = positive_int(null_seeds, "null_seeds")
+        self.null = self._check_null(null)
+        self._null_cache: dict[str, dict[str, NullReference]] = {}
+        if isinstance(self.null, str):  # built now, to fail before any training; computed lazily
+            self._nulls()
         self._captured: dict[str, torch.Tensor] = {}
         self._handles = [m.register_forward_hook(self._hook(name)) for name, m in modules.items()]
         self.rows: list[dict] = []
         self._epochs_seen = 0
+
+    # -- references of the GIB plane ----------------------------------------------------------
+    def _check_null(self, null: Any) -> str | dict[str, NullReference] | None:
+        if null is None or isinstance(null, str):
+            return null if null is None else one_of(null, "null", NULL_FAMILIES)
+        if isinstance(null, NullReference):
+            if len(self.estimators) > 1:
+                raise ValueError(
+                    f"`null` is one NullReference but the Monitor has {len(self.estimators)} GIB estimators "
+                    f"({', '.join(self.estimators)}); pass {{label: NullReference}} (see `null_references`)."
+                )
+            null = {label: null for label in self.estimators}
+        if not isinstance(null, Mapping):
+            raise TypeError(
+                f"`null` must be None, one of {', '.join(map(repr, NULL_FAMILIES))}, a NullReference or "
+                f"{{estimator label: NullReference}}; got {type(null).__name__}."
+            )
+        missing = [label for label in self.estimators if label not in null]
+        if missing:
+            raise ValueError(f"`null` has no NullReference for the GIB estimator(s) {missing}; give one per label.")
+        for label in self.estimators:
+            self._check_null_fits(null[label], label)
+        return {label: null[label] for label in self.estimators}
+
+    def _check_null_fits(self, reference: Any, label: str) -> None:
+        if not isinstance(reference, NullReference):
+            raise TypeError(f"`null[{label!r}]` must be a NullReference, got {type(reference).__name__}.")
+        wanted = {"n_samples": len(self.y), "n_features": int(self.features.shape[1]), "task": self.task,
+                  "target": self.gib_target}
+        if self.task == "regression":
+            wanted["output_bins"] = self.output_bins
+        wrong = {k: (getattr(reference, k), v) for k, v in wanted.items() if getattr(reference, k) != v}
+        if wrong:
+            listed = ", ".join(f"{k} {got!r} (the Monitor's {want!r})" for k, (got, want) in wrong.items())
+            raise ValueError(f"`null[{label!r}]` was built for another probe set or setting: {listed}.")
+
+    def _nulls(self) -> dict[str, NullReference]:
+        """The null of each GIB estimator for the current GIB features (a subclass may swap them)."""
+        if not isinstance(self.null, str):
+            for label, reference in self.null.items():
+                self._check_null_fits(reference, label)
+            return self.null
+        if self.features_name not in self._null_cache:
+            self._null_cache[self.features_name] = null_references(
+                self.features, self.y, self.estimators, family=self.null, n_seeds=self.null_seeds,
+                task=self.task, gib_target=self.gib_target, output_bins=self.output_bins,
+            )
+        return self._null_cache[self.features_name]
 
     # -- hooks ---------------------------------------------------------------------------------
     def _hook(self, name: str) -> Callable:
@@ -326,6 +420,10 @@ class Monitor:
 
             iterator = tqdm(jobs, desc=f"MI at step {step}", leave=False)
         gib_cache: dict = {}
+        if self.null is not None:
+            nulls = self._nulls()
+            accuracy = (np.mean(yhat == self.y) if self.task == "classification"
+                        else binned_agreement(yhat, self.y, self.output_bins))
         with warnings.catch_warnings():
             # Only the estimators' own warning on GIB's joint I(X;Z) is silenced here: it is
             # saturated whenever the inputs are distinct (the 12-bit task's 4096 patterns are),
@@ -357,6 +455,15 @@ class Monitor:
                     add("GIB", self.features_name, label, what, "prediction", point.prediction)
                     add("GIB", self.features_name, label, what, "synergy", synergy)
                     add("GIB", self.features_name, label, what, "joint", point.joint)
+                    if self.null is not None:
+                        null_c, null_p = nulls[label].at(float(accuracy), kind=what)
+                        reference = nulls[label].reference_for(what)
+                        add("GIB", self.features_name, label, what, "null_complexity", null_c)
+                        add("GIB", self.features_name, label, what, "null_prediction", null_p)
+                        add("GIB", self.features_name, label, what, "null_accuracy", accuracy)
+                        add("GIB", self.features_name, label, what, "reference_complexity", reference.complexity_star)
+                        add("GIB", self.features_name, label, what, "constant_complexity",
+                            reference.complexity_constant)
         for layer, label, point in flagged:
             self._warn_once(layer, label, point, step)
         self.rows.extend(rows)
@@ -408,7 +515,15 @@ class Monitor:
             "every": self.every,
             "ib_noise": self.ib_noise,
             "seed": self.seed,
+            "null": self._null_config(),
+            "null_seeds": self.null_seeds,
         }
+
+    def _null_config(self) -> Any:
+        if self.null is None or isinstance(self.null, str):
+            return self.null
+        return {label: {"family": r.family, "n_seeds": r.n_seeds, "seeds": r.seeds, "resolution": r.resolution}
+                for label, r in self.null.items()}
 
     def save(self, directory: str | Path) -> Path:
         """Write ``metrics.parquet`` and ``monitor.json`` (the config) into ``directory``."""

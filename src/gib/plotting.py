@@ -27,7 +27,7 @@ from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymL
 from matplotlib.figure import Figure
 
 from ._validation import one_of
-from .planes import CompressionPhase, compression_phase, normalise as normalise_to_unit
+from .planes import FLAT_RANGE, CompressionPhase, compression_phase, normalise as normalise_to_unit
 
 FRAME_COLUMNS = ("condition", "seed", "step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value")
 PLANES = ("IB", "GIB")
@@ -354,6 +354,65 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
     return x, y
 
 
+# -- references of the GIB plane (SPEC 2, "References for the GIB plane") ---------------------
+C_STAR_LABEL, NULL_LABEL = "C* (perfect predictor)", "null at the same accuracy"
+
+
+def _references(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tuple[float | None, pd.DataFrame | None]:
+    """C* and the seed-averaged null trajectory recorded beside the selected GIB trajectory
+    (``Monitor(null=...)``), or None for what the frame does not hold."""
+    chosen = _select(frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity")], "GIB", choices)
+    rows = frame[(frame["plane"] == "GIB") & frame["measure"].isin(("reference_complexity", "null_complexity",
+                                                                    "null_prediction"))]
+    for column in choices:  # the reference rows of exactly the selected trajectory
+        rows = rows[rows[column].isin(pd.unique(chosen[column]))]
+    stars = rows.loc[rows["measure"] == "reference_complexity", "value"]
+    c_star = float(stars.mean()) if len(stars) else None
+    null = rows[rows["measure"] != "reference_complexity"]
+    if null.empty:
+        return c_star, None
+    null = null.assign(measure=null["measure"].str.removeprefix("null_"))
+    return c_star, _trajectory(null, "GIB", choices)
+
+
+def _like(values: Any, trajectory: np.ndarray) -> np.ndarray:
+    """``values`` under the affine map that takes ``trajectory`` to [0, 1] (``normalise``)."""
+    lo, spread = float(np.min(trajectory)), float(np.ptp(trajectory))
+    return (np.asarray(values, dtype=float) - lo) / (spread if spread > FLAT_RANGE else 1.0)
+
+
+def _draw_references(ax, trajectory: pd.DataFrame, references, normalise: bool,
+                     legend: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """C* as a dashed vertical line and the null as a grey trajectory, mapped like the network's
+    trajectory; returns the x and y values drawn (for the axis limits)."""
+    c_star, null = references
+    c, p = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
+    xs, ys = [], []
+    if null is not None:
+        x, y = null["complexity"].to_numpy(float), null["prediction"].to_numpy(float)
+        if normalise:
+            x, y = _like(x, c), _like(y, p)
+        ax.plot(x, y, color="0.6", linewidth=1.0, marker="o", markersize=2.5, alpha=0.9, zorder=1.5, gid="null",
+                label=NULL_LABEL)
+        xs.append(x), ys.append(y)
+    if c_star is not None:
+        x_star = float(_like(c_star, c)) if normalise else c_star
+        ax.axvline(x_star, color="0.25", linestyle="--", linewidth=1.0, zorder=1.6, gid="c_star", label=C_STAR_LABEL)
+        xs.append(np.array([x_star]))
+    if xs and legend:
+        ax.legend(loc="upper left", fontsize=7, frameon=False, handlelength=1.8)
+    return (np.concatenate(xs) if xs else np.empty(0)), (np.concatenate(ys) if ys else np.empty(0))
+
+
+def _widen(axes, xs: np.ndarray, ys: np.ndarray) -> None:
+    """Normalised limits that also hold reference points outside the unit square."""
+    for ax in axes:
+        if len(xs):
+            ax.set_xlim(min(-MARGIN, float(np.nanmin(xs)) - MARGIN), max(1 + MARGIN, float(np.nanmax(xs)) + MARGIN))
+        if len(ys):
+            ax.set_ylim(min(-MARGIN, float(np.nanmin(ys)) - MARGIN), max(1 + MARGIN, float(np.nanmax(ys)) + MARGIN))
+
+
 def _verdict(phase: CompressionPhase) -> str:
     return phase.verdict
 
@@ -428,6 +487,9 @@ def information_plane(
     spread over seeds. With ``normalise`` each trajectory's axes are scaled to [0, 1] as in the
     paper, and the raw ranges are given in the axis labels. With ``annotate_phases`` the
     complexity peak is ringed and the compression-phase numbers (SPEC 2) are written in the panel.
+    When the frame holds the GIB references (``Monitor(null=...)``), the GIB panel also shows C*
+    as a dashed vertical line and the seed-averaged null as a grey trajectory, both under the
+    network trajectory's own normalisation (so they may lie outside the unit square).
 
     Parameters
     ----------
@@ -452,6 +514,10 @@ def information_plane(
         trajectory = _trajectory(frame, plane, choices)
         norm = _epoch_norm(trajectory)
         x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
+        if plane == "GIB":
+            drawn = _draw_references(ax, trajectory, _references(frame, choices), normalise)
+            if normalise:
+                _widen([ax], *drawn)
         _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=True)
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=ax, label="epoch", pad=0.02)
         title = f"{plane} plane"
@@ -483,7 +549,9 @@ def plane_grid(
 
     Colouring as in :func:`information_plane`, with one epoch colour bar per row (shared by the
     row's panels); each panel's title gives its compression verdict, drop fraction and Spearman
-    correlation, and with ``normalise`` a note in the panel gives the raw ranges.
+    correlation, and with ``normalise`` a note in the panel gives the raw ranges. GIB references
+    in the frame are drawn as in :func:`information_plane` (legend in the first GIB panel, C* in
+    bits in each panel's note).
 
     Parameters
     ----------
@@ -510,8 +578,11 @@ def plane_grid(
     fig = figure if figure is not None else Figure(
         figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained"
     )
-    axes = fig.subplots(len(planes), len(columns), squeeze=False, sharex=normalise, sharey=normalise)
+    # axes shared within a row: a GIB row widened for its references leaves the IB row as it is
+    share = "row" if normalise else False
+    axes = fig.subplots(len(planes), len(columns), squeeze=False, sharex=share, sharey=share)
     for row, plane in zip(axes, planes):
+        drawn_x, drawn_y = [], []
         table = [
             _trajectory(frame, plane, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
             for condition in columns
@@ -519,6 +590,12 @@ def plane_grid(
         norm = _epoch_norm(*table)
         for ax, condition, trajectory in zip(row, columns, table):
             x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
+            c_star = None
+            if plane == "GIB":
+                references = _references(frame, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
+                c_star = references[0]
+                rx, ry = _draw_references(ax, trajectory, references, normalise, legend=not drawn_x)
+                drawn_x.append(rx), drawn_y.append(ry)
             phase = _phase(trajectory, n_samples=probe_size(frame, condition))
             _mark_peak(ax, x, y, phase)
             ax.set_title(
@@ -529,9 +606,14 @@ def plane_grid(
             _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=False)
             if normalise:
                 raw = f"raw C {_raw_range(trajectory['complexity'])}\nraw P {_raw_range(trajectory['prediction'])}"
+                if c_star is not None:
+                    raw += f"\nC* {c_star:#.3g} bits"
                 _note(ax, raw)
             if ax is not row[0]:
                 ax.set_ylabel("")
+        if normalise and drawn_x:
+            # after the whole row: each panel's drawing reset the shared limits to the unit square
+            _widen(row, np.concatenate(drawn_x), np.concatenate(drawn_y))
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=list(row), label="epoch", pad=0.01)
     if title:
         fig.suptitle(title, fontsize=11)

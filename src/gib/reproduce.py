@@ -3,7 +3,8 @@
 The runs go through the sweep machinery (:func:`gib.sweep.execute`: a process pool or Dask,
 finished runs skipped, interrupted runs resumed, a failing run recorded while the others go on),
 each in ``<out>/<experiment>``. REPRODUCTION.md then lists, per experiment, each paper claim
-(the experiment's ``claims(run_dir)``) with the number measured and whether it holds, the
+(the experiment's ``claims(run_dir)``) with the number measured, whether it holds and whether it
+goes beyond the null predictors of the GIB plane (``Claim.beyond_null``, "-" where not measured), the
 figures beside it (relative links), the time the run took, the data it used, and the total wall
 time; experiments whose module cannot be imported are listed as missing. The paper's other
 observations that some experiments measure (``observations(run_dir)``) are listed apart from the
@@ -174,9 +175,15 @@ def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) 
     return invocations
 
 
+def _beyond_null(claim) -> str:
+    """The claims table's "beyond the null" cell: whether the claim's GIB compression exceeds the
+    null predictors' at the same accuracy (SPEC 2, references), - where not measured."""
+    return "-" if claim.beyond_null is None else ("yes" if claim.beyond_null else "no")
+
+
 def _claim_rows(pairs) -> list[str]:
     return [f"| [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.measured)} | "
-            f"{'**holds**' if c.holds else '**does not hold**'} |" for o, c in pairs]
+            f"{'**holds**' if c.holds else '**does not hold**'} | {_beyond_null(c)} |" for o, c in pairs]
 
 
 def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[Missing], wall: float,
@@ -206,19 +213,20 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
         "",
         "## Claims",
         "",
-        "| experiment | claim | measured | holds |",
-        "|---|---|---|---|",
+        "| experiment | claim | measured | holds | beyond the null |",
+        "|---|---|---|---|---|",
     ]
     lines += _claim_rows(claims)
     for o in outcomes:
         if not o.claims and not o.observations:
             why = o.claims_error or f"run {o.status['status']}: {o.status.get('error', '')}"
-            lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - |")
+            lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - | - |")
     if observations:
         lines += ["", "## Other observations of the paper", "",
                   "Statements of the paper's text and figures that SPEC 4 does not list among the claims to "
                   "reproduce, measured the same way.", "",
-                  "| experiment | observation | measured | holds |", "|---|---|---|---|", *_claim_rows(observations)]
+                  "| experiment | observation | measured | holds | beyond the null |", "|---|---|---|---|---|",
+                  *_claim_rows(observations)]
     lines += ["", "## Experiments", "", "| experiment | status | time | run directory |", "|---|---|---|---|"]
     for o in outcomes:
         note = " (resumed)" if o.status.get("resumed") else ""

@@ -22,6 +22,7 @@ from ..plotting import plane_grid
 from . import reporting
 from .base import (
     BaseConfig, ConditionLoop, Experiment, dump_json, epoch_generator, merge_frames, register, seed_everything,
+    shared_null,
 )
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "softplus")
@@ -83,18 +84,20 @@ def run(config: Config, run_dir) -> None:
     y_test_t = torch.as_tensor(y_test, dtype=torch.long, device=config.device)
     schedule = record_schedule(config.epochs, config.record_every, config.record_log_points)
     frames = []
+    gib_spec = (config.estimator, config.estimator_options())
+    # every activation and seed is probed on the same 4096 patterns: one null serves them all
+    null = shared_null(config, X_all, y_all, {config.estimator: gib_spec})
     for seed in config.seeds:
         for activation in config.activations:
             seed_everything(seed)
             model = twelve_bit_net(activation, seed=seed).to(config.device)
             optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-            gib_spec = (config.estimator, config.estimator_options())
             ib_spec = ("binning", {"bin_size": config.ib_bin_size}) if (
                 config.estimator == "binning" and config.ib_bin_size) else gib_spec
             monitor = Monitor(
                 model, X_all, y_all, estimators={config.estimator: gib_spec},
                 ib_estimators={config.estimator: ib_spec}, synergy_kinds=(config.synergy,), batch_size=4096,
-                progress=config.progress,
+                progress=config.progress, null=null,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed):
@@ -155,6 +158,23 @@ def _claim(table, conditions: list[str]) -> reporting.Claim:
     )
 
 
+def _references_section(frame, run_dir) -> str:
+    """C*, the network's and the null's peaks above it and the part of the GIB drop that accuracy
+    alone accounts for (SPEC 2, "References for the GIB plane")."""
+    selection = _selection(run_dir)
+    if not frame["measure"].eq("reference_complexity").any():
+        return "Not recorded: the run was made with `null=none`."
+    table = reporting.null_table(frame, estimator=selection["estimator"], kind=selection["kind"])
+    return (
+        "C* is C of a perfect predictor (a property of the task); the null is "
+        f"`{run_dir.config.get('null')}` (averaged over {run_dir.config.get('null_seeds')} seeds), taken "
+        "at the network's accuracy at each record step. `drop_from_accuracy` = null_drop_bits / "
+        "drop_bits, the part of the GIB drop that reaching the accuracy accounts for by itself; "
+        "`beyond_null`: the network drops by at least 10% of its C range more than the null and "
+        "peaks further above C*.\n\n" + reporting.markdown_table(table, floatfmt="{:.4f}")
+    )
+
+
 def report(run_dir) -> str:
     frame = run_dir.table()
     table = reporting.phases(frame, **_selection(run_dir))
@@ -170,6 +190,9 @@ def report(run_dir) -> str:
         "",
         reporting.saturation_summary(frame, estimator=run_dir.config["estimator"]),
         "## Final test accuracy\n",
+        "\n## GIB against its references\n",
+        _references_section(frame, run_dir),
+        "\n## Final test accuracy\n",
         "\n".join(f"- {c}: {last.get(c, float('nan')):.3f}" for c in conditions),
         "\n## Claims\n",
         _claim(table, conditions).markdown(),

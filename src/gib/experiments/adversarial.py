@@ -34,7 +34,9 @@ from ..models import ACTIVATIONS, adversarial_loss, adversarial_net, fgsm
 from ..monitor import Monitor
 from ..plotting import metric_curves, plane_grid
 from . import reporting
-from .base import BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything
+from .base import (
+    BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything, shared_null,
+)
 
 IB_LAYER = "hidden4"  # the last 20-unit layer
 GIB_FEATURES = "pixels"
@@ -126,7 +128,7 @@ class Config(BaseConfig):
 PRESETS = {
     # a probe above 804 images so that --set estimator=gcmi works (784 pixels + 20 units)
     "test": dict(epochs=2, record_every=1, train_size=1000, probe_size=900, test_size=100, batch_size=100,
-                 progress=False, threads=1),
+                 progress=False, threads=1, null_seeds=1),
     "quick": dict(epochs=40, record_every=2, train_size=5000, probe_size=1000, test_size=1000, threads=1),
     "cpu": dict(epochs=150, record_every=5, train_size=10000, probe_size=2000, test_size=2000, threads=1),
     "paper": dict(epochs=10000, record_every=250, probe_size=5000, threads=1),
@@ -157,6 +159,8 @@ def run(config: Config, run_dir) -> None:
     probe_x, probe_y = train.x_flat[: config.probe_size].copy(), train.y[: config.probe_size].copy()
     measured_x = pooled(probe_x, pool)  # X of both planes
     frames = []
+    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    null = shared_null(config, measured_x, probe_y, gib_spec)  # one probe set for every eps and seed
     for seed in config.seeds:
         for eps in config.eps:
             seed_everything(seed)
@@ -165,8 +169,7 @@ def run(config: Config, run_dir) -> None:
             monitor = Monitor(
                 model, probe_x, probe_y, layers={IB_LAYER: model.hidden_layers()[IB_LAYER]},
                 features=measured_x, features_name=GIB_FEATURES, ib_input=measured_x,
-                estimators={config.estimator: (config.estimator, config.estimator_options())},
-                synergy_kinds=(config.synergy,), batch_size=2048,
+                estimators=gib_spec, synergy_kinds=(config.synergy,), batch_size=2048, null=null,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed, eps=eps):

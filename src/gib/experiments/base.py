@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..monitor import COLUMNS, Monitor
+from ..monitor import COLUMNS, Monitor, null_references
+from ..planes import NULL_FAMILIES
 from ..runs import RunDir
 
 PRESETS = ("test", "quick", "cpu", "paper")
@@ -33,6 +34,16 @@ class BaseConfig:
     device: str = "cpu"
     threads: int = 0  #: torch CPU threads (0: torch's default); 1 is fastest for tiny nets
     progress: bool = True
+    #: null predictors recorded beside the GIB plane at the network's accuracy (SPEC 2,
+    #: "References for the GIB plane"): linear | random | none
+    null: str | None = "linear"
+    null_seeds: int = 3  #: null predictors averaged
+
+    def __post_init__(self) -> None:
+        if self.null is not None and self.null not in NULL_FAMILIES:
+            raise ValueError(f"--set null={self.null!r}: one of {', '.join(NULL_FAMILIES)} or none.")
+        if isinstance(self.null_seeds, bool) or not isinstance(self.null_seeds, int) or self.null_seeds < 1:
+            raise ValueError(f"--set null_seeds={self.null_seeds!r}: a positive integer.")
 
     def estimator_options(self) -> dict:
         """Options of ``estimator`` (binning takes n_bins; the others their defaults)."""
@@ -140,6 +151,20 @@ REGISTRY: dict[str, Experiment] = {}
 def register(experiment: Experiment) -> Experiment:
     REGISTRY[experiment.name] = experiment
     return experiment
+
+
+def shared_null(config: BaseConfig, features: Any, y: Any, estimators: Any, **monitor_options: Any) -> dict | None:
+    """The ``null=`` of every Monitor an experiment builds on one probe set: one
+    :class:`gib.planes.NullReference` per GIB estimator, built once so that its null points are
+    computed once for all those Monitors; None when ``config.null`` is none.
+
+    ``features``, ``y`` and ``estimators`` are the Monitors' GIB features, targets and estimator
+    spec; ``monitor_options`` their ``task``, ``gib_target``, ``output_bins`` or ``mi_device``.
+    """
+    if config.null is None:
+        return None
+    return null_references(features, y, estimators, family=config.null, n_seeds=config.null_seeds,
+                           **monitor_options)
 
 
 def rows_with(rows: list[dict], **columns: Any) -> list[dict]:

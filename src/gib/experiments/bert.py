@@ -41,7 +41,9 @@ from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..text import HashTokenizer, encode_texts, load_tokenizer, pad_token_id, vocab_size
 from . import reporting
-from .base import BaseConfig, Experiment, epoch_generator, merge_frames, register, rows_with, seed_everything
+from .base import (
+    BaseConfig, Experiment, epoch_generator, merge_frames, register, rows_with, seed_everything, shared_null,
+)
 
 PROTOCOLS = ("standard", "unlearning")
 DATASETS = ("ag_news", "bbc_news")
@@ -359,8 +361,11 @@ def accuracy(model: nn.Module, ids: np.ndarray, y: np.ndarray, batch_size: int, 
 
 
 def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: str, protocol: str, seed: int,
-                   info: dict) -> pd.DataFrame:
-    """Train one protocol for one seed, recording and checkpointing at every record step."""
+                   info: dict, null: dict | None = None) -> pd.DataFrame:
+    """Train one protocol for one seed, recording and checkpointing at every record step.
+
+    ``null``: the probe set's shared null references (``base.shared_null``); None: the Monitor
+    builds its own from ``config.null``."""
     key = f"{protocol}-seed{seed}"
     columns = ["condition", "seed", *COLUMNS]
     # a finished condition's rows sit in a small checkpoint of their own (removed by --fresh like the rest)
@@ -390,6 +395,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
         features=features, features_name=FEATURES_NAME, record_layers_ib=False, ib_input=features,
         estimators={config.estimator: (config.estimator, config.estimator_options())},
         synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
+        null=config.null if null is None else null, null_seeds=config.null_seeds,
     )
     schedule = record_schedule(epochs, steps_per_epoch, config.records_per_epoch)
     to_record = set(schedule)
@@ -477,9 +483,13 @@ def run(config: Config, run_dir) -> None:
     info["gib_features"] = gib_features(config, task.train_ids[task.probe])[1]
     info["steps_per_epoch"] = math.ceil(len(task.train_ids) / config.batch_size)
     frames = []
+    # both protocols and every seed are probed on the same samples: one null serves them all
+    null = shared_null(config, gib_features(config, task.train_ids[task.probe])[0], task.train_y[task.probe],
+                       {config.estimator: (config.estimator, config.estimator_options())},
+                       gib_target=config.gib_target)
     for seed in config.seeds:
         for protocol in config.protocols:
-            frames.append(train_protocol(config, run_dir, task, tokenizer, source, protocol, seed, info))
+            frames.append(train_protocol(config, run_dir, task, tokenizer, source, protocol, seed, info, null))
             run_dir.write_text("data.json", json.dumps(info, indent=2, default=str))
             run_dir.save_table(merge_frames(frames))
 

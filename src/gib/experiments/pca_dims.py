@@ -27,7 +27,7 @@ from .._validation import as_samples
 from ..monitor import Monitor
 from ..plotting import plane_grid
 from . import reporting
-from .base import Experiment, merge_frames, register
+from .base import Experiment, merge_frames, register, shared_null
 from .resnet import IB_LAYER, TrainingConfig, check_gcmi_size, data_line, fit_kpca, ib_input_for, ib_line, load_data
 from .resnet import in_order, read_data_info, train_condition, write_data_info
 
@@ -67,12 +67,22 @@ class FeatureSetsMonitor(Monitor):
     others add their GIB rows only.
     """
 
-    def __init__(self, model, X, y, *, feature_sets: dict, **kwargs):
+    def __init__(self, model, X, y, *, feature_sets: dict, feature_nulls: dict | None = None, **kwargs):
+        """``feature_nulls``: {feature set: the Monitor's ``null=`` for it} (e.g. ``base.shared_null``
+        of each set), swapped in with its features; otherwise ``null=`` (a family name) builds one
+        null per feature set."""
         if not feature_sets:
             raise ValueError("`feature_sets` is empty; give {name: features}.")
         self.feature_sets = {name: as_samples(f, f"feature_sets[{name!r}]") for name, f in feature_sets.items()}
+        if feature_nulls is not None:
+            if "null" in kwargs:
+                raise ValueError("give either `null` or `feature_nulls`, not both.")
+            if missing := [name for name in self.feature_sets if name not in feature_nulls]:
+                raise ValueError(f"`feature_nulls` has no null for the feature set(s) {missing}.")
+        self.feature_nulls = feature_nulls
         first = next(iter(self.feature_sets))
-        super().__init__(model, X, y, features=self.feature_sets[first], features_name=first, **kwargs)
+        super().__init__(model, X, y, features=self.feature_sets[first], features_name=first,
+                         **({"null": feature_nulls[first]} if feature_nulls is not None else {}), **kwargs)
         self._probed = None
 
     def probe(self):
@@ -86,6 +96,8 @@ class FeatureSetsMonitor(Monitor):
         try:
             for i, name in enumerate(names):
                 self.features, self.features_name = self.feature_sets[name], name
+                if self.feature_nulls is not None:
+                    self.null = self._check_null(self.feature_nulls[name])
                 self.ib_estimators = ib_estimators if i == 0 else {}
                 before = len(self.rows)
                 frame = super().record(step, epoch, metrics if i == 0 else None)
@@ -99,6 +111,8 @@ class FeatureSetsMonitor(Monitor):
             self._probed = None
             self.ib_estimators = ib_estimators
             self.features, self.features_name = self.feature_sets[names[0]], names[0]
+            if self.feature_nulls is not None:
+                self.null = self._check_null(self.feature_nulls[names[0]])
         return pd.concat(frames, ignore_index=True)
 
 
@@ -111,13 +125,17 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=list(feature_sets), kpca=info,
                     ib_input=ib_name if ib_name == "pixels" else feature_name(max(config.components)))
     frames = []
+    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    # one probe set for every depth and seed: one null per feature set serves them all
+    nulls = None if config.null is None else {
+        name: shared_null(config, f, data.probe_y, gib_spec) for name, f in feature_sets.items()}
     for seed in config.seeds:
         for depth in config.depths:
             def make_monitor(model):
                 return FeatureSetsMonitor(
                     model, data.probe_input, data.probe_y, layers={}, feature_sets=feature_sets,
-                    estimators={config.estimator: (config.estimator, config.estimator_options())},
-                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, ib_input=ib_x,
+                    estimators=gib_spec, synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500,
+                    ib_input=ib_x, feature_nulls=nulls,
                 )
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))

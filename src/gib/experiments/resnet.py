@@ -40,7 +40,9 @@ from ..models.resnet import check_depth
 from ..monitor import OUTPUT, Monitor
 from ..plotting import metric_curves, plane_grid
 from . import reporting
-from .base import BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything
+from .base import (
+    BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything, shared_null,
+)
 
 IB_LAYER = OUTPUT  # the 10 logits
 PCA_CHOICES = ("kpca", "none")
@@ -352,14 +354,15 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=name, n_features=int(features.shape[1]), kpca=kpca_info,
                     ib_input=ib_name if ib_name == "pixels" else name)
     frames = []
+    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    null = shared_null(config, features, data.probe_y, gib_spec)  # one probe set for every depth and seed
     for seed in config.seeds:
         for depth in config.depths:
             def make_monitor(model):
                 return TimedMonitor(
                     model, data.probe_input, data.probe_y, layers={}, features=features, features_name=name,
-                    ib_input=ib_x,
-                    estimators={config.estimator: (config.estimator, config.estimator_options())},
-                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500,
+                    ib_input=ib_x, estimators=gib_spec,
+                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, null=null,
                 )
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))
