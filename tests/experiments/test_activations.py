@@ -28,6 +28,20 @@ def test_test_preset_end_to_end(tmp_path):
     report = (run.path / "report.md").read_text()
     assert "**Claim:** GIB shows a compression phase" in report
     assert "| tanh | GIB |" in report
+    # the claim is read against the null predictors recorded beside the network
+    from gib.experiments import get_experiment
+    from gib.experiments import reporting
+    from gib.experiments.reporting import null_table
+    from gib.runs import RunDir
+
+    (claim,) = get_experiment("activations").claims(RunDir.load(run.path))
+    null = null_table(frame, estimator="binning")
+    assert set(null.condition) == {"tanh", "relu"} and null["c_star"].notna().all()
+    table = reporting.phases(frame, ib_layer="hidden5", estimator="binning", kind="featurewise")
+    compressing = set(reporting.compressing(table, "GIB"))
+    assert claim.beyond_null == all(r.beyond_null and r.condition in compressing for r in null.itertuples())
+    assert "beyond the null: tanh" in claim.measured and "above C*" in claim.measured
+    assert f"beyond the null: {'yes' if claim.beyond_null else 'no'}" in report
 
 
 def test_interrupted_run_resumes_identical(tmp_path, monkeypatch):

@@ -138,46 +138,52 @@ def figures(run_dir) -> dict:
 
 
 def claims(run_dir) -> list[reporting.Claim]:
-    table = reporting.phases(run_dir.table(), **_selection(run_dir))
-    return [_claim(table, list(run_dir.config["activations"]))]
+    frame = run_dir.table()
+    return [_claim(reporting.phases(frame, **_selection(run_dir)), _null(frame, run_dir),
+                   list(run_dir.config["activations"]))]
 
 
-def _claim(table, conditions: list[str]) -> reporting.Claim:
+def _null(frame, run_dir):
+    return reporting.null_of(frame, **_selection(run_dir))
+
+
+def _claim(table, null, conditions: list[str]) -> reporting.Claim:
     """Fig. 2's claim, read on the seed-averaged trajectories and counted over seeds: it holds when
     GIB compresses for all five activations and IB for tanh alone, both on the mean trajectory and
-    in a majority of each condition's seeds."""
+    in a majority of each condition's seeds. ``beyond_null``: every activation's GIB drop exceeds
+    that of the null predictors at the same accuracy (``null``, a ``reporting.null_table``)."""
     gib_c, ib_c = reporting.compressing(table, "GIB"), reporting.compressing(table, "IB")
     gib_s, ib_s = reporting.seed_majority(table, "GIB"), reporting.seed_majority(table, "IB")
     unread = [f"{r.condition} {r.plane} {r.verdict}" for r in table.itertuples() if r.verdict in ("flat", "saturated")]
+    beyond, reading = reporting.null_reading(null, conditions, table)
     return reporting.Claim(
         "GIB shows a compression phase for all five activations while IB does for tanh alone (Fig. 2)",
         f"seed-averaged: GIB compresses for {gib_c or 'none'}, IB for {ib_c or 'none'} (of {conditions}); "
         f"seeds compressing: GIB {reporting.seed_counts(table, 'GIB')}; IB {reporting.seed_counts(table, 'IB')}"
-        + (f"; no verdict: {', '.join(unread)}" if unread else ""),
+        + (f"; no verdict: {', '.join(unread)}" if unread else "") + f"; {reading}",
         set(gib_c) == set(gib_s) == set(ACTIVATIONS) and set(ib_c) == set(ib_s) == {"tanh"},
+        beyond,
     )
 
 
-def _references_section(frame, run_dir) -> str:
+def _references_section(frame, null, run_dir) -> str:
     """C*, the network's and the null's peaks above it and the part of the GIB drop that accuracy
-    alone accounts for (SPEC 2, "References for the GIB plane")."""
-    selection = _selection(run_dir)
+    alone accounts for (SPEC 2, "References for the GIB plane"); ``null`` is ``_null(frame, ...)``."""
     if not frame["measure"].eq("reference_complexity").any():
         return "Not recorded: the run was made with `null=none`."
-    table = reporting.null_table(frame, estimator=selection["estimator"], kind=selection["kind"])
     return (
         "C* is C of a perfect predictor (a property of the task); the null is "
         f"`{run_dir.config.get('null')}` (averaged over {run_dir.config.get('null_seeds')} seeds), taken "
         "at the network's accuracy at each record step. `drop_from_accuracy` = null_drop_bits / "
         "drop_bits, the part of the GIB drop that reaching the accuracy accounts for by itself; "
         "`beyond_null`: the network drops by at least 10% of its C range more than the null and "
-        "peaks further above C*.\n\n" + reporting.markdown_table(table, floatfmt="{:.4f}")
+        "peaks further above C*.\n\n" + reporting.markdown_table(null, floatfmt="{:.4f}")
     )
 
 
 def report(run_dir) -> str:
     frame = run_dir.table()
-    table = reporting.phases(frame, **_selection(run_dir))
+    table, null = reporting.phases(frame, **_selection(run_dir)), _null(frame, run_dir)
     conditions = list(run_dir.config["activations"])
     acc = frame[(frame["plane"] == "metric") & (frame["measure"] == "test_accuracy")]
     last = acc.sort_values("epoch").groupby("condition")["value"].last()
@@ -191,11 +197,11 @@ def report(run_dir) -> str:
         reporting.saturation_summary(frame, estimator=run_dir.config["estimator"]),
         "## Final test accuracy\n",
         "\n## GIB against its references\n",
-        _references_section(frame, run_dir),
+        _references_section(frame, null, run_dir),
         "\n## Final test accuracy\n",
         "\n".join(f"- {c}: {last.get(c, float('nan')):.3f}" for c in conditions),
         "\n## Claims\n",
-        _claim(table, conditions).markdown(),
+        _claim(table, null, conditions).markdown(),
         "\nFigure: `figures/planes.png`.\n",
     ]
     return "\n".join(lines)

@@ -582,7 +582,7 @@ def _final_metric(raw: pd.DataFrame, measure: str) -> pd.Series:
     return last.groupby(level="condition").mean()
 
 
-def _observations(starts: pd.DataFrame, phases: pd.DataFrame, conditions) -> list[reporting.Claim]:
+def _observations(starts: pd.DataFrame, phases: pd.DataFrame, null: pd.DataFrame, conditions) -> list[reporting.Claim]:
     claims = []
     if set(PROTOCOLS) <= set(conditions):
         s = starts.set_index(["condition", "plane"])
@@ -600,6 +600,7 @@ def _observations(starts: pd.DataFrame, phases: pd.DataFrame, conditions) -> lis
             bool(all(corner.values()) and not any(standard_corner.values())),
         ))
     comp = phases.set_index(["condition", "plane"])
+    beyond, reading = reporting.null_reading(null, ["unlearning"], phases)
     for plane in ("IB", "GIB"):
         if ("unlearning", plane) in comp.index:
             row = comp.loc[("unlearning", plane)]
@@ -608,8 +609,10 @@ def _observations(starts: pd.DataFrame, phases: pd.DataFrame, conditions) -> lis
                 "trajectories'; App. F.1.4)",
                 f"C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops {row['drop_fraction']:.0%} of its "
                 f"range after it (rebound {row['rebound']:.0%}, Spearman {row['spearman']:.2f}), prediction loss "
-                f"{row['prediction_loss']:.0%}: {row['verdict']}; seeds compressing {row['seeds_compressing']}",
+                f"{row['prediction_loss']:.0%}: {row['verdict']}; seeds compressing {row['seeds_compressing']}"
+                + (f"; {reading}" if plane == "GIB" else ""),
                 row["verdict"] == "compresses",
+                beyond if plane == "GIB" else None,
             ))
     return claims
 
@@ -618,7 +621,8 @@ def observations(run_dir) -> list[reporting.Claim]:
     """The paper's Sec. 5.3 observations (not among SPEC 4's claims), as measured in the run."""
     frame = protocol_frame(run_dir.table(), run_dir.config["unlearn_epochs"])
     sel, conditions = _selection(run_dir), _main_conditions(run_dir)
-    return _observations(start_table(frame, conditions, sel), reporting.phases(frame, **sel), conditions)
+    return _observations(start_table(frame, conditions, sel), reporting.phases(frame, **sel),
+                         reporting.null_of(frame, **sel), conditions)
 
 
 def report(run_dir) -> str:
@@ -694,7 +698,7 @@ def report(run_dir) -> str:
         f"(chance about {1 / n_classes:.3f})" if "unlearning" in conditions else "",
         "\n## Paper observations (Sec. 5.3, App. F.1.4; not among SPEC 4's claims)\n",
     ]
-    lines += [c.markdown() for c in _observations(starts, phases, conditions)]
+    lines += [c.markdown() for c in _observations(starts, phases, reporting.null_of(frame, **sel), conditions)]
     lines.append("\nFigures: `figures/planes.png` (Fig. 6), `figures/random_labels.png`, `figures/metrics.png`.\n")
     return "\n".join(line for line in lines if line is not None)
 

@@ -273,10 +273,10 @@ def _phase_numbers(run_dir, frame: pd.DataFrame, order: list[str]) -> pd.DataFra
 def claims(run_dir) -> list[reporting.Claim]:
     frame = run_dir.table()
     order = _order(run_dir, frame)
-    return _claims(_phase_numbers(run_dir, frame, order), order)
+    return _claims(_phase_numbers(run_dir, frame, order), reporting.null_of(frame, **_selection(run_dir)), order)
 
 
-def _claims(table: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:
+def _claims(table: pd.DataFrame, null: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:
     """Fig. 4 and Sec. 5.1, read on the seed-averaged trajectories and counted over seeds: "GIB
     compresses for all five" holds when every function compresses on its mean trajectory and in a
     majority of its seeds; "IB shows no compression" when none does either way."""
@@ -284,12 +284,14 @@ def _claims(table: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:
     hidden, output = f"IB ({IB_LAYER})", "IB (output)"
     ib_c, ib_s = reporting.compressing(table, hidden), reporting.seed_majority(table, hidden)
     ib_out_c = reporting.compressing(table, output)
+    beyond, reading = reporting.null_reading(null, order, table)
     return [
         reporting.Claim(
             "GIB compresses for all five functions (Fig. 4)",
             f"GIB compresses for {gib_c or 'none'} of {order} (seed-averaged); seeds compressing: "
-            f"{reporting.seed_counts(table, 'GIB')}",
+            f"{reporting.seed_counts(table, 'GIB')}; {reading}",
             set(gib_c) == set(gib_s) == set(order) and len(order) == len(FUNCTION_NAMES),
+            beyond,
         ),
         reporting.Claim(
             "the standard IB shows no real indication of compression (Sec. 5.1)",
@@ -330,7 +332,7 @@ def report(run_dir) -> str:
         reporting.markdown_table(errors, floatfmt="{:.3g}"),
         *[n for n in notes if n],
         "\n## Claims\n",
-        *(c.markdown() for c in _claims(table, order)),
+        *(c.markdown() for c in _claims(table, reporting.null_of(frame, **_selection(run_dir)), order)),
         "\nFigures: `figures/planes.png` (IB of the hidden layer, GIB; the output layer's IB phase numbers "
         "are in the table above), `figures/errors.png` (train and test MSE).\n",
     ]

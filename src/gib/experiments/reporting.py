@@ -212,6 +212,40 @@ def null_table(frame: pd.DataFrame, *, estimator: str | None = None, kind: str =
     return pd.DataFrame.from_records(records, columns=NULL_TABLE_COLUMNS).astype({"beyond_null": object})
 
 
+def null_of(frame: pd.DataFrame, *, estimator: str | None = None, kind: str = "featurewise",
+            gib_layer: str | None = None, **_other_planes) -> pd.DataFrame:
+    """``null_table`` for an experiment's plane selection (its IB choices are ignored)."""
+    return null_table(frame, estimator=estimator, kind=kind, gib_layer=gib_layer)
+
+
+def null_reading(null: pd.DataFrame, conditions: list[str], phases: pd.DataFrame | None = None,
+                 plane: str = "GIB") -> tuple[bool | None, str]:
+    """Whether the GIB compression of every one of ``conditions`` goes beyond its null predictors,
+    and a phrase naming, per condition, the reading and the part of the drop that accuracy alone
+    accounts for. A condition goes beyond the null when ``null_table``'s ``beyond_null`` holds and,
+    given a phase table (``phases``), its ``plane`` trajectory compresses at all. None where a
+    condition has no null rows."""
+    rows = null.set_index("condition") if len(null) else null
+    verdicts = {} if phases is None else dict(
+        phases.loc[phases["plane"] == plane, ["condition", "verdict"]].itertuples(index=False))
+    parts, flags = [], []
+    for condition in conditions:
+        if condition not in getattr(rows, "index", []) or rows.loc[condition, "beyond_null"] is None:
+            flags.append(None)
+            parts.append(f"{condition} not measured")
+            continue
+        row = rows.loc[condition]
+        verdict = verdicts.get(condition, "compresses")
+        flags.append(bool(row["beyond_null"]) and verdict == "compresses")
+        share = row["drop_from_accuracy"]
+        accounted = "" if pd.isna(share) else f", accuracy alone accounts for {share:.0%} of its drop"
+        why = "" if verdict == "compresses" else f"{verdict}; "
+        parts.append(f"{condition} {'yes' if flags[-1] else 'no'} ({why}peak {row['peak_above_c_star']:+.4f} bits "
+                     f"above C*, the null's {row['null_peak_above_c_star']:+.4f}{accounted})")
+    value = None if any(f is None for f in flags) or not flags else all(flags)
+    return value, "beyond the null: " + "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class Claim:
     """One claim of the paper (SPEC 4, last paragraph) as measured in a run.

@@ -413,20 +413,25 @@ def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"mean": "mean_seconds", "max": "max_seconds", "count": "n_steps"})
 
 
-def _observations(table: pd.DataFrame, names: list[str]) -> list[reporting.Claim]:
+def _observations(table: pd.DataFrame, null: pd.DataFrame, names: list[str]) -> list[reporting.Claim]:
     gib_c, ib_c = reporting.compressing(table, "GIB"), reporting.compressing(table, "IB")
+    beyond, reading = reporting.null_reading(null, names, table)
     return [reporting.Claim(
         "GIB shows compression for all network depths (Fig. 5)",
         f"GIB compresses for {gib_c or 'none'}; IB compresses for {ib_c or 'none'} (of {names}; seed-averaged); "
-        f"seeds compressing: GIB {reporting.seed_counts(table, 'GIB')}; IB {reporting.seed_counts(table, 'IB')}",
+        f"seeds compressing: GIB {reporting.seed_counts(table, 'GIB')}; IB {reporting.seed_counts(table, 'IB')}; "
+        f"{reading}",
         set(gib_c) == set(reporting.seed_majority(table, "GIB")) == set(names),
+        beyond,
     )]
 
 
 def observations(run_dir) -> list[reporting.Claim]:
     """The paper's Fig. 5 observation (not one of SPEC 4's claims), as measured in the run."""
     names = conditions(run_dir)
-    return _observations(in_order(reporting.phases(run_dir.table(), **_selection(run_dir)), names), names)
+    frame = run_dir.table()
+    return _observations(in_order(reporting.phases(frame, **_selection(run_dir)), names),
+                         reporting.null_of(frame, **_selection(run_dir)), names)
 
 
 def report(run_dir) -> str:
@@ -464,7 +469,7 @@ def report(run_dir) -> str:
         reporting.markdown_table(costs) if len(costs) else "(no timings recorded)",
         "\n`mi_seconds`: the IB and GIB computations; `record_seconds`: with the probe forward pass.",
         "\n## Paper observation (Sec. 5.2; not one of SPEC 4's claims)\n",
-        *(c.markdown() for c in _observations(table, names)),
+        *(c.markdown() for c in _observations(table, reporting.null_of(frame, **sel), names)),
         "\nFigures: `figures/planes.png`, `figures/metrics.png`.\n",
     ]
     return "\n".join(lines)

@@ -8,6 +8,8 @@ grids and the report states, for each variant, which conditions compress in GIB 
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -102,8 +104,8 @@ def _claims(name: str):
         for experiment in run_dir.config["experiments"]:
             for variant, sub in _sub_runs(run_dir, experiment):
                 for claim in get_experiment(experiment).claims(sub):
-                    found.append(reporting.Claim(f"[{experiment}, {_variant_key(name)}={variant}] {claim.claim}",
-                                                 claim.measured, claim.holds))
+                    found.append(dataclasses.replace(
+                        claim, claim=f"[{experiment}, {_variant_key(name)}={variant}] {claim.claim}"))
         return found
     return claims
 
