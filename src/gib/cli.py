@@ -14,7 +14,20 @@ def _fail(err: Exception) -> None:
     raise click.ClickException(str(err)) from err
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Interruptible(click.Group):
+    """Ctrl-C anywhere in a command, its imports included: one line and exit status 130 (as a
+    shell reports SIGINT), not click's bare `Aborted!` or a traceback; runs resume on a rerun."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            newline = "\n" if sys.stderr.isatty() else ""  # after the terminal's ^C
+            click.echo(f"{newline}interrupted; rerun the same command to resume", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gib")
 def main() -> None:
     """gib: the Generalized Information Bottleneck, measured and reproduced."""

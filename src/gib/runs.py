@@ -3,16 +3,40 @@
 A run directory holds ``config.json`` (what produced it), ``metrics.parquet`` (tidy rows of every
 condition), ``checkpoints/<condition>.pt`` (model, optimizer, scheduler, RNG and recorded rows at
 the last record step), ``figures/`` and ``report.md``. Every write is atomic (temporary file then
-rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes.
+rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes; the
+temporary files a killed write leaves behind are removed when the run is reopened. A run
+directory is worked on by one process at a time (``gib sweep`` holds a lock for it).
+
+Damaged files are refused with a :class:`RunFileError` naming the file, what is wrong and the
+fix, never resumed from:
+
+- ``config.json`` must be UTF-8 JSON of the form ``{"experiment": NAME, "config": {...}}``.
+- A checkpoint starts with a one-line header ``gib checkpoint v1 sha256:<digest>`` followed by
+  the bytes of ``torch.save``; the digest is the SHA-256 of those bytes, written into the same
+  temporary file before its rename, so a crash never leaves a good checkpoint with a stale
+  digest, and any changed or missing byte (a flipped bit, a truncated copy) is caught on load.
+  A checkpoint without the header (written by gib before checksums, or by plain ``torch.save``)
+  is accepted without a check; one that does not unpickle, or does not fit the run (a missing
+  entry, another model's weights: see :meth:`RunDir.restoring`), is refused.
+
+The config of a reopened run must equal the stored one except for :data:`PRESENTATION_KEYS`.
+``threads`` is compared: torch's CPU kernels may split sums differently with another thread
+count, so a run resumed with other threads need not end identical to an uninterrupted one.
+``threads=0`` (torch's default: one per core) is compared as 0, so such a run moved to a machine
+with another core count resumes unrefused; set ``threads`` for bit-identical resumes anywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +45,37 @@ import torch
 
 RUN_COLUMNS = ["condition", "seed"]
 # config keys that change how a run is shown or where it runs, not what it computes
-PRESENTATION_KEYS = {"progress", "pdf", "device", "threads"}
+PRESENTATION_KEYS = {"progress", "pdf", "device"}
+
+CHECKPOINT_MAGIC = b"gib checkpoint v1 sha256:"
+_HEADER_SIZE = len(CHECKPOINT_MAGIC) + 64 + 1  # the magic, the hex digest, a newline
+# what a killed atomic write leaves: `.NAME.XXXXXXXX.tmp` (mkstemp here) or `.NAME.PID.tmp` (sweep.py)
+_TEMPORARY = re.compile(r"\..+\.(?:[a-z0-9_]{8}|[0-9]+)\.tmp")
+CHECKPOINT_FIX = ("delete it to redo that condition from its start (the rest of the run resumes), "
+                  "or pass --fresh to start the whole run over")
+
+
+class RunFileError(ValueError):
+    """A file of a run directory is damaged or not one gib wrote.
+
+    The message is one line: the file, what is wrong with it, and the fix.
+
+    Attributes
+    ----------
+    path : Path
+        The damaged file.
+    problem, fix : str
+        What is wrong, and what to do about it.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str):
+        self.path, self.problem, self.fix = Path(path), problem, fix
+        super().__init__(f"{path} {problem}; {fix}.")
+
+
+def _one_line(err: BaseException, limit: int = 160) -> str:
+    text = f"{type(err).__name__}: {' '.join(str(err).split())}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -38,6 +92,61 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 def _safe(key: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+
+
+def _read_config(stored: Path, fix: str) -> dict:
+    """The stored ``{"experiment": ..., "config": {...}}`` of a run, or a RunFileError."""
+    try:
+        text = stored.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        byte = err.object[err.start]
+        raise RunFileError(stored, f"is not UTF-8 text (byte {err.start} is {byte:#04x})", fix) from None
+    if not text.strip():
+        raise RunFileError(stored, "is empty", fix)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RunFileError(stored, f"is not valid JSON ({err.msg} at line {err.lineno} column {err.colno}: "
+                                   "truncated or edited)", fix) from None
+    shape = 'expected {"experiment": NAME, "config": {...}}'
+    if not isinstance(data, dict):
+        raise RunFileError(stored, f"is not a gib run config (a JSON {type(data).__name__}; {shape})", fix)
+    if not isinstance(data.get("experiment"), str):
+        raise RunFileError(stored, f"is not a gib run config (no experiment name; {shape})", fix)
+    if not isinstance(data.get("config"), dict):
+        raise RunFileError(stored, f"is not a gib run config (no config object; {shape})", fix)
+    return data
+
+
+def _remove_temporaries(path: Path) -> None:
+    """Remove the temporary files of atomic writes that a kill interrupted (gib's names only)."""
+    for folder in (path, path / "checkpoints", path / "figures"):
+        for leftover in folder.glob(".*.tmp"):
+            if _TEMPORARY.fullmatch(leftover.name) and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+
+class _Hashing:
+    """A write-only file that hashes what goes through it (torch.save only writes and flushes)."""
+
+    def __init__(self, file: io.BufferedWriter):
+        self.file, self.digest = file, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.file.write(data)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def _write_checkpoint(path: Path, state: dict) -> None:
+    with open(path, "wb") as file:
+        file.write(b"\0" * _HEADER_SIZE)  # room for the header, filled in once the digest is known
+        hashing = _Hashing(file)
+        torch.save(state, hashing)
+        file.seek(0)
+        file.write(CHECKPOINT_MAGIC + hashing.digest.hexdigest().encode("ascii") + b"\n")
 
 
 class RunDir:
@@ -58,10 +167,10 @@ class RunDir:
         config = json.loads(json.dumps(dict(config), default=str))
         stored = path / "config.json"
         if stored.exists() and not fresh:
-            old = json.loads(stored.read_text())
-            if old.get("experiment") != experiment:
+            old = _read_config(stored, f"pass --fresh to start over in {path}, or another --out directory")
+            if old["experiment"] != experiment:
                 raise ValueError(
-                    f"{path} holds a run of experiment {old.get('experiment')!r}, not {experiment!r}; "
+                    f"{path} holds a run of experiment {old['experiment']!r}, not {experiment!r}; "
                     "pass another --out directory."
                 )
             differ = sorted(
@@ -69,8 +178,9 @@ class RunDir:
                 if k not in PRESENTATION_KEYS and old["config"].get(k) != config.get(k)
             )
             if differ:
+                changes = ", ".join(f"{k} (stored {old['config'].get(k)!r}, now {config.get(k)!r})" for k in differ)
                 raise ValueError(
-                    f"{path} holds a run with a different config (differs in: {', '.join(differ)}); "
+                    f"{path} holds a run with a different config (differs in: {changes}); "
                     "pass another --out directory, or --fresh to start over there."
                 )
         elif fresh and path.exists():
@@ -79,6 +189,7 @@ class RunDir:
                 old_file.unlink(missing_ok=True)
             for folder in ("checkpoints", "figures"):
                 shutil.rmtree(path / folder, ignore_errors=True)
+        _remove_temporaries(path)
         run = cls(path, experiment, config)
         _atomic(stored, lambda p: p.write_text(json.dumps({"experiment": experiment, "config": config}, indent=2)))
         return run
@@ -90,7 +201,7 @@ class RunDir:
         stored = path / "config.json"
         if not stored.exists():
             raise FileNotFoundError(f"{path} is not a run directory (no config.json); pass the --out of a `gib run`.")
-        data = json.loads(stored.read_text())
+        data = _read_config(stored, "rerun its `gib run` command with --fresh to start it over")
         return cls(path, data["experiment"], data["config"])
 
     # -- checkpoints -----------------------------------------------------------------------------
@@ -98,13 +209,57 @@ class RunDir:
         return self.path / "checkpoints" / f"{_safe(key)}.pt"
 
     def save_checkpoint(self, key: str, state: Mapping[str, Any]) -> None:
-        _atomic(self.checkpoint_path(key), lambda p: torch.save(dict(state), p))
+        """Save ``state`` atomically as checkpoint ``key``, with the SHA-256 of its bytes."""
+        _atomic(self.checkpoint_path(key), lambda p: _write_checkpoint(p, dict(state)))
 
     def load_checkpoint(self, key: str) -> dict | None:
+        """The state saved as checkpoint ``key``, or None when there is none.
+
+        Raises
+        ------
+        RunFileError
+            The file is empty, fails its checksum, does not unpickle or holds no dict.
+        """
         path = self.checkpoint_path(key)
         if not path.exists():
             return None
-        return torch.load(path, map_location="cpu", weights_only=False)
+        data = path.read_bytes()
+        if not data:
+            raise RunFileError(path, "is empty", CHECKPOINT_FIX)
+        payload = data
+        if data.startswith(CHECKPOINT_MAGIC):
+            payload = data[_HEADER_SIZE:]
+            stored = data[len(CHECKPOINT_MAGIC) : _HEADER_SIZE - 1]
+            if hashlib.sha256(payload).hexdigest().encode("ascii") != stored:
+                raise RunFileError(path, "is damaged (its contents do not match their SHA-256 checksum: "
+                                         "truncated or changed on disk)", CHECKPOINT_FIX)
+        # no header: a checkpoint from before checksums (or a plain torch.save), read unchecked
+        try:
+            state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+        except Exception as err:  # whatever unpickling garbage raises, the file is the cause
+            raise RunFileError(path, f"cannot be read as a checkpoint ({_one_line(err)})", CHECKPOINT_FIX) from err
+        if not isinstance(state, dict):
+            raise RunFileError(path, f"holds a {type(state).__name__}, not a gib checkpoint (a dict)", CHECKPOINT_FIX)
+        return state
+
+    @contextlib.contextmanager
+    def restoring(self, key: str) -> Iterator[None]:
+        """Restore checkpoint ``key`` inside this block.
+
+        A checkpoint that does not fit the run (a missing entry, another model's weights, a
+        value of the wrong type) raises there; this turns the error into a :class:`RunFileError`
+        naming the file and the fix.
+        """
+        try:
+            yield
+        except RunFileError:
+            raise
+        except KeyError as err:
+            raise RunFileError(self.checkpoint_path(key), f"does not fit this run (it has no {err.args[0]!r} entry)",
+                               CHECKPOINT_FIX) from err
+        except (IndexError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            raise RunFileError(self.checkpoint_path(key), f"does not fit this run ({_one_line(err)})",
+                               CHECKPOINT_FIX) from err
 
     # -- tables ----------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str = "metrics.parquet") -> Path:

@@ -193,16 +193,17 @@ class ConditionLoop:
         start = 0
         state = self.run.load_checkpoint(self.key)
         if state is not None:
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            if self.scheduler is not None and state.get("scheduler") is not None:
-                self.scheduler.load_state_dict(state["scheduler"])
-            self.monitor.load_state_dict(state["monitor"])
-            torch.set_rng_state(state["torch_rng"])
-            self.extra = state.get("extra", {})
-            start = state["epoch"] + 1
-            if state.get("done"):
-                start = epochs + 1
+            with self.run.restoring(self.key):  # another run's or model's checkpoint: a clear error
+                self.model.load_state_dict(state["model"])
+                self.optimizer.load_state_dict(state["optimizer"])
+                if self.scheduler is not None and state.get("scheduler") is not None:
+                    self.scheduler.load_state_dict(state["scheduler"])
+                self.monitor.load_state_dict(state["monitor"])
+                torch.set_rng_state(state["torch_rng"])
+                self.extra = state.get("extra", {})
+                start = state["epoch"] + 1
+                if state.get("done"):
+                    start = epochs + 1
         bar = None
         if progress and start <= epochs:
             from tqdm.auto import tqdm

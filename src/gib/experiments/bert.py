@@ -371,8 +371,9 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     # a finished condition's rows sit in a small checkpoint of their own (removed by --fresh like the rest)
     done = run_dir.load_checkpoint(f"{key}.done")
     if done is not None:
-        info.setdefault("model", done["model"])
-        return pd.DataFrame(done["rows"], columns=columns)
+        with run_dir.restoring(f"{key}.done"):
+            info.setdefault("model", done["model"])
+            return pd.DataFrame(done["rows"], columns=columns)
     device = config.device
     seed_everything(seed)
     num_labels = len(task.classes)
@@ -432,12 +433,13 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     if state is None:
         record(0)
     else:
-        classifier.model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        monitor.load_state_dict(state["monitor"])
-        _set_rng_state(state["rng"])
-        step = int(state["step"])
+        with run_dir.restoring(key):
+            classifier.model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            monitor.load_state_dict(state["monitor"])
+            _set_rng_state(state["rng"])
+            step = int(state["step"])
     bar = None
     if config.progress and step < total:
         from tqdm.auto import tqdm

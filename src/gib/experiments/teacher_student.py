@@ -263,10 +263,11 @@ def _train(run_dir, key: str, model, config: Config, epochs: int, step, progress
     rows, seconds, start = [], 0.0, 1
     state = run_dir.load_checkpoint(key)
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        rows, seconds, start = state["rows"], state["seconds"], state["epoch"] + 1
+        with run_dir.restoring(key):
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            rows, seconds, start = state["rows"], state["seconds"], state["epoch"] + 1
     bar = None
     if progress and start <= epochs:
         from tqdm.auto import tqdm

@@ -1,0 +1,290 @@
+"""Damaged run files: each gives one line naming the file, what is wrong and the fix, through the
+Python API and the CLI; checkpoint checksums; leftover temporary files; threads in the config
+comparison; Ctrl-C in the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+import gib
+from gib.cli import main
+from gib.experiments import run_experiment
+from gib.runs import CHECKPOINT_MAGIC, RunDir, RunFileError
+
+CHECKPOINT = Path("checkpoints") / "tanh-seed0.pt"
+WEIGHT = "layers.hidden1.linear.weight"
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A finished `activations --preset test` run, copied by each test before it damages it."""
+    return run_experiment("activations", "test", out=tmp_path_factory.mktemp("runs") / "whole", progress=False).path
+
+
+@pytest.fixture
+def run_copy(finished, tmp_path) -> Path:
+    return Path(shutil.copytree(finished, tmp_path / "run"))
+
+
+def _payload(path: Path) -> bytes:
+    """The torch.save bytes of a checkpoint, without gib's checksum header."""
+    data = path.read_bytes()
+    assert data.startswith(CHECKPOINT_MAGIC)
+    return data[data.index(b"\n") + 1 :]
+
+
+# -- each damage: (what is done to the file, which file, words of what is wrong) -------------------
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def truncate_unchecked(path: Path) -> None:  # a checkpoint without checksum (older gib), truncated
+    path.write_bytes(_payload(path)[:3000])
+
+
+def garble(path: Path) -> None:
+    path.write_bytes(bytes((7 * i + 3) % 256 for i in range(path.stat().st_size)))
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def flip_a_weight_bit(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    weights = torch.load(io.BytesIO(_payload(path)), weights_only=False)["model"][WEIGHT]
+    at = data.find(weights.numpy().tobytes())
+    assert at > 0, "the weights must lie in the file as raw bytes"
+    data[at + 17] ^= 0x04  # one bit of one float of the first hidden layer
+    path.write_bytes(bytes(data))
+
+
+def another_models_weights(path: Path) -> None:  # a checkpoint of another run, checksum and all
+    run = RunDir(path.parent.parent, "activations", {})
+    state = run.load_checkpoint(path.stem)
+    state["model"] = torch.nn.Sequential(torch.nn.Linear(12, 3), torch.nn.Linear(3, 2)).state_dict()
+    run.save_checkpoint(path.stem, state)
+
+
+def resized_weights(path: Path) -> None:
+    run = RunDir(path.parent.parent, "activations", {})
+    state = run.load_checkpoint(path.stem)
+    state["model"][WEIGHT] = torch.zeros(3, 12)
+    run.save_checkpoint(path.stem, state)
+
+
+def no_model(path: Path) -> None:  # a plain torch.save of a dict that is not a gib checkpoint
+    torch.save({"epoch": 2, "weights": torch.zeros(3)}, path)
+
+
+def a_list(path: Path) -> None:
+    torch.save([1, 2], path)
+
+
+def config_truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:200])
+
+
+def config_garbled(path: Path) -> None:
+    path.write_bytes(b"\xff\xfe{\x00\x93garbage")
+
+
+def config_empty_object(path: Path) -> None:
+    path.write_text("{}")
+
+
+def config_list(path: Path) -> None:
+    path.write_text("[1,2]")
+
+
+def config_empty(path: Path) -> None:
+    path.write_text("")
+
+
+def config_not_an_object(path: Path) -> None:
+    path.write_text(json.dumps({"experiment": "activations", "config": [1]}))
+
+
+CHECKPOINT_FIX = ("delete it", "--fresh")
+CONFIG_FIX = ("--fresh",)
+CASES = [
+    (truncate, CHECKPOINT, "is damaged (its contents do not match their SHA-256 checksum", CHECKPOINT_FIX),
+    (truncate_unchecked, CHECKPOINT, "cannot be read as a checkpoint", CHECKPOINT_FIX),
+    (garble, CHECKPOINT, "cannot be read as a checkpoint", CHECKPOINT_FIX),
+    (empty, CHECKPOINT, "is empty", CHECKPOINT_FIX),
+    (flip_a_weight_bit, CHECKPOINT, "do not match their SHA-256 checksum", CHECKPOINT_FIX),
+    (another_models_weights, CHECKPOINT, "does not fit this run (RuntimeError: Error(s) in loading state_dict",
+     CHECKPOINT_FIX),
+    (resized_weights, CHECKPOINT, "size mismatch for layers.hidden1.linear.weight", CHECKPOINT_FIX),
+    (no_model, CHECKPOINT, "does not fit this run (it has no 'model' entry)", CHECKPOINT_FIX),
+    (a_list, CHECKPOINT, "holds a list, not a gib checkpoint", CHECKPOINT_FIX),
+    (config_truncated, Path("config.json"), "is not valid JSON", CONFIG_FIX),
+    (config_garbled, Path("config.json"), "is not UTF-8 text (byte 0 is 0xff)", CONFIG_FIX),
+    (config_empty_object, Path("config.json"), "is not a gib run config (no experiment name", CONFIG_FIX),
+    (config_list, Path("config.json"), "is not a gib run config (a JSON list", CONFIG_FIX),
+    (config_empty, Path("config.json"), "is empty", CONFIG_FIX),
+    (config_not_an_object, Path("config.json"), "is not a gib run config (no config object", CONFIG_FIX),
+]
+
+
+def _assert_clear(message: str, file: Path, problem: str, fix: tuple[str, ...]) -> None:
+    assert "\n" not in message.strip(), message
+    assert str(file) in message and problem in message, message
+    for words in fix:
+        assert words in message, message
+
+
+@pytest.mark.parametrize("damage, name, problem, fix", CASES, ids=[case[0].__name__ for case in CASES])
+def test_a_damaged_file_gives_one_line_naming_it_and_the_fix(run_copy, damage, name, problem, fix):
+    file = run_copy / name
+    damage(file)
+    with pytest.raises(RunFileError) as raised:
+        run_experiment("activations", "test", out=run_copy, progress=False)
+    assert isinstance(raised.value, ValueError) and raised.value.path == file
+    _assert_clear(str(raised.value), file, problem, fix)
+
+    result = CliRunner().invoke(main, ["run", "activations", "--preset", "test", "--out", str(run_copy),
+                                       "--no-progress"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output.startswith("Error: "), result.output
+    _assert_clear(result.output, file, problem, fix)
+
+
+@pytest.mark.parametrize("damage", [config_truncated, config_list], ids=lambda d: d.__name__)
+def test_report_and_plot_of_a_damaged_config_give_one_line(run_copy, damage):
+    damage(run_copy / "config.json")
+    for command in ("report", "plot"):
+        result = CliRunner().invoke(main, [command, str(run_copy)])
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+        assert str(run_copy / "config.json") in result.output and "--fresh" in result.output
+
+
+def test_the_fixes_work(finished, run_copy):
+    expected = pd.read_parquet(finished / "metrics.parquet")
+    # delete the damaged checkpoint: its condition is redone from the start, the others resume
+    flip_a_weight_bit(run_copy / CHECKPOINT)
+    with pytest.raises(RunFileError):
+        run_experiment("activations", "test", out=run_copy, progress=False)
+    (run_copy / CHECKPOINT).unlink()
+    run_experiment("activations", "test", out=run_copy, progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(run_copy / "metrics.parquet"), expected)
+    # a damaged config: --fresh starts over
+    config_truncated(run_copy / "config.json")
+    run_experiment("activations", "test", out=run_copy, fresh=True, progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(run_copy / "metrics.parquet"), expected)
+
+
+def test_a_checkpoint_without_checksum_is_accepted_unchecked(finished, run_copy):
+    # checkpoints written before checksums (plain torch.save bytes) still resume
+    for checkpoint in (run_copy / "checkpoints").glob("*.pt"):
+        checkpoint.write_bytes(_payload(checkpoint))
+    run_experiment("activations", "test", out=run_copy, progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(run_copy / "metrics.parquet"),
+                                  pd.read_parquet(finished / "metrics.parquet"))
+
+
+def test_the_checksum_is_the_sha256_of_the_saved_bytes(tmp_path):
+    run = RunDir(tmp_path, "x", {})
+    run.save_checkpoint("k", {"w": torch.arange(5.0), "epoch": 3})
+    data = run.checkpoint_path("k").read_bytes()
+    header, payload = data[: data.index(b"\n")], data[data.index(b"\n") + 1 :]
+    assert header == CHECKPOINT_MAGIC + hashlib.sha256(payload).hexdigest().encode()
+    assert torch.load(io.BytesIO(payload))["epoch"] == 3  # the payload is plain torch.save bytes
+    assert torch.equal(run.load_checkpoint("k")["w"], torch.arange(5.0))
+
+
+def test_a_save_killed_midway_leaves_the_previous_checkpoint_good(tmp_path, monkeypatch):
+    run = RunDir(tmp_path, "x", {})
+    run.save_checkpoint("k", {"epoch": 1})
+
+    def dies_midway(obj, file, *args, **kwargs):
+        file.write(b"PK\x03\x04 part of a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        run.save_checkpoint("k", {"epoch": 2})
+    monkeypatch.undo()
+    assert run.load_checkpoint("k") == {"epoch": 1}
+    assert list(tmp_path.glob("checkpoints/.*")) == []
+
+
+def test_leftover_temporary_files_are_removed_on_resume(tmp_path):
+    config = {"preset": "test", "epochs": 4}
+    RunDir.open(tmp_path, "activations", config)
+    # names of mkstemp in runs._atomic (8 random characters) and of sweep._write (a pid)
+    gib_leftovers = [tmp_path / ".metrics.parquet.a1b2_c3d.tmp", tmp_path / ".error.txt.12345.tmp",
+                     tmp_path / "checkpoints" / ".tanh-seed0.pt.x8k2m0qz.tmp",
+                     tmp_path / "figures" / ".planes.png.k3j5h7g9.tmp"]
+    others = [tmp_path / "notes.tmp", tmp_path / ".mine.tmp", tmp_path / ".data.Mixed_Case.tmp",
+              tmp_path / "extra" / ".planes.png.k3j5h7g9.tmp", tmp_path / "figures" / "my.png"]
+    for path in gib_leftovers + others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    RunDir.open(tmp_path, "activations", config)
+    assert [p for p in gib_leftovers if p.exists()] == []
+    assert all(p.exists() for p in others)
+
+
+def test_a_refused_directory_keeps_its_temporary_files(tmp_path):
+    RunDir.open(tmp_path, "activations", {"epochs": 4})
+    leftover = tmp_path / ".metrics.parquet.a1b2c3d4.tmp"
+    leftover.write_bytes(b"partial")
+    with pytest.raises(ValueError, match="differs in: epochs"):
+        RunDir.open(tmp_path, "activations", {"epochs": 8})
+    assert leftover.exists()
+
+
+def test_threads_are_part_of_the_config_comparison(tmp_path):
+    RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 1, "progress": True})
+    with pytest.raises(ValueError, match=r"differs in: threads \(stored 1, now 2\)"):
+        RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 2, "progress": True})
+    RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 1, "progress": False})  # progress is not
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------------------
+def test_ctrl_c_in_a_command_exits_130_with_one_line(monkeypatch, tmp_path):
+    import gib.experiments
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gib.experiments, "run_experiment", interrupted)
+    result = CliRunner().invoke(main, ["run", "activations", "--preset", "test", "--out", str(tmp_path)])
+    assert result.exit_code == 130
+    assert result.output.strip() == "interrupted; rerun the same command to resume"
+
+
+def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
+    command = [sys.executable, "-m", "gib.cli", "run", "activations", "--preset", "test", "--out", str(out),
+               "--set", "epochs=100000"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / CHECKPOINT).exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip() == "interrupted; rerun the same command to resume"
+    assert RunDir.load(out).load_checkpoint("tanh-seed0")["epoch"] >= 0  # what it saved is intact
