@@ -161,6 +161,19 @@ def test_observations_are_listed_apart_from_the_claims(tmp_path):
     assert "No claims: the experiment registers no claims." in text.split("\n## c\n")[1]
 
 
+def test_the_report_counts_claims_that_hold_only_as_much_as_the_null_does(tmp_path):
+    done = {"status": "done", "seconds": 3.0}
+    outcomes = [Outcome("a", done, claims=[
+        Claim("beyond", "x", True, beyond_null=True), Claim("as the null", "x", True, beyond_null=False),
+        Claim("fails", "x", False, beyond_null=False), Claim("no null", "x", True),
+    ])]
+    text = write_report(tmp_path, "cpu", outcomes, [], 5.0, "local")
+    assert ("Of the 3 claims and observations that rest on a GIB compression (those with a \"beyond the null\" "
+            "entry), **1 hold beyond the null predictors**") in text
+    assert "**1 hold only as much as the null does**" in text and "and 1 do not hold." in text
+    assert "| [a](#a) | as the null | x | **holds** | no |" in text and "| no null | x | **holds** | - |" in text
+
+
 @pytest.mark.parametrize(
     "path, shown",
     [

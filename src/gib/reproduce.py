@@ -175,6 +175,22 @@ def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) 
     return invocations
 
 
+def _null_summary(claims) -> list[str]:
+    """What the "beyond the null" column says, counted: the claims and observations that rest on a
+    GIB compression, how many hold beyond the null predictors and how many only as much as the
+    null does (SPEC 2, "References for the GIB plane")."""
+    read = [c for c in claims if c.beyond_null is not None]
+    if not read:
+        return []
+    beyond = sum(c.holds and c.beyond_null for c in read)
+    as_null = sum(c.holds and not c.beyond_null for c in read)
+    return [f"Of the {len(read)} claims and observations that rest on a GIB compression (those with a "
+            f"\"beyond the null\" entry), **{beyond} hold beyond the null predictors** at the same accuracy, "
+            f"**{as_null} hold only as much as the null does** (the network's GIB drop is no larger than a "
+            f"predictor with no training shows on reaching the same accuracy), and {len(read) - beyond - as_null} "
+            "do not hold.", ""]
+
+
 def _beyond_null(claim) -> str:
     """The claims table's "beyond the null" cell: whether the claim's GIB compression exceeds the
     null predictors' at the same accuracy (SPEC 2, references), - where not measured."""
@@ -211,6 +227,7 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
         f"{timing}; the runs' own times add up to "
         f"{_seconds(total_run)} (a run finished by an earlier invocation keeps the time it took then).",
         "",
+        *_null_summary([c for _, c in claims + observations]),
         "## Claims",
         "",
         "| experiment | claim | measured | holds | beyond the null |",
