@@ -279,9 +279,9 @@ class Monitor:
         jobs += [("GIB", label, spec, kind) for label, spec in self.estimators.items() for kind in self.synergy_kinds]
         iterator = jobs
         if self.progress:
-            from tqdm.auto import tqdm
+            from ._progress import progress_bar
 
-            iterator = tqdm(jobs, desc=f"MI at step {step}", leave=False)
+            iterator = progress_bar(jobs, desc=f"MI at step {step}")
         gib_cache: dict = {}
         with warnings.catch_warnings():
             # saturation is expected for high-dimensional inputs; the planes still record it

@@ -40,11 +40,21 @@ def _safe(key: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
 
 
+def has_results(path: str | Path) -> bool:
+    """Whether a run directory holds anything a run computed (checkpoints, tables, figures, a
+    report): a directory with only a ``config.json`` (a run stopped before its first record)
+    may be reused with another config."""
+    path = Path(path)
+    computed = [*path.glob("checkpoints/*"), *path.glob("*.parquet"), *path.glob("figures/*"), path / "report.md"]
+    return any(p.exists() for p in computed)
+
+
 class RunDir:
     """One experiment run on disk.
 
     ``RunDir.open(path, experiment, config)`` creates the directory or reopens it to resume; a
-    directory that holds a different config is refused (pass another ``out`` or ``fresh=True``).
+    directory that holds results of a different config is refused (pass another ``out`` or
+    ``fresh=True``); one that holds only the config of a run that computed nothing is reused.
     """
 
     def __init__(self, path: Path, experiment: str, config: dict):
@@ -68,7 +78,7 @@ class RunDir:
                 k for k in set(old["config"]) | set(config)
                 if k not in PRESENTATION_KEYS and old["config"].get(k) != config.get(k)
             )
-            if differ:
+            if differ and has_results(path):
                 raise ValueError(
                     f"{path} holds a run with a different config (differs in: {', '.join(differ)}); "
                     "pass another --out directory, or --fresh to start over there."
