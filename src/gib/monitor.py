@@ -26,6 +26,7 @@ from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_int, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .loggers import Loggers
 from .measures import SYNERGY_KINDS, synergy_from
 from .planes import GIB_TARGETS, gib_point, ib_point
 
@@ -128,6 +129,11 @@ class Monitor:
         Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
         plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
         mutual informations stay NumPy.
+    log : str, callable, logger or list of them, optional
+        Where each record's values also go, as scalars named ``gib/GIB/complexity``,
+        ``gib/IB/<layer>/complexity``, ...: ``"tensorboard"``, ``"wandb"``, ``"csv"``, a callable
+        ``log(metrics, step)``, an object with ``log_metrics(metrics, step)`` (e.g. a Lightning
+        logger), or a list of these (see :mod:`gib.loggers`).
     """
 
     def __init__(
@@ -151,6 +157,7 @@ class Monitor:
         record_layers_ib: bool = True,
         progress: bool = False,
         mi_device: Any = None,
+        log: Any = None,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -166,6 +173,7 @@ class Monitor:
         self.ib_estimators = self.estimators if ib_estimators is None else _estimator_specs(ib_estimators, mi_device)
         self.record_layers_ib = record_layers_ib
         self.progress = progress
+        self.loggers = Loggers(log)  # a bad `log` fails here, before any hook is placed
 
         self._X = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
         self.y = as_samples(y, "y")
@@ -210,10 +218,11 @@ class Monitor:
     _capturing = False
 
     def close(self) -> None:
-        """Remove every hook from the model."""
+        """Remove every hook from the model, and close the loggers made from names in ``log``."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        self.loggers.close()
 
     def __enter__(self) -> Monitor:
         return self
@@ -306,6 +315,7 @@ class Monitor:
                     add("GIB", self.features_name, label, what, "synergy", synergy)
                     add("GIB", self.features_name, label, what, "joint", point.joint)
         self.rows.extend(rows)
+        self.loggers(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float] | None = None) -> pd.DataFrame | None:
