@@ -191,3 +191,29 @@ def test_minilm_folder_end_to_end(tmp_path):
     assert set(frame[frame.plane == "IB"].layer) == {*(f"layer.{i}" for i in range(6)), "output"}
     assert np.isfinite(frame.value).all()
     assert callback.monitor.features.shape == (8, 12)  # GIB on the 12 token ids of each text
+
+
+def test_text_monitor_records_what_a_direct_computation_gives():
+    import gib
+    from gib.huggingface import text_monitor
+
+    tokenizer = HashTokenizer(vocab_size=64)
+    probe_texts, y = texts(40, seed=3)
+    ids = encode_texts(tokenizer, probe_texts, max_length=10)
+    model = tiny_bert()
+    with text_monitor(model, ids, y, pad_token_id=tokenizer.pad_token_id) as monitor:  # your own loop
+        frame = monitor.record(0)
+    assert model.training  # put back in the mode it was in
+    ids_t = torch.as_tensor(ids)
+    mask = (ids_t != 0).long()
+    model.eval()
+    with torch.no_grad():
+        out = model(input_ids=ids_t, attention_mask=mask, output_hidden_states=True)
+    states = out.hidden_states[2]  # block 1's output
+    pooled = ((states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)).numpy()
+    want = gib.ib_point(pooled, ids, y, estimator="binning")
+    got = frame[(frame.plane == "IB") & (frame.layer == "layer.1")].set_index("measure")["value"]
+    assert got["complexity"] == pytest.approx(want.complexity) and got["prediction"] == pytest.approx(want.prediction)
+    point = gib.gib_point(ids, out.logits.argmax(1).numpy(), y, estimator="binning")
+    gib_rows = frame[(frame.plane == "GIB")].set_index("measure")["value"]
+    assert gib_rows["complexity"] == pytest.approx(point.complexity)

@@ -180,6 +180,48 @@ def probe_inputs(X: Any, *, attention_mask: Any = None, tokenizer: Any = None, p
     return inputs
 
 
+def text_monitor(model: nn.Module, X: Any, y: Any, *, attention_mask: Any = None, tokenizer: Any = None,
+                 pad_token_id: int | None = None, max_length: int | None = None, layers: str | None = "blocks",
+                 pooling: str = "mean", batch_size: int = 64, **monitor_options: Any) -> Monitor:
+    """The monitor of a Hugging Face sequence classifier, as :class:`GIBCallback` builds it, for
+    your own training loop: the probe with its attention mask, an IB point per encoder block
+    (``layer.0``, ...) and for the logits, the GIB plane on the token ids.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        A sequence classifier (its output has ``logits``; ``hidden_states`` for the blocks).
+    X, y, attention_mask, tokenizer, pad_token_id, max_length
+        The probe (see :func:`probe_inputs`) and its labels.
+    layers : "blocks" or None
+        ``"blocks"``: an IB point per encoder block and the logits; None: the logits alone.
+    pooling : {"mean", "cls", "none"}
+    batch_size : int
+        Texts per probe forward pass.
+    **monitor_options
+        Passed to :class:`gib.Monitor` (estimators, synergy_kinds, log, features, ...).
+
+    Returns
+    -------
+    gib.Monitor
+        Its ``model`` is the :class:`ProbeModel` around ``model``; call ``record(step)``.
+    """
+    if layers not in ("blocks", None):
+        raise ValueError(f"`layers` must be 'blocks' or None, got {layers!r}.")
+    model = unwrap(model)
+    inputs = probe_inputs(X, attention_mask=attention_mask, tokenizer=tokenizer, pad_token_id=pad_token_id,
+                          max_length=max_length, model=model)
+    keys = tuple(inputs)
+    n_blocks = int(getattr(model.config, "num_hidden_layers", 0)) if layers == "blocks" else 0
+    probe = ProbeModel(model, keys, n_blocks, pooling)
+    probe.training = model.training  # the monitor puts the model back in the mode it finds the wrapper in
+    ids = inputs["input_ids"].numpy()
+    options = dict(features=ids, ib_input=ids, features_name=FEATURES_NAME, batch_size=positive_int(batch_size,
+                   "batch_size"), **monitor_options)
+    return Monitor(probe, torch.stack([inputs[k] for k in keys], dim=1), y,
+                   layers={f"layer.{i}": tap for i, tap in enumerate(probe.taps)}, **options)
+
+
 class GIBCallback(TrainerCallback):
     """Records IB and GIB planes while a Hugging Face ``Trainer`` trains (see the module docstring).
 
@@ -247,21 +289,14 @@ class GIBCallback(TrainerCallback):
         if not state.is_world_process_zero:
             return
         self._started = time.time()
-        model = unwrap(model)
-        options = dict(self.mask_options)
-        options["tokenizer"] = options["tokenizer"] or processing_class
-        inputs = probe_inputs(self.X, model=model, **options)
-        keys = tuple(inputs)
-        n_blocks = int(getattr(model.config, "num_hidden_layers", 0)) if self.layers == "blocks" else 0
         if self.monitor is not None:
             self.monitor.close()
-        self.probe_model = ProbeModel(model, keys, n_blocks, self.pooling)
-        ids = inputs["input_ids"].numpy()
-        options = dict(features=ids, ib_input=ids, features_name=FEATURES_NAME, batch_size=self.batch_size,
-                       **self.monitor_options)
-        layers = {f"layer.{i}": tap for i, tap in enumerate(self.probe_model.taps)}
-        self.monitor = Monitor(self.probe_model, torch.stack([inputs[k] for k in keys], dim=1), self.y,
-                               layers=layers, **options)
+        options = dict(self.mask_options)
+        options["tokenizer"] = options["tokenizer"] or processing_class
+        # the model the Trainer hands to callbacks is its unwrapped one; text_monitor unwraps anyway
+        self.monitor = text_monitor(model, self.X, self.y, layers=self.layers, pooling=self.pooling,
+                                    batch_size=self.batch_size, **options, **self.monitor_options)
+        self.probe_model = self.monitor.model
         for logger in self._reporting(args):
             self.monitor.loggers.add(logger)
         self._resume(args, state)
