@@ -80,7 +80,12 @@ class _RunCommand(click.Command):
         from .experiments import get_experiment
         from .experiments.base import _value_text, config_fields
 
-        exp = get_experiment(name)
+        try:
+            exp = get_experiment(name)
+        except ImportError as err:  # e.g. an optional dependency of the experiment is missing
+            formatter.write_paragraph()
+            formatter.write_text(f"{name}: {CATALOGUE[name].summary}. Its options need an import that failed: {err}")
+            return
         formatter.write_paragraph()
         formatter.write_text(f"{name}: {exp.summary}")
         formatter.write_paragraph()
