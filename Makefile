@@ -33,6 +33,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_synergy.py
+	$(BIN)/python benchmarks/bench_cli.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

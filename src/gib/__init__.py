@@ -1,64 +1,86 @@
 """gib: the Generalized Information Bottleneck, measured during training and reproduced.
 
 All information quantities are in bits; arrays are samples x features.
+
+The public names are imported on first use (PEP 562), so ``import gib`` and the ``gib`` command
+start without NumPy, SciPy or torch; ``from gib import synergy`` works as usual.
 """
 
-from .estimators import LeaveOneOut, SaturationWarning, available_estimators, get_estimator
-from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
-from .planes import (
-    BoundWarning,
-    CompressionPhase,
-    GIBPoint,
-    GIBReference,
-    IBPoint,
-    NullReference,
-    binned_agreement,
-    compression_phase,
-    gib_point,
-    gib_reference,
-    ib_ceilings,
-    ib_point,
-    normalise,
-    null_predictions,
-    null_trajectory,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BoundWarning",
-    "CompressionPhase",
-    "Monitor",
-    "GIBPoint",
-    "GIBReference",
-    "IBPoint",
-    "NullReference",
-    "LeaveOneOut",
-    "SaturationWarning",
-    "available_estimators",
-    "binned_agreement",
-    "compression_phase",
-    "entropy",
-    "get_estimator",
-    "gib_point",
-    "gib_reference",
-    "ib_ceilings",
-    "ib_point",
-    "leave_one_out",
-    "mutual_information",
-    "normalise",
-    "null_predictions",
-    "null_trajectory",
-    "pmi_weights",
-    "synergy",
-    "synergy_from",
-]
+# public name -> the submodule that defines it (one table, read by __getattr__ and __dir__)
+_EXPORTS = {
+    "LeaveOneOut": "estimators",
+    "SaturationWarning": "estimators",
+    "available_estimators": "estimators",
+    "get_estimator": "estimators",
+    "entropy": "measures",
+    "leave_one_out": "measures",
+    "mutual_information": "measures",
+    "pmi_weights": "measures",
+    "synergy": "measures",
+    "synergy_from": "measures",
+    "BoundWarning": "planes",
+    "CompressionPhase": "planes",
+    "GIBPoint": "planes",
+    "GIBReference": "planes",
+    "IBPoint": "planes",
+    "NullReference": "planes",
+    "binned_agreement": "planes",
+    "compression_phase": "planes",
+    "gib_point": "planes",
+    "gib_reference": "planes",
+    "ib_ceilings": "planes",
+    "ib_point": "planes",
+    "normalise": "planes",
+    "null_predictions": "planes",
+    "null_trajectory": "planes",
+    "Monitor": "monitor",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imports
+    from .estimators import LeaveOneOut, SaturationWarning, available_estimators, get_estimator
+    from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
+    from .monitor import Monitor
+    from .planes import (
+        BoundWarning,
+        CompressionPhase,
+        GIBPoint,
+        GIBReference,
+        IBPoint,
+        NullReference,
+        binned_agreement,
+        compression_phase,
+        gib_point,
+        gib_reference,
+        ib_ceilings,
+        ib_point,
+        normalise,
+        null_predictions,
+        null_trajectory,
+    )
 
 
-def __getattr__(name: str):
-    # the Monitor needs torch; importing it lazily keeps `import gib` light for NumPy-only use
-    if name == "Monitor":
-        from .monitor import Monitor
-
-        return Monitor
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    try:  # submodules as attributes: gib.plotting, gib.loggers, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
     raise AttributeError(f"module 'gib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,4 +1,8 @@
-"""The ``gib`` command: list, run, plot and report the paper's experiments."""
+"""The ``gib`` command: list, run, plot and report the paper's experiments.
+
+Everything heavy (NumPy, torch, pandas, matplotlib, the experiment modules) is imported inside
+the commands, so ``gib --help`` and ``gib list`` start in a fraction of a second.
+"""
 
 from __future__ import annotations
 
@@ -30,22 +34,84 @@ class _Interruptible(click.Group):
 @click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gib")
 def main() -> None:
-    """gib: the Generalized Information Bottleneck, measured and reproduced."""
+    """gib: the Generalized Information Bottleneck, measured and reproduced.
+
+    `gib list` shows the experiments; `gib run NAME --help` lists an experiment's options.
+    """
 
 
 @main.command("list")
 def list_() -> None:
     """List the experiments and their presets."""
-    from .experiments import experiments
+    from .experiments.catalogue import CATALOGUE  # a plain table: no experiment is imported
 
-    for name, exp in experiments().items():
-        click.echo(f"{name:<16} {exp.summary}")
-        for preset in exp.presets:
-            cost = exp.preset_costs.get(preset, "")
+    for name, entry in CATALOGUE.items():
+        click.echo(f"{name:<16} {entry.summary}")
+        for preset, cost in entry.costs.items():
             click.echo(f"{'':<16}   --preset {preset:<6} {cost}")
 
 
-@main.command()
+def _experiment_name(command: click.Command, args: list[str]) -> str | None:
+    """The NAME among ``gib run`` arguments, found before click parses them (for --help)."""
+    takes_value = {opt for param in command.params if isinstance(param, click.Option) and not param.is_flag
+                   for opt in param.opts}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--":
+            break
+        elif arg.startswith("-"):
+            skip = arg in takes_value
+        else:
+            return arg
+    return None
+
+
+class _RunCommand(click.Command):
+    """``gib run NAME --help`` adds NAME's ``--set`` keys (type, default, doc) and presets."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if any(a in ctx.help_option_names for a in args):
+            ctx.meta["gib.experiment"] = _experiment_name(self, args)
+        return super().parse_args(ctx, args)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        name = ctx.meta.get("gib.experiment")
+        if name is None:
+            formatter.write_paragraph()
+            formatter.write_text("`gib run NAME --help` lists the --set keys and presets of experiment NAME; "
+                                 "`gib list` names the experiments.")
+            return
+        from .experiments.catalogue import CATALOGUE, unknown_message
+
+        if name not in CATALOGUE:
+            formatter.write_paragraph()
+            formatter.write_text(unknown_message(name))
+            return
+        from .experiments import get_experiment
+        from .experiments.base import _value_text, config_fields
+
+        try:
+            exp = get_experiment(name)
+        except ImportError as err:  # e.g. an optional dependency of the experiment is missing
+            formatter.write_paragraph()
+            formatter.write_text(f"{name}: {CATALOGUE[name].summary}. Its options need an import that failed: {err}")
+            return
+        formatter.write_paragraph()
+        formatter.write_text(f"{name}: {exp.summary}")
+        formatter.write_paragraph()
+        with formatter.section(f"Presets of {name} (--preset; each sets these keys)"):
+            formatter.write_dl([
+                (preset, f"{exp.preset_costs.get(preset, '')}. Sets "
+                 + (", ".join(f"{k}={_value_text(v)}" for k, v in values.items()) or "nothing") + ".")
+                for preset, values in exp.presets.items()])
+        with formatter.section(f"--set KEY=VALUE keys of {name} (type, default: doc)"):
+            formatter.write_dl([(f.name, f"{f.type}, default {f.default}: {f.doc}") for f in config_fields(exp.config_cls)])
+
+
+@main.command(cls=_RunCommand)
 @click.argument("name")
 @click.option("--preset", default="quick", show_default=True, help="test | quick | cpu | paper")
 @click.option("--seed", "seeds", multiple=True, type=int, help="Seed(s); repeat for several.")
@@ -54,22 +120,29 @@ def list_() -> None:
 @click.option("--device", default=None, help="torch device, e.g. cuda (same as --set device=...).")
 @click.option("--fresh", is_flag=True, help="Start over in an existing run directory.")
 @click.option("--pdf", is_flag=True, help="Write PDF figures beside the PNGs.")
-@click.option("--no-progress", is_flag=True, help="No progress bars.")
-def run(name, preset, seeds, sets, out, device, fresh, pdf, no_progress) -> None:
-    """Run (or resume) experiment NAME; rerunning the same command resumes a killed run."""
+@click.option("--no-progress", is_flag=True, help="No progress bars (they show only on a terminal anyway).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no report: print only the run directory.")
+def run(name, preset, seeds, sets, out, device, fresh, pdf, no_progress, quiet) -> None:
+    """Run (or resume) experiment NAME; rerunning the same command resumes a killed run.
+
+    Every option is checked before anything is written.
+    """
     from .experiments import run_experiment
     from .experiments.base import parse_sets
+    from .experiments.catalogue import entry
 
     try:
+        entry(name)  # an unknown name fails (with a suggestion) before anything heavy is imported
         overrides = parse_sets(sets)
         if device:
             overrides["device"] = device
         result = run_experiment(name, preset, overrides, seeds or None, out, fresh, pdf,
-                                progress=False if no_progress else None)
+                                progress=False if (no_progress or quiet) else None)
     except (ValueError, FileNotFoundError, TypeError) as err:
         _fail(err)
     click.echo(f"run directory: {result.path}")
-    click.echo((result.path / "report.md").read_text())
+    if not quiet:
+        click.echo((result.path / "report.md").read_text())
 
 
 @main.command()

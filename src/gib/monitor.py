@@ -28,6 +28,7 @@ from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .loggers import Loggers
 from .measures import SYNERGY_KINDS, synergy_from
 from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
 
@@ -185,6 +186,12 @@ class Monitor:
         Seed of ``ib_noise``: the draw for a record step comes from (seed, layer, step), so a
         resumed run adds the same noise as an uninterrupted one.
 
+    log : str, callable, logger or list of them, optional
+        Where each record's values also go, as scalars named ``gib/GIB/complexity``,
+        ``gib/IB/<layer>/complexity``, ...: ``"tensorboard"``, ``"wandb"``, ``"csv"``, a callable
+        ``log(metrics, step)``, an object with ``log_metrics(metrics, step)`` (e.g. a Lightning
+        logger), or a list of these (see :mod:`gib.loggers`).
+
     Notes
     -----
     Each IB point is checked against its estimator's ceilings (``gib.planes.ib_ceilings``,
@@ -220,6 +227,7 @@ class Monitor:
         seed: int = 0,
         null: str | NullReference | Mapping[str, NullReference] | None = None,
         null_seeds: int = 3,
+        log: Any = None,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -239,6 +247,7 @@ class Monitor:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
         self.seed = int(seed)
+        self.loggers = Loggers(log)  # a bad `log` fails here, before any hook is placed
 
         self._X = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
         self.y = as_samples(y, "y")
@@ -343,10 +352,11 @@ class Monitor:
     _capturing = False
 
     def close(self) -> None:
-        """Remove every hook from the model."""
+        """Remove every hook from the model, and close the loggers made from names in ``log``."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        self.loggers.close()
 
     def __enter__(self) -> Monitor:
         return self
@@ -416,9 +426,9 @@ class Monitor:
         jobs += [("GIB", label, spec, kind) for label, spec in self.estimators.items() for kind in self.synergy_kinds]
         iterator = jobs
         if self.progress:
-            from tqdm.auto import tqdm
+            from ._progress import progress_bar
 
-            iterator = tqdm(jobs, desc=f"MI at step {step}", leave=False)
+            iterator = progress_bar(jobs, desc=f"MI at step {step}")
         gib_cache: dict = {}
         if self.null is not None:
             nulls = self._nulls()
@@ -467,6 +477,7 @@ class Monitor:
         for layer, label, point in flagged:
             self._warn_once(layer, label, point, step)
         self.rows.extend(rows)
+        self.loggers(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
 
     def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:

@@ -149,11 +149,21 @@ def _write_checkpoint(path: Path, state: dict) -> None:
         file.write(CHECKPOINT_MAGIC + hashing.digest.hexdigest().encode("ascii") + b"\n")
 
 
+def has_results(path: str | Path) -> bool:
+    """Whether a run directory holds anything a run computed (checkpoints, tables, figures, a
+    report): a directory with only a ``config.json`` (a run stopped before its first record)
+    may be reused with another config."""
+    path = Path(path)
+    computed = [*path.glob("checkpoints/*"), *path.glob("*.parquet"), *path.glob("figures/*"), path / "report.md"]
+    return any(p.exists() for p in computed)
+
+
 class RunDir:
     """One experiment run on disk.
 
     ``RunDir.open(path, experiment, config)`` creates the directory or reopens it to resume; a
-    directory that holds a different config is refused (pass another ``out`` or ``fresh=True``).
+    directory that holds results of a different config is refused (pass another ``out`` or
+    ``fresh=True``); one that holds only the config of a run that computed nothing is reused.
     """
 
     def __init__(self, path: Path, experiment: str, config: dict):
@@ -177,7 +187,7 @@ class RunDir:
                 k for k in set(old["config"]) | set(config)
                 if k not in PRESENTATION_KEYS and old["config"].get(k) != config.get(k)
             )
-            if differ:
+            if differ and has_results(path):
                 changes = ", ".join(f"{k} (stored {old['config'].get(k)!r}, now {config.get(k)!r})" for k in differ)
                 raise ValueError(
                     f"{path} holds a run with a different config (differs in: {changes}); "

@@ -9,32 +9,45 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..runs import RunDir
-from .base import REGISTRY, Experiment, make_config
+from .catalogue import CATALOGUE, MODULES, entry
 
-# Modules that register experiments; imported on first use so `gib list` stays quick.
-_MODULES = (
-    "synthetic", "activations", "functions", "adversarial", "teacher_student", "resnet", "pca_dims",
-    "bert", "variants",
-)
+if TYPE_CHECKING:
+    from ..runs import RunDir
+    from .base import Experiment
+
+# Modules that register experiments (the catalogue's); each is imported on first use, so that
+# `gib list` (the catalogue alone) needs neither torch nor pandas.
+_MODULES = MODULES
+
+
+def _import(module: str) -> None:
+    try:
+        importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as err:  # an experiment under construction must not break the rest
+        if err.name != f"{__name__}.{module}":
+            raise
 
 
 def experiments() -> dict[str, Experiment]:
+    """Every registered experiment by name (imports every experiment module)."""
+    from .base import REGISTRY
+
     for module in _MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as err:  # an experiment under construction must not break the rest
-            if err.name != f"{__name__}.{module}":
-                raise
+        _import(module)
     return dict(sorted(REGISTRY.items()))
 
 
 def get_experiment(name: str) -> Experiment:
-    found = experiments()
-    if name not in found:
-        raise ValueError(f"unknown experiment {name!r}; `gib list` shows: {', '.join(found)}.")
-    return found[name]
+    """One experiment, importing only its own module; an unknown name gets a suggestion."""
+    from .base import REGISTRY
+
+    _import(entry(name).module)
+    if name not in REGISTRY:
+        raise ValueError(f"experiment {name!r} is listed but its module gib.experiments."
+                         f"{CATALOGUE[name].module} did not register it.")
+    return REGISTRY[name]
 
 
 def default_out(name: str, preset: str) -> Path:
@@ -45,6 +58,9 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
                    seeds: Iterable[int] | None = None, out: str | Path | None = None,
                    fresh: bool = False, pdf: bool = False, progress: bool | None = None) -> RunDir:
     """Run (or resume) one experiment and write its figures and report; return the run dir."""
+    from ..runs import RunDir
+    from .base import make_config
+
     exp = get_experiment(name)
     config = make_config(exp.config_cls, exp.presets, preset, sets, seeds)
     if progress is not None:
@@ -62,6 +78,8 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
 def render(run: RunDir | str | Path, pdf: bool = False) -> str:
     """(Re)draw a run's figures and write its report.md; return the report text."""
     import matplotlib
+
+    from ..runs import RunDir
 
     matplotlib.use("Agg")
     run = run if isinstance(run, RunDir) else RunDir.load(run)

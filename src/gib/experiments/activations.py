@@ -31,13 +31,13 @@ IB_LAYER = "hidden5"  # the last hidden layer (width 3)
 
 @dataclass
 class Config(BaseConfig):
-    activations: tuple[str, ...] = ACTIVATIONS
-    epochs: int = 10000
-    record_every: int = 100
+    activations: tuple[str, ...] = ACTIVATIONS  #: one condition each: tanh, relu, sigmoid, softsign, softplus
+    epochs: int = 10000  #: training epochs of each net
+    record_every: int = 100  #: record both planes every this many epochs (and at the last)
     record_log_points: int = 30  #: extra record steps, log-spaced, for the fast early dynamics
-    lr: float = 4e-4
-    batch_size: int = 256
-    test_fraction: float = 0.2
+    lr: float = 4e-4  #: Adam learning rate (SPEC 4)
+    batch_size: int = 256  #: minibatch size (SPEC 4)
+    test_fraction: float = 0.2  #: held-out share of the 4096 patterns (SPEC 4: 80/20)
     data_path: str | None = None  #: the original var_u.mat, when the user has it
     #: generated labels: "original" (Shwartz-Ziv & Tishby's task, exactly) or "spherical" (gib's
     #: earlier bit-flip-symmetric task); see gib.data.twelve_bit
@@ -209,13 +209,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="activations",
-    summary="Fig. 2: 12-bit task, five activations, IB (last hidden layer) vs GIB (input bits)",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     claims=claims,
-    preset_costs={"test": "seconds", "quick": "about 3 min on 2 cores", "cpu": "21 min (next to another run on the 2 cores)",
-                  "paper": "10000 epochs x 5 seeds: hours on CPU"},
 ))

@@ -27,13 +27,13 @@ PRESETS = ("test", "quick", "cpu", "paper")
 class BaseConfig:
     """Options every experiment has (SPEC 4 rows `estimators`, `svw` apply everywhere)."""
 
-    seeds: tuple[int, ...] = (0,)
+    seeds: tuple[int, ...] = (0,)  #: seeds, one run of every condition each (also --seed S, repeatable)
     estimator: str = "binning"  #: estimator of both planes: binning, kde, gcmi, ...
     synergy: str = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
-    n_bins: int = 30
-    device: str = "cpu"
+    n_bins: int = 30  #: bins per column of the binning estimator
+    device: str = "cpu"  #: torch device of the training: cpu, cuda, cuda:1, ... (also --device)
     threads: int = 0  #: torch CPU threads (0: torch's default); 1 is fastest for tiny nets
-    progress: bool = True
+    progress: bool = True  #: progress bars (shown only on a terminal; --quiet or --no-progress: none)
     #: null predictors recorded beside the GIB plane at the network's accuracy (SPEC 2,
     #: "References for the GIB plane"): linear | random | none
     null: str | None = "linear"
@@ -48,6 +48,30 @@ class BaseConfig:
     def estimator_options(self) -> dict:
         """Options of ``estimator`` (binning takes n_bins; the others their defaults)."""
         return {"n_bins": self.n_bins} if self.estimator == "binning" else {}
+
+    def validate(self) -> None:
+        """Check the options every experiment shares; :func:`make_config` calls it (then the
+        experiment's own ``check``) before a run directory is touched."""
+        from ..estimators import available_estimators, get_estimator
+        from ..measures import SYNERGY_KINDS
+
+        if self.estimator not in available_estimators():
+            raise ValueError(f"--set estimator={self.estimator!r}: choose from {', '.join(available_estimators())}.")
+        if self.synergy not in SYNERGY_KINDS:
+            raise ValueError(f"--set synergy={self.synergy!r}: choose from {', '.join(SYNERGY_KINDS)}.")
+        if self.n_bins < 2:
+            raise ValueError(f"--set n_bins={self.n_bins}: at least 2 bins are needed.")
+        if self.threads < 0:
+            raise ValueError(f"--set threads={self.threads}: 0 (torch's default) or a positive count.")
+        if not self.seeds:
+            raise ValueError("--set seeds: give at least one seed, e.g. seeds=0,1,2.")
+        get_estimator(self.estimator, **self.estimator_options())  # its options, checked now
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"--device {self.device!r}: not a torch device ({err}); e.g. cpu, cuda, cuda:1.") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"--device {self.device}: torch sees no CUDA device here; use --device cpu.")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -92,15 +116,102 @@ def make_config(config_cls: type, presets: Mapping[str, Mapping[str, Any]], pres
     names = {f.name for f in fields(config_cls)}
     for key, raw in (overrides or {}).items():
         if key not in names:
-            raise ValueError(f"--set {key}=...: unknown key; this experiment takes: {', '.join(sorted(names))}.")
+            import difflib
+
+            close = difflib.get_close_matches(key, sorted(names), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"--set {key}=...: unknown key.{hint} This experiment takes: {', '.join(sorted(names))} "
+                             "(`gib run NAME --help` explains each).")
         values[key] = _parse(raw, hints[key], key) if isinstance(raw, str) else raw
     if seeds:
         values["seeds"] = tuple(int(s) for s in seeds)
     config = config_cls(**values)
+    # every option is checked here, before `run_experiment` writes anything
+    validate = getattr(config, "validate", None)
+    if validate:
+        validate()
     check = getattr(config, "check", None)
     if check:
         check()
     return config
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """One ``--set`` key of an experiment's config, as ``gib run NAME --help`` lists it."""
+
+    name: str
+    type: str  #: how to write the value, e.g. ``int``, ``float or none``, ``str,str,...``
+    default: str  #: the dataclass default, written as ``--set`` takes it
+    doc: str  #: the field's ``#:`` comment
+
+
+def _type_name(annotation: Any) -> str:
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(inner) + (" or none" if type(None) in args else "")
+    if origin in (tuple, list):
+        item = _type_name(args[0]) if args else "str"
+        return f"{item},{item},..."
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _value_text(value: Any) -> str:
+    """A value as ``--set`` writes it: tuples comma-joined, None as none, bools lower-case."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return ",".join(_value_text(v) for v in value)
+    return str(value)
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    """``#:`` comments of a class's annotated fields: on the field's own (last) line, else on the
+    lines right above it (Sphinx's convention)."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    lines = source.splitlines()
+    node = ast.parse(source).body[0]
+    docs = {}
+    for item in getattr(node, "body", []):
+        if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
+            continue
+        own = lines[item.end_lineno - 1]
+        if "#:" in own:
+            docs[item.target.id] = own.split("#:", 1)[1].strip()
+            continue
+        above, row = [], item.lineno - 2
+        while row >= 0 and lines[row].strip().startswith("#:"):
+            above.insert(0, lines[row].strip()[2:].strip())
+            row -= 1
+        if above:
+            docs[item.target.id] = " ".join(above)
+    return docs
+
+
+def config_fields(config_cls: type) -> list[FieldDoc]:
+    """Every ``--set`` key of ``config_cls`` with its type, default and one-line doc, in field
+    order; a field redefined without a comment keeps the doc of the class it overrides."""
+    docs: dict[str, str] = {}
+    for cls in reversed(config_cls.__mro__):
+        if dataclasses.is_dataclass(cls):
+            docs.update(_field_comments(cls))
+    hints = typing.get_type_hints(config_cls)
+    out = []
+    for f in fields(config_cls):
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        out.append(FieldDoc(f.name, _type_name(hints[f.name]), _value_text(default), docs.get(f.name, "")))
+    return out
 
 
 def parse_sets(items: Iterable[str]) -> dict[str, str]:
@@ -128,15 +239,19 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 @dataclass
 class Experiment:
-    """A registered experiment: its config class, presets, runner, figures and report."""
+    """A registered experiment: its config class, presets, runner, figures and report.
+
+    ``summary`` and ``preset_costs`` come from :mod:`gib.experiments.catalogue` (their one home,
+    which `gib list` reads without importing the experiment) when :func:`register` is called.
+    """
 
     name: str
-    summary: str
     config_cls: type
     presets: dict[str, dict]
     run: Callable[[Any, RunDir], None]
     figures: Callable[[RunDir], dict]
     report: Callable[[RunDir], str]
+    summary: str = ""
     preset_costs: dict[str, str] = field(default_factory=dict)
     #: the paper's claims measured in a run (reporting.Claim list); used by `gib reproduce`
     claims: Callable[[RunDir], list] | None = None
@@ -149,6 +264,22 @@ REGISTRY: dict[str, Experiment] = {}
 
 
 def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry, with its summary and preset costs from the catalogue."""
+    from .catalogue import CATALOGUE
+
+    listed = CATALOGUE.get(experiment.name)
+    if listed is None:
+        raise ValueError(f"experiment {experiment.name!r} is not in gib.experiments.catalogue; add its entry "
+                         "(module, summary, preset costs) there.")
+    if set(listed.presets) != set(experiment.presets):
+        raise ValueError(f"experiment {experiment.name!r}: the catalogue lists presets {listed.presets}, the "
+                         f"module defines {tuple(experiment.presets)}; keep them the same.")
+    if (experiment.summary and experiment.summary != listed.summary) or (
+            experiment.preset_costs and experiment.preset_costs != dict(listed.costs)):
+        raise ValueError(f"experiment {experiment.name!r}: its summary and preset costs live in "
+                         "gib.experiments.catalogue only; change them there.")
+    experiment.summary = listed.summary
+    experiment.preset_costs = dict(listed.costs)
     REGISTRY[experiment.name] = experiment
     return experiment
 
@@ -206,9 +337,9 @@ class ConditionLoop:
                     start = epochs + 1
         bar = None
         if progress and start <= epochs:
-            from tqdm.auto import tqdm
+            from .._progress import progress_bar
 
-            bar = tqdm(total=epochs, initial=max(0, start - 1), desc=self.key, unit="epoch", leave=False)
+            bar = progress_bar(total=epochs, initial=max(0, start - 1), desc=self.key, unit="epoch")
         try:
             for epoch in range(start, epochs + 1):
                 train_metrics = {}

@@ -62,24 +62,24 @@ class Config(BaseConfig):
     hash_vocab_size: int = 1000  #: ids of the hash tokenizer
     dataset: str = "ag_news"  #: ag_news (BBC News stand-in when not found and allow_standin) | bbc_news
     data_path: str | None = None  #: folder with AG News train.csv/test.csv (or BBC-style class folders)
-    allow_standin: bool = True
-    protocols: tuple[str, ...] = PROTOCOLS
-    max_length: int = 128
+    allow_standin: bool = True  #: without AG News on disk, use the BBC News stand-in (else fail)
+    protocols: tuple[str, ...] = PROTOCOLS  #: standard and/or unlearning (shuffled labels first)
+    max_length: int = 128  #: tokens per text, padded and truncated (the paper: 128)
     train_samples: int = 0  #: training texts used, a seeded random subset (0: all)
     test_samples: int = 0  #: test texts for the accuracy (0: all)
     mi_samples: int = 5000  #: the fixed probe subset of the training texts
-    unlearn_epochs: int = 3
-    finetune_epochs: int = 3
+    unlearn_epochs: int = 3  #: epochs on shuffled labels before fine-tuning (unlearning protocol)
+    finetune_epochs: int = 3  #: epochs on the true labels
     relabel_each_epoch: bool = False  #: draw a new label permutation every unlearning epoch (ours)
-    records_per_epoch: int = 24
-    lr: float = 2e-5
-    weight_decay: float = 0.01
-    batch_size: int = 32
+    records_per_epoch: int = 24  #: plane records per epoch (the paper: 24)
+    lr: float = 2e-5  #: AdamW learning rate
+    weight_decay: float = 0.01  #: AdamW weight decay
+    batch_size: int = 32  #: training minibatch size
     lr_schedule: str = "constant"  #: constant (App. E.5) | linear decay to 0
     max_grad_norm: float = 0.0  #: gradient clipping (0: off; the paper names none)
     gib_target: str = "joint"  #: Z of the GIB: joint = (Yhat, Y) (SPEC 2), or yhat or y alone
     bin_token_ids: bool = False  #: bin token ids into n_bins by value instead of taking them as codes
-    eval_batch_size: int = 128
+    eval_batch_size: int = 128  #: batch size of the probe and test forward passes
     data_seed: int = 0  #: the train/test/probe subsets and the BBC News split
 
     def check(self) -> None:
@@ -442,9 +442,9 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
             step = int(state["step"])
     bar = None
     if config.progress and step < total:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        bar = tqdm(total=total, initial=step, desc=f"{key}", unit="batch", leave=False)
+        bar = progress_bar(total=total, initial=step, desc=f"{key}", unit="batch")
     try:
         while step < total:
             epoch, position = divmod(step, steps_per_epoch)
@@ -707,19 +707,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="bert",
-    summary="Fig. 6: BERT fine-tuning on AG News, standard vs unlearning; IB (logits) vs GIB (token ids)",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     observations=observations,
-    preset_costs={"test": "tiny random BERT: ~13 s CPU with imports and figures, 20-35 s wall on the loaded "
-                          "2-core machine",
-                  "quick": "MiniLM, 480 BBC texts x 64 tokens: 3.2 min CPU (1 thread), 11 min wall on the loaded "
-                           "2-core machine",
-                  "cpu": "MiniLM, 1780 BBC texts, 6 epochs in all: 18 min wall (next to another run on the "
-                         "2 cores, in `gib reproduce --preset cpu --workers 2`)",
-                  "paper": "bert-base-uncased on 120k AG News texts, 9 epochs in all: hours; needs a GPU "
-                           "(--device cuda)"},
 ))

@@ -45,15 +45,15 @@ METRICS = ("train_mse", "test_mse")
 
 @dataclass
 class Config(BaseConfig):
-    functions: tuple[str, ...] = FUNCTION_NAMES
+    functions: tuple[str, ...] = FUNCTION_NAMES  #: one net each: addition, multiplication, f1, f2, f3
     n_bins: int = 40  #: bins per column of the MI estimates (App. E.3)
     output_bins: int = 40  #: bins of Yhat and Y in the GIB (regression, SPEC 2)
-    epochs: int = 1000
-    lr: float = 0.01
+    epochs: int = 1000  #: full-batch gradient-descent epochs
+    lr: float = 0.01  #: plain GD learning rate (SPEC 4)
     addition_lr: float | None = None  #: (ours) lr of the addition net; None: ``lr``
-    n_train: int = 1500
-    n_test: int = 1500
-    record_every: int = 10
+    n_train: int = 1500  #: training samples (also the MI probe)
+    n_test: int = 1500  #: test samples, from twice the training range
+    record_every: int = 10  #: record both planes every this many epochs (SPEC 4: 10)
     record_log_points: int = 0  #: (ours) extra log-spaced record epochs for the fast early dynamics
 
     def check(self) -> None:
@@ -341,17 +341,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="functions",
-    summary="Fig. 4: five simple functions, one-hidden-layer nets, IB (hidden layer) vs GIB (raw inputs)",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     claims=claims,
-    preset_costs={
-        "test": "~5 s CPU (20-50 s wall on the loaded 2-core machine, mostly drawing figures)",
-        "quick": "1 seed x 5 functions x 1000 epochs: ~22 s CPU, ~2 min wall on the loaded 2-core machine",
-        "cpu": "3 seeds: ~40 s CPU, ~2.5 min wall on the loaded 2-core machine",
-        "paper": "5 seeds (the paper's protocol): ~55 s CPU, ~2.5 min wall; no GPU needed",
-    },
 ))

@@ -35,7 +35,7 @@ from .resnet import in_order, read_data_info, train_condition, write_data_info
 @dataclass
 class Config(TrainingConfig):
     depths: tuple[int, ...] = (20,)  #: (ours) the paper does not name the depth of Fig. 16
-    components: tuple[int, ...] = (25, 50, 100)
+    components: tuple[int, ...] = (25, 50, 100)  #: Kernel PCA component counts compared (App. H)
 
     def check(self) -> None:
         super().check()
@@ -247,16 +247,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="pca-dims",
-    summary="App. H: GIB on 25, 50 and 100 Kernel PCA components of the same ResNet training run",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     observations=observations,
-    # measured on the 2-core machine, offline stand-in data (loading it is ~25 s of each)
-    preset_costs={"test": "seconds on tiny data files (+~25 s to load the offline data)",
-                  "quick": "1 min on 2 idle cores (8 min when 8 jobs shared them)",
-                  "cpu": "10 min on 2 idle cores",
-                  "paper": "one ResNet-20, 200 epochs on 50000 images: a GPU (--device cuda)"},
 ))

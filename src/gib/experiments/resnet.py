@@ -55,24 +55,24 @@ class TrainingConfig(BaseConfig):
     """CIFAR ResNet training and probing options shared by `resnet` and `pca-dims`."""
 
     depths: tuple[int, ...] = (20, 56, 80, 110)  #: one condition per depth (6k + 2)
-    epochs: int = 200
-    batch_size: int = 128
-    lr: float = 0.1
-    momentum: float = 0.9
+    epochs: int = 200  #: training epochs per depth
+    batch_size: int = 128  #: SGD minibatch size
+    lr: float = 0.1  #: SGD learning rate (SPEC 4)
+    momentum: float = 0.9  #: SGD momentum (SPEC 4)
     weight_decay: float = 5e-4  #: (ours) the paper's value is lost
     milestones: tuple[float, ...] = (0.5, 0.75)  #: lr steps, as fractions of `epochs` (100, 150 of 200)
-    lr_decay: float = 0.1
+    lr_decay: float = 0.1  #: lr factor at each milestone
     augment: bool = True  #: random crop (padding 4) + horizontal flip
     normalize: bool = True  #: per-channel mean/std of the training images ("standard CIFAR normalization")
     train_size: int | None = None  #: first N training images (None: all 50000)
     probe_size: int = 5000  #: the MI probe: the first N training images
     test_size: int | None = None  #: first N test images for test accuracy (None: all 10000)
-    record_every: int = 1
+    record_every: int = 1  #: record both planes every this many epochs
     data_path: str | None = None  #: cifar-10-batches-py folder (or its parent)
     standin: bool = True  #: without data_path and no CIFAR-10 found, use the offline stand-in
     kpca_gamma: float | None = None  #: RBF width; None = 1/input_dim (1/3072)
-    kpca_fit_samples: int = 5000
-    kpca_solver: str = "randomized"
+    kpca_fit_samples: int = 5000  #: probe images the Kernel PCA is fitted on
+    kpca_solver: str = "randomized"  #: eigen solver of the Kernel PCA: randomized, arpack, dense or auto
     #: X of the IB's I(X;T): the raw pixels, the GIB features, or auto = the pixels unless the
     #: estimator is gcmi and the probe has too few images for a 3072-dimensional copula
     ib_input: str = "auto"
@@ -123,7 +123,7 @@ def milestone_epochs(epochs: int, milestones) -> list[int]:
 @dataclass
 class Config(TrainingConfig):
     pca: str = "kpca"  #: kpca: GIB on Kernel PCA components; none: on the raw pixels
-    n_components: int = 50
+    n_components: int = 50  #: Kernel PCA components of the GIB features (the paper: 50)
 
     def check(self) -> None:
         super().check()
@@ -477,17 +477,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="resnet",
-    summary="Fig. 5: CIFAR ResNets of several depths, IB (logits) vs GIB (Kernel PCA of the images)",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     observations=observations,
-    # measured on the 2-core machine, offline stand-in data (loading it is ~25 s of each)
-    preset_costs={"test": "seconds on tiny data files (+~25 s to load the offline data)",
-                  "quick": "2.3 min on 2 idle cores (41 min when 8 jobs shared them)",
-                  "cpu": "13.5 min on 2 idle cores",
-                  "paper": "4 depths x 200 epochs on 50000 images: a GPU (--device cuda); the MI adds ~0.6 s "
-                           "per epoch with kpca50, ~4.6 s with --set pca=none (5000 probe images, 2 CPU cores)"},
 ))

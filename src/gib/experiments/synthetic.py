@@ -24,10 +24,10 @@ LABELS = {"x1": "f = X~1", "xor2": "f = X~1 xor X~2", "parity": "f = xor of all"
 
 @dataclass
 class Config(BaseConfig):
-    n_min: int = 2
-    n_max: int = 10
+    n_min: int = 2  #: smallest number of input bits n
+    n_max: int = 10  #: largest number of input bits n
     p: float = 0.5  #: probability that one coordinate is forced to 1
-    n_samples: int = 100_000
+    n_samples: int = 100_000  #: samples of the sampled estimates (beside the exact values)
 
     def check(self) -> None:
         if not 2 <= self.n_min <= self.n_max:
@@ -191,12 +191,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="synthetic",
-    summary="Fig. 3a: I(f;N) and I(f;X) of x1, xor2 and parity under force-to-1 noise, n = 2..10",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     claims=claims,
-    preset_costs={"test": "seconds", "quick": "seconds", "cpu": "under a minute", "paper": "about a minute"},
 ))

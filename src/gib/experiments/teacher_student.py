@@ -54,19 +54,19 @@ STUDENT_INIT_OFFSET = 10_000
 
 @dataclass
 class Config(BaseConfig):
-    depths: tuple[int, ...] = PAPER_DEPTHS
+    depths: tuple[int, ...] = PAPER_DEPTHS  #: ResNet depths, one teacher-student pair each (6k + 2)
     epochs: int = 200  #: teacher epochs
-    student_epochs: int = 200
-    lr: float = 0.1
-    momentum: float = 0.9
+    student_epochs: int = 200  #: student epochs
+    lr: float = 0.1  #: SGD learning rate
+    momentum: float = 0.9  #: SGD momentum
     weight_decay: float = 5e-4  #: (ours) the paper's value is lost from its text
-    batch_size: int = 256
+    batch_size: int = 256  #: SGD minibatch size
     milestones: tuple[float, ...] = (0.5, 0.75)  #: LR x0.1 at these fractions of the epochs
-    lr_gamma: float = 0.1
+    lr_gamma: float = 0.1  #: lr factor at each milestone
     padding: int = 4  #: random-crop padding
     fresh_augmentation: bool = True  #: student targets: new augmentation every epoch (False: one fixed draw)
     eval_draws: int = 1  #: augmentations per training image for the final entropies and cross-entropy
-    eval_batch_size: int = 1000
+    eval_batch_size: int = 1000  #: batch size of the evaluation forward passes
     train_size: int = 0  #: training images used (0: all); a fixed seeded subset
     test_size: int = 0  #: test images used (0: all)
     gap: str = "accuracy"  #: accuracy | loss: the generalization gap correlated with the ratio
@@ -270,9 +270,9 @@ def _train(run_dir, key: str, model, config: Config, epochs: int, step, progress
             rows, seconds, start = state["rows"], state["seconds"], state["epoch"] + 1
     bar = None
     if progress and start <= epochs:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-        bar = tqdm(total=epochs, initial=start - 1, desc=key, unit="epoch", leave=False)
+        bar = progress_bar(total=epochs, initial=start - 1, desc=key, unit="epoch")
     try:
         for epoch in range(start, epochs + 1):
             began = time.perf_counter()
@@ -538,15 +538,10 @@ def report(run_dir) -> str:
 
 register(Experiment(
     name="teacher-student",
-    summary="Fig. 3b: teacher-student synergy ratio with augmentation vs generalization gap, CIFAR ResNets",
     config_cls=Config,
     presets=PRESETS,
     run=run,
     figures=figures,
     report=report,
     claims=claims,
-    preset_costs={"test": "about 7 s on a tiny CIFAR folder (+ about 9 s to load the MNIST stand-in)",
-                  "quick": "about 5 min on 2 loaded cores (4 pairs; 1.6 min of CPU time)",
-                  "cpu": "about 21 min on 2 loaded cores (9 pairs; 9 min of CPU time)",
-                  "paper": "8 depths x 3 seeds x 400 epochs of full CIFAR-10: a GPU (--device cuda), many hours"},
 ))

@@ -23,8 +23,8 @@ SUB_EXPERIMENTS = ("activations", "functions")
 
 @dataclass
 class Config(BaseConfig):
-    experiments: tuple[str, ...] = SUB_EXPERIMENTS
-    variants: tuple[str, ...] = ()
+    experiments: tuple[str, ...] = SUB_EXPERIMENTS  #: the sub-experiments run under each variant
+    variants: tuple[str, ...] = ()  #: the estimators (estimators) or synergy kinds (svw) compared
     base_preset: str = "cpu"  #: the preset of each sub-experiment run
 
     def check(self) -> None:
@@ -139,15 +139,12 @@ def _report(name: str, title: str):
     return report
 
 
-for _name, _variants, _title, _summary in (
-    ("estimators", ("binning", "kde", "gcmi"), "App. F: the planes under the binning, KDE and GCMI estimators",
-     "App. F: activations and functions under binning, kde and gcmi, planes side by side"),
-    ("svw", ("featurewise", "sum_vs_whole"), "App. I: feature-wise vs sum-versus-whole synergy",
-     "App. I: activations and functions with featurewise and sum-vs-whole GIB, side by side"),
+for _name, _variants, _title in (
+    ("estimators", ("binning", "kde", "gcmi"), "App. F: the planes under the binning, KDE and GCMI estimators"),
+    ("svw", ("featurewise", "sum_vs_whole"), "App. I: feature-wise vs sum-versus-whole synergy"),
 ):
     register(Experiment(
         name=_name,
-        summary=_summary,
         config_cls=Config,
         presets={
             "test": dict(variants=_variants, base_preset="test", progress=False),
@@ -162,8 +159,4 @@ for _name, _variants, _title, _summary in (
         figures=_figures(_name),
         report=_report(_name, _title),
         claims=_claims(_name),
-        preset_costs={"test": "seconds", "quick": "the sub-experiments' quick presets, once per variant",
-                      "cpu": "the sub-experiments' quick presets, once per variant (as quick; "
-                             "--set base_preset=cpu for their cpu presets, ~1-1.5 h on 2 cores)",
-                      "paper": "the paper presets, once per variant"},
     ))

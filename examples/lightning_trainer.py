@@ -1,0 +1,65 @@
+"""The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
+
+    python examples/lightning_trainer.py --epochs 20 --out runs/lightning
+
+`GIBCallback` records both planes at every epoch end (on global rank 0 only, when training is
+distributed) and sends them to `trainer.loggers`: here Lightning's CSVLogger, whose
+`metrics.csv` then holds `gib/GIB/complexity`, `gib/IB/<layer>/complexity`, ... beside the
+model's own `train_loss`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.loggers import CSVLogger
+
+from gib.lightning import GIBCallback
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self, lr: float = 1e-2):
+        super().__init__()
+        self.lr = lr
+        self.net = torch.nn.Sequential(torch.nn.Linear(6, 12), torch.nn.ReLU(), torch.nn.Linear(12, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(self(x), y)
+        self.log("train_loss", loss, on_epoch=True, on_step=False)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.lr)
+
+
+def main(argv: list[str] | None = None) -> GIBCallback:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=Path("runs/lightning"))
+    args = parser.parse_args(argv)
+
+    pl.seed_everything(0, verbose=False)
+    X = torch.tensor(list(itertools.product([0.0, 1.0], repeat=6)))
+    y = ((X[:, 0] + X[:, 1] + X[:, 2]) % 2).long()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16, shuffle=True)
+
+    callback = GIBCallback(X, y.numpy(), every=1, save_dir=args.out / "gib")
+    trainer = pl.Trainer(max_epochs=args.epochs, callbacks=[callback], logger=CSVLogger(args.out),
+                         accelerator="cpu", devices=1, enable_checkpointing=False, enable_model_summary=False,
+                         log_every_n_steps=1)
+    trainer.fit(Classifier(), loader)
+    print(f"planes in {args.out / 'gib' / 'metrics.parquet'}; Lightning's log with gib's columns in "
+          f"{trainer.logger.log_dir}/metrics.csv")
+    return callback
+
+
+if __name__ == "__main__":
+    main()

