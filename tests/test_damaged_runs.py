@@ -242,6 +242,7 @@ def test_leftover_temporary_files_are_removed_on_resume(tmp_path):
 
 def test_a_refused_directory_keeps_its_temporary_files(tmp_path):
     RunDir.open(tmp_path, "activations", {"epochs": 4})
+    (tmp_path / "report.md").write_text("a result, so a different config is refused\n")
     leftover = tmp_path / ".metrics.parquet.a1b2c3d4.tmp"
     leftover.write_bytes(b"partial")
     with pytest.raises(ValueError, match="differs in: epochs"):
@@ -251,6 +252,7 @@ def test_a_refused_directory_keeps_its_temporary_files(tmp_path):
 
 def test_threads_are_part_of_the_config_comparison(tmp_path):
     RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 1, "progress": True})
+    (tmp_path / "report.md").write_text("a result, so a different config is refused\n")
     with pytest.raises(ValueError, match=r"differs in: threads \(stored 1, now 2\)"):
         RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 2, "progress": True})
     RunDir.open(tmp_path, "activations", {"epochs": 4, "threads": 1, "progress": False})  # progress is not
@@ -286,5 +288,6 @@ def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tm
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and stderr.strip() == "interrupted; rerun the same command to resume"
+    # the run's own warnings (the 12-bit task's wide layers saturate at epoch 0) may come before it
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "interrupted; rerun the same command to resume"
     assert RunDir.load(out).load_checkpoint("tanh-seed0")["epoch"] >= 0  # what it saved is intact
