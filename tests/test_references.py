@@ -435,8 +435,6 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
 
 
 def test_each_feature_set_gets_its_own_shared_null():
-    from gib.experiments.pca_dims import FeatureSetsMonitor
-
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3))
     rng = np.random.default_rng(0)
@@ -445,8 +443,7 @@ def test_each_feature_set_gets_its_own_shared_null():
     sets = {"a": X[:, :2], "b": X[:, 2:] ** 2}
     spec = {"binning": {"n_bins": 6}}
     nulls = {name: null_references(f, y, spec, n_seeds=1) for name, f in sets.items()}
-    multi = FeatureSetsMonitor(model, X, y, feature_sets=sets, feature_nulls=nulls, layers={},
-                               record_layers_ib=False, estimators=spec)
+    multi = Monitor(model, X, y, features=sets, null=nulls, layers={}, record_layers_ib=False, estimators=spec)
     multi.record(0)
     for name, features in sets.items():
         plain = Monitor(model, X, y, layers={}, features=features, features_name=name, record_layers_ib=False,
@@ -456,8 +453,8 @@ def test_each_feature_set_gets_its_own_shared_null():
                                       expected)
         plain.close()
     # a family name instead builds one null per feature set
-    named = FeatureSetsMonitor(model, X, y, feature_sets=sets, null="linear", null_seeds=1, layers={},
-                               record_layers_ib=False, estimators=spec)
+    named = Monitor(model, X, y, features=sets, null="linear", null_seeds=1, layers={}, record_layers_ib=False,
+                    estimators=spec)
     named.record(0)
     pd.testing.assert_frame_equal(named.frame, multi.frame)
     multi.close(), named.close()

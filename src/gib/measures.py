@@ -12,7 +12,7 @@ import numpy as np
 
 from ._validation import as_samples, check_same_length, one_of
 from .estimators import LeaveOneOut, get_estimator
-from .estimators.plugin import BinningEstimator, _row_codes
+from .estimators.plugin import BinningEstimator, row_codes
 
 SYNERGY_KINDS = ("featurewise", "sum_vs_whole")
 
@@ -67,7 +67,7 @@ def discrete_codes(a: Any, name: str, n_bins: int = 30) -> np.ndarray:
     SPEC 2); labels and integers pass through. Returns dense codes 0..K-1.
     """
     arr = as_samples(a, name)
-    return _row_codes(BinningEstimator(n_bins=n_bins).codes(arr))
+    return row_codes(BinningEstimator(n_bins=n_bins).codes(arr))
 
 
 def pmi_weights(yhat: Any, y: Any, n_bins: int = 30) -> np.ndarray:

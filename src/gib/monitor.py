@@ -4,6 +4,13 @@ The monitor never owns the training loop (STYLE.md, Lightning callbacks): attach
 call ``record(step)`` whenever a plane point is wanted (or ``on_epoch_end(epoch)`` with an
 ``every``), and read ``frame`` (a tidy DataFrame) at the end.
 
+A :class:`Monitor` is a :class:`Probe` (the forward hooks, one forward pass over the fixed probe
+set per record step, activations captured into preallocated buffers on the model's device) and
+a list of recorders (:mod:`gib.recorders`: metrics, the IB plane, one GIB plane per feature set,
+optionally a timer), each turning the probed step into tidy rows. Everything that depends only
+on the probe set (its codes, H(X), H(Y), the ceilings, the null predictors' grid) is computed
+once, when the monitor is built.
+
 >>> monitor = Monitor(model, X_probe, y_probe)            # doctest: +SKIP
 >>> for epoch in range(epochs):                             # doctest: +SKIP
 ...     train_one_epoch(model)
@@ -14,9 +21,8 @@ call ``record(step)`` whenever a plane point is wanted (or ``on_epoch_end(epoch)
 from __future__ import annotations
 
 import json
-import math
-import warnings
-import zlib
+import numbers
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,13 +33,13 @@ import torch
 from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
-from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .estimators import get_estimator
 from .loggers import Loggers
-from .measures import SYNERGY_KINDS, synergy_from
-from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
+from .measures import SYNERGY_KINDS
+from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
+from .recorders import COLUMNS, OUTPUT, GIBRecorder, IBRecorder, MetricsRecorder, Probed, TimerRecorder
 
-COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
-OUTPUT = "output"
+__all__ = ["COLUMNS", "OUTPUT", "Monitor", "Probe", "default_layers", "null_references"]
 
 _ACTIVATIONS = tuple(
     getattr(nn, name)
@@ -43,6 +49,8 @@ _ACTIVATIONS = tuple(
     )
 )
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+#: probe rows of the dry forward pass that checks the model, the inputs and the output selector
+DRY_ROWS = 8
 
 
 def default_layers(model: nn.Module) -> dict[str, nn.Module]:
@@ -50,7 +58,8 @@ def default_layers(model: nn.Module) -> dict[str, nn.Module]:
     is one (so the hook sees the post-activation output T), else by the layer itself.
 
     A model may instead define ``hidden_layers() -> {name: module}``, which is used as is.
-    Activations applied functionally (``F.relu``) cannot be seen: name the layers instead.
+    Activations applied functionally (``F.relu`` in ``forward``) cannot be seen: such a model's
+    Linear/Conv outputs are taken before activation (the Probe says so); name the layers instead.
     """
     if hasattr(model, "hidden_layers"):
         return dict(model.hidden_layers())
@@ -69,10 +78,12 @@ def default_layers(model: nn.Module) -> dict[str, nn.Module]:
     return layers
 
 
-def _estimator_specs(estimators: Any, device: Any = None) -> dict[str, tuple[str, dict]]:
+def _estimator_specs(estimators: Any, device: Any = None, name: str = "estimators") -> dict[str, tuple[str, dict]]:
     """Normalise ``"binning"``, ``["binning", "gcmi"]`` or ``{"label": ("binning", {...})}``
     / ``{"binning": {...}}`` into {label: (name, options)}, validating each once. A ``device``
     is added to every estimator's options that does not name its own."""
+    shape = (f"`{name}` takes an estimator name ('binning'), a list of names, or {{label: (name, options)}} / "
+             "{name: options}")
     if isinstance(estimators, str):
         estimators = [estimators]
     if isinstance(estimators, Mapping):
@@ -80,17 +91,20 @@ def _estimator_specs(estimators: Any, device: Any = None) -> dict[str, tuple[str
         for label, spec in estimators.items():
             if isinstance(spec, Mapping):
                 specs[label] = (label, dict(spec))
+            elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], Mapping):
+                specs[label] = (spec[0], dict(spec[1]))
             else:
-                name, options = spec
-                specs[label] = (name, dict(options))
+                raise ValueError(f"{shape}; `{name}[{label!r}]` is {spec!r}.")
+    elif isinstance(estimators, (list, tuple)) and all(isinstance(e, str) for e in estimators):
+        specs = {e: (e, {}) for e in estimators}
     else:
-        specs = {name: (name, {}) for name in estimators}
+        raise TypeError(f"{shape}; got {type(estimators).__name__}.")
     if not specs:
-        raise ValueError("`estimators` is empty; name at least one, e.g. 'binning'.")
+        raise ValueError(f"`{name}` is empty; name at least one, e.g. 'binning'.")
     if device is not None:
-        specs = {label: (name, {"device": device, **options}) for label, (name, options) in specs.items()}
-    for name, options in specs.values():
-        get_estimator(name, **options)  # fail now, not after an epoch of training
+        specs = {label: (est, {"device": device, **options}) for label, (est, options) in specs.items()}
+    for est, options in specs.values():
+        get_estimator(est, **options)  # fail now, not after an epoch of training
     return specs
 
 
@@ -121,6 +135,218 @@ def null_references(
     }
 
 
+def _probe_inputs(X: Any) -> torch.Tensor:
+    """The probe inputs as a tensor, checked: numbers, at least 2 samples, finite."""
+    if not isinstance(X, torch.Tensor):
+        try:
+            array = np.asarray(X)
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(f"`X` cannot be read as an array ({err}); pass one row per sample, all of one shape.") \
+                from None
+        if array.dtype == object:
+            raise ValueError("`X` is ragged or mixed (an object array); pass one row per sample, all of one shape.")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"`X` has dtype {array.dtype}; pass numbers (token ids or features), not {array.dtype.kind!r} data.")
+        X = torch.as_tensor(array)
+    if X.ndim == 0 or len(X) < 2:
+        raise ValueError(f"`X` has shape {tuple(X.shape)}; pass at least 2 probe samples along the first axis.")
+    if X.is_floating_point() and not bool(torch.isfinite(X).all()):
+        bad = int((~torch.isfinite(X)).sum())
+        raise ValueError(f"`X` contains {bad} NaN or infinite value(s); drop or impute those probe samples.")
+    if X.is_complex():
+        raise TypeError("`X` is complex; pass real-valued probe inputs.")
+    return X.float() if X.dtype == torch.bool else X
+
+
+class Probe:
+    """The forward hooks on a model and one forward pass over a fixed probe set.
+
+    Built once: the inputs are checked and cast to the model's floating-point type, the hooks are
+    placed, and one dry forward pass over ``DRY_ROWS`` probe rows checks that the model takes the
+    inputs and that ``output`` selects a (samples x k) tensor; errors name the argument. Each call
+    runs the probe set through the model in eval mode, without gradients, capturing every hooked
+    layer into a buffer allocated once on the model's device, and returns
+    ``({layer: T}, outputs)`` as float32 NumPy arrays (the buffers' CPU copies; on the CPU they are
+    the buffers themselves, valid until the next call).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    X : array-like or tensor
+        Probe inputs, first axis = samples.
+    layers : list of str or dict, optional
+        Module names to hook, or {label: module}; default :func:`default_layers`.
+    batch_size : int
+    output : None, int, str or callable
+        How to get the output tensor from what the model returns: None takes a tensor as is and
+        the ``logits`` of a Hugging Face ``ModelOutput``; an int indexes a tuple; a str names an
+        attribute or a key; a callable is applied to it.
+    """
+
+    def __init__(self, model: nn.Module, X: Any, *, layers: Sequence[str] | Mapping[str, nn.Module] | None = None,
+                 batch_size: int = 1024, output: Any = None):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
+        if output is not None and not isinstance(output, (int, str)) and not callable(output):
+            raise TypeError(f"`output` must be None, an index, a name or a callable, got {type(output).__name__}.")
+        self.model, self.output, self.batch_size = model, output, positive_int(batch_size, "batch_size")
+        X = _probe_inputs(X)
+        dtype = self._float_dtype()
+        if X.is_floating_point() and dtype is not None and X.dtype != dtype:
+            X = X.to(dtype)  # float64 NumPy inputs for a float32 model
+        self.X = X
+        self.functional = False
+        if layers is None:
+            modules = default_layers(model)
+            has_weighted = any(isinstance(m, _WEIGHTED) for m in modules.values())
+            self.functional = has_weighted and not any(isinstance(m, _ACTIVATIONS) for m in model.modules())
+        elif isinstance(layers, Mapping):
+            modules = dict(layers)
+        else:
+            if isinstance(layers, str):
+                layers = [layers]
+            named = dict(model.named_modules())
+            missing = [name for name in layers if name not in named]
+            if missing:
+                raise ValueError(
+                    f"`layers` names {missing} that are not modules of the model; "
+                    f"choose from {[n for n in named if n][:20]}..."
+                )
+            modules = {name: named[name] for name in layers}
+        self.layers = modules
+        self._buffers: dict[str, torch.Tensor] = {}
+        self._capture: tuple[int, int] | None = None  # rows being filled, while probing
+        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in modules.items()]
+        try:
+            self.shapes, self.output_shape = self._dry_run()
+        except BaseException:
+            self.close()
+            raise
+
+    def _float_dtype(self) -> torch.dtype | None:
+        for p in self.model.parameters():
+            if p.is_floating_point():
+                return p.dtype
+        return None
+
+    def device(self) -> torch.device:
+        try:
+            return next(self.model.parameters()).device
+        except StopIteration:
+            return torch.device("cpu")
+
+    def _hook(self, name: str) -> Callable:
+        def hook(module, inputs, output):
+            if self._capture is None:
+                return
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            out = out.detach().flatten(1)
+            start, stop = self._capture
+            buffer = self._buffers.get(name)
+            if buffer is None or buffer.shape[1] != out.shape[1] or buffer.device != out.device:
+                buffer = self._buffers[name] = torch.empty((len(self.X), out.shape[1]), dtype=torch.float32,
+                                                           device=out.device)
+            buffer[start:stop] = out  # cast to float32 in the copy
+        return hook
+
+    def select(self, out: Any) -> torch.Tensor:
+        """The output tensor of what the model returned (``output``), as (samples, k)."""
+        try:
+            if callable(self.output):
+                out = self.output(out)
+            elif isinstance(self.output, int):
+                out = out[self.output]
+            elif isinstance(self.output, str):
+                out = getattr(out, self.output) if hasattr(out, self.output) else out[self.output]
+            elif hasattr(out, "logits"):
+                out = out.logits
+        except (KeyError, IndexError, TypeError, AttributeError) as err:
+            raise ValueError(f"`output={self.output!r}` does not select from the model's {type(out).__name__} "
+                             f"({type(err).__name__}: {err}).") from None
+        if not isinstance(out, torch.Tensor):
+            described = f"a {type(out).__name__}" + (f" of {len(out)}" if isinstance(out, (tuple, list)) else "")
+            raise ValueError(
+                f"the model returns {described}, not a tensor; pass `output=` to select the predictions: "
+                "an index (output=0), an attribute or key name (output='logits'), or a callable."
+            )
+        if out.ndim == 1:
+            out = out[:, None]  # one output per sample: a binary logit or a regression value
+        return out.flatten(1)
+
+    def _dry_run(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        rows = self.X[:DRY_ROWS]
+        seen: dict[str, tuple[int, ...]] = {}
+
+        def shape_of(name):
+            def hook(module, inputs, output):  # returns None: the output is left as it is
+                seen.setdefault(name, tuple((output[0] if isinstance(output, (tuple, list)) else output).shape[1:]))
+            return hook
+
+        handles = [m.register_forward_hook(shape_of(name)) for name, m in self.layers.items()]
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out = self.model(rows.to(self.device()))
+        except (RuntimeError, TypeError, ValueError, IndexError) as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(
+                f"`X` does not fit the model: its forward pass on {len(rows)} probe rows of shape "
+                f"{tuple(rows.shape)} ({rows.dtype}) raised {type(err).__name__}: {first}. Pass probe inputs of "
+                "the shape and type the model takes in training."
+            ) from None
+        finally:
+            for handle in handles:
+                handle.remove()
+            self.model.train(was_training)
+        selected = self.select(out)
+        if len(selected) != len(rows):
+            raise ValueError(f"the selected output has {len(selected)} rows for {len(rows)} probe rows; "
+                             "pass `output=` that selects one row per sample.")
+        return seen, tuple(selected.shape[1:])
+
+    def summary(self) -> str:
+        """What the hooks capture: name, module, shape per sample, before or after activation."""
+        lines = [f"gib.Monitor probes {len(self.X)} samples; layers recorded:"]
+        for name, module in self.layers.items():
+            kind = type(module).__name__
+            where = "after activation" if isinstance(module, _ACTIVATIONS) else (
+                "before activation" if isinstance(module, _WEIGHTED) else "module output")
+            lines.append(f"  {name:<24} {kind:<12} {str(self.shapes.get(name, '?')):<16} {where}")
+        lines.append(f"  {OUTPUT:<24} {'(model)':<12} {str(self.output_shape):<16} the model's output")
+        if self.functional:
+            lines.append("  The model applies its activations functionally (e.g. F.relu in forward): its Linear/Conv "
+                         "outputs are taken before activation; pass layers= to choose other modules.")
+        return "\n".join(lines)
+
+    @torch.no_grad()
+    def __call__(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays."""
+        was_training = self.model.training
+        self.model.eval()
+        device = self.device()
+        outputs = None
+        try:
+            for start in range(0, len(self.X), self.batch_size):
+                batch = self.X[start : start + self.batch_size].to(device)
+                self._capture = (start, start + len(batch))
+                out = self.select(self.model(batch))
+                if outputs is None:
+                    outputs = torch.empty((len(self.X), out.shape[1]), dtype=torch.float32, device=out.device)
+                outputs[start : start + len(batch)] = out
+        finally:
+            self._capture = None
+            self.model.train(was_training)
+        layers = {name: self._buffers[name].cpu().numpy() for name in self.layers if name in self._buffers}
+        return layers, outputs.cpu().numpy()
+
+    def close(self) -> None:
+        """Remove every hook from the model."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
 class Monitor:
     """Records the IB plane of each watched layer and the GIB plane of the model's outputs.
 
@@ -128,18 +354,21 @@ class Monitor:
     ----------
     model : torch.nn.Module
     X, y : array-like
-        The fixed probe set: inputs (any shape, first axis = samples) and targets.
+        The fixed probe set: inputs (any shape, first axis = samples) and targets (class labels
+        for classification; values (N,) or (N, k) for regression).
     layers : list of str or dict, optional
         Module names to watch (from ``model.named_modules()``), or {label: module}. Default:
         ``default_layers(model)``. The model output is always recorded as layer ``"output"``.
-    features : array (N, n) or callable, optional
-        GIB input features: the raw inputs flattened (default), a precomputed array, or a
-        transform applied once to X (e.g. a fitted Kernel PCA's ``transform``).
+    features : array (N, n), callable or {name: array}, optional
+        GIB input features: the raw inputs flattened (default), a precomputed array, a transform
+        applied once to X (e.g. a fitted Kernel PCA's ``transform``), or several named feature
+        sets, each recorded as its own GIB plane from the same probe pass.
     features_name : str
-        Label of the GIB feature set in the results ("input" by default).
+        Label of the GIB feature set in the results ("input" by default; with a dict of feature
+        sets, their names).
     task : {"classification", "regression"}
-        Classification: Yhat = argmax of the output. Regression: Yhat = the output, binned
-        like Y in ``output_bins`` bins (SPEC 2).
+        Classification: Yhat = argmax of the output (one output: its sign). Regression: Yhat =
+        the output, binned like Y in ``output_bins`` bins (SPEC 2).
     estimators : str, list or dict
         Estimators of both planes: names, or {label: (name, options)} / {name: options}.
     ib_estimators : optional
@@ -152,18 +381,21 @@ class Monitor:
         Probe forward passes run in batches of this size.
     ib_input : array, optional
         The X of I(X;T) (default: the raw inputs flattened).
+    record_layers_ib : bool
+        Record the IB plane of the hooked layers (the output's is always recorded).
     progress : bool
-        Show a progress bar over the MI computations of a record step.
+        Kept for compatibility; a record step is now short enough to need no bar.
     mi_device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
         plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
         mutual informations stay NumPy.
     null : {None, "linear", "random"}, NullReference or {estimator label: NullReference}
         References of the GIB plane (SPEC 2, ours). With a family name, a
-        :class:`gib.planes.NullReference` of that family is built on the GIB features for each
-        GIB estimator with the Monitor's estimator spec, target and output bins; an instance (one
-        GIB estimator) or a mapping is used as is (see :func:`null_references`, to share one
-        between Monitors on the same probe set). Each record step then adds GIB rows
+        :class:`gib.planes.NullReference` of that family is built on each GIB feature set for
+        each GIB estimator with the Monitor's estimator spec, target and output bins; an instance
+        (one GIB estimator) or a mapping is used as is (see :func:`null_references`, to share one
+        between Monitors on the same probe set); with several feature sets, a mapping from each
+        feature set's name to one of those. Each record step then adds GIB rows
         ``null_complexity`` and ``null_prediction`` (the seed-averaged null at the probe accuracy
         just measured; for regression the binned agreement of :func:`gib.planes.binned_agreement`),
         ``null_accuracy`` (that accuracy), ``reference_complexity`` (C*) and
@@ -185,12 +417,18 @@ class Monitor:
     seed : int, default 0
         Seed of ``ib_noise``: the draw for a record step comes from (seed, layer, step), so a
         resumed run adds the same noise as an uninterrupted one.
-
     log : str, callable, logger or list of them, optional
         Where each record's values also go, as scalars named ``gib/GIB/complexity``,
         ``gib/IB/<layer>/complexity``, ...: ``"tensorboard"``, ``"wandb"``, ``"csv"``, a callable
         ``log(metrics, step)``, an object with ``log_metrics(metrics, step)`` (e.g. a Lightning
         logger), or a list of these (see :mod:`gib.loggers`).
+    output : None, int, str or callable
+        Which part of what the model returns are its predictions (see :class:`Probe`): needed
+        for a model that returns a tuple or a dict.
+    timer : bool
+        Add the cost of every record step as metric rows ``record_seconds`` and ``mi_seconds``.
+    verbose : bool
+        Print once what the hooks capture (name, module, shape, before or after activation).
 
     Notes
     -----
@@ -225,137 +463,190 @@ class Monitor:
         mi_device: Any = None,
         ib_noise: float | None = None,
         seed: int = 0,
-        null: str | NullReference | Mapping[str, NullReference] | None = None,
+        null: str | NullReference | Mapping[str, Any] | None = None,
         null_seeds: int = 3,
         log: Any = None,
+        output: Any = None,
+        timer: bool = False,
+        verbose: bool = True,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
         self.model = model
         self.task = one_of(task, "task", ("classification", "regression"))
         self.gib_target = one_of(gib_target, "gib_target", GIB_TARGETS)
+        if isinstance(synergy_kinds, str):
+            synergy_kinds = (synergy_kinds,)
         self.synergy_kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in synergy_kinds)
         self.output_bins = positive_int(output_bins, "output_bins")
         self.every = positive_int(every, "every")
         self.batch_size = positive_int(batch_size, "batch_size")
         self.mi_device = mi_device
         self.estimators = _estimator_specs(estimators, mi_device)
-        self.ib_estimators = self.estimators if ib_estimators is None else _estimator_specs(ib_estimators, mi_device)
-        self.record_layers_ib = record_layers_ib
+        self.ib_estimators = (self.estimators if ib_estimators is None
+                              else _estimator_specs(ib_estimators, mi_device, "ib_estimators"))
+        self.record_layers_ib = bool(record_layers_ib)
         self.progress = progress
         self.ib_noise = None if ib_noise is None else positive_float(ib_noise, "ib_noise")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
         self.seed = int(seed)
+        self.null_seeds = positive_int(null_seeds, "null_seeds")
         self.loggers = Loggers(log)  # a bad `log` fails here, before any hook is placed
 
-        self._X = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X))
-        self.y = as_samples(y, "y")
-        check_same_length(X=self._X, y=self.y)
-        self.y = self.y[:, 0] if self.y.shape[1] == 1 else self.y
-        flat = to_numpy(self._X).reshape(len(self._X), -1)
-        self.ib_input = as_samples(flat if ib_input is None else ib_input, "ib_input")
-        if callable(features):
-            features = features(to_numpy(self._X))
-        self.features = as_samples(flat if features is None else features, "features")
-        check_same_length(X=self._X, features=self.features, ib_input=self.ib_input)
-        self.features_name = features_name
-        # H(X) and H(Y) of the fixed probe set, once per IB estimator (not at every record)
-        self.ib_ceilings = {
-            label: ib_ceilings(self.ib_input, self.y, name, **options)
-            for label, (name, options) in self.ib_estimators.items()
-        }
-        self.saturation_tol = math.log2(len(self.y)) / len(self.y)  # ib_point's default
-        self._warned: set[tuple[str, str, str]] = set()
-
-        if layers is None:
-            modules = default_layers(model)
-        elif isinstance(layers, Mapping):
-            modules = dict(layers)
-        else:
-            named = dict(model.named_modules())
-            missing = [name for name in layers if name not in named]
-            if missing:
-                raise ValueError(
-                    f"`layers` names {missing} that are not modules of the model; "
-                    f"choose from {[n for n in named if n][:20]}..."
-                )
-            modules = {name: named[name] for name in layers}
-        self.layers = modules
-        self.null_seeds = positive_int(null_seeds, "null_seeds")
-        self.null = self._check_null(null)
-        self._null_cache: dict[str, dict[str, NullReference]] = {}
-        if isinstance(self.null, str):  # built now, to fail before any training; computed lazily
-            self._nulls()
-        self._captured: dict[str, torch.Tensor] = {}
-        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in modules.items()]
+        self.y = self._targets(y)
+        self.probe = Probe(model, X, layers=layers, batch_size=self.batch_size, output=output)
+        try:
+            self._check_against_model(len(self.y))
+            flat = to_numpy(self.probe.X.float() if self.probe.X.dtype == torch.bfloat16 else self.probe.X)
+            flat = flat.reshape(len(flat), -1)
+            self.ib_input = as_samples(flat if ib_input is None else ib_input, "ib_input")
+            self.feature_sets = self._feature_sets(features, features_name, flat)
+            lengths = {"X": self.probe.X, "y": self.y, "ib_input": self.ib_input}
+            lengths.update({f"features[{name!r}]" if len(self.feature_sets) > 1 else "features": f
+                            for name, f in self.feature_sets.items()})
+            check_same_length(**lengths)
+            self.null = self._check_null(null)
+            self.recorders = self._recorders(timer)
+        except BaseException:
+            self.probe.close()
+            raise
+        self.layers = self.probe.layers
         self.rows: list[dict] = []
         self._epochs_seen = 0
+        if verbose:
+            print(self.probe.summary())
 
-    # -- references of the GIB plane ----------------------------------------------------------
-    def _check_null(self, null: Any) -> str | dict[str, NullReference] | None:
-        if null is None or isinstance(null, str):
-            return null if null is None else one_of(null, "null", NULL_FAMILIES)
+    # -- checks at construction ----------------------------------------------------------------
+    def _targets(self, y: Any) -> np.ndarray:
+        y = as_samples(y, "y")
+        if self.task == "classification":
+            if y.shape[1] != 1:
+                raise ValueError(f"`y` has shape {y.shape}; classification takes one class label per sample, "
+                                 "shape (N,) (or task='regression' for several targets).")
+            y = y[:, 0]
+            if y.dtype.kind == "f":
+                if not np.all(y == np.round(y)):
+                    raise ValueError("`y` holds non-integer values; pass class labels 0..K-1, or task='regression'.")
+                y = y.astype(np.int64)
+            if y.dtype.kind not in "biu":
+                raise TypeError(f"`y` has dtype {y.dtype}; pass integer class labels 0..K-1.")
+            if y.min() < 0:
+                raise ValueError(f"`y` holds negative labels (down to {y.min()}); pass class labels 0..K-1.")
+            return y.astype(np.int64, copy=False)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"`y` has dtype {y.dtype}; regression targets are numbers.")
+        return y[:, 0] if y.shape[1] == 1 else y
+
+    def _check_against_model(self, n: int) -> None:
+        k = self.probe.output_shape[0] if self.probe.output_shape else 1
+        if self.task == "classification":
+            top = int(self.y.max())
+            classes = 2 if k == 1 else k
+            if top >= classes:
+                raise ValueError(
+                    f"`y` holds label {top} but the model has {k} output(s) ({classes} classes); pass labels "
+                    f"0..{classes - 1}, or the model's output for all classes (`output=`)."
+                )
+        elif self.y.ndim == 2 and self.y.shape[1] != k:
+            raise ValueError(f"`y` has {self.y.shape[1]} targets per sample but the model {k} outputs.")
+
+    def _feature_sets(self, features: Any, features_name: str, flat: np.ndarray) -> dict[str, np.ndarray]:
+        if isinstance(features, Mapping):
+            if not features:
+                raise ValueError("`features` is an empty mapping; give {name: features} or leave it None.")
+            return {str(name): as_samples(f, f"features[{name!r}]") for name, f in features.items()}
+        if callable(features):
+            features = features(to_numpy(self.probe.X))
+        return {features_name: as_samples(flat if features is None else features, "features")}
+
+    def _check_null(self, null: Any) -> dict[str, dict[str, NullReference]] | str | None:
+        """{feature set: {estimator label: NullReference}}, a family name or None."""
+        if null is None:
+            return None
+        if isinstance(null, str):
+            return one_of(null, "null", NULL_FAMILIES)
+        names = list(self.feature_sets)
+        per_set = (isinstance(null, Mapping) and len(names) > 1 and set(null) == set(names)) or (
+            isinstance(null, Mapping) and len(names) == 1 and set(null) == set(names) and names[0] not in self.estimators)
+        if not per_set:
+            if len(names) > 1:
+                raise ValueError(f"`null` for {len(names)} feature sets must map each of {names} to its null.")
+            null = {names[0]: null}
+        return {name: self._null_for(null[name], name) for name in names}
+
+    def _null_for(self, null: Any, features: str) -> dict[str, NullReference]:
+        where = "`null`" if len(self.feature_sets) == 1 else f"`null[{features!r}]`"
         if isinstance(null, NullReference):
             if len(self.estimators) > 1:
                 raise ValueError(
-                    f"`null` is one NullReference but the Monitor has {len(self.estimators)} GIB estimators "
+                    f"{where} is one NullReference but the Monitor has {len(self.estimators)} GIB estimators "
                     f"({', '.join(self.estimators)}); pass {{label: NullReference}} (see `null_references`)."
                 )
             null = {label: null for label in self.estimators}
         if not isinstance(null, Mapping):
             raise TypeError(
-                f"`null` must be None, one of {', '.join(map(repr, NULL_FAMILIES))}, a NullReference or "
+                f"{where} must be None, one of {', '.join(map(repr, NULL_FAMILIES))}, a NullReference or "
                 f"{{estimator label: NullReference}}; got {type(null).__name__}."
             )
         missing = [label for label in self.estimators if label not in null]
         if missing:
-            raise ValueError(f"`null` has no NullReference for the GIB estimator(s) {missing}; give one per label.")
-        for label in self.estimators:
-            self._check_null_fits(null[label], label)
-        return {label: null[label] for label in self.estimators}
-
-    def _check_null_fits(self, reference: Any, label: str) -> None:
-        if not isinstance(reference, NullReference):
-            raise TypeError(f"`null[{label!r}]` must be a NullReference, got {type(reference).__name__}.")
-        wanted = {"n_samples": len(self.y), "n_features": int(self.features.shape[1]), "task": self.task,
-                  "target": self.gib_target}
+            raise ValueError(f"{where} has no NullReference for the GIB estimator(s) {missing}; give one per label.")
+        wanted = {"n_samples": len(self.y), "n_features": int(self.feature_sets[features].shape[1]),
+                  "task": self.task, "target": self.gib_target}
         if self.task == "regression":
             wanted["output_bins"] = self.output_bins
-        wrong = {k: (getattr(reference, k), v) for k, v in wanted.items() if getattr(reference, k) != v}
-        if wrong:
-            listed = ", ".join(f"{k} {got!r} (the Monitor's {want!r})" for k, (got, want) in wrong.items())
-            raise ValueError(f"`null[{label!r}]` was built for another probe set or setting: {listed}.")
+        for label in self.estimators:
+            reference = null[label]
+            if not isinstance(reference, NullReference):
+                raise TypeError(f"{where}[{label!r}] must be a NullReference, got {type(reference).__name__}.")
+            wrong = {k: (getattr(reference, k), v) for k, v in wanted.items() if getattr(reference, k) != v}
+            if wrong:
+                listed = ", ".join(f"{k} {got!r} (the Monitor's {want!r})" for k, (got, want) in wrong.items())
+                raise ValueError(f"{where}[{label!r}] was built for another probe set or setting: {listed}.")
+        return {label: null[label] for label in self.estimators}
 
-    def _nulls(self) -> dict[str, NullReference]:
-        """The null of each GIB estimator for the current GIB features (a subclass may swap them)."""
-        if not isinstance(self.null, str):
-            for label, reference in self.null.items():
-                self._check_null_fits(reference, label)
-            return self.null
-        if self.features_name not in self._null_cache:
-            self._null_cache[self.features_name] = null_references(
-                self.features, self.y, self.estimators, family=self.null, n_seeds=self.null_seeds,
-                task=self.task, gib_target=self.gib_target, output_bins=self.output_bins,
-            )
-        return self._null_cache[self.features_name]
+    def _recorders(self, timer: bool) -> list:
+        recorders: list = [MetricsRecorder(self.y, self.task)]
+        if self.ib_estimators:
+            recorders.append(IBRecorder(self.ib_input, self.y, self.ib_estimators, layers=self.record_layers_ib,
+                                        noise=self.ib_noise, seed=self.seed))
+        for name, features in self.feature_sets.items():
+            if isinstance(self.null, str):  # built now, to fail before any training; computed lazily
+                null = null_references(features, self.y, self.estimators, family=self.null, n_seeds=self.null_seeds,
+                                       task=self.task, gib_target=self.gib_target, output_bins=self.output_bins)
+            else:
+                null = None if self.null is None else self.null[name]
+            recorders.append(GIBRecorder(features, name, self.y, self.estimators, kinds=self.synergy_kinds,
+                                         target=self.gib_target, output_bins=self.output_bins, task=self.task,
+                                         null=null))
+        if timer:
+            recorders.append(TimerRecorder())
+        return recorders
 
-    # -- hooks ---------------------------------------------------------------------------------
-    def _hook(self, name: str) -> Callable:
-        def hook(module, inputs, output):
-            if self._capturing:
-                out = output[0] if isinstance(output, tuple) else output
-                self._captured.setdefault(name, []).append(out.detach().flatten(1).float().cpu())
+    # -- what earlier versions exposed ----------------------------------------------------------
+    @property
+    def features(self) -> np.ndarray:
+        """The (first) GIB feature set."""
+        return next(iter(self.feature_sets.values()))
 
-        return hook
+    @property
+    def features_name(self) -> str:
+        return next(iter(self.feature_sets))
 
-    _capturing = False
+    @property
+    def ib_recorder(self) -> IBRecorder | None:
+        return next((r for r in self.recorders if isinstance(r, IBRecorder)), None)
+
+    @property
+    def ib_ceilings(self) -> dict[str, tuple[float, float]]:
+        """{IB estimator label: (min(log2 N, H(X)), H(Y))}, computed once for the probe set."""
+        recorder = self.ib_recorder
+        return {} if recorder is None else recorder.ceilings
 
     def close(self) -> None:
         """Remove every hook from the model, and close the loggers made from names in ``log``."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
+        self.probe.close()
         self.loggers.close()
 
     def __enter__(self) -> Monitor:
@@ -364,138 +655,44 @@ class Monitor:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- probing ---------------------------------------------------------------------------------
-    @torch.no_grad()
-    def probe(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Run the probe set through the model: ({layer: T}, outputs), as NumPy arrays."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            device = next(self.model.parameters()).device
-        except StopIteration:
-            device = torch.device("cpu")
-        self._captured, outputs = {}, []
-        self._capturing = True
-        try:
-            for start in range(0, len(self._X), self.batch_size):
-                batch = self._X[start : start + self.batch_size].to(device)
-                out = self.model(batch)
-                out = out.logits if hasattr(out, "logits") else out
-                outputs.append(out.detach().float().cpu())
-        finally:
-            self._capturing = False
-            self.model.train(was_training)
-        layers = {name: torch.cat(chunks).numpy() for name, chunks in self._captured.items()}
-        self._captured = {}
-        return layers, torch.cat(outputs).flatten(1).numpy()
-
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Yhat from the outputs: class labels (argmax; one output: its sign), or the outputs."""
         if self.task == "classification":
             return outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0).astype(np.int64)
         return outputs[:, 0] if outputs.shape[1] == 1 else outputs
 
     # -- recording -------------------------------------------------------------------------------
     def record(self, step: int, epoch: float | None = None, metrics: Mapping[str, float] | None = None) -> pd.DataFrame:
-        """Compute and store every configured measure at this step; return the new rows."""
+        """Probe the model once and store every recorder's rows at this step; return the new rows."""
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"`step` must be a non-negative integer, got {step!r}.")
+        if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, numbers.Real)
+                                  or not np.isfinite(epoch)):
+            raise ValueError(f"`epoch` must be a finite number or None, got {epoch!r}.")
+        metrics = self._metrics(metrics)
+        started = time.perf_counter()
         layers, outputs = self.probe()
-        yhat = self.predictions(outputs)
-        epoch = float(step if epoch is None else epoch)
-        rows: list[dict] = []
-
-        def add(plane, layer, estimator, kind, measure, value):
-            rows.append(dict(step=int(step), epoch=epoch, plane=plane, layer=layer, estimator=estimator,
-                             kind=kind, measure=measure, value=float(value)))
-
-        if self.task == "classification":
-            add("metric", OUTPUT, "", "", "accuracy", np.mean(yhat == self.y))
-            logits = torch.as_tensor(outputs)
-            target = torch.as_tensor(np.asarray(self.y, dtype=np.int64))
-            add("metric", OUTPUT, "", "", "loss", torch.nn.functional.cross_entropy(logits, target).item())
-        else:
-            add("metric", OUTPUT, "", "", "loss", np.mean((outputs.reshape(len(outputs), -1) - self.y.reshape(len(self.y), -1)) ** 2))
-        add("metric", OUTPUT, "", "", "n_probe", len(self.y))  # sets the phase rule's noise floor (SPEC 2)
-        for name, value in (metrics or {}).items():
-            add("metric", OUTPUT, "", "", name, value)
-
-        ib_layers = dict(layers) if self.record_layers_ib else {}
-        ib_layers[OUTPUT] = outputs
-        if self.ib_noise is not None:
-            ib_layers = {layer: self.noisy(t, layer, step) for layer, t in ib_layers.items()}
-        flagged: list[tuple[str, str, Any]] = []
-        jobs = [("IB", label, spec, layer) for label, spec in self.ib_estimators.items() for layer in ib_layers]
-        jobs += [("GIB", label, spec, kind) for label, spec in self.estimators.items() for kind in self.synergy_kinds]
-        iterator = jobs
-        if self.progress:
-            from ._progress import progress_bar
-
-            iterator = progress_bar(jobs, desc=f"MI at step {step}")
-        gib_cache: dict = {}
-        if self.null is not None:
-            nulls = self._nulls()
-            accuracy = (np.mean(yhat == self.y) if self.task == "classification"
-                        else binned_agreement(yhat, self.y, self.output_bins))
-        with warnings.catch_warnings():
-            # Only the estimators' own warning on GIB's joint I(X;Z) is silenced here: it is
-            # saturated whenever the inputs are distinct (the 12-bit task's 4096 patterns are),
-            # and the synergy's pieces still carry the measure. IB points warn below, once.
-            warnings.simplefilter("ignore", SaturationWarning)
-            for plane, label, (name, options), what in iterator:
-                if plane == "IB":
-                    point = ib_point(ib_layers[what], self.ib_input, self.y, name, warn=False,
-                                     ceilings=self.ib_ceilings[label], **options)
-                    add("IB", what, label, "", "complexity", point.complexity)
-                    add("IB", what, label, "", "prediction", point.prediction)
-                    add("IB", what, label, "", "saturated", point.saturated)
-                    add("IB", what, label, "", "over_bound", point.over_bound)
-                    add("IB", what, label, "", "complexity_ceiling", point.complexity_ceiling)
-                    add("IB", what, label, "", "prediction_ceiling", point.prediction_ceiling)
-                    if point.saturated or point.over_bound:
-                        flagged.append((what, label, point))
-                else:
-                    key = (label,)
-                    if key not in gib_cache:
-                        gib_cache[key] = gib_point(
-                            self.features, yhat, self.y, name, kind="featurewise", target=self.gib_target,
-                            output_bins=self.output_bins, **options,
-                        )
-                    point = gib_cache[key]
-                    # one leave-one-out serves every synergy kind
-                    synergy = synergy_from(LeaveOneOut(point.joint, point.single, point.complement), what)
-                    add("GIB", self.features_name, label, what, "complexity", -synergy)
-                    add("GIB", self.features_name, label, what, "prediction", point.prediction)
-                    add("GIB", self.features_name, label, what, "synergy", synergy)
-                    add("GIB", self.features_name, label, what, "joint", point.joint)
-                    if self.null is not None:
-                        null_c, null_p = nulls[label].at(float(accuracy), kind=what)
-                        reference = nulls[label].reference_for(what)
-                        add("GIB", self.features_name, label, what, "null_complexity", null_c)
-                        add("GIB", self.features_name, label, what, "null_prediction", null_p)
-                        add("GIB", self.features_name, label, what, "null_accuracy", accuracy)
-                        add("GIB", self.features_name, label, what, "reference_complexity", reference.complexity_star)
-                        add("GIB", self.features_name, label, what, "constant_complexity",
-                            reference.complexity_constant)
-        for layer, label, point in flagged:
-            self._warn_once(layer, label, point, step)
+        probe_seconds = time.perf_counter() - started
+        probed = Probed(int(step), float(step if epoch is None else epoch), layers, outputs,
+                        self.predictions(outputs), metrics, started, probe_seconds)
+        rows = [row for recorder in self.recorders for row in recorder.rows(probed)]
         self.rows.extend(rows)
         self.loggers(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
 
-    def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:
-        """T + N(0, ib_noise) (the noise-injected probe), drawn from (seed, layer, step)."""
-        # crc32, not hash(): str hashes change between interpreter runs
-        entropy = [self.seed, zlib.crc32(str(layer).encode()), int(step) & 0xFFFFFFFFFFFFFFFF]
-        rng = np.random.default_rng(entropy)
-        return T + rng.normal(0.0, math.sqrt(self.ib_noise), size=T.shape)
-
-    def _warn_once(self, layer: str, label: str, point: Any, step: int) -> None:
-        """Warn about a saturated or over-bound IB point, once per (layer, estimator, category)."""
-        where = f"layer {layer!r}, estimator {label!r}, step {step}"
-        for category, message in ib_point_warnings(point, self.saturation_tol, where):
-            key = (str(layer), str(label), category.__name__)
-            if key not in self._warned:
-                self._warned.add(key)
-                warnings.warn(message + " (Warned once per layer and estimator for this run.)", category,
-                              stacklevel=3)
+    @staticmethod
+    def _metrics(metrics: Any) -> dict[str, float]:
+        if metrics is None:
+            return {}
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"`metrics` must be a mapping {{name: number}}, got {type(metrics).__name__}.")
+        out = {}
+        for name, value in metrics.items():
+            try:
+                out[str(name)] = float(value)
+            except (TypeError, ValueError):
+                raise TypeError(f"`metrics[{name!r}]` is {value!r}; metrics are numbers.") from None
+        return out
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float] | None = None) -> pd.DataFrame | None:
         """Record when ``epoch`` is a multiple of ``every`` (and at the first call)."""
@@ -510,12 +707,26 @@ class Monitor:
         """Every recorded row: step x plane x layer x estimator x kind x measure."""
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
+    def plot(self, layer: str | None = None, **selection: Any):
+        """The IB plane of ``layer`` (default: the last hooked layer) beside the GIB plane, as a
+        matplotlib Figure (:func:`gib.plotting.information_plane`; ``selection`` picks the
+        estimator, kind and GIB feature set when there are several)."""
+        from .plotting import information_plane
+
+        if not self.rows:
+            raise ValueError("nothing recorded yet: call `record(step)` first.")
+        hooked = [name for name in self.layers if self.record_layers_ib]
+        selection.setdefault("estimator", next(iter(self.estimators)))
+        selection.setdefault("kind", self.synergy_kinds[0])
+        selection.setdefault("gib_layer", self.features_name)
+        return information_plane(self.frame, ib_layer=layer or (hooked[-1] if hooked else OUTPUT), **selection)
+
     def config(self) -> dict:
         """What produced the rows, JSON-serialisable."""
         return {
             "task": self.task,
             "layers": list(self.layers),
-            "features": self.features_name,
+            "features": self.features_name if len(self.feature_sets) == 1 else list(self.feature_sets),
             "n_features": int(self.features.shape[1]),
             "n_probe": int(len(self.y)),
             "estimators": {k: [n, o] for k, (n, o) in self.estimators.items()},
@@ -533,8 +744,10 @@ class Monitor:
     def _null_config(self) -> Any:
         if self.null is None or isinstance(self.null, str):
             return self.null
-        return {label: {"family": r.family, "n_seeds": r.n_seeds, "seeds": r.seeds, "resolution": r.resolution}
-                for label, r in self.null.items()}
+        described = {name: {label: {"family": r.family, "n_seeds": r.n_seeds, "seeds": r.seeds,
+                                    "resolution": r.resolution} for label, r in refs.items()}
+                     for name, refs in self.null.items()}
+        return described[self.features_name] if len(described) == 1 else described
 
     def save(self, directory: str | Path) -> Path:
         """Write ``metrics.parquet`` and ``monitor.json`` (the config) into ``directory``."""
@@ -545,12 +758,23 @@ class Monitor:
         return directory / "metrics.parquet"
 
     def state_dict(self) -> dict:
-        # warned keys as sorted lists of str: plain data for any checkpoint format
-        return {"rows": list(self.rows), "epochs_seen": self._epochs_seen,
-                "warned": [list(key) for key in sorted(self._warned)]}
+        state = {"rows": list(self.rows), "epochs_seen": self._epochs_seen}
+        recorder = self.ib_recorder
+        state["warned"] = [] if recorder is None else recorder.state_dict()["warned"]
+        return state
 
     def load_state_dict(self, state: Mapping) -> None:
-        self.rows = list(state["rows"])
+        if not isinstance(state, Mapping) or "rows" not in state or "epochs_seen" not in state:
+            raise ValueError(
+                "`state` is not a Monitor state: it needs 'rows' and 'epochs_seen' (pass what "
+                f"`Monitor.state_dict()` returned); got {type(state).__name__}"
+                + (f" with keys {sorted(state)}" if isinstance(state, Mapping) else "") + "."
+            )
+        rows = list(state["rows"])
+        if any(not isinstance(r, Mapping) or set(COLUMNS) - set(r) for r in rows):
+            raise ValueError(f"`state['rows']` must be rows with the columns {COLUMNS}.")
+        self.rows = rows
         self._epochs_seen = int(state["epochs_seen"])
-        # states saved before the saturation warnings have no "warned": nothing warned yet
-        self._warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
+        if self.ib_recorder is not None:
+            # states saved before the saturation warnings have no "warned": nothing warned yet
+            self.ib_recorder.load_state_dict({"warned": state.get("warned", [])})

@@ -66,6 +66,20 @@ class IBPoint:
     saturated: bool = False
     over_bound: bool = False
 
+    @classmethod
+    def flagged(cls, complexity: float, prediction: float, complexity_ceiling: float, prediction_ceiling: float,
+                tol: float) -> IBPoint:
+        """The point with its flags: ``saturated`` when an estimate is within ``tol`` bits of its
+        ceiling (or above it), ``over_bound`` when it exceeds its ceiling by more than ``tol``."""
+        return cls(
+            complexity=float(complexity),
+            prediction=float(prediction),
+            complexity_ceiling=complexity_ceiling,
+            prediction_ceiling=prediction_ceiling,
+            saturated=bool(complexity >= complexity_ceiling - tol or prediction >= prediction_ceiling - tol),
+            over_bound=bool(complexity > complexity_ceiling + tol or prediction > prediction_ceiling + tol),
+        )
+
 
 @dataclass(frozen=True)
 class GIBPoint:
@@ -314,14 +328,7 @@ def ib_point(
     else:
         complexity_ceiling, prediction_ceiling = _check_ceilings(ceilings)
     complexity, prediction = _estimate(est, T, X, "X"), _estimate(est, T, y, "y")
-    point = IBPoint(
-        complexity=complexity,
-        prediction=prediction,
-        complexity_ceiling=complexity_ceiling,
-        prediction_ceiling=prediction_ceiling,
-        saturated=bool(complexity >= complexity_ceiling - tol or prediction >= prediction_ceiling - tol),
-        over_bound=bool(complexity > complexity_ceiling + tol or prediction > prediction_ceiling + tol),
-    )
+    point = IBPoint.flagged(complexity, prediction, complexity_ceiling, prediction_ceiling, tol)
     if warn:
         for category, message in ib_point_warnings(point, tol):
             warnings.warn(message, category, stacklevel=2)

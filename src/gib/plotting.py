@@ -44,6 +44,11 @@ MARGIN = 0.05  # around the unit square of a normalised plane
 def _check_frame(frame: Any) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"`frame` must be a pandas DataFrame, got {type(frame).__name__}.")
+    # a Monitor's own frame is one run: one condition (""), one seed (0)
+    if "condition" not in frame.columns:
+        frame = frame.assign(condition="")
+    if "seed" not in frame.columns:
+        frame = frame.assign(seed=0)
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gib.experiments import get_experiment, run_experiment
-from gib.experiments.pca_dims import FeatureSetsMonitor, roughness
+from gib.experiments.pca_dims import roughness
 from gib.monitor import Monitor
 
 
@@ -52,7 +52,7 @@ def test_each_feature_set_gets_what_a_plain_monitor_records():
     X = rng.normal(size=(200, 6)).astype(np.float32)
     y = rng.integers(0, 3, 200)
     sets = {"a": X[:, :2], "b": X[:, 2:] ** 2}
-    multi = FeatureSetsMonitor(model, X, y, feature_sets=sets, layers={}, record_layers_ib=False)
+    multi = Monitor(model, X, y, features=sets, layers={}, record_layers_ib=False)
     got = multi.record(0, metrics={"extra": 1.0})
     assert len(got) == len(multi.frame)
     for name, features in sets.items():

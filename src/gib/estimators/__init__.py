@@ -3,7 +3,7 @@
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
-from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning
+from .plugin import BinningEstimator, DiscreteEstimator, PlugInEstimator, SaturationWarning, row_codes
 
 __all__ = [
     "BinningEstimator",
@@ -13,8 +13,10 @@ __all__ = [
     "KDEEstimator",
     "KDEUpperEstimator",
     "LeaveOneOut",
+    "PlugInEstimator",
     "SaturationWarning",
     "available_estimators",
     "get_estimator",
     "register",
+    "row_codes",
 ]

@@ -64,19 +64,30 @@ def _column_codes_discrete(a: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _row_codes(codes: np.ndarray) -> np.ndarray:
-    """Dense codes 0..K-1 of the distinct rows of a 2-D code array."""
+def row_codes(codes: np.ndarray) -> np.ndarray:
+    """Dense codes 0..K-1 of the distinct rows of a 2-D array of non-negative integer codes
+    (e.g. :meth:`BinningEstimator.codes`), in the order of the sorted rows; exact.
+
+    Narrow rows whose codes fit 62 bits are one mixed-radix number each; wider rows are compared
+    as bytes: the codes are stored in the smallest unsigned type that holds them and each row is
+    one opaque value for the sort, so no row is ever hashed (no collisions) and a 12,544-wide
+    row costs one byte per column.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim == 1:
+        codes = codes[:, None]
     if codes.shape[1] == 1:
-        col = codes[:, 0]
-    else:
-        k = codes.max(axis=0).astype(np.float64) + 1
-        if np.sum(np.log2(k)) < 62:
-            radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
-            col = codes @ radix
-        else:
-            with np.errstate(over="ignore"):
-                col = (codes.astype(np.uint64) * _multipliers(codes.shape[1])).sum(axis=1)
-    return np.unique(col, return_inverse=True)[1].ravel()
+        return np.unique(codes[:, 0], return_inverse=True)[1].ravel()
+    k = codes.max(axis=0).astype(np.float64) + 1
+    if np.sum(np.log2(k)) < 62:
+        radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
+        return np.unique(codes @ radix, return_inverse=True)[1].ravel()
+    largest = int(codes.max())
+    small = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if largest <= np.iinfo(t).max)
+    packed = np.ascontiguousarray(codes.astype(small, copy=False))
+    rows = packed.view(np.dtype((np.void, packed.dtype.itemsize * packed.shape[1]))).ravel()
+    return np.unique(rows, return_inverse=True)[1].ravel()
+
 
 
 def _probabilities(cell: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -154,7 +165,7 @@ class PlugInEstimator(Estimator):
         """The same path in torch, on X's device (``torch_backend.plugin_leave_one_out``)."""
         from .torch_backend import plugin_leave_one_out
 
-        mi, single, distinct = plugin_leave_one_out(self, X, _row_codes(self.codes(v)), w)
+        mi, single, distinct = plugin_leave_one_out(self, X, row_codes(self.codes(v)), w)
         if self.warn_saturation and distinct:
             self._warn_saturated(len(X), stacklevel=6)
         return LeaveOneOut(float(mi[0]), single, mi[1:])
@@ -176,14 +187,14 @@ class PlugInEstimator(Estimator):
         return n if w is None else int(np.count_nonzero(w))
 
     def _entropy(self, a, w):
-        cell = _row_codes(self.codes(a))
+        cell = row_codes(self.codes(a))
         return _entropy_bits(_probabilities(cell, w), self._n_eff(w, len(a)), self._miller_madow)
 
     def _mutual_information(self, a, b, w):
         ca, cb = self.codes(a), self.codes(b)
         n_eff = self._n_eff(w, len(a))
         h = [
-            _entropy_bits(_probabilities(_row_codes(c), w), n_eff, self._miller_madow)
+            _entropy_bits(_probabilities(row_codes(c), w), n_eff, self._miller_madow)
             for c in (ca, cb, np.hstack([ca, cb]))
         ]
         return h[0] + h[1] - h[2]
@@ -192,7 +203,7 @@ class PlugInEstimator(Estimator):
         if _is_tensor(X):
             return self._leave_one_out_torch(X, v, w)
         codes = self.codes(X)
-        vcode = _row_codes(self.codes(v))
+        vcode = row_codes(self.codes(v))
         N, n = codes.shape
         n_eff = self._n_eff(w, N)
         k_v = int(vcode.max()) + 1

@@ -97,7 +97,7 @@ def run(config: Config, run_dir) -> None:
             monitor = Monitor(
                 model, X_all, y_all, estimators={config.estimator: gib_spec},
                 ib_estimators={config.estimator: ib_spec}, synergy_kinds=(config.synergy,), batch_size=4096,
-                progress=config.progress, null=null,
+                progress=config.progress, null=null, verbose=False,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed):

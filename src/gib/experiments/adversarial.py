@@ -169,7 +169,7 @@ def run(config: Config, run_dir) -> None:
             monitor = Monitor(
                 model, probe_x, probe_y, layers={IB_LAYER: model.hidden_layers()[IB_LAYER]},
                 features=measured_x, features_name=GIB_FEATURES, ib_input=measured_x,
-                estimators=gib_spec, synergy_kinds=(config.synergy,), batch_size=2048, null=null,
+                estimators=gib_spec, synergy_kinds=(config.synergy,), batch_size=2048, null=null, verbose=False,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed, eps=eps):

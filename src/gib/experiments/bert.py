@@ -396,7 +396,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
         features=features, features_name=FEATURES_NAME, record_layers_ib=False, ib_input=features,
         estimators={config.estimator: (config.estimator, config.estimator_options())},
         synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
-        null=config.null if null is None else null, null_seeds=config.null_seeds,
+        null=config.null if null is None else null, null_seeds=config.null_seeds, verbose=False,
     )
     schedule = record_schedule(epochs, steps_per_epoch, config.records_per_epoch)
     to_record = set(schedule)

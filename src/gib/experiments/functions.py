@@ -135,6 +135,7 @@ def run(config: Config, run_dir) -> None:
                 estimators=estimator_spec(config),
                 synergy_kinds=(config.synergy,), batch_size=config.n_train,
                 null=config.null, null_seeds=config.null_seeds,  # each function and seed has its own data
+                verbose=False,
             )
 
             def train_epoch(epoch, model=model, optimizer=optimizer, x=x_train, y=y_train, function=function, lr=lr):

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import as_samples
 from ..monitor import Monitor
 from ..plotting import plane_grid
 from . import reporting
@@ -60,62 +59,6 @@ def feature_name(k: int) -> str:
     return f"kpca{k}"
 
 
-class FeatureSetsMonitor(Monitor):
-    """A Monitor that records the GIB plane for several feature sets from one probe forward pass.
-
-    The first feature set is recorded with everything a Monitor records (metrics, IB); the
-    others add their GIB rows only.
-    """
-
-    def __init__(self, model, X, y, *, feature_sets: dict, feature_nulls: dict | None = None, **kwargs):
-        """``feature_nulls``: {feature set: the Monitor's ``null=`` for it} (e.g. ``base.shared_null``
-        of each set), swapped in with its features; otherwise ``null=`` (a family name) builds one
-        null per feature set."""
-        if not feature_sets:
-            raise ValueError("`feature_sets` is empty; give {name: features}.")
-        self.feature_sets = {name: as_samples(f, f"feature_sets[{name!r}]") for name, f in feature_sets.items()}
-        if feature_nulls is not None:
-            if "null" in kwargs:
-                raise ValueError("give either `null` or `feature_nulls`, not both.")
-            if missing := [name for name in self.feature_sets if name not in feature_nulls]:
-                raise ValueError(f"`feature_nulls` has no null for the feature set(s) {missing}.")
-        self.feature_nulls = feature_nulls
-        first = next(iter(self.feature_sets))
-        super().__init__(model, X, y, features=self.feature_sets[first], features_name=first,
-                         **({"null": feature_nulls[first]} if feature_nulls is not None else {}), **kwargs)
-        self._probed = None
-
-    def probe(self):
-        return super().probe() if self._probed is None else self._probed
-
-    def record(self, step, epoch=None, metrics=None) -> pd.DataFrame:
-        names = list(self.feature_sets)
-        ib_estimators = self.ib_estimators
-        self._probed = super().probe()
-        frames = []
-        try:
-            for i, name in enumerate(names):
-                self.features, self.features_name = self.feature_sets[name], name
-                if self.feature_nulls is not None:
-                    self.null = self._check_null(self.feature_nulls[name])
-                self.ib_estimators = ib_estimators if i == 0 else {}
-                before = len(self.rows)
-                frame = super().record(step, epoch, metrics if i == 0 else None)
-                if i > 0:  # the metric rows were already recorded with the first feature set
-                    kept = [row for row in self.rows[before:] if row["plane"] == "GIB"]
-                    del self.rows[before:]
-                    self.rows.extend(kept)
-                    frame = frame[frame["plane"] == "GIB"]
-                frames.append(frame)
-        finally:
-            self._probed = None
-            self.ib_estimators = ib_estimators
-            self.features, self.features_name = self.feature_sets[names[0]], names[0]
-            if self.feature_nulls is not None:
-                self.null = self._check_null(self.feature_nulls[names[0]])
-        return pd.concat(frames, ignore_index=True)
-
-
 def run(config: Config, run_dir) -> None:
     data = load_data(config)
     largest, info = fit_kpca(data, config, max(config.components))
@@ -132,10 +75,11 @@ def run(config: Config, run_dir) -> None:
     for seed in config.seeds:
         for depth in config.depths:
             def make_monitor(model):
-                return FeatureSetsMonitor(
-                    model, data.probe_input, data.probe_y, layers={}, feature_sets=feature_sets,
+                # every feature set's GIB plane from the same probe pass
+                return Monitor(
+                    model, data.probe_input, data.probe_y, layers={}, features=feature_sets,
                     estimators=gib_spec, synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500,
-                    ib_input=ib_x, feature_nulls=nulls,
+                    ib_input=ib_x, null=nulls, verbose=False,
                 )
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))

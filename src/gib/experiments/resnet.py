@@ -255,34 +255,6 @@ def data_line(info: dict) -> str:
 
 
 # -- monitoring -------------------------------------------------------------------------------
-class TimedMonitor(Monitor):
-    """A Monitor that stores the cost of each record step as metric rows: ``record_seconds``
-    (everything, probe forward pass included) and ``mi_seconds`` (the MI computations alone).
-    Timings depend on the machine and its load; they are measurements, not results."""
-
-    _probe_seconds = 0.0
-
-    def probe(self):
-        start = time.perf_counter()
-        out = super().probe()
-        self._probe_seconds += time.perf_counter() - start
-        return out
-
-    def record(self, step, epoch=None, metrics=None) -> pd.DataFrame:
-        self._probe_seconds = 0.0
-        start = time.perf_counter()
-        frame = super().record(step, epoch, metrics)
-        total = time.perf_counter() - start
-        epoch = float(step if epoch is None else epoch)
-        extra = [
-            dict(step=int(step), epoch=epoch, plane="metric", layer=OUTPUT, estimator="", kind="",
-                 measure=measure, value=float(value))
-            for measure, value in (("record_seconds", total), ("mi_seconds", total - self._probe_seconds))
-        ]
-        self.rows.extend(extra)
-        return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
-
-
 # -- training ---------------------------------------------------------------------------------
 def train_condition(config: TrainingConfig, run_dir, data: CifarData, depth: int, seed: int,
                     make_monitor) -> pd.DataFrame:
@@ -359,10 +331,10 @@ def run(config: Config, run_dir) -> None:
     for seed in config.seeds:
         for depth in config.depths:
             def make_monitor(model):
-                return TimedMonitor(
+                return Monitor(
                     model, data.probe_input, data.probe_y, layers={}, features=features, features_name=name,
                     ib_input=ib_x, estimators=gib_spec,
-                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, null=null,
+                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, null=null, timer=True, verbose=False,
                 )
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))

@@ -1,0 +1,281 @@
+"""Recorders: each turns one probed record step into tidy rows and keeps its own state.
+
+A :class:`gib.Monitor` probes the model once per record step (:class:`gib.monitor.Probe`) and
+hands the :class:`Probed` step to each of its recorders in turn, concatenating their rows
+(STYLE.md, "A new measurement is a recorder, not a subclass"):
+
+- :class:`MetricsRecorder`: accuracy and loss on the probe set, the probe size, the caller's metrics;
+- :class:`IBRecorder`: the IB point of every probed layer, per estimator, with its saturation flags;
+- :class:`GIBRecorder`: the GIB point of one feature set, per estimator and synergy kind, with the
+  task's C* and the null predictors at the measured accuracy (SPEC 2); one per feature set;
+- :class:`TimerRecorder`: what the record step cost.
+
+Work that depends only on the fixed probe set is done once, when a recorder is built: the IB
+plane's ceilings H(X), H(Y) and the codes of X and Y; the GIB features' bin codes.
+
+The IB fast path (plug-in estimators, SPEC 3)
+---------------------------------------------
+A plug-in estimate depends only on the partition of the samples into distinct code rows. So each
+layer's T is binned once per record and reduced to one dense code per sample
+(:func:`gib.estimators.row_codes`); I(X;T) and I(T;Y) are then plug-in informations between
+that code and the dense codes of X and Y computed when the recorder was built: one pass over the
+wide activations per layer instead of six, and the same numbers as ``ib_point`` on T (a test
+checks it against the direct computation).
+
+Every row is a dict with the columns of :data:`COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ._validation import as_samples
+from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .estimators import PlugInEstimator, row_codes
+from .measures import synergy_from
+from .planes import NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings, IBPoint
+
+COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
+OUTPUT = "output"  #: the layer name of the model's output
+
+
+@dataclass
+class Probed:
+    """One record step's probe of the model: what every recorder reads."""
+
+    step: int
+    epoch: float
+    layers: dict[str, np.ndarray]  #: T of every hooked layer, (N, width)
+    outputs: np.ndarray  #: the model's outputs, (N, k)
+    yhat: np.ndarray  #: the predictions (class labels, or the outputs for regression)
+    metrics: Mapping[str, float] = field(default_factory=dict)  #: the caller's metrics
+    started: float = 0.0  #: ``time.perf_counter()`` when the record step began
+    probe_seconds: float = 0.0  #: the forward pass over the probe set
+
+    def row(self, plane: str, layer: str, estimator: str, kind: str, measure: str, value: Any) -> dict:
+        return dict(step=self.step, epoch=self.epoch, plane=plane, layer=layer, estimator=estimator, kind=kind,
+                    measure=measure, value=float(value))
+
+
+class Recorder(Protocol):
+    def rows(self, probed: Probed) -> list[dict]: ...  # tidy rows for one step
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: Mapping) -> None: ...
+
+
+class _Stateless:
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        return None
+
+
+def accuracy_of(yhat: np.ndarray, y: np.ndarray, task: str, output_bins: int) -> float:
+    """Classification: the share of correct labels; regression: the binned agreement (SPEC 2)."""
+    return float(np.mean(yhat == y)) if task == "classification" else binned_agreement(yhat, y, output_bins)
+
+
+class MetricsRecorder(_Stateless):
+    """Accuracy and cross-entropy (classification) or MSE (regression) on the probe set, the probe
+    size ``n_probe`` (it sets the phase rule's noise floor, SPEC 2) and the caller's metrics."""
+
+    def __init__(self, y: np.ndarray, task: str):
+        self.y, self.task = y, task
+
+    def rows(self, probed: Probed) -> list[dict]:
+        add = probed.row
+        y, outputs = self.y, probed.outputs
+        if self.task == "classification":
+            rows = [add("metric", OUTPUT, "", "", "accuracy", np.mean(probed.yhat == y)),
+                    add("metric", OUTPUT, "", "", "loss", _cross_entropy(outputs, y))]
+        else:
+            rows = [add("metric", OUTPUT, "", "", "loss",
+                        np.mean((outputs.reshape(len(outputs), -1) - y.reshape(len(y), -1)) ** 2))]
+        rows.append(add("metric", OUTPUT, "", "", "n_probe", len(y)))
+        rows += [add("metric", OUTPUT, "", "", name, value) for name, value in probed.metrics.items()]
+        return rows
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cross-entropy in nats (torch's ``cross_entropy``), for logits (N, k); k = 1 is one
+    logit of class 1 (binary)."""
+    import torch
+
+    z, target = torch.as_tensor(logits, dtype=torch.float32), torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    if z.shape[1] == 1:
+        return torch.nn.functional.binary_cross_entropy_with_logits(z[:, 0], target.float()).item()
+    return torch.nn.functional.cross_entropy(z, target).item()
+
+
+class IBRecorder:
+    """The IB point (I(X;T), I(T;Y)) of every probed layer and of the output, per estimator, with
+    the saturation flags and ceilings of ``gib.planes.ib_point`` (rows ``complexity``,
+    ``prediction``, ``saturated``, ``over_bound``, ``complexity_ceiling``, ``prediction_ceiling``).
+
+    Warns once per layer, estimator and kind of warning for the whole run (``SaturationWarning``,
+    ``BoundWarning``); which have warned is part of the state, so a resumed run does not warn again.
+
+    Parameters
+    ----------
+    X : array (N, d)
+        The X of I(X;T).
+    y : array (N,) or (N, k)
+    estimators : {label: (name, options)}
+    layers : bool
+        Whether the hooked layers are recorded (the output always is).
+    noise, seed
+        The noise-injected probe: T + N(0, noise) drawn from (seed, layer, step) (``Monitor``'s
+        ``ib_noise``), or None.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, estimators: dict[str, tuple[str, dict]], *,
+                 layers: bool = True, noise: float | None = None, seed: int = 0):
+        self.X, self.y, self.estimators = X, y, estimators
+        self.record_layers, self.noise, self.seed = layers, noise, seed
+        self.tolerance = math.log2(len(y)) / len(y)  # ib_point's default
+        self.ceilings = {label: ib_ceilings(X, y, name, **options) for label, (name, options) in estimators.items()}
+        # the plug-in fast path: the dense codes of X and Y under each plug-in estimator, once
+        self._codes: dict[str, tuple[PlugInEstimator, np.ndarray, np.ndarray]] = {}
+        for label, (name, options) in estimators.items():
+            estimator = get_estimator(name, **options)
+            if isinstance(estimator, PlugInEstimator) and estimator.device is None:
+                self._codes[label] = (estimator, row_codes(estimator.codes(X)), row_codes(estimator.codes(y)))
+        self.warned: set[tuple[str, str, str]] = set()
+
+    def point(self, label: str, T: np.ndarray) -> IBPoint:
+        """The IB point of one layer's T under estimator ``label`` (flags and ceilings included)."""
+        name, options = self.estimators[label]
+        if label not in self._codes:
+            return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
+        estimator, x_codes, y_codes = self._codes[label]
+        t_codes = row_codes(estimator.codes(as_samples(T, "T")))
+        # dense codes are already discrete: the plug-in informations of the partitions
+        complexity = estimator.mutual_information(t_codes, x_codes)
+        prediction = estimator.mutual_information(t_codes, y_codes)
+        return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
+
+    def rows(self, probed: Probed) -> list[dict]:
+        layers = dict(probed.layers) if self.record_layers else {}
+        layers[OUTPUT] = probed.outputs
+        if self.noise is not None:
+            layers = {layer: self.noisy(T, layer, probed.step) for layer, T in layers.items()}
+        rows, flagged = [], []
+        for label in self.estimators:
+            for layer, T in layers.items():
+                point = self.point(label, T)
+                for measure in ("complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
+                                "prediction_ceiling"):
+                    rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
+                if point.saturated or point.over_bound:
+                    flagged.append((layer, label, point))
+        for layer, label, point in flagged:
+            self._warn_once(layer, label, point, probed.step)
+        return rows
+
+    def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:
+        """T + N(0, noise) (the noise-injected probe), drawn from (seed, layer, step)."""
+        # crc32, not hash(): str hashes change between interpreter runs
+        entropy = [self.seed, zlib.crc32(str(layer).encode()), int(step) & 0xFFFFFFFFFFFFFFFF]
+        rng = np.random.default_rng(entropy)
+        return T + rng.normal(0.0, math.sqrt(self.noise), size=T.shape)
+
+    def _warn_once(self, layer: str, label: str, point: IBPoint, step: int) -> None:
+        where = f"layer {layer!r}, estimator {label!r}, step {step}"
+        for category, message in ib_point_warnings(point, self.tolerance, where):
+            key = (str(layer), str(label), category.__name__)
+            if key not in self.warned:
+                self.warned.add(key)
+                warnings.warn(message + " (Warned once per layer and estimator for this run.)", category,
+                              stacklevel=5)
+
+    def state_dict(self) -> dict:
+        # warned keys as sorted lists of str: plain data for any checkpoint format
+        return {"warned": [list(key) for key in sorted(self.warned)]}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
+
+
+class GIBRecorder(_Stateless):
+    """The GIB point of one feature set, per estimator and synergy kind (rows ``complexity``,
+    ``prediction``, ``synergy``, ``joint``), and with ``null`` the references of the plane (rows
+    ``null_complexity``, ``null_prediction``, ``null_accuracy``, ``reference_complexity``,
+    ``constant_complexity``; SPEC 2, "References for the GIB plane").
+
+    Parameters
+    ----------
+    features : array (N, n)
+    name : str
+        The feature set's label (the rows' ``layer``).
+    y : array
+    estimators : {label: (name, options)}
+    kinds : sequence of {"featurewise", "sum_vs_whole"}
+    target : {"joint", "yhat", "y"}
+    output_bins : int
+    task : {"classification", "regression"}
+    null : {label: NullReference} or None
+    """
+
+    def __init__(self, features: np.ndarray, name: str, y: np.ndarray, estimators: dict[str, tuple[str, dict]], *,
+                 kinds: tuple[str, ...], target: str, output_bins: int, task: str,
+                 null: dict[str, NullReference] | None = None):
+        self.name, self.y, self.estimators = name, y, estimators
+        self.kinds, self.target, self.output_bins, self.task = kinds, target, output_bins, task
+        self.features = features
+        self.null = null
+        # the features' bin codes, once: a plug-in estimate depends only on them (SPEC 3)
+        self._inputs = {}
+        for label, (est_name, options) in estimators.items():
+            estimator = get_estimator(est_name, **options)
+            coded = isinstance(estimator, PlugInEstimator) and estimator.device is None
+            self._inputs[label] = estimator.codes(features) if coded else features
+
+    def rows(self, probed: Probed) -> list[dict]:
+        rows = []
+        accuracy = accuracy_of(probed.yhat, self.y, self.task, self.output_bins) if self.null else None
+        for label, (est_name, options) in self.estimators.items():
+            with warnings.catch_warnings():
+                # GIB's joint I(X;Z) saturates whenever the inputs are distinct (the 12-bit task's
+                # 4096 patterns are), and the synergy's pieces still carry the measure
+                warnings.simplefilter("ignore", SaturationWarning)
+                point = gib_point(self._inputs[label], probed.yhat, self.y, est_name, kind="featurewise",
+                                  target=self.target, output_bins=self.output_bins, **options)
+            pieces = LeaveOneOut(point.joint, point.single, point.complement)
+            for kind in self.kinds:  # one leave-one-out serves every synergy kind
+                synergy = synergy_from(pieces, kind)
+                add = lambda measure, value, kind=kind: rows.append(  # noqa: E731
+                    probed.row("GIB", self.name, label, kind, measure, value))
+                add("complexity", -synergy)
+                add("prediction", point.prediction)
+                add("synergy", synergy)
+                add("joint", point.joint)
+                if self.null is not None:
+                    null_c, null_p = self.null[label].at(accuracy, kind=kind)
+                    reference = self.null[label].reference_for(kind)
+                    add("null_complexity", null_c)
+                    add("null_prediction", null_p)
+                    add("null_accuracy", accuracy)
+                    add("reference_complexity", reference.complexity_star)
+                    add("constant_complexity", reference.complexity_constant)
+        return rows
+
+
+class TimerRecorder(_Stateless):
+    """What the record step cost, as metric rows: ``record_seconds`` (everything, the probe's
+    forward pass included, up to this recorder) and ``mi_seconds`` (without the forward pass).
+    Timings depend on the machine and its load: they are measurements, not results."""
+
+    def rows(self, probed: Probed) -> list[dict]:
+        total = time.perf_counter() - probed.started
+        return [probed.row("metric", OUTPUT, "", "", "record_seconds", total),
+                probed.row("metric", OUTPUT, "", "", "mi_seconds", total - probed.probe_seconds)]
+
