@@ -210,3 +210,28 @@ def test_monitor_frame_and_plot_work_as_they_are():
         assert plotting.information_plane(monitor.frame, ib_layer="0").axes
         assert monitor.plot().axes
         assert len(plotting.phase_table(monitor.frame, ib_layer="0")) == 2
+
+
+def test_default_layers_follow_the_forward_pass_not_the_registration_order():
+    from gib.monitor import default_layers
+
+    class LateActivations(nn.Module):  # activations registered after every layer
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(4, 6), nn.Linear(6, 5), nn.Linear(5, 3)
+            self.act1, self.act2 = nn.Tanh(), nn.ReLU()
+
+        def forward(self, x):
+            return self.fc3(self.act2(self.fc2(self.act1(self.fc1(x)))))
+
+    model = LateActivations()
+    traced = default_layers(model, torch.as_tensor(X[:4]))
+    assert list(traced) == ["fc1", "fc2", "fc3"]
+    assert traced["fc1"] is model.act1 and traced["fc2"] is model.act2 and traced["fc3"] is model.fc3
+    # registration order pairs fc3 with act1: the reason to trace
+    assert default_layers(model)["fc3"] is model.act1
+    with Monitor(model, X, Y, verbose=False) as monitor:
+        layers, _ = monitor.probe()
+    with torch.no_grad():
+        expected = torch.tanh(model.fc1(torch.as_tensor(X))).numpy()
+    np.testing.assert_allclose(layers["fc1"], expected, atol=1e-6)

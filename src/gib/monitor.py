@@ -53,16 +53,22 @@ _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 DRY_ROWS = 8
 
 
-def default_layers(model: nn.Module) -> dict[str, nn.Module]:
+def default_layers(model: nn.Module, example: torch.Tensor | None = None) -> dict[str, nn.Module]:
     """Every Linear/Conv layer, represented by the activation module that follows it when there
     is one (so the hook sees the post-activation output T), else by the layer itself.
 
+    With ``example`` inputs, "follows" is read off one forward pass: an activation module follows
+    a layer when it is applied to that layer's output tensor, wherever the two were defined (a
+    model may register its activations after all its layers). Without, it is the next module in
+    registration order. Activations applied functionally (``F.relu`` in ``forward``) cannot be
+    seen: such a layer is represented by itself, its output taken before activation.
+
     A model may instead define ``hidden_layers() -> {name: module}``, which is used as is.
-    Activations applied functionally (``F.relu`` in ``forward``) cannot be seen: such a model's
-    Linear/Conv outputs are taken before activation (the Probe says so); name the layers instead.
     """
     if hasattr(model, "hidden_layers"):
         return dict(model.hidden_layers())
+    if example is not None:
+        return _layers_by_execution(model, example)
     layers: dict[str, nn.Module] = {}
     pending: tuple[str, nn.Module] | None = None
     for name, module in model.named_modules():
@@ -76,6 +82,47 @@ def default_layers(model: nn.Module) -> dict[str, nn.Module]:
     if pending is not None:
         layers[pending[0]] = pending[1]
     return layers
+
+
+def _layers_by_execution(model: nn.Module, example: torch.Tensor) -> dict[str, nn.Module]:
+    """``default_layers`` from one forward pass: which activation module consumes which layer's
+    output tensor."""
+    produced: dict[int, str] = {}  # id of a weighted layer's output tensor -> the layer's name
+    order: list[str] = []
+    follower: dict[str, nn.Module] = {}
+    handles = []
+
+    def on_weighted(name):
+        def hook(module, inputs, output):
+            if isinstance(output, torch.Tensor):
+                produced[id(output)] = name
+            if name not in order:
+                order.append(name)
+        return hook
+
+    def on_activation(module):
+        def hook(module_, inputs):
+            source = produced.get(id(inputs[0])) if inputs and isinstance(inputs[0], torch.Tensor) else None
+            if source is not None and source not in follower:
+                follower[source] = module
+        return hook
+
+    named = dict(model.named_modules())
+    for name, module in named.items():
+        if isinstance(module, _WEIGHTED):
+            handles.append(module.register_forward_hook(on_weighted(name)))
+        elif isinstance(module, _ACTIVATIONS):
+            handles.append(module.register_forward_pre_hook(on_activation(module)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(example)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return {name: follower.get(name, named[name]) for name in order}
 
 
 def _estimator_specs(estimators: Any, device: Any = None, name: str = "estimators") -> dict[str, tuple[str, dict]]:
@@ -197,9 +244,12 @@ class Probe:
         self.X = X
         self.functional = False
         if layers is None:
-            modules = default_layers(model)
-            has_weighted = any(isinstance(m, _WEIGHTED) for m in modules.values())
-            self.functional = has_weighted and not any(isinstance(m, _ACTIVATIONS) for m in model.modules())
+            try:
+                modules = default_layers(model, self.X[:DRY_ROWS].to(self.device()))
+            except (RuntimeError, TypeError, ValueError, IndexError):
+                modules = default_layers(model)  # the dry run below names what is wrong
+            # a layer no activation module follows is taken before its (functional) activation
+            self.functional = any(isinstance(m, _WEIGHTED) for m in list(modules.values())[:-1])
         elif isinstance(layers, Mapping):
             modules = dict(layers)
         else:
@@ -315,8 +365,9 @@ class Probe:
             lines.append(f"  {name:<24} {kind:<12} {str(self.shapes.get(name, '?')):<16} {where}")
         lines.append(f"  {OUTPUT:<24} {'(model)':<12} {str(self.output_shape):<16} the model's output")
         if self.functional:
-            lines.append("  The model applies its activations functionally (e.g. F.relu in forward): its Linear/Conv "
-                         "outputs are taken before activation; pass layers= to choose other modules.")
+            lines.append("  Linear/Conv layers that no activation module follows are taken before activation (the "
+                         "model applies its activations functionally, e.g. F.relu in forward); pass layers= to "
+                         "choose other modules.")
         return "\n".join(lines)
 
     @torch.no_grad()
