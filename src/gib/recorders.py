@@ -148,7 +148,8 @@ class IBRecorder:
         for label, (name, options) in estimators.items():
             estimator = get_estimator(name, **options)
             if isinstance(estimator, PlugInEstimator) and estimator.device is None:
-                self._codes[label] = (estimator, row_codes(estimator.codes(X)), row_codes(estimator.codes(y)))
+                self._codes[label] = (estimator, row_codes(estimator.compact_codes(as_samples(X, "X"))),
+                                      row_codes(estimator.compact_codes(as_samples(y, "y"))))
         self.warned: set[tuple[str, str, str]] = set()
 
     def point(self, label: str, T: np.ndarray) -> IBPoint:
@@ -157,7 +158,7 @@ class IBRecorder:
         if label not in self._codes:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
-        t_codes = row_codes(estimator.codes(as_samples(T, "T")))
+        t_codes = row_codes(estimator.compact_codes(as_samples(T, "T")))
         # dense codes are already discrete: the plug-in informations of the partitions
         complexity = estimator.mutual_information(t_codes, x_codes)
         prediction = estimator.mutual_information(t_codes, y_codes)

@@ -129,3 +129,33 @@ def test_miller_madow_adds_the_expected_bias_term():
 def test_strings_are_labels():
     a = np.array(["cat", "dog", "cat", "eel"])
     assert gib.entropy(a, estimator="discrete") == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"n_bins": 7}, {"range": (-0.5, 1.0)}, {"bin_size": 0.07}, {"bin_size": 3.0}, {"n_bins": 300}],
+)
+def test_compact_codes_are_the_codes_in_a_small_type(options):
+    from gib.estimators import BinningEstimator
+
+    rng = np.random.default_rng(5)
+    a = np.c_[rng.normal(size=(500, 37)), np.zeros(500), rng.uniform(-1e4, 1e4, 500)].astype(np.float32)
+    a[3, 2] = a[:, 2].max()  # ties at the top edge
+    estimator = BinningEstimator(**options)
+    compact = estimator.compact_codes(a)
+    np.testing.assert_array_equal(compact, estimator.codes(a))
+    smallest = next(t for t in (np.uint8, np.uint16, np.uint32) if compact.max() <= np.iinfo(t).max)
+    assert compact.dtype == smallest
+
+
+def test_row_codes_of_wide_rows_are_the_partition_of_the_rows():
+    from gib.estimators import row_codes
+
+    rng = np.random.default_rng(6)
+    base = rng.integers(0, 3, size=(40, 300))
+    rows = base[rng.integers(0, 40, 400)]  # 400 rows, at most 40 distinct, 300 wide (no radix code)
+    codes = row_codes(rows)
+    seen = {}
+    for code, row in zip(codes, map(bytes, rows.astype(np.uint8))):
+        assert seen.setdefault(row, code) == code  # equal rows, equal codes
+    assert len(set(codes)) == len(seen) and codes.max() == len(seen) - 1  # distinct rows, distinct codes
