@@ -39,7 +39,7 @@ import numpy as np
 
 from ._validation import as_samples
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
-from .estimators import PlugInEstimator, row_codes
+from .estimators import PlugInEstimator, code_information, row_codes
 from .measures import synergy_from
 from .planes import NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings, IBPoint
 
@@ -159,9 +159,9 @@ class IBRecorder:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
         t_codes = row_codes(estimator.compact_codes(as_samples(T, "T")))
-        # dense codes are already discrete: the plug-in informations of the partitions
-        complexity = estimator.mutual_information(t_codes, x_codes)
-        prediction = estimator.mutual_information(t_codes, y_codes)
+        # the plug-in informations of the partitions into distinct rows
+        bias = estimator.bias == "miller-madow"
+        complexity, prediction = code_information(t_codes, x_codes, bias), code_information(t_codes, y_codes, bias)
         return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
 
     def rows(self, probed: Probed) -> list[dict]:

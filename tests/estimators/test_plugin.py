@@ -159,3 +159,19 @@ def test_row_codes_of_wide_rows_are_the_partition_of_the_rows():
     for code, row in zip(codes, map(bytes, rows.astype(np.uint8))):
         assert seen.setdefault(row, code) == code  # equal rows, equal codes
     assert len(set(codes)) == len(seen) and codes.max() == len(seen) - 1  # distinct rows, distinct codes
+
+
+@pytest.mark.parametrize("bias", ["none", "miller-madow"])
+def test_code_information_is_the_plug_in_information_of_the_coded_variables(bias):
+    from gib.estimators import code_information, get_estimator, row_codes
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 3, size=(600, 4))
+    b = (a[:, :2].sum(axis=1) + rng.integers(0, 2, 600)) % 4
+    estimator = get_estimator("discrete", bias=bias)
+    expected = estimator.mutual_information(a, b)
+    got = code_information(row_codes(a), row_codes(b[:, None]), bias == "miller-madow")
+    assert got == pytest.approx(expected, abs=1e-12)
+    wide = rng.integers(0, 600, size=(600, 2))  # a joint table too large for bincount
+    assert code_information(row_codes(wide), row_codes(a), bias == "miller-madow") == pytest.approx(
+        estimator.mutual_information(wide, a), abs=1e-12)

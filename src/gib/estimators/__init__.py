@@ -3,7 +3,7 @@
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
-from .plugin import BinningEstimator, DiscreteEstimator, PlugInEstimator, SaturationWarning, row_codes
+from .plugin import BinningEstimator, DiscreteEstimator, PlugInEstimator, SaturationWarning, code_information, row_codes
 
 __all__ = [
     "BinningEstimator",
@@ -16,6 +16,7 @@ __all__ = [
     "PlugInEstimator",
     "SaturationWarning",
     "available_estimators",
+    "code_information",
     "get_estimator",
     "register",
     "row_codes",

@@ -90,6 +90,18 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
 
 
 
+def code_information(a: np.ndarray, b: np.ndarray, miller_madow: bool = False) -> float:
+    """The plug-in I(A;B) in bits of two variables given as dense codes 0..K-1 (:func:`row_codes`),
+    unweighted: the information of their partitions, from counts (no sort when the joint table
+    is small). Equal to any plug-in estimator's ``mutual_information`` on the variables coded."""
+    n = len(a)
+    ka, kb = int(a.max()) + 1, int(b.max()) + 1
+    joint = a.astype(np.int64) * kb + b
+    cells = np.bincount(joint, minlength=ka * kb) if ka * kb <= 8 * n else np.unique(joint, return_counts=True)[1]
+    h = [_entropy_bits(c[c > 0] / n, n, miller_madow) for c in (np.bincount(a), np.bincount(b), cells)]
+    return h[0] + h[1] - h[2]
+
+
 def _probabilities(cell: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     p = np.bincount(cell, weights=w).astype(np.float64)
     p = p[p > 0]
