@@ -3,7 +3,7 @@
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
-from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning
+from .plugin import BinningEstimator, DiscreteEstimator, SaturationWarning, discrete_codes
 
 __all__ = [
     "BinningEstimator",
@@ -15,6 +15,7 @@ __all__ = [
     "LeaveOneOut",
     "SaturationWarning",
     "available_estimators",
+    "discrete_codes",
     "get_estimator",
     "register",
 ]
