@@ -25,9 +25,14 @@ import numpy as np
 from sklearn.metrics import mutual_info_score
 
 import gib
-from gib.estimators.plugin import _multipliers
 
 warnings.simplefilter("ignore", gib.SaturationWarning)
+
+
+def multipliers(n: int) -> np.ndarray:
+    """Random odd 64-bit multipliers, one per column, like the plug-in estimators' row keys."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True) | np.uint64(1)
 
 
 def best_of(fn, repeats: int) -> float:
@@ -62,8 +67,8 @@ def floor(X: np.ndarray, v: np.ndarray, discrete: bool) -> None:
     codes = (X if discrete else binned(X)).astype(np.uint64)
     N, n = codes.shape
     with np.errstate(over="ignore"):
-        h = (codes * _multipliers(n)).sum(axis=1)
-        keys = h[None, :] - codes.T * _multipliers(n)[:, None]
+        h = (codes * multipliers(n)).sum(axis=1)
+        keys = h[None, :] - codes.T * multipliers(n)[:, None]
         keys = np.vstack([keys, h[None, :], (h ^ v.astype(np.uint64))[None, :]])
     np.sort(keys, axis=1)
 

@@ -7,12 +7,20 @@ from typing import Any
 
 import numpy as np
 
+from ._xp import is_tensor, to_numpy
 
-def to_numpy(a: Any) -> np.ndarray:
-    """Return ``a`` as a NumPy array; torch tensors are detached and moved to the CPU."""
-    if hasattr(a, "detach") and hasattr(a, "cpu"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a)
+__all__ = [
+    "as_device_samples",
+    "as_samples",
+    "check_same_length",
+    "check_sample_shape",
+    "check_weights",
+    "non_negative_float",
+    "one_of",
+    "positive_float",
+    "positive_int",
+    "to_numpy",
+]
 
 
 def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
@@ -42,6 +50,43 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
     if arr.dtype.kind not in "biufUS":
         raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers or labels.")
     return arr
+
+
+def as_device_samples(a: Any, name: str, device: Any) -> Any:
+    """``as_samples`` for computing on a torch device: a 2-D tensor on ``device``.
+
+    A tensor is checked where it is (shape, dtype and one finiteness reduction) and not copied
+    to the host; it moves only if ``device`` (a torch.device or None) names another device.
+    Anything else goes through ``as_samples`` and is then copied to ``device``, except labels
+    (strings), which no device holds: they are returned as a NumPy array.
+    """
+    import torch
+
+    if not is_tensor(a):
+        arr = as_samples(a, name)
+        if arr.dtype.kind in "US":
+            return arr
+        if arr.dtype.kind == "u" and arr.dtype.itemsize > 1:
+            arr = arr.astype(np.int64)  # torch's wider unsigned types lack most operations
+        return torch.from_numpy(np.ascontiguousarray(arr)).to(device or "cpu")
+    t = a.detach()
+    if device is not None:
+        t = t.to(device)
+    check_sample_shape(tuple(t.shape), name)
+    if t.ndim == 1:
+        t = t[:, None]
+    if t.is_complex():
+        raise TypeError(f"`{name}` has dtype {t.dtype}; pass numbers or labels.")
+    if t.dtype in (torch.uint16, torch.uint32, torch.uint64):
+        t = t.long()  # as for NumPy input above
+    if t.is_floating_point():
+        finite = torch.isfinite(t)
+        if not bool(finite.all()):
+            bad = int(t.numel() - finite.sum())
+            raise ValueError(
+                f"`{name}` contains {bad} NaN or infinite value(s); drop or impute them first."
+            )
+    return t
 
 
 def check_sample_shape(shape: tuple[int, ...], name: str, min_samples: int = 2) -> None:
@@ -101,6 +146,12 @@ def positive_int(value: Any, name: str) -> int:
 def positive_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or not np.isfinite(value):
         raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def non_negative_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a non-negative finite number, got {value!r}.")
     return float(value)
 
 

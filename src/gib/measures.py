@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_samples, check_same_length, one_of
-from .estimators import LeaveOneOut, get_estimator
-from .estimators.plugin import BinningEstimator, row_codes
+from ._validation import check_same_length, one_of
+from .estimators import LeaveOneOut, discrete_codes, get_estimator
 
 SYNERGY_KINDS = ("featurewise", "sum_vs_whole")
 
@@ -58,16 +57,6 @@ def synergy(
     """
     one_of(kind, "kind", SYNERGY_KINDS)
     return synergy_from(leave_one_out(X, v, estimator, weights, **options), kind)
-
-
-def discrete_codes(a: Any, name: str, n_bins: int = 30) -> np.ndarray:
-    """One integer code per sample for a (possibly multi-column) variable.
-
-    Floating-point columns are binned in ``n_bins`` equal-width bins (regression outputs,
-    SPEC 2); labels and integers pass through. Returns dense codes 0..K-1.
-    """
-    arr = as_samples(a, name)
-    return row_codes(BinningEstimator(n_bins=n_bins).codes(arr))
 
 
 def pmi_weights(yhat: Any, y: Any, n_bins: int = 30) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Tests of the kernel estimators ``kde`` and ``kde_upper`` (SPEC 3, Appendix F.1)."""
+"""Tests of the kernel estimators ``kde`` and ``kde_upper`` (SPEC 3, Appendix F.1); the
+leave-one-out paths on every backend (the ``backend`` fixture, conftest.py)."""
 
 import math
 
@@ -41,7 +42,7 @@ def _targets(rng, N):
 # -- fast leave-one-out == plain per-subset computation ------------------------------------------
 @pytest.mark.parametrize("name", ["kde", "kde_upper"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_fast_leave_one_out_matches_direct(rng, name, weighted):
+def test_fast_leave_one_out_matches_direct(backend, rng, name, weighted):
     N, n = 70, 5
     X = rng.normal(size=(N, n)) * [1.0, 0.2, 3.0, 1.0, 0.05]
     X[:, 3] += X[:, 0]  # correlated columns
@@ -51,21 +52,36 @@ def test_fast_leave_one_out_matches_direct(rng, name, weighted):
         weights[[2, 5]] = 0.0  # samples of zero weight drop out
     est = gib.get_estimator(name, **({"noise_variance": 0.1} if name == "kde_upper" else {}))
     for label, v in _targets(rng, N).items():
-        fast = est.leave_one_out(X, v, weights)
+        fast = est.leave_one_out(backend.X(X), v, weights)
         direct = est.leave_one_out_direct(X, v, weights)
-        assert _max_deviation(fast, direct) < 1e-9, label
+        assert _max_deviation(fast, direct) < backend.tol(name, 1e-9), label
 
 
 @pytest.mark.parametrize("name", ["kde", "kde_upper"])
-def test_fast_leave_one_out_across_row_blocks(rng, monkeypatch, name):
+def test_fast_leave_one_out_across_row_blocks(backend, rng, monkeypatch, name):
     # Blocks of 3 rows (the last one shorter) exercise the block offsets of the diagonal.
-    N = 40
-    X = rng.normal(size=(N, 4))
-    v = rng.normal(size=N)
+    N, n = 40, 4
+    X = rng.normal(size=(N, n))
+    v = rng.normal(size=N) if name == "kde" else rng.integers(0, 3, N)
     est = gib.get_estimator(name)
     direct = est.leave_one_out_direct(X, v)
-    monkeypatch.setattr(kde, "_BLOCK_ELEMENTS", 3 * N)
-    assert _max_deviation(est.leave_one_out(X, v), direct) < 1e-9
+    # NumPy's blocks are rows x N, torch's features x rows x N
+    monkeypatch.setattr(kde, "_BLOCK_ELEMENTS", {"numpy": 3 * N, "cpu": 3 * n * N, "cuda": 3 * n * N})
+    assert _max_deviation(est.leave_one_out(backend.X(X), v), direct) < backend.tol(name, 1e-9)
+
+
+@pytest.mark.parametrize("name", ["kde", "kde_upper"])
+def test_isolated_samples_are_recomputed_with_a_shift(backend, rng, monkeypatch, name):
+    # An isolated sample: its kernel sums underflow without the max-shift, in every block.
+    N, n = 90, 4
+    X = rng.normal(size=(N, n))
+    X[3] += 60.0
+    labels = rng.integers(0, 3, N)
+    est = gib.get_estimator(name, **({"noise_variance": 0.01} if name == "kde_upper" else {"bandwidth_scale": 0.3}))
+    monkeypatch.setattr(kde, "_BLOCK_ELEMENTS", {"numpy": 7 * N, "cpu": 7 * n * N, "cuda": 7 * n * N})
+    for v in (labels, X[:, 0] + rng.normal(size=N)) if name == "kde" else (labels,):
+        fast, direct = est.leave_one_out(backend.X(X), v), est.leave_one_out_direct(X, v)
+        assert _max_deviation(fast, direct) < backend.tol(name, 1e-9) * max(1.0, abs(direct.joint))
 
 
 def _naive_kde_entropy(x, w, scale=1.0):
@@ -82,7 +98,7 @@ def _naive_kde_entropy(x, w, scale=1.0):
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.003])
-def test_kde_entropy_matches_plain_formula(rng, scale):
+def test_kde_entropy_matches_plain_formula(backend, rng, scale):
     # scale 0.003 makes most kernel sums underflow: the shifted recomputation must take over.
     x = rng.standard_t(2, size=(50, 2))
     w = rng.random(50)
@@ -91,16 +107,16 @@ def test_kde_entropy_matches_plain_formula(rng, scale):
     uniform = np.full(50, 1 / 50)
     assert est.entropy(x) == pytest.approx(_naive_kde_entropy(x, uniform, scale), rel=1e-12)
     assert est.entropy(x, w) == pytest.approx(_naive_kde_entropy(x, w, scale), rel=1e-12)
-    fast, direct = est.leave_one_out(x, x[:, 0] > 0), est.leave_one_out_direct(x, x[:, 0] > 0)
-    assert _max_deviation(fast, direct) < 1e-9 * max(1.0, abs(direct.joint))
+    fast, direct = est.leave_one_out(backend.X(x), x[:, 0] > 0), est.leave_one_out_direct(x, x[:, 0] > 0)
+    assert _max_deviation(fast, direct) < backend.tol("kde", 1e-9) * max(1.0, abs(direct.joint))
 
 
-def test_uniform_and_zero_weights(rng):
+def test_uniform_and_zero_weights(backend, rng):
     X, v = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
     for name in ("kde", "kde_upper"):
         est = gib.get_estimator(name)
-        plain = est.leave_one_out(X, v)
-        uniform = est.leave_one_out(X, v, np.full(30, 7.0))
+        plain = est.leave_one_out(backend.X(X), v)
+        uniform = est.leave_one_out(backend.X(X), v, np.full(30, 7.0))
         assert _max_deviation(plain, uniform) < 1e-12
         w = np.ones(30)
         w[:4] = 0.0
@@ -162,7 +178,7 @@ def test_kde_upper_class_information_and_entropy(rng):
 
 
 # -- errors --------------------------------------------------------------------------------------
-def test_constant_columns(rng):
+def test_constant_columns(backend, rng):
     # Constant columns carry no information and are dropped (test_degenerate.py); only the
     # entropy of a constant column (-inf) and, with min_class_sigma=0, a column constant within
     # a class are errors.
@@ -170,7 +186,7 @@ def test_constant_columns(rng):
     X = rng.normal(size=(20, 3))
     X[:, 1] = 4.0
     good = rng.normal(size=(20, 2))
-    t = est.leave_one_out(X, good[:, 0])
+    t = est.leave_one_out(backend.X(X), good[:, 0])
     assert t.single[1] == 0.0 and t.complement[1] == t.joint
     assert est.mutual_information(good, X) == pytest.approx(est.mutual_information(good, X[:, [0, 2]]), abs=1e-12)
     with pytest.raises(ValueError, match=r"`a` has constant column\(s\) \[1\].*Drop"):
@@ -181,6 +197,8 @@ def test_constant_columns(rng):
     assert np.isfinite(est.mutual_information(Xc, labels))
     with pytest.raises(ValueError, match="within the samples of class 1"):
         gib.get_estimator("kde", min_class_sigma=0).mutual_information(Xc, labels)
+    with pytest.raises(ValueError, match="within the samples of class 1"):
+        gib.get_estimator("kde", min_class_sigma=0).leave_one_out(backend.X(np.column_stack([Xc, good])), labels)
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "0.1", True])

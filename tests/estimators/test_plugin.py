@@ -1,4 +1,5 @@
-"""Plug-in estimators: closed forms, the hashed leave-one-out path against exact counting."""
+"""Plug-in estimators: closed forms, the hashed leave-one-out path against exact counting, on
+every backend (the ``backend`` fixture, conftest.py)."""
 
 import itertools
 import math
@@ -39,18 +40,37 @@ def exact_mi(a, b, w=None):
     return sum(p * math.log2(p / (pa[x] * pb[y])) for (x, y), p in pab.items() if p > 0)
 
 
+def deviation(a, b):
+    return max(abs(a.joint - b.joint), np.max(np.abs(a.single - b.single)), np.max(np.abs(a.complement - b.complement)))
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("k_v", [2, 5])
-def test_fast_leave_one_out_matches_dictionary_counting(weighted, k_v):
+def test_fast_leave_one_out_matches_dictionary_counting(backend, weighted, k_v):
     rng = np.random.default_rng(k_v)
     X = rng.integers(0, 3, size=(300, 5))
     v = rng.integers(0, k_v, size=300)
     w = rng.random(300) if weighted else None
-    t = gib.leave_one_out(X, v, estimator="discrete", weights=w)
-    assert t.joint == pytest.approx(exact_mi(X, v[:, None], w), abs=1e-12)
+    t = gib.leave_one_out(backend.X(X), v, estimator="discrete", weights=w)
+    tol = backend.tol("discrete", 1e-12)
+    assert t.joint == pytest.approx(exact_mi(X, v[:, None], w), abs=tol)
     for i in range(5):
-        assert t.single[i] == pytest.approx(exact_mi(X[:, [i]], v[:, None], w), abs=1e-12)
-        assert t.complement[i] == pytest.approx(exact_mi(np.delete(X, i, 1), v[:, None], w), abs=1e-12)
+        assert t.single[i] == pytest.approx(exact_mi(X[:, [i]], v[:, None], w), abs=tol)
+        assert t.complement[i] == pytest.approx(exact_mi(np.delete(X, i, 1), v[:, None], w), abs=tol)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("bias", ["none", "miller-madow"])
+def test_discrete_fast_path_matches_direct(backend, weighted, bias):
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 3, size=(300, 6))
+    v = rng.integers(0, 4, size=300)
+    w = rng.random(300) if weighted else None
+    est = gib.get_estimator("discrete", bias=bias)
+    tol = backend.tol("discrete", 1e-10)
+    # a 2-D target, integral floats (negative), bool
+    for data, target in ((X, v), (X, np.column_stack([v, X[:, 0]])), (X - 7.0, v), (X > 0, v)):
+        assert deviation(est.leave_one_out(backend.X(data), target, w), est.leave_one_out_direct(data, target, w)) < tol
 
 
 @pytest.mark.filterwarnings("ignore::gib.SaturationWarning")
@@ -58,31 +78,37 @@ def test_fast_leave_one_out_matches_dictionary_counting(weighted, k_v):
     "options",
     [{}, {"n_bins": 7}, {"bin_size": 0.5}, {"range": (-1, 1)}, {"bias": "miller-madow"}],
 )
-def test_binning_fast_path_matches_direct(options):
+def test_binning_fast_path_matches_direct(backend, options):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(400, 6))
-    v = np.column_stack([rng.integers(0, 3, 400), rng.normal(size=400)])
+    X[:, -1] += X[:, 0]  # correlated columns
+    labels = rng.integers(0, 3, 400)
     est = gib.get_estimator("binning", **options)
+    tol = backend.tol("binning", 1e-10)
     for w in (None, rng.random(400)):
-        fast = est.leave_one_out(X, v, w)
-        direct = est.leave_one_out_direct(X, v, w)
-        assert fast.joint == pytest.approx(direct.joint, abs=1e-10)
-        np.testing.assert_allclose(fast.single, direct.single, atol=1e-10)
-        np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-10)
+        for v in (labels, np.column_stack([labels, rng.normal(size=400)]), X[:, 0]):  # 1-D, 2-D, float
+            assert deviation(est.leave_one_out(backend.X(X), v, w), est.leave_one_out_direct(X, v, w)) < tol
+        # float32 data are binned in float32 on every backend
+        X32 = X.astype(np.float32)
+        assert deviation(est.leave_one_out(backend.X(X32), labels, w), est.leave_one_out_direct(X32, labels, w)) < tol
 
 
-def test_wide_codes_use_the_sorting_path_for_singles():
-    # token-id-like columns: too many values for contingency tables
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_codes_use_the_sorting_path_for_singles(backend, weighted):
+    # token-id-like columns: too many values for contingency tables; and a span beyond 2^24
+    # (per-column unique codes)
     rng = np.random.default_rng(4)
     X = rng.integers(0, 30000, size=(500, 70))
+    X[:, 0] *= 1000
     v = rng.integers(0, 50, 500)
+    w = rng.random(500) if weighted else None
     est = gib.get_estimator("discrete")
-    fast, direct = est.leave_one_out(X, v), est.leave_one_out_direct(X, v)
-    np.testing.assert_allclose(fast.single, direct.single, atol=1e-10)
-    np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-10)
+    assert deviation(est.leave_one_out(backend.X(X), v, w), est.leave_one_out_direct(X, v, w)) < backend.tol(
+        "discrete", 1e-10
+    )
 
 
-def test_many_columns_cross_block_boundaries(monkeypatch):
+def test_many_columns_cross_block_boundaries(backend, monkeypatch):
     import gib.estimators.plugin as plugin
 
     monkeypatch.setattr(plugin, "_BLOCK_ELEMENTS", 3 * 200)  # 3 key columns per block
@@ -90,21 +116,21 @@ def test_many_columns_cross_block_boundaries(monkeypatch):
     X = rng.integers(0, 2, size=(200, 10))
     v = X[:, 0] ^ X[:, 1]
     est = gib.get_estimator("discrete")
-    fast, direct = est.leave_one_out(X, v), est.leave_one_out_direct(X, v)
-    assert fast.joint == pytest.approx(direct.joint)
-    np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-12)
+    fast, direct = est.leave_one_out(backend.X(X), v), est.leave_one_out_direct(X, v)
+    assert deviation(fast, direct) < backend.tol("discrete", 1e-12)
 
 
-def test_saturation_warns_for_binning_only():
+def test_saturation_warns_for_binning_only(backend):
     X = all_bits(4).astype(float)
     v = X[:, 0]
-    with pytest.warns(SaturationWarning, match="all 16 rows"):
-        gib.leave_one_out(X, v, estimator="binning")
+    with pytest.warns(SaturationWarning, match="all 16 rows") as record:
+        gib.leave_one_out(backend.X(X), v, estimator="binning")
+    assert record[0].filename == __file__  # points at the caller
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        gib.leave_one_out(X.astype(int), v, estimator="discrete")
+        gib.leave_one_out(backend.X(X.astype(int)), v, estimator="discrete")
 
 
 def test_binning_codes():

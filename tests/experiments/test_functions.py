@@ -14,7 +14,7 @@ from gib.experiments.base import make_config
 from gib.experiments.functions import (
     PRESETS,
     Config,
-    ContinuousTargetGCMI,
+    estimator_spec,
     final_errors,
     record_schedule,
     settled_epoch,
@@ -142,13 +142,16 @@ def test_final_errors_take_the_last_record():
     assert last.loc[0, "train_mse"] == 1.0 and last.loc[0, "test_mse"] == 10.0
 
 
-def test_continuous_target_gcmi_ranks_integer_codes_as_values():
+def test_gcmi_ranks_the_integer_codes_of_z_as_values():
+    ((name, options),) = estimator_spec(Config(estimator="gcmi")).values()
+    assert (name, options) == ("gcmi", {"target_type": "continuous"})
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     codes = np.column_stack([np.digitize(X.sum(1), np.linspace(-4, 4, 39)), rng.integers(0, 40, 300)])
-    ours = ContinuousTargetGCMI().leave_one_out(X, codes)
+    ours = get_estimator(name, **options).leave_one_out(X, codes)
     plain = get_estimator("gcmi").leave_one_out(X, codes.astype(float))
     assert ours.joint == pytest.approx(plain.joint)
     np.testing.assert_allclose(ours.single, plain.single)
     np.testing.assert_allclose(ours.complement, plain.complement)
     assert ours.joint > 0.5  # the first code column carries the sum of X
+    assert estimator_spec(Config())["binning"] == ("binning", {"n_bins": 40})

@@ -3,7 +3,15 @@
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
-from .plugin import BinningEstimator, DiscreteEstimator, PlugInEstimator, SaturationWarning, code_information, row_codes
+from .plugin import (
+    BinningEstimator,
+    DiscreteEstimator,
+    PlugInEstimator,
+    SaturationWarning,
+    code_information,
+    discrete_codes,
+    row_codes,
+)
 
 __all__ = [
     "BinningEstimator",
@@ -17,6 +25,7 @@ __all__ = [
     "SaturationWarning",
     "available_estimators",
     "code_information",
+    "discrete_codes",
     "get_estimator",
     "register",
     "row_codes",

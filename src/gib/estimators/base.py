@@ -11,22 +11,27 @@ Measures (synergy, GIB points) are written once against this interface and never
 features themselves. The base class supplies the plain per-subset ``leave_one_out`` that the
 fast paths are tested against.
 
-Estimators with a torch backend (``discrete``, ``binning``, ``kde``, ``kde_upper``, ``gcmi``)
-take a ``device`` option; with it set, or with a torch tensor as X, ``leave_one_out`` runs in
-torch on that device (see ``torch_backend.py``). ``entropy`` and ``mutual_information`` always
-run in NumPy.
+Every estimator here is written once against the array API (``gib._xp``): with a ``device``
+option set, or with a torch tensor as X, ``leave_one_out`` runs the same code in torch on that
+device (a tensor stays where it is), and returns NumPy results equal to NumPy's. Only X, the
+large array, goes to the device: the target V and the weights are checked and turned into
+codes, classes or normal scores on the host and copied over. ``entropy``,
+``mutual_information`` and ``leave_one_out_direct`` (the reference) always run in NumPy.
+
+Also here: the helpers the estimator modules share (``is_discrete``, ``constant_columns``,
+``leave_one_out_varying``), so that no estimator module imports another.
 """
 
 from __future__ import annotations
 
 import inspect
-import sys
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, Callable, ClassVar, NamedTuple
 
 import numpy as np
 
-from .._validation import as_samples, check_same_length, check_weights
+from .. import _xp
+from .._validation import as_device_samples, as_samples, check_same_length, check_weights
 
 
 class LeaveOneOut(NamedTuple):
@@ -37,32 +42,73 @@ class LeaveOneOut(NamedTuple):
     complement: np.ndarray  #: I(X_-i;V), shape (n,)
 
 
-def _is_tensor(a: Any) -> bool:
-    """Whether ``a`` is a torch tensor, without importing torch when nobody has."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(a, torch.Tensor)
-
-
 def check_device(device: Any) -> Any:
-    """The ``device`` option of the estimators with a torch backend: None (NumPy), or a
-    torch.device from ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or a torch.device."""
-    if device is None:
-        return None
-    from .torch_backend import as_device
+    """The ``device`` option of the array-API estimators: None (NumPy), or a torch.device from
+    ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or a torch.device."""
+    return None if device is None else _xp.as_device(device)
 
-    return as_device(device)
+
+def is_discrete(b: np.ndarray) -> bool:
+    """SPEC 3: a target of integer, bool or string dtype holds class labels; floating-point
+    data are continuous."""
+    return b.dtype.kind in "biuUS"
+
+
+def constant_columns(a: Any, w: np.ndarray | None) -> np.ndarray:
+    """Host boolean mask of the columns of ``a`` (on any device) that are constant over the
+    samples of positive weight (all samples if ``w`` is None)."""
+    ref = a if w is None or np.all(w > 0) else _xp.rows(a, w > 0)
+    xp = _xp.namespace(ref)
+    return _xp.to_numpy(xp.all(ref == ref[:1, ...], axis=0))
+
+
+def leave_one_out_varying(
+    est: Estimator, X: Any, v: np.ndarray, w: np.ndarray | None,
+    fast: Callable[[Any, np.ndarray, np.ndarray | None], LeaveOneOut], v_continuous: bool,
+) -> LeaveOneOut:
+    """``fast(X, v, w)`` on the columns of X (and, for a continuous V, of v) that vary over the
+    samples of positive weight; constant columns filled in exactly.
+
+    A constant column carries no information: ``I(X;V) = I(X_varying;V)``, so its single is 0
+    and its complement is the joint. With every column of X (or of a continuous v) constant, all
+    is 0. One varying column u: its single is the joint and its complement (all constant) 0.
+    """
+    n = X.shape[1]
+    if v_continuous:
+        v_varying = ~constant_columns(v, w)
+        if not v_varying.any():
+            return LeaveOneOut(0.0, np.zeros(n), np.zeros(n))
+        if not v_varying.all():
+            v = v[:, v_varying]
+    varying = ~constant_columns(X, w)
+    if varying.all():
+        return fast(X, v, w)
+    single, complement = np.zeros(n), np.zeros(n)
+    keep = np.flatnonzero(varying)
+    if len(keep) == 0:
+        return LeaveOneOut(0.0, single, complement)
+    if len(keep) == 1:
+        joint = float(est._mutual_information(_xp.to_numpy(_xp.columns(X, keep)), v, w))
+        single[keep] = joint
+    else:
+        part = fast(_xp.columns(X, keep), v, w)
+        joint = part.joint
+        single[keep], complement[keep] = part.single, part.complement
+    complement[~varying] = joint
+    return LeaveOneOut(float(joint), single, complement)
 
 
 class Estimator(ABC):
     """Base class: subclasses set ``name`` and implement the ``_``-prefixed methods on checked
     2-D arrays and normalised weights (``None`` means uniform).
 
-    A subclass with a torch backend sets ``torch_backend = True`` and ``device`` (from
-    ``check_device``); its ``_leave_one_out`` then also receives X as a tensor on the device.
+    A subclass written against the array API sets ``array_api = True`` and ``device`` (from
+    ``check_device``); its ``_leave_one_out`` then also receives X as a tensor on the device
+    (V and the weights stay NumPy). Others always get NumPy arrays.
     """
 
     name: ClassVar[str]
-    torch_backend: ClassVar[bool] = False
+    array_api: ClassVar[bool] = False
     device: Any = None
 
     # -- public edge: check once, then call the implementation --------------------------------
@@ -76,9 +122,7 @@ class Estimator(ABC):
         return float(self._mutual_information(a, b, check_weights(weights, n)))
 
     def leave_one_out(self, X: Any, v: Any, weights: Any = None) -> LeaveOneOut:
-        if self.torch_backend and (self.device is not None or _is_tensor(X)):
-            from .torch_backend import as_device_samples
-
+        if self.array_api and (self.device is not None or _xp.is_tensor(X)):
             X = as_device_samples(X, "X", self.device)  # a tensor stays on its device
         else:
             X = as_samples(X, "X")

@@ -15,20 +15,24 @@ inverse of C_X give every H(X_-i); the same on the joint covariance of (X, V) gi
 H(X_-i, V); for a discrete V, the same on each class's covariance gives every H(X_-i | V=v).
 The singles need only variances (and, for a continuous V, the Schur complements
 ``c_ii - c_iV C_V^-1 c_Vi``). Tests compare the fast path with the plain per-subset computation.
+
+On a torch device (``gib._xp``) the copula ranks come from one sort per column (columns laid
+out as rows: sorting along contiguous memory is several times faster), and every covariance,
+factor and log-determinant stays on the device; only the n-vectors of results come back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import linalg, special, stats
+from scipy import special
 
-from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
-from .kde import constant_columns, leave_one_out_varying, non_negative_float
+from .. import _xp
+from .._validation import non_negative_float, one_of
+from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 # Entropy of one standard normal dimension, in nats: (ln(2 pi) + 1) / 2.
@@ -61,23 +65,20 @@ def one_blas_thread(dim: int):
     return _blas_pools.limit(limits=1) if _blas_pools else contextlib.nullcontext()
 
 
-def _is_discrete(b: np.ndarray) -> bool:
-    """SPEC 3: a target of integer, bool or string dtype is a class label."""
-    return b.dtype.kind in "biuUS"
-
-
-def _check_numeric(a: np.ndarray, name: str) -> np.ndarray:
-    if a.dtype.kind in "US":
+def _check_numeric(a: Any, name: str) -> Any:
+    if _xp.kind(a) in "US":
         raise TypeError(
             f"`{name}` holds strings, but gcmi treats `{name}` as continuous data to rank. "
             "Pass class labels as the second argument (`b` or `v`) instead, or encode them as "
             "numbers."
         )
-    return a.astype(np.uint8) if a.dtype.kind == "b" else a
+    xp = _xp.namespace(a)
+    return xp.astype(a, xp.uint8) if _xp.kind(a) == "b" else a
 
 
-def _copula(a: np.ndarray, w: np.ndarray | None, name: str) -> np.ndarray:
-    """Copula-normalise every column: standard normal scores of the (weighted) mid-ranks.
+def _copula(a: Any, w: np.ndarray | None, name: str) -> Any:
+    """Copula-normalise every column (of a NumPy array or a tensor on any device): standard
+    normal scores of the (weighted) mid-ranks.
 
     Unweighted: ``ndtri(rank / (N + 1))`` with tied values sharing their mean rank. Weighted:
     with ``F`` the weighted empirical CDF at the middle of a value's tie group and ``M`` the
@@ -86,10 +87,9 @@ def _copula(a: np.ndarray, w: np.ndarray | None, name: str) -> np.ndarray:
     weights reproduce the unweighted result on the selected samples.
     """
     a = _check_numeric(a, name)
-    n_samples = len(a)
-    positive = None if w is None else w > 0
-    ref = a if positive is None else a[positive]
-    constant = np.flatnonzero(np.all(ref == ref[:1], axis=0))
+    xp = _xp.namespace(a)
+    n_samples = a.shape[0]
+    constant = np.flatnonzero(constant_columns(a, w))
     if constant.size:
         where = "" if w is None else " among the samples of positive weight"
         raise ValueError(
@@ -97,31 +97,31 @@ def _copula(a: np.ndarray, w: np.ndarray | None, name: str) -> np.ndarray:
             f"arbitrary and their covariance singular. Drop them first, e.g. "
             f"`{name}[:, {name}.std(axis=0) > 0]`."
         )
-    if w is None:
-        u = stats.rankdata(a, method="average", axis=0) / (n_samples + 1.0)
-        return special.ndtri(u)
-    m = float(np.count_nonzero(positive))
-    order = np.argsort(a, axis=0, kind="stable")
-    s = np.take_along_axis(a, order, axis=0)
-    ws = w[order]
-    cum = np.cumsum(ws, axis=0)
+    # columns as rows (see the module docstring); a stable sort keeps weighted sums reproducible
+    s, order = _xp.sort_with_indices(_xp.contiguous(a.T), axis=1, stable=w is not None)
+    dev = _xp.device(a)
+    idx = xp.arange(n_samples, device=dev)[None, :]
+    starts = xp.ones(s.shape, dtype=xp.bool, device=dev)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]
+    ends = xp.ones(s.shape, dtype=xp.bool, device=dev)
+    ends[:, :-1] = starts[:, 1:]
     # First and last sorted position of each sample's tie group.
-    idx = np.arange(n_samples)[:, None]
-    starts = np.ones(s.shape, dtype=bool)
-    starts[1:] = s[1:] != s[:-1]
-    ends = np.ones(s.shape, dtype=bool)
-    ends[:-1] = starts[1:]
-    first = np.maximum.accumulate(np.where(starts, idx, 0), axis=0)
-    last = np.minimum.accumulate(np.where(ends, idx, n_samples - 1)[::-1], axis=0)[::-1]
-    cols = np.arange(a.shape[1])[None, :]
-    below = cum[first, cols] - ws[first, cols]
-    mid = 0.5 * (below + cum[last, cols])
-    u = np.empty_like(mid)
-    np.put_along_axis(u, order, (m * mid + 0.5) / (m + 1.0), axis=0)
-    return special.ndtri(u)
+    first = _xp.cummax(xp.where(starts, idx, 0), axis=1)
+    last = xp.flip(_xp.cummin(xp.flip(xp.where(ends, idx, n_samples - 1), axis=1), axis=1), axis=1)
+    if w is None:
+        mid_rank = xp.astype(first + last, xp.float64) / 2.0 + 1.0
+        u_sorted = mid_rank / (n_samples + 1.0)
+    else:
+        m = float(np.count_nonzero(w > 0))
+        ws = _xp.asarray(w, a)[order]
+        cum = xp.cumulative_sum(ws, axis=1)
+        below = xp.take_along_axis(cum, first, axis=1) - xp.take_along_axis(ws, first, axis=1)
+        mid = 0.5 * (below + xp.take_along_axis(cum, last, axis=1))
+        u_sorted = (m * mid + 0.5) / (m + 1.0)
+    return _xp.ndtri(_xp.scatter(u_sorted, order, axis=1)).T
 
 
-def _covariance(z: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float]:
+def _covariance(z: Any, w: np.ndarray | None) -> tuple[Any, float]:
     """Covariance (unbiased: /(N - 1)) and effective sample size.
 
     Weights (normalised here) give the reliability-weighted covariance
@@ -132,16 +132,20 @@ def _covariance(z: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float]
     have none) is centred to exactly 0, so its variance and covariances are exactly 0, not the
     rounding error of its mean.
     """
-    constant = constant_columns(z, w)
+    xp = _xp.namespace(z)
+    constant = np.flatnonzero(constant_columns(z, w))
     if w is None:
-        zc = z - z.mean(axis=0)
-        zc[:, constant] = 0.0
-        return zc.T @ zc / (len(z) - 1.0), float(len(z))
+        zc = z - xp.mean(z, axis=0)
+        if constant.size:
+            zc[:, _xp.asarray(constant, z)] = 0.0
+        return zc.T @ zc / (z.shape[0] - 1.0), float(z.shape[0])
     w = w / w.sum()
     sum_w2 = float(w @ w)
-    zc = z - w @ z
-    zc[:, constant] = 0.0
-    return (zc * w[:, None]).T @ zc / (1.0 - sum_w2), kish_n(sum_w2)
+    wt = _xp.asarray(w, z)
+    zc = z - wt @ z
+    if constant.size:
+        zc[:, _xp.asarray(constant, z)] = 0.0
+    return (zc * wt[:, None]).T @ zc / (1.0 - sum_w2), kish_n(sum_w2)
 
 
 def kish_n(sum_w2: float) -> float:
@@ -154,17 +158,21 @@ def kish_n(sum_w2: float) -> float:
     return float(nearest) if abs(n_eff - nearest) <= 1e-9 * n_eff else n_eff
 
 
-def _floored(c: np.ndarray, ridge: float) -> np.ndarray:
+def _diagonal(c: Any) -> Any:
+    return _xp.namespace(c).linalg.diagonal(c)
+
+
+def _floored(c: Any, ridge: float) -> Any:
     """C with every variance below ``ridge`` raised to ``ridge`` (a copy if any is)."""
-    d = np.diag(c)
-    low = np.flatnonzero(d < ridge)
-    if low.size:
-        c = c.copy()
+    xp = _xp.namespace(c)
+    low = xp.nonzero(_diagonal(c) < ridge)[0]
+    if low.shape[0]:
+        c = xp.asarray(c, copy=True)
         c[low, low] = ridge
     return c
 
 
-def _factor(c: np.ndarray, ridge: float) -> np.ndarray | None:
+def _factor(c: Any, ridge: float) -> Any | None:
     """Lower Cholesky factor of C if C is regular to within ``ridge``, else None.
 
     Regular: every variance positive, and every pivot ``L_jj^2`` (the variance of column j given
@@ -172,25 +180,26 @@ def _factor(c: np.ndarray, ridge: float) -> np.ndarray | None:
     of an ordered principal submatrix is a variance given fewer columns, so it is never smaller:
     when C passes, so does every C_S,S (the fast leave-one-out paths rely on this).
     """
-    d = np.diag(c)
-    if not np.all(d > 0):
+    xp = _xp.namespace(c)
+    d = _diagonal(c)
+    if not bool(xp.all(d > 0)):
         return None
-    try:
-        chol = np.linalg.cholesky(c)
-    except np.linalg.LinAlgError:
+    chol = _xp.cholesky(c)
+    if chol is None:
         return None
-    p = np.diag(chol)
-    if not np.all(p > 0) or (ridge > 0 and np.any(p * p < ridge * d)):
+    p = _diagonal(chol)
+    if not bool(xp.all(p > 0)) or (ridge > 0 and bool(xp.any(p * p < ridge * d))):
         return None
     return chol
 
 
-def _log_det(chol: np.ndarray) -> float:
-    return 2.0 * float(np.sum(np.log(np.diag(chol))))
+def _log_det(chol: Any) -> float:
+    xp = _xp.namespace(chol)
+    return 2.0 * float(xp.sum(xp.log(_diagonal(chol))))
 
 
-def _singular(c: np.ndarray, what: str) -> ValueError:
-    bad = np.flatnonzero(~(np.diag(c) > 0))
+def _singular(c: Any, what: str) -> ValueError:
+    bad = np.flatnonzero(~(_xp.to_numpy(_diagonal(c)) > 0))
     detail = f"column(s) {bad.tolist()} have zero variance" if bad.size else "columns are linearly dependent"
     return ValueError(
         f"the covariance of the copula-normalised {what} is singular ({detail}). Drop "
@@ -198,10 +207,18 @@ def _singular(c: np.ndarray, what: str) -> ValueError:
     )
 
 
-def _inverse_diagonal(chol: np.ndarray) -> np.ndarray:
+def _inverse_diagonal(chol: Any) -> Any:
     """diag(C^-1) from C's lower Cholesky factor L: C^-1 = L^-T L^-1."""
-    l_inv = linalg.solve_triangular(chol, np.eye(len(chol)), lower=True, check_finite=False)
-    return np.einsum("ij,ij->j", l_inv, l_inv)
+    xp = _xp.namespace(chol)
+    l_inv = _xp.solve_triangular(chol, xp.eye(chol.shape[0], dtype=chol.dtype, device=_xp.device(chol)))
+    return xp.sum(l_inv * l_inv, axis=0)
+
+
+def _principal(c: Any, index: np.ndarray) -> Any:
+    """The principal submatrix C[index, index] (host index, C on any device)."""
+    xp = _xp.namespace(c)
+    idx = _xp.asarray(index, c)
+    return xp.take(xp.take(c, idx, axis=0), idx, axis=1)
 
 
 def _check_size(n_eff: float, dim: int, what: str) -> None:
@@ -229,7 +246,7 @@ class GaussianCopulaEstimator(Estimator):
       ``I = H(A) - sum_y p(y) H(A | Y=y)`` with each class's own covariance and bias terms
       (Ince's ``gcmi_model_cd``); otherwise ``I = H(A) + H(B) - H(A,B)`` on the normalised
       data (``gcmi_cc``). ``a`` is always ranked, integer columns included; to treat an
-      integer ``b`` as continuous, pass it as float.
+      integer ``b`` as continuous, pass it as float or set ``target_type="continuous"``.
     - ``entropy(a)``: the Gaussian entropy of the copula-normalised data. It is *not* the
       differential entropy of A: it ignores A's marginals (the same for any monotone transform
       of each column) and equals ``d/2 log2(2 pi e)`` minus the Gaussian copula's total
@@ -260,6 +277,14 @@ class GaussianCopulaEstimator(Estimator):
         about ``p(y) * log2(1 / ridge) / 2`` bits (~10 bits times the class's probability at
         1e-6, as ``kde``'s ``min_class_sigma=1e-3``). 0 turns this off: singular covariances
         raise ``ValueError`` (nearly singular ones give the unregularised, very large values).
+    target_type : {"auto", "continuous"}, default "auto"
+        How the second argument (``b`` of ``mutual_information``, ``v`` of ``leave_one_out``)
+        is read. "auto": integer, bool and string data are class labels, floating-point data
+        continuous (SPEC 3). "continuous" (ours): always ranked as continuous values, integer
+        codes included, e.g. the binned regression targets Z = (Yhat, Y) of the `functions`
+        experiment, which as labels would split into up to bins^2 classes, most too small for a
+        class covariance (App. F.2: GCMI needs no discretisation). Strings still raise. (Not
+        ``target``: ``gib_point(target=...)`` already names the choice of Z.)
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
         None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
@@ -292,13 +317,14 @@ class GaussianCopulaEstimator(Estimator):
     """
 
     name = "gcmi"
-    torch_backend = True
+    array_api = True
 
-    def __init__(self, bias_correct: bool = True, ridge: float = 1e-6, device: Any = None):
+    def __init__(self, bias_correct: bool = True, ridge: float = 1e-6, target_type: str = "auto", device: Any = None):
         if not isinstance(bias_correct, (bool, np.bool_)):
             raise ValueError(f"`bias_correct` must be True or False, got {bias_correct!r}.")
         self.bias_correct = bool(bias_correct)
         self.ridge = non_negative_float(ridge, "ridge")
+        self.target_type = one_of(target_type, "target_type", ("auto", "continuous"))
         self.device = check_device(device)
 
     # -- pieces ---------------------------------------------------------------------------------
@@ -312,50 +338,62 @@ class GaussianCopulaEstimator(Estimator):
         psi_sum = special.psi((n_eff[..., None] - k) / 2.0).sum(axis=-1)
         return dim * (_LN2 - np.log(n_eff - 1.0)) / 2.0 + psi_sum / 2.0
 
-    def log_det(self, c: np.ndarray, what: str) -> float:
+    def _classes_of(self, b: np.ndarray) -> bool:
+        """Whether the second argument holds class labels (the ``target_type`` option)."""
+        return self.target_type == "auto" and is_discrete(b)
+
+    def _continuous(self, b: np.ndarray, name: str) -> np.ndarray:
+        b = _check_numeric(b, name)
+        return b.astype(np.float64) if b.dtype.kind in "iu" else b
+
+    def log_det(self, c: Any, what: str) -> float:
         """log det C, regularised as the ``ridge`` option says (or an error if it is 0)."""
         chol = _factor(_floored(c, self.ridge), self.ridge)
         if chol is None and self.ridge > 0:
-            chol = _factor(c + self.ridge * np.eye(len(c)), 0.0)
+            xp = _xp.namespace(c)
+            chol = _factor(c + self.ridge * xp.eye(c.shape[0], dtype=c.dtype, device=_xp.device(c)), 0.0)
         if chol is None:
             raise _singular(c, what)
         return _log_det(chol)
 
-    def _entropy_nats(self, c: np.ndarray, n_eff: float, what: str) -> float:
+    def _entropy_nats(self, c: Any, n_eff: float, what: str) -> float:
         """Gaussian entropy without its constant d/2 ln(2 pi e) (it cancels in every MI)."""
-        _check_size(n_eff, len(c), what)
-        return 0.5 * self.log_det(c, what) - float(self._bias(len(c), n_eff))
+        _check_size(n_eff, c.shape[0], what)
+        return 0.5 * self.log_det(c, what) - float(self._bias(c.shape[0], n_eff))
 
-    def loo_log_dets(self, c: np.ndarray, what: str) -> tuple[float, np.ndarray, np.ndarray]:
+    def _minus_one_log_dets(self, c: Any, what: str) -> Any:
+        """Every log det C_-i,-i, one factorisation each (C singular to within the ridge)."""
+        n = c.shape[0]
+        values = [self.log_det(_principal(c, np.delete(np.arange(n), i)), what) for i in range(n)]
+        return _xp.asarray(np.array(values), c)
+
+    def loo_log_dets(self, c: Any, what: str) -> tuple[float, Any, Any]:
         """log det of C, of every 1 x 1 C_ii and of every C_-i,-i, each as ``log_det`` has it.
 
         Regular C (the usual case): one Cholesky factor and
         ``logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)``; else one factorisation per subset.
         """
+        xp = _xp.namespace(c)
         cf = _floored(c, self.ridge)
         chol = _factor(cf, self.ridge)
         if chol is not None:
             ld = _log_det(chol)
-            return ld, np.log(np.diag(cf)), ld + np.log(_inverse_diagonal(chol))
+            return ld, xp.log(_diagonal(cf)), ld + xp.log(_inverse_diagonal(chol))
         ld = self.log_det(c, what)  # raises when ridge is 0
-        n = len(c)
-        minus = np.array([self.log_det(np.delete(np.delete(c, i, 0), i, 1), what) for i in range(n)])
-        return ld, np.log(np.diag(cf)), minus
+        return ld, xp.log(_diagonal(cf)), self._minus_one_log_dets(c, what)
 
-    def small_class_pieces(self, cy: np.ndarray, n_eff: float, unconditional: tuple, what: str,
-                           convert: Callable[[np.ndarray], Any] = lambda a: a) -> tuple:
+    def small_class_pieces(self, cy: Any, n_eff: float, unconditional: tuple, what: str) -> tuple:
         """(H, H_i, H_-i) pieces, in nats without constants, of a class too small for H(X | y)
         (``N_eff <= n``): every H(X_i | y) when ``N_eff > 1`` and every H(X_-i | y) when
-        ``N_eff > n - 1`` (computed from ``cy`` and passed through ``convert``), the other pieces
-        those of ``unconditional`` (no information), so the fast path gives what the direct
-        per-subset computation gives."""
-        n = len(cy)
+        ``N_eff > n - 1`` (computed from ``cy``), the other pieces those of ``unconditional``
+        (no information), so the fast path gives what the direct per-subset computation gives."""
+        xp = _xp.namespace(cy)
+        n = cy.shape[0]
         joint, single, complement = unconditional
         if n_eff > 1:
-            single = convert(0.5 * np.log(np.diag(_floored(cy, self.ridge))) - float(self._bias(1, n_eff)))
+            single = 0.5 * xp.log(_diagonal(_floored(cy, self.ridge))) - float(self._bias(1, n_eff))
         if n > 1 and n_eff > n - 1:
-            minus = np.array([self.log_det(np.delete(np.delete(cy, i, 0), i, 1), what) for i in range(n)])
-            complement = convert(0.5 * minus - float(self._bias(n - 1, n_eff)))
+            complement = 0.5 * self._minus_one_log_dets(cy, what) - float(self._bias(n - 1, n_eff))
         return joint, single, complement
 
     def _classes(self, v: np.ndarray, w: np.ndarray | None, name: str):
@@ -387,11 +425,11 @@ class GaussianCopulaEstimator(Estimator):
 
     def _mutual_information(self, a, b, w):
         a = _check_numeric(a, "a")
-        discrete = _is_discrete(b)
+        discrete = self._classes_of(b)
         # Constant columns carry no information (class docstring).
         a = a[:, ~constant_columns(a, w)]
         if not discrete:
-            b = _check_numeric(b, "b")
+            b = self._continuous(b, "b")
             b = b[:, ~constant_columns(b, w)]
         if a.shape[1] == 0 or b.shape[1] == 0:
             return 0.0
@@ -423,61 +461,61 @@ class GaussianCopulaEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
-        if not _is_tensor(X):
-            X = _check_numeric(X, "X")
-        discrete = _is_discrete(v)
+        X = _check_numeric(X, "X")
+        discrete = self._classes_of(v)
         if not discrete:
-            v = _check_numeric(v, "v")
+            v = self._continuous(v, "v")
         return leave_one_out_varying(self, X, v, w, self._leave_one_out_varying, not discrete)
 
     def _leave_one_out_varying(self, X, v, w):
-        """Leave-one-out of X and v without constant columns."""
-        if _is_tensor(X):
-            from .torch_backend import gcmi_leave_one_out
-
-            return gcmi_leave_one_out(self, X, v, w)
-        discrete = _is_discrete(v)
+        """Leave-one-out of X (on any device) and v without constant columns."""
+        discrete = self._classes_of(v)
         with one_blas_thread(X.shape[1] + (0 if discrete else v.shape[1])):
             z = _copula(X, w, "X")
             if discrete:
                 return self._leave_one_out_classes(z, v, w)
-            zv = _copula(v, w, "v")
-            c, n_eff = _covariance(np.hstack([z, zv]), w)
-            _check_size(n_eff, len(c), "(`X`, `v`)")
+            zv = _xp.asarray(_copula(v, w, "v"), z)  # V's scores on the host, then next to X's
+            xp = _xp.namespace(z)
+            c, n_eff = _covariance(xp.concat((z, zv), axis=1), w)
+            _check_size(n_eff, c.shape[0], "(`X`, `v`)")
             return self.leave_one_out_continuous(c, z.shape[1], n_eff)
 
-    def leave_one_out_continuous(self, c: np.ndarray, n: int, n_eff: float) -> LeaveOneOut:
-        """Leave-one-out from the covariance of (X, V), X its first n columns."""
-        m = len(c) - n
+    def leave_one_out_continuous(self, c: Any, n: int, n_eff: float) -> LeaveOneOut:
+        """Leave-one-out from the covariance of (X, V) (on any device), X its first n columns."""
+        xp = _xp.namespace(c)
+        m = c.shape[0] - n
         bias = lambda d: float(self._bias(d, n_eff))  # noqa: E731
         cf = _floored(c, self.ridge)
         chol_xv = _factor(cf, self.ridge)
         chol_x = chol_v = None
         if chol_xv is not None:  # then C_X and C_V pass too (``_factor``), barring rounding
             chol_x, chol_v = _factor(cf[:n, :n], self.ridge), _factor(cf[n:, n:], self.ridge)
-        var = np.diag(cf)[:n]
+        var = _diagonal(cf)[:n]
         if chol_x is not None and chol_v is not None:
             ld_x, ld_v, ld_xv = _log_det(chol_x), _log_det(chol_v), _log_det(chol_xv)
             # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii), for C_X and for C_(X,V).
-            ld_x_minus = ld_x + np.log(_inverse_diagonal(chol_x))
-            ld_xv_minus = ld_xv + np.log(_inverse_diagonal(chol_xv)[:n])
+            ld_x_minus = ld_x + xp.log(_inverse_diagonal(chol_x))
+            ld_xv_minus = ld_xv + xp.log(_inverse_diagonal(chol_xv)[:n])
             # Singles: det C_(Xi,V) = det C_V * (c_ii - c_iV C_V^-1 c_Vi).
-            half = linalg.solve_triangular(chol_v, cf[n:, :n], lower=True, check_finite=False)
-            ld_xi_v = ld_v + np.log(var - np.einsum("ji,ji->i", half, half))
+            half = _xp.solve_triangular(chol_v, cf[n:, :n])
+            ld_xi_v = ld_v + xp.log(var - xp.sum(half * half, axis=0))
         else:  # singular to within the ridge: every subset on its own (class docstring)
             x, vs = np.arange(n), np.arange(n, n + m)
 
             def sub(idx, what="(`X`, `v`)"):
-                return self.log_det(c[np.ix_(idx, idx)], what)
+                return self.log_det(_principal(c, idx), what)
+
+            def each(subsets, what="(`X`, `v`)"):
+                return _xp.asarray(np.array([sub(idx, what) for idx in subsets]), c)
 
             ld_x, ld_v, ld_xv = sub(x, "`X`"), sub(vs, "`v`"), sub(np.arange(n + m))
-            ld_x_minus = np.array([sub(np.delete(x, i), "`X`") for i in range(n)])
-            ld_xv_minus = np.array([sub(np.concatenate([np.delete(x, i), vs])) for i in range(n)])
-            ld_xi_v = np.array([sub(np.concatenate([[i], vs])) for i in range(n)])
+            ld_x_minus = each([np.delete(x, i) for i in range(n)], "`X`")
+            ld_xv_minus = each([np.concatenate([np.delete(x, i), vs]) for i in range(n)])
+            ld_xi_v = each([np.concatenate([[i], vs]) for i in range(n)])
         joint = 0.5 * (ld_x + ld_v - ld_xv) - bias(n) - bias(m) + bias(n + m)
         complement = 0.5 * (ld_x_minus + ld_v - ld_xv_minus) - bias(n - 1) - bias(m) + bias(n - 1 + m)
-        single = 0.5 * (np.log(var) + ld_v - ld_xi_v) - bias(1) - bias(m) + bias(1 + m)
-        return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)
+        single = 0.5 * (xp.log(var) + ld_v - ld_xi_v) - bias(1) - bias(m) + bias(1 + m)
+        return LeaveOneOut(float(joint / _LN2), _xp.to_numpy(single) / _LN2, _xp.to_numpy(complement) / _LN2)
 
     def _leave_one_out_classes(self, z, v, w):
         n = z.shape[1]
@@ -494,10 +532,10 @@ class GaussianCopulaEstimator(Estimator):
         joint, single, complement = unconditional
         for what, idx, wy, p in self._classes(v, w, "v"):
             with np.errstate(divide="ignore", invalid="ignore"):  # a 1-sample class is discarded below
-                cy, n_eff_y = _covariance(z[idx], wy)
+                cy, n_eff_y = _covariance(_xp.rows(z, idx), wy)
             if n_eff_y > n:
                 hj, hs, hc = pieces(cy, n_eff_y, f"`X` in {what}")
             else:  # too small for its covariance: no information where a subset is too small too
                 hj, hs, hc = self.small_class_pieces(cy, n_eff_y, unconditional, f"`X` in {what}")
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
-        return LeaveOneOut(float(joint / _LN2), single / _LN2, complement / _LN2)
+        return LeaveOneOut(float(joint / _LN2), _xp.to_numpy(single) / _LN2, _xp.to_numpy(complement) / _LN2)

@@ -11,175 +11,111 @@ Squared distances add over columns: ``D(X) = sum_k D_k`` with ``D_k`` the term o
 ``D(X)`` for a block of rows, and then each feature i gives ``D(X_i) = D_i`` and
 ``D(X_-i) = D(X) - D_i`` by one subtraction; for a continuous V, ``D(X_S, V) = D(X_S) + D(V)``.
 Distances are computed by direct summation (no ``|a|^2 + |b|^2 - 2ab`` expansion) so they carry
-no cancellation error, and rows are processed in blocks so that memory stays at a few
-``rows x N`` work arrays whatever N and n are. The exponentials, (2n + 1) N^2 of them per group
-(twice that with a continuous V), dominate the cost.
+no cancellation error, and rows are processed in blocks so that memory stays at a few work
+arrays whatever N and n are. The exponentials, (2n + 1) N^2 of them per group (twice that with
+a continuous V), dominate the cost.
+
+The same code runs on NumPy arrays and on torch tensors on any device (``gib._xp``); only the
+shape of the work differs (``_BLOCK_ELEMENTS``): NumPy takes one feature at a time on
+cache-sized (rows x N) blocks, torch every feature of a block of rows at once.
 
 Exponents are not shifted by each row's maximum (that costs two extra passes per matrix):
 they are at most 0, and are clamped at -700 when they can go lower, because NumPy's ``exp`` is
 ~10x slower on arguments whose result is subnormal or zero. A clamped term is at most 1e-304,
 so a row is exact unless its whole kernel sum is tiny; such rows (an isolated sample with no
-neighbour within ~700 / c) are recomputed from their distances with the usual max-shift.
+neighbour within ~700 / c) are recomputed from a fresh copy of their exponents with the usual
+max-shift (``logsumexp``).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .._validation import positive_float
-from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
+from .. import _xp
+from .._validation import non_negative_float, positive_float
+from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 _LOG_2PI = math.log(2.0 * math.pi)
-# Elements of one (rows x N) work array (1 MB, cache-sized); leave-one-out keeps at most five.
-_BLOCK_ELEMENTS = 1 << 17
+# Elements of one work array, by backend. NumPy runs every operation as its own pass over
+# memory, so it works one feature at a time on cache-sized (rows x N) blocks (1 MB; at most
+# five are kept). torch takes every feature of a block of rows at once, (features x rows x N),
+# to cut the number of calls (kernel launches on a GPU); two such arrays are kept.
+_BLOCK_ELEMENTS = {"numpy": 1 << 17, "cpu": 1 << 20, "cuda": 1 << 26}
 _EXP_FLOOR = -700.0  # exp(-700) ~ 1e-304 is still a normal float
 _TINY_SUM = 1e-280  # kernel sums below this are recomputed with a shift
 
 
-# -- shared with gcmi.py: constant columns, option checks -----------------------------------------
-def non_negative_float(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 or not np.isfinite(value):
-        raise ValueError(f"`{name}` must be a non-negative finite number, got {value!r}.")
-    return float(value)
-
-
-def constant_columns(a: Any, w: np.ndarray | None) -> np.ndarray:
-    """Boolean mask of the columns of ``a`` (array or tensor) that are constant over the samples
-    of positive weight (all samples if ``w`` is None)."""
-    if _is_tensor(a):
-        from .torch_backend import constant_columns as on_device
-
-        return on_device(a, w)
-    ref = a if w is None or np.all(w > 0) else a[w > 0]
-    return np.all(ref == ref[:1], axis=0)
-
-
-def leave_one_out_varying(
-    est: Estimator, X: Any, v: np.ndarray, w: np.ndarray | None, fast, v_continuous: bool
-) -> LeaveOneOut:
-    """``fast(X, v, w)`` on the columns of X (and, for a continuous V, of v) that vary over the
-    samples of positive weight; constant columns filled in exactly.
-
-    A constant column carries no information: ``I(X;V) = I(X_varying;V)``, so its single is 0
-    and its complement is the joint. With every column of X (or of a continuous v) constant, all
-    is 0. One varying column u: its single is the joint and its complement (all constant) 0.
-    """
-    n = X.shape[1]
-    if v_continuous:
-        v_varying = ~constant_columns(v, w)
-        if not v_varying.any():
-            return LeaveOneOut(0.0, np.zeros(n), np.zeros(n))
-        if not v_varying.all():
-            v = v[:, v_varying]
-    varying = ~constant_columns(X, w)
-    if varying.all():
-        return fast(X, v, w)
-    single, complement = np.zeros(n), np.zeros(n)
-    keep = np.flatnonzero(varying)
-    if len(keep) == 0:
-        return LeaveOneOut(0.0, single, complement)
-    if len(keep) == 1:
-        x = X[:, keep]
-        joint = float(est._mutual_information(x.cpu().numpy() if _is_tensor(x) else x, v, w))
-        single[keep] = joint
-    else:
-        part = fast(X[:, keep] if not _is_tensor(X) else X[:, _torch_index(keep, X)], v, w)
-        joint = part.joint
-        single[keep], complement[keep] = part.single, part.complement
-    complement[~varying] = joint
-    return LeaveOneOut(float(joint), single, complement)
-
-
-def _torch_index(idx: np.ndarray, like: Any) -> Any:
-    import torch
-
-    return torch.as_tensor(idx, device=like.device)
-
-
 # -- pairwise sums ------------------------------------------------------------------------------
-def _block_rows(n_samples: int) -> int:
-    return max(1, min(n_samples, _BLOCK_ELEMENTS // n_samples))
+def _blocks(x: Any, N: int, n: int) -> tuple[int, int]:
+    """(rows per block, features per chunk) for ``x``'s backend (see ``_BLOCK_ELEMENTS``)."""
+    backend = _xp.device_type(x)
+    budget = _BLOCK_ELEMENTS.get(backend, _BLOCK_ELEMENTS["cpu"])
+    if backend == "numpy":
+        return max(1, min(N, budget // N)), 1
+    return max(1, min(N, budget // (n * N))), n
 
 
-def _squared_distances(xt: np.ndarray, start: int, stop: int, out: np.ndarray, tmp: np.ndarray) -> None:
+def _squared_distances(xt: Any, start: int, stop: int, out: Any, tmp: Any) -> None:
     """``out[r, j] = sum_k (xt[k, start + r] - xt[k, j])^2`` (``xt`` is columns x samples)."""
-    out.fill(0.0)
-    for col in xt:
-        np.subtract.outer(col[start:stop], col, out=tmp)
-        np.square(tmp, out=tmp)
-        out += tmp
+    for k in range(xt.shape[0]):
+        _xp.subtract_outer(xt[k, start:stop], xt[k], out=tmp)
+        _xp.square_(tmp)
+        if k == 0:
+            out[...] = tmp
+        else:
+            out += tmp
 
 
-class _Pairs:
-    """The samples of one group (columns x samples, weights) and the pair sums over them."""
+def _log_sums(xp, expo: Any, w: Any, start: int, rows: Any, include_self: bool, may_underflow: bool,
+              remake: Callable[[], Any]) -> Any:
+    """``sum_i w_i L_i`` over the rows of an exponent block (..., rows, N), for every leading
+    index; row r of the block is sample ``start + r`` (``rows`` is ``xp.arange`` of the rows).
+    ``expo`` is consumed.
 
-    def __init__(self, x: np.ndarray, w: np.ndarray, include_self: bool, y: np.ndarray | None = None):
-        self.xt = np.ascontiguousarray(x.T)
-        self.yt = None if y is None else np.ascontiguousarray(y.T)
-        self.w = w
-        self.include_self = include_self
-
-    def row_sum(self, expo: np.ndarray, start: int, c: float, may_underflow: bool, cols, with_y) -> float:
-        """``sum_i w_i L_i`` over the rows ``start..`` of an exponent block ``-c * D`` (consumed).
-
-        ``L_i = log sum_{j != i} w_j exp(-c D_ij)``, plus the self term w_i if ``include_self``.
-        ``cols`` (columns of x) and ``with_y`` name the subset, to recompute tiny rows exactly.
-        """
-        w = self.w
-        k = len(expo)
-        rows = np.arange(k)
-        if may_underflow:
-            np.maximum(expo, _EXP_FLOOR, out=expo)
-        expo[rows, start + rows] = -np.inf
-        np.exp(expo, out=expo)
-        s = expo @ w
-        if self.include_self:
-            s += w[start : start + k]
-        tiny = s < _TINY_SUM
-        log_s = np.log(np.where(tiny, 1.0, s))
-        if tiny.any():
-            log_s[tiny] = self._shifted(start + np.flatnonzero(tiny), c, cols, with_y)
-        return float(w[start : start + k] @ log_s)
-
-    def _shifted(self, rows: np.ndarray, c: float, cols, with_y: bool) -> np.ndarray:
-        """``L_i`` for a few rows, with each row's exponents shifted by their maximum."""
-        N = self.xt.shape[1]
-        dist, tmp = np.zeros((len(rows), N)), np.empty((len(rows), N))
-        for col in [self.xt[cols]] + ([self.yt] if with_y else []):
-            for values in np.atleast_2d(col):
-                np.subtract.outer(values[rows], values, out=tmp)
-                dist += np.square(tmp, out=tmp)
-        expo = -c * dist
-        diagonal = (np.arange(len(rows)), rows)
-        expo[diagonal] = -np.inf
-        top = expo.max(axis=1)
-        expo = np.maximum(expo - top[:, None], _EXP_FLOOR)
-        expo[diagonal] = -np.inf
-        log_s = np.log(np.exp(expo) @ self.w) + top
-        if self.include_self:
-            log_s = np.logaddexp(log_s, np.log(self.w[rows]))
-        return log_s
+    ``L_i = log sum_{j != i} w_j exp(expo_ij)``, plus the self term w_i if ``include_self``.
+    Sums that underflow (an isolated sample) are recomputed from a fresh ``remake()`` of the
+    exponents with the max-shift of ``logsumexp`` (module docstring).
+    """
+    if may_underflow:
+        _xp.clamp_min_(expo, _EXP_FLOOR)
+    expo[..., rows, start + rows] = -math.inf
+    _xp.exp_(expo)
+    s = expo @ w
+    w_rows = w[start : start + rows.shape[0]]
+    if include_self:
+        s += w_rows
+    tiny = s < _TINY_SUM
+    log_s = xp.log(xp.where(tiny, 1.0, s))
+    if bool(xp.any(tiny)):
+        where = xp.nonzero(tiny)
+        fresh = remake()
+        fresh[..., rows, start + rows] = -math.inf
+        shifted = _xp.logsumexp(fresh[where] + xp.log(w), axis=-1)
+        if include_self:
+            shifted = _xp.logaddexp(shifted, xp.log(w_rows[where[-1]]))
+        log_s[where] = shifted
+    return log_s @ w_rows
 
 
 def _pair_sum(x: np.ndarray, w: np.ndarray, c: float, include_self: bool) -> float:
     """``S = sum_i w_i L_i`` over all columns of ``x``: the plain, one-subset computation."""
-    pairs = _Pairs(x, w, include_self)
+    xt = _xp.contiguous(x.T)
     N = len(x)
-    r = _block_rows(N)
+    r, _ = _blocks(x, N, x.shape[1])
     dist, tmp = np.empty((r, N)), np.empty((r, N))
     total = 0.0
     for start in range(0, N, r):
         stop = min(N, start + r)
         k = stop - start
-        _squared_distances(pairs.xt, start, stop, dist[:k], tmp[:k])
-        bound = c * dist[:k].max()
-        dist[:k] *= -c
-        total += pairs.row_sum(dist[:k], start, c, bound > -_EXP_FLOOR, slice(None), False)
+        _squared_distances(xt, start, stop, dist[:k], tmp[:k])
+        may_underflow = c * dist[:k].max() > -_EXP_FLOOR
+        np.multiply(dist[:k], -c, out=tmp[:k])
+        sums = _log_sums(np, tmp[:k], w, start, np.arange(k), include_self, may_underflow, lambda: dist[:k] * -c)
+        total += float(sums)
     return total
 
 
@@ -196,89 +132,128 @@ class _Sums(NamedTuple):
 
 
 def _leave_one_out_sums(
-    x: np.ndarray, w: np.ndarray, c: Callable[[int], float], include_self: bool, y: np.ndarray | None = None
+    x: Any, w: Any, c: Callable[[int], float], include_self: bool, y: Any | None = None
 ) -> _Sums:
     """All the subset sums of one group by distance subtraction (see the module docstring).
 
-    ``c(d)`` is the exponent's factor for a variable of d columns.
+    ``x`` (samples x columns) and ``w`` are in one namespace, on one device; so is ``y``, a
+    continuous V. ``c(d)`` is the exponent's factor for a variable of d columns. Rows go in
+    blocks and features in chunks (``_blocks``); a chunk's column terms ``D_i`` are one
+    (features x rows x N) array, (rows x N) for a chunk of one, and every exponent of the chunk
+    is written from them into one work array of that shape.
     """
+    xp = _xp.namespace(x)
+    dev = _xp.device(x)
     N, n = x.shape
     m = 0 if y is None else y.shape[1]
-    pairs = _Pairs(x, w, include_self, y)
     c_joint, c_single, c_comp = c(n), c(1), c(n - 1)
     # Columns pre-scaled by sqrt(c_comp): a complement's exponents are then term_i - dist_x,
     # one subtraction, and every other subset rescales by its factor's ratio to c_comp.
     scale = math.sqrt(c_comp)
-    xt = pairs.xt * scale
-    yt = None if y is None else pairs.yt * scale
+    xt = _xp.contiguous(x.T * scale)  # (n, N)
+    yt = None if y is None else _xp.contiguous(y.T * scale)
     # Exponents go below the clamp only if factor * distance can exceed 700: a single's
     # distances are bounded by its column's squared range, the others by D(X) (+ D(V)).
-    range_sq = np.square(np.ptp(pairs.xt, axis=1))
+    range_sq = np.square(_xp.to_numpy(xp.max(x, axis=0) - xp.min(x, axis=0))).tolist()
     limit = -_EXP_FLOOR
-    joint, single, comp = 0.0, np.zeros(n), np.zeros(n)
+    zeros = lambda: xp.zeros(n, dtype=xp.float64, device=dev)  # noqa: E731
+    joint, single, comp = 0.0, zeros(), zeros()
     if y is not None:
         c_v, c_joint_v, c_single_v, c_comp_v = c(m), c(n + m), c(1 + m), c(n - 1 + m)
-        v, joint_v, single_v, comp_v = 0.0, 0.0, np.zeros(n), np.zeros(n)
-    everything = np.arange(n)
-    r = _block_rows(N)
-    buffers = [np.empty((r, N)) for _ in range(3 if y is None else 5)]
+        v, joint_v, single_v, comp_v = 0.0, 0.0, zeros(), zeros()
+    r, chunk = _blocks(x, N, n)
+    empty = lambda *shape: xp.empty(shape, dtype=xp.float64, device=dev)  # noqa: E731
+    dist_buf, term_buf, work_buf = empty(r, N), empty(chunk, r, N), empty(chunk, r, N)
+    if y is not None:
+        dist_v_buf, both_buf = empty(r, N), empty(r, N)
     for start in range(0, N, r):
         stop = min(N, start + r)
         k = stop - start
-        dist_x, term, work = (b[:k] for b in buffers[:3])
-        _squared_distances(xt, start, stop, dist_x, term)
-        bound = dist_x.max() / c_comp  # largest unscaled distance of the block
+        rows = xp.arange(k, device=dev)
 
-        def row_sum(expo, factor, cols, with_y, largest):
-            return pairs.row_sum(expo, start, factor, factor * largest > limit, cols, with_y)
+        def column_terms(i0: int, i1: int) -> Any:
+            """``D_i`` of the columns i0..i1-1, pre-scaled, into the term buffer."""
+            if i1 - i0 == 1:
+                term = term_buf[0, :k]
+                _xp.subtract_outer(xt[i0, start:stop], xt[i0], out=term)
+            else:
+                term = term_buf[: i1 - i0, :k]
+                _xp.subtract(xt[i0:i1, start:stop, None], xt[i0:i1, None, :], out=term)
+            return _xp.square_(term)
+
+        def row_sums(fill: Callable[[Any], Any], factor: float, largest: float, f: int = 0) -> Any:
+            """Pair sums of the exponents that ``fill(out)`` writes: (rows x N) for ``f`` = 0 or 1,
+            (f x rows x N) for a chunk of f > 1 features."""
+            shape = (f, k, N) if f > 1 else (k, N)
+            expo = fill(work_buf[:f, :k] if f > 1 else work_buf[0, :k])
+            return _log_sums(xp, expo, w, start, rows, include_self, factor * largest > limit,
+                             lambda: fill(empty(*shape)))
+
+        dist_x = dist_buf[:k]
+        for i0 in range(0, n, chunk):
+            term = column_terms(i0, min(n, i0 + chunk))
+            if term.ndim == 2:  # a chunk of one feature
+                if i0 == 0:
+                    dist_x[...] = term
+                else:
+                    dist_x += term
+            elif i0 == 0:
+                _xp.sum_into(term, 0, out=dist_x)
+            else:
+                dist_x += xp.sum(term, axis=0)
+        bound = float(xp.max(dist_x)) / c_comp  # largest unscaled distance of the block
 
         if y is not None:
-            dist_v, both = buffers[3][:k], buffers[4][:k]
-            _squared_distances(yt, start, stop, dist_v, term)
-            bound_v = dist_v.max() / c_comp
-            np.multiply(dist_v, -c_v / c_comp, out=work)
-            v += row_sum(work, c_v, [], True, bound_v)
-            np.add(dist_x, dist_v, out=both)
-            np.multiply(both, -c_joint_v / c_comp, out=work)
-            joint_v += row_sum(work, c_joint_v, everything, True, bound + bound_v)
+            dist_v, both = dist_v_buf[:k], both_buf[:k]
+            _squared_distances(yt, start, stop, dist_v, both)
+            bound_v = float(xp.max(dist_v)) / c_comp
+            v += float(row_sums(lambda out: _xp.multiply(dist_v, -c_v / c_comp, out=out), c_v, bound_v))
+            _xp.add(dist_x, dist_v, out=both)
+            joint_v += float(row_sums(lambda out: _xp.multiply(both, -c_joint_v / c_comp, out=out),
+                                      c_joint_v, bound + bound_v))
+            # rescaled for the complements' and singles' exponents with V, below
             both *= c_comp_v / c_comp
             dist_v *= c_single_v / c_comp
-        np.multiply(dist_x, -c_joint / c_comp, out=work)
-        joint += row_sum(work, c_joint, everything, False, bound)
-        for i in range(n):
-            rest = np.delete(everything, i)
-            np.subtract.outer(xt[i, start:stop], xt[i], out=term)
-            np.square(term, out=term)
-            np.subtract(term, dist_x, out=work)
-            comp[i] += row_sum(work, c_comp, rest, False, bound)
+        joint += float(row_sums(lambda out: _xp.multiply(dist_x, -c_joint / c_comp, out=out), c_joint, bound))
+        for i0 in range(0, n, chunk):
+            i1 = min(n, i0 + chunk)
+            f = i1 - i0
+            # the terms are still in the buffer when the chunk holds every feature
+            term = (term_buf[:f, :k] if f > 1 else term_buf[0, :k]) if chunk == n else column_terms(i0, i1)
+            largest_single = max(range_sq[i0:i1])
+            comp[i0:i1] += row_sums(lambda out: _xp.subtract(term, dist_x, out=out), c_comp, bound, f)
             if y is not None:
                 # -c (D(X) - D_i + D(V)) and -c (D_i + D(V)) from the pre-scaled pieces
-                np.multiply(term, c_comp_v / c_comp, out=work)
-                work -= both
-                comp_v[i] += row_sum(work, c_comp_v, rest, True, bound + bound_v)
-                np.multiply(term, -c_single_v / c_comp, out=work)
-                work -= dist_v
-                single_v[i] += row_sum(work, c_single_v, [i], True, range_sq[i] + bound_v)
-            term *= -c_single / c_comp  # last use of ``term``: becomes the single's exponents
-            single[i] += row_sum(term, c_single, [i], False, range_sq[i])
+                def comp_v_expo(out):
+                    _xp.multiply(term, c_comp_v / c_comp, out=out)
+                    out -= both
+                    return out
+
+                def single_v_expo(out):
+                    _xp.multiply(term, -c_single_v / c_comp, out=out)
+                    out -= dist_v
+                    return out
+
+                comp_v[i0:i1] += row_sums(comp_v_expo, c_comp_v, bound + bound_v, f)
+                single_v[i0:i1] += row_sums(single_v_expo, c_single_v, largest_single + bound_v, f)
+            single[i0:i1] += row_sums(lambda out: _xp.multiply(term, -c_single / c_comp, out=out),
+                                      c_single, largest_single, f)
+    host = _xp.to_numpy
     if y is None:
-        return _Sums(joint, single, comp)
-    return _Sums(joint, single, comp, v, joint_v, single_v, comp_v)
+        return _Sums(joint, host(single), host(comp))
+    return _Sums(joint, host(single), host(comp), v, joint_v, host(single_v), host(comp_v))
 
 
 # -- input preparation --------------------------------------------------------------------------
-def _numbers(a: np.ndarray, name: str) -> np.ndarray:
-    if a.dtype.kind in "US":
+def _numbers(a: Any, name: str) -> Any:
+    """float64 data (a NumPy array or tensor); labels are an error here."""
+    if _xp.kind(a) in "US":
         raise TypeError(
             f"`{name}` holds labels (dtype {a.dtype}); the KDE estimators need numbers there. "
             "Labels belong in the second argument (`b` or `v`)."
         )
-    return a.astype(np.float64, copy=False)
-
-
-def _is_discrete(b: np.ndarray) -> bool:
-    """Integer, bool and string data are class labels; floating-point data are continuous."""
-    return b.dtype.kind in "biuUS"
+    xp = _xp.namespace(a)
+    return xp.astype(a, xp.float64, copy=False)
 
 
 def _groups(b: np.ndarray) -> np.ndarray:
@@ -286,7 +261,7 @@ def _groups(b: np.ndarray) -> np.ndarray:
     return np.unique(b, axis=0, return_inverse=True)[1].ravel()
 
 
-def _drop_unweighted(w: np.ndarray | None, N: int, *arrays: np.ndarray):
+def _drop_unweighted(w: np.ndarray | None, N: int, *arrays: Any):
     """Uniform weights made explicit, and samples of zero weight dropped (they add nothing)."""
     if w is None:
         return np.full(N, 1.0 / N), arrays
@@ -300,7 +275,7 @@ def _drop_unweighted(w: np.ndarray | None, N: int, *arrays: np.ndarray):
     if n_kept == N:
         return w, arrays
     w = w[keep]
-    return w / w.sum(), tuple(a[keep] for a in arrays)
+    return w / w.sum(), tuple(_xp.rows(a, keep) for a in arrays)
 
 
 def _label(b: np.ndarray, index: int) -> object:
@@ -325,37 +300,37 @@ def _class_parts(codes: np.ndarray, w: np.ndarray):
 class _Standardised(NamedTuple):
     """One group of samples, each column centred and scaled by its weighted sigma."""
 
-    z: np.ndarray
+    z: Any  # (samples, columns), in the data's namespace and on its device
     log_sigma: np.ndarray  # (columns,)
     n_eff: float  # Kish's effective sample size 1 / sum w^2 (N for uniform weights)
     log1m_w: float  # sum_i w_i log(1 - w_i): the leave-one-out normaliser
 
 
-def _weighted_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)."""
-    mean = w @ x
-    return mean, (w @ np.square(x - mean)) / (1.0 - float(w @ w))
-
-
 def _standardise(
-    x: np.ndarray, w: np.ndarray, name: str, label: object = None, floor: np.ndarray | None = None
+    x: Any, w: np.ndarray, name: str, label: object = None, floor: np.ndarray | None = None
 ) -> _Standardised:
-    """Centre and scale each column by its weighted sigma, floored at ``floor`` (per column)
-    if given; a constant column without a floor raises ``ValueError``."""
-    constant = np.flatnonzero(np.all(x == x[0], axis=0)) if floor is None else []
-    if len(constant):
-        where = "" if label is None else f" within the samples of class {label!r}"
-        raise ValueError(
-            f"`{name}` has constant column(s) {constant.tolist()}{where}: Scott's bandwidth is 0 "
-            "there and the kernel density degenerates. Drop the constant columns first (or use the "
-            "'binning' or 'gcmi' estimator)."
-        )
-    mean, var = _weighted_var(x, w)
-    if floor is not None:
-        var = np.maximum(var, np.square(floor))
+    """Centre and scale each column of ``x`` (on any device) by its weighted sigma, floored at
+    ``floor`` (per column) if given; a constant column without a floor raises ``ValueError``."""
+    xp = _xp.namespace(x)
+    if floor is None:
+        constant = np.flatnonzero(_xp.to_numpy(xp.all(x == x[:1, ...], axis=0)))
+        if len(constant):
+            where = "" if label is None else f" within the samples of class {label!r}"
+            raise ValueError(
+                f"`{name}` has constant column(s) {constant.tolist()}{where}: Scott's bandwidth is 0 "
+                "there and the kernel density degenerates. Drop the constant columns first (or use "
+                "the 'binning' or 'gcmi' estimator)."
+            )
+    wt = _xp.asarray(w, x)
     sum_w2 = float(w @ w)
-    n_eff = float(len(x)) if np.all(w == w[0]) else 1.0 / sum_w2
-    return _Standardised((x - mean) / np.sqrt(var), 0.5 * np.log(var), n_eff, float(w @ np.log1p(-w)))
+    # weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)
+    mean = wt @ x
+    var = (wt @ xp.square(x - mean)) / (1.0 - sum_w2)
+    if floor is not None:
+        var = xp.maximum(var, _xp.asarray(np.square(floor), x))
+    n_eff = float(len(w)) if np.all(w == w[0]) else 1.0 / sum_w2
+    log_sigma = 0.5 * _xp.to_numpy(xp.log(var))
+    return _Standardised((x - mean) / xp.sqrt(var), log_sigma, n_eff, float(w @ np.log1p(-w)))
 
 
 @register
@@ -403,7 +378,7 @@ class KDEEstimator(Estimator):
     """
 
     name = "kde"
-    torch_backend = True
+    array_api = True
 
     def __init__(self, bandwidth_scale: float = 1.0, min_class_sigma: float = 1e-3, device: Any = None):
         self.bandwidth_scale = positive_float(bandwidth_scale, "bandwidth_scale")
@@ -439,7 +414,7 @@ class KDEEstimator(Estimator):
     def _mutual_information(self, a, b, w):
         a = _numbers(a, "a")
         w, (a, b) = _drop_unweighted(w, len(a), a, b)
-        discrete = _is_discrete(b)
+        discrete = is_discrete(b)
         # Constant columns carry no information (class docstring).
         a = a[:, ~constant_columns(a, None)]
         if not discrete:
@@ -461,11 +436,13 @@ class KDEEstimator(Estimator):
         h_b = self._group_entropy(_standardise(b, w, "b"), w)
         return (h_a + h_b - self._group_entropy(_standardise(np.hstack([a, b]), w, "a"), w)) / _LN2
 
-    def _group_leave_one_out(self, g: _Standardised, w, y=None):
-        """Entropies (nats) of X, X_i, X_-i (and H(V), H(X,V), H(X_i,V), H(X_-i,V) with y)."""
+    def _group_leave_one_out(self, g: _Standardised, w: np.ndarray, y: np.ndarray | None = None):
+        """Entropies (nats) of X, X_i, X_-i (and H(V), H(X,V), H(X_i,V), H(X_-i,V) with y, a
+        continuous V on the host: standardised there, then moved next to ``g.z``)."""
         n = g.z.shape[1]
         gy = None if y is None else _standardise(y, w, "v")
-        s = _leave_one_out_sums(g.z, w, self._exponent(g.n_eff), False, None if gy is None else gy.z)
+        yz = None if gy is None else _xp.asarray(gy.z, g.z)
+        s = _leave_one_out_sums(g.z, _xp.asarray(w, g.z), self._exponent(g.n_eff), False, yz)
         total = g.log_sigma.sum()
         h = [
             self._nats(s.joint, g, n, total),
@@ -483,19 +460,13 @@ class KDEEstimator(Estimator):
         return h
 
     def _leave_one_out(self, X, v, w):
-        if not _is_tensor(X):
-            X = _numbers(X, "X")
-        return leave_one_out_varying(self, X, v, w, self._leave_one_out_varying, not _is_discrete(v))
+        return leave_one_out_varying(self, _numbers(X, "X"), v, w, self._leave_one_out_varying, not is_discrete(v))
 
     def _leave_one_out_varying(self, X, v, w):
-        """Leave-one-out of X and v without constant columns."""
-        if _is_tensor(X):
-            from .torch_backend import kde_leave_one_out
-
-            return kde_leave_one_out(self, X, v, w)
+        """Leave-one-out of X (on any device) and v without constant columns."""
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
         g = _standardise(X, w, "X")
-        if not _is_discrete(v):
+        if not is_discrete(v):
             y = v.astype(np.float64)
             h_x, h_xi, h_xc, h_v, h_xv, h_xiv, h_xcv = self._group_leave_one_out(g, w, y=y)
             mi = (h_x + h_v - h_xv, h_xi + h_v - h_xiv, h_xc + h_v - h_xcv)
@@ -507,7 +478,7 @@ class KDEEstimator(Estimator):
                 if np.count_nonzero(wb) < 2:
                     h_b = h_all  # too few samples: no information (class docstring)
                 else:
-                    gb = _standardise(X[idx], wb, "X", _label(v, idx[0]), floor)
+                    gb = _standardise(_xp.rows(X, idx), wb, "X", _label(v, idx[0]), floor)
                     h_b = self._group_leave_one_out(gb, wb)
                 conditional = [acc + p * h for acc, h in zip(conditional, h_b)]
             mi = tuple(h - hc for h, hc in zip(h_all, conditional))
@@ -552,7 +523,7 @@ class KDEUpperEstimator(Estimator):
     """
 
     name = "kde_upper"
-    torch_backend = True
+    array_api = True
 
     def __init__(self, noise_variance: float = 1e-3, device: Any = None):
         self.noise_variance = positive_float(noise_variance, "noise_variance")
@@ -580,17 +551,14 @@ class KDEUpperEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
-        if _is_tensor(X):
-            from .torch_backend import kde_upper_leave_one_out
-
-            return kde_upper_leave_one_out(self, X, v, w)
         X = _numbers(X, "X")
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
-        s = _leave_one_out_sums(X, w, self._exponent, include_self=True)
+        wt = _xp.asarray(w, X)
+        s = _leave_one_out_sums(X, wt, self._exponent, include_self=True)
         mi = [-s.joint, -s.single, -s.complement]
         for p, idx, wb in _class_parts(_groups(v), w):
             if len(idx) > 1:
-                sb = _leave_one_out_sums(X[idx], wb, self._exponent, include_self=True)
+                sb = _leave_one_out_sums(_xp.rows(X, idx), _xp.asarray(wb, X), self._exponent, include_self=True)
                 mi = [acc + p * x for acc, x in zip(mi, sb[:3])]
         joint, single, complement = (x / _LN2 for x in mi)
         return LeaveOneOut(float(joint), single, complement)

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import one_of, positive_float, positive_int
-from .base import Estimator, LeaveOneOut, _is_tensor, check_device, register
+from .. import _xp
+from .._validation import as_samples, one_of, positive_float, positive_int
+from .base import Estimator, LeaveOneOut, check_device, register
 
 _LN2 = math.log(2.0)
 _SEED = 0x6C8E9CF570932BD5
@@ -46,23 +47,25 @@ class SaturationWarning(UserWarning):
 
 
 def _multipliers(n: int) -> np.ndarray:
+    """The fixed random odd 64-bit multipliers of the row keys, as int64 (torch has no uint64
+    arithmetic; wrap-around products and sums give the same bits either way)."""
     rng = np.random.default_rng(_SEED)
-    return rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True) | np.uint64(1)
+    r = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True) | np.uint64(1)
+    return r.view(np.int64)
 
 
-def _column_codes_discrete(a: np.ndarray) -> np.ndarray:
+def _column_codes(a: Any) -> Any:
     """Non-negative int64 codes per column of already-discrete data (labels, integers)."""
-    if a.dtype.kind in "biu" or (a.dtype.kind == "f" and np.all(a == np.round(a))):
-        if a.dtype.kind == "f":
-            a = a.astype(np.int64)
-        a = a.astype(np.int64, copy=False)
-        lo = a.min(axis=0)
-        span = a.max(axis=0) - lo
-        if np.all(span < (1 << 24)):
+    xp = _xp.namespace(a)
+    kind = _xp.kind(a)
+    if kind in "biu" or (kind == "f" and bool(xp.all(a == xp.round(a)))):
+        a = xp.astype(a, xp.int64, copy=False)  # floats: truncation, exact after the check above
+        lo = xp.min(a, axis=0)
+        if bool(xp.all(xp.max(a, axis=0) - lo < (1 << 24))):
             return a - lo
-    codes = np.empty(a.shape, dtype=np.int64)
+    codes = xp.empty(a.shape, dtype=xp.int64, device=_xp.device(a))
     for j in range(a.shape[1]):
-        codes[:, j] = np.unique(a[:, j], return_inverse=True)[1].ravel()
+        codes[:, j] = xp.unique_inverse(a[:, j]).inverse_indices
     return codes
 
 
@@ -73,8 +76,11 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     Narrow rows whose codes fit 62 bits are one mixed-radix number each; wider rows are compared
     as bytes: the codes are stored in the smallest unsigned type that holds them and each row is
     one opaque value for the sort, so no row is ever hashed (no collisions) and a 12,544-wide
-    row costs one byte per column.
+    row costs one byte per column. Tensors (on any device) get one mixed-radix number or a
+    64-bit hash per row (:func:`_multipliers`) and a sort on their device.
     """
+    if not _xp.is_numpy(codes):
+        return _tensor_row_codes(codes)
     codes = np.asarray(codes)
     if codes.ndim == 1:
         codes = codes[:, None]
@@ -89,6 +95,19 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     return np.unique(rows, return_inverse=True)[1].ravel()
 
 
+def _tensor_row_codes(codes: Any) -> Any:
+    """``row_codes`` of a tensor of codes, on its device."""
+    xp = _xp.namespace(codes)
+    if codes.shape[1] == 1:
+        col = codes[:, 0]
+    else:
+        k = _xp.to_numpy(xp.max(codes, axis=0)).astype(np.int64) + 1
+        if np.sum(np.log2(k.astype(np.float64))) < 62:
+            radix = np.cumprod(np.concatenate(([1], k[:-1])))
+        else:
+            radix = _multipliers(codes.shape[1])  # a 64-bit hash: products and sums wrap around
+        col = xp.sum(codes * _xp.asarray(radix, codes), axis=1)
+    return xp.unique_inverse(col).inverse_indices
 
 def code_information(a: np.ndarray, b: np.ndarray, miller_madow: bool = False) -> float:
     """The plug-in I(A;B) in bits of two variables given as dense codes 0..K-1 (:func:`row_codes`),
@@ -100,6 +119,24 @@ def code_information(a: np.ndarray, b: np.ndarray, miller_madow: bool = False) -
     cells = np.bincount(joint, minlength=ka * kb) if ka * kb <= 8 * n else np.unique(joint, return_counts=True)[1]
     h = [_entropy_bits(c[c > 0] / n, n, miller_madow) for c in (np.bincount(a), np.bincount(b), cells)]
     return h[0] + h[1] - h[2]
+
+
+def discrete_codes(a: Any, name: str = "a", n_bins: int = 30) -> np.ndarray:
+    """One integer code per sample for a (possibly multi-column) variable.
+
+    Floating-point columns are binned in ``n_bins`` equal-width bins (regression outputs,
+    SPEC 2); labels and integers pass through. Returns dense codes 0..K-1 (NumPy).
+
+    Parameters
+    ----------
+    a : array-like or tensor, shape (N,) or (N, n)
+        The variable; checked like any estimator input (``name`` is used in the errors).
+    name : str
+        The argument's name in error messages.
+    n_bins : int, default 30
+        Bins per floating-point column.
+    """
+    return row_codes(BinningEstimator(n_bins=n_bins).codes(as_samples(a, name)))
 
 
 def _probabilities(cell: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -115,50 +152,54 @@ def _entropy_bits(p: np.ndarray, n_samples: int, miller_madow: bool) -> float:
     return h / _LN2
 
 
-def _group_entropies(key: np.ndarray, ws: np.ndarray | None, miller_madow: bool, n_eff: int) -> np.ndarray:
+def _group_entropies(key: Any, ws: Any | None, miller_madow: bool, n_eff: int) -> Any:
     """Entropy (nats) of each row of sorted ``key``, a variable whose groups are runs of equal values.
 
     Unweighted counts are integers, so sum c log c comes from a lookup table instead of logs;
     rows whose values are all distinct (common for wide X_-i) are log N without grouping.
     """
+    xp = _xp.namespace(key)
+    dev = _xp.device(key)
     m, N = key.shape
     change = key[:, 1:] != key[:, :-1]
-    n_cells = change.sum(axis=1) + 1
-    h = np.full(m, math.log(N))
-    todo = np.flatnonzero(n_cells < N) if ws is None else np.arange(m)
-    if len(todo):
-        flags = np.ones((len(todo), N), dtype=bool)
-        flags[:, 1:] = change[todo]
-        starts = np.flatnonzero(flags)
+    n_cells = xp.astype(xp.sum(change, axis=1), xp.float64) + 1
+    h = xp.full(m, math.log(N), dtype=xp.float64, device=dev)
+    todo = xp.nonzero(n_cells < N)[0] if ws is None else xp.arange(m, device=dev)
+    if todo.shape[0]:
+        flags = xp.ones((todo.shape[0], N), dtype=xp.bool, device=dev)
+        flags[:, 1:] = change[todo, :]
+        starts = xp.nonzero(xp.reshape(flags, (-1,)))[0]
         rows = starts // N
         if ws is None:
-            sizes = np.diff(starts, append=len(todo) * N)
-            table = np.zeros(N + 1)
-            table[1:] = np.arange(1, N + 1) * np.log(np.arange(1, N + 1))
-            h[todo] = math.log(N) - np.bincount(rows, weights=table[sizes], minlength=len(todo)) / N
+            end = xp.asarray([todo.shape[0] * N], dtype=starts.dtype, device=dev)
+            sizes = xp.concat((starts[1:], end)) - starts
+            counts = xp.arange(N + 1, dtype=xp.float64, device=dev)
+            table = counts * xp.log(xp.where(counts > 0, counts, 1.0))  # c log c, 0 at c = 0
+            plogp = _xp.bincount(rows, weights=xp.take(table, sizes), minlength=todo.shape[0])
+            h[todo] = math.log(N) - plogp / N
         else:
-            p = np.add.reduceat(ws[todo].ravel(), starts)
-            h[todo] = -np.bincount(rows, weights=p * np.log(np.where(p > 0, p, 1.0)), minlength=len(todo))
+            p = _xp.run_sums(xp.reshape(ws[todo, :], (-1,)), starts)
+            h[todo] = -_xp.bincount(rows, weights=p * xp.log(xp.where(p > 0, p, 1.0)), minlength=todo.shape[0])
             # cells whose samples all have zero weight are not occupied
-            n_cells = np.bincount(rows, weights=(p > 0).astype(float), minlength=len(todo))
+            n_cells = _xp.bincount(rows, weights=xp.astype(p > 0, xp.float64), minlength=todo.shape[0])
     if miller_madow:
         h += (n_cells - 1) / (2.0 * n_eff)
     return h
 
 
-def _sorted_entropies(keys: np.ndarray, w: np.ndarray | None, shift: int, miller_madow: bool, n_eff: int):
+def _sorted_entropies(keys: Any, w: Any | None, shift: int, miller_madow: bool, n_eff: int):
     """Entropies (bits) of each row of ``keys`` as a variable, with and without its low bits.
 
-    Returns (H of the keys' high bits, H of the whole keys), each of shape (rows,).
+    Returns (H of the keys' high bits, H of the whole keys), each of shape (rows,). The keys
+    are signed: the arithmetic shift maps equal high bits to equal values, and keeps the runs
+    of the signed sort contiguous.
     """
     if w is None:
-        s = np.sort(keys, axis=1)
-        ws = None
+        s, ws = _xp.sort(keys, axis=1), None
     else:
-        order = np.argsort(keys, axis=1)
-        s = np.take_along_axis(keys, order, axis=1)
+        s, order = _xp.sort_with_indices(keys, axis=1)
         ws = w[order]
-    h_high = _group_entropies(s >> np.uint64(shift), ws, miller_madow, n_eff)
+    h_high = _group_entropies(s >> shift, ws, miller_madow, n_eff)
     h_all = _group_entropies(s, ws, miller_madow, n_eff)
     return h_high / _LN2, h_all / _LN2
 
@@ -168,23 +209,15 @@ class PlugInEstimator(Estimator):
 
     bias: str = "none"
     warn_saturation: bool = False
-    torch_backend = True
+    array_api = True
 
-    def codes(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def codes(self, a: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def compact_codes(self, a: np.ndarray) -> np.ndarray:
-        """``codes(a)`` in the smallest unsigned integer type that holds them (NumPy)."""
-        return _compact(self.codes(a))
-
-    def _leave_one_out_torch(self, X, v, w):
-        """The same path in torch, on X's device (``torch_backend.plugin_leave_one_out``)."""
-        from .torch_backend import plugin_leave_one_out
-
-        mi, single, distinct = plugin_leave_one_out(self, X, row_codes(self.codes(v)), w)
-        if self.warn_saturation and distinct:
-            self._warn_saturated(len(X), stacklevel=6)
-        return LeaveOneOut(float(mi[0]), single, mi[1:])
+        """``codes(a)`` in the smallest unsigned integer type that holds them (NumPy; a tensor's
+        codes come back as ``codes`` gives them)."""
+        return _compact(self.codes(a)) if _xp.is_numpy(a) else self.codes(a)
 
     def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
         warnings.warn(
@@ -216,64 +249,68 @@ class PlugInEstimator(Estimator):
         return h[0] + h[1] - h[2]
 
     def _leave_one_out(self, X, v, w):
-        if _is_tensor(X):
-            return self._leave_one_out_torch(X, v, w)
+        xp = _xp.namespace(X)
         codes = self.codes(X)
-        vcode = row_codes(self.codes(v))
+        vcode = row_codes(self.codes(v))  # V on the host
         N, n = codes.shape
         n_eff = self._n_eff(w, N)
         k_v = int(vcode.max()) + 1
         shift = max(1, int(k_v - 1).bit_length())
         h_v = _entropy_bits(_probabilities(vcode, w), n_eff, self._miller_madow)
+        vt = _xp.asarray(vcode, codes)
+        wt = None if w is None else _xp.asarray(w, codes)
 
-        r = _multipliers(n)
-        terms = codes.T.astype(np.uint64)  # (n, N): column i's term r_i * c_i of every row key
+        r = _xp.asarray(_multipliers(n), codes)
+        terms = xp.astype(codes.T, xp.int64, copy=True)  # (n, N): column i's term r_i * c_i of every row key
         terms *= r[:, None]
-        vu = vcode.astype(np.uint64)
-        h_all = terms.sum(axis=0)  # wraps modulo 2^64
+        h_all = xp.sum(terms, axis=0)  # wraps modulo 2^64
         block = max(1, _BLOCK_ELEMENTS // N)
-        hx = np.empty(n + 1)
-        hxv = np.empty(n + 1)
+        hx = xp.empty(n + 1, dtype=xp.float64, device=_xp.device(codes))
+        hxv = xp.empty(n + 1, dtype=xp.float64, device=_xp.device(codes))
         for start in range(0, n + 1, block):
             stop = min(n + 1, start + block)
             # key row 0 is the joint X; key row i >= 1 is X_-(i-1): one subtraction per column
-            keys = np.empty((stop - start, N), dtype=np.uint64)
+            keys = xp.empty((stop - start, N), dtype=xp.int64, device=_xp.device(codes))
             lo = max(start, 1)
             if start == 0:
-                keys[0] = h_all
-            np.subtract(h_all[None, :], terms[lo - 1 : stop - 1], out=keys[lo - start :])
-            keys <<= np.uint64(shift)
-            keys |= vu
-            hx[start:stop], hxv[start:stop] = _sorted_entropies(keys, w, shift, self._miller_madow, n_eff)
-        mi = hx + h_v - hxv
-        if self.warn_saturation and np.count_nonzero(np.diff(np.sort(h_all))) == N - 1:
-            self._warn_saturated(N, stacklevel=5)
-        single = self._single_information(codes, vcode, k_v, w, n_eff, h_v)
+                keys[0, :] = h_all
+            _xp.subtract(h_all[None, :], terms[lo - 1 : stop - 1, :], out=keys[lo - start :, :])
+            keys <<= shift
+            keys |= vt
+            hx[start:stop], hxv[start:stop] = _sorted_entropies(keys, wt, shift, self._miller_madow, n_eff)
+        mi = _xp.to_numpy(hx + h_v - hxv)
+        if self.warn_saturation:
+            s = _xp.sort(h_all)
+            if int(xp.sum(s[1:] != s[:-1])) == N - 1:
+                self._warn_saturated(N, stacklevel=5)
+        single = _xp.to_numpy(self._single_information(codes, vt, k_v, wt, n_eff, h_v))
         return LeaveOneOut(float(mi[0]), single, mi[1:])
 
     def _single_information(self, codes, vcode, k_v, w, n_eff, h_v):
         """I(X_i;V) for every column from contingency tables (or by sorting, for wide codes)."""
+        xp = _xp.namespace(codes)
         N, n = codes.shape
-        k = int(codes.max()) + 1
+        k = int(xp.max(codes)) + 1
         if n * k * k_v <= max(1 << 22, 4 * N * n):
-            cell = (np.arange(n) * k)[None, :] + codes  # (N, n): column-offset value code
+            cell = xp.arange(n, device=_xp.device(codes))[None, :] * k + codes  # (N, n): column-offset value code
             cell = cell * k_v + vcode[:, None]
-            weights = None if w is None else np.broadcast_to(w[:, None], cell.shape).ravel()
-            table = np.bincount(cell.ravel(), weights=weights, minlength=n * k * k_v)
-            table = table.reshape(n, k, k_v).astype(np.float64) / (N if w is None else 1.0)
-            hx = self._table_entropy(table.sum(axis=2), n_eff)
-            hxv = self._table_entropy(table.reshape(n, k * k_v), n_eff)
+            weights = None if w is None else xp.reshape(xp.broadcast_to(w[:, None], cell.shape), (-1,))
+            table = _xp.bincount(xp.reshape(cell, (-1,)), weights=weights, minlength=n * k * k_v)
+            table = xp.reshape(xp.astype(table, xp.float64), (n, k, k_v)) / (N if w is None else 1.0)
+            hx = self._table_entropy(xp.sum(table, axis=2), n_eff)
+            hxv = self._table_entropy(xp.reshape(table, (n, k * k_v)), n_eff)
             return hx + h_v - hxv
         shift = max(1, int(k_v - 1).bit_length())
-        keys = (codes.T.astype(np.uint64) << np.uint64(shift)) | vcode.astype(np.uint64)
+        keys = (xp.astype(codes.T, xp.int64) << shift) | vcode
         hx, hxv = _sorted_entropies(keys, w, shift, self._miller_madow, n_eff)
         return hx + h_v - hxv
 
-    def _table_entropy(self, p: np.ndarray, n_eff: int) -> np.ndarray:
-        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-        h = -plogp.sum(axis=1)
+    def _table_entropy(self, p: Any, n_eff: int) -> Any:
+        xp = _xp.namespace(p)
+        positive = p > 0
+        h = -xp.sum(xp.where(positive, p * xp.log(xp.where(positive, p, 1.0)), 0.0), axis=1)
         if self._miller_madow:
-            h += (np.count_nonzero(p, axis=1) - 1) / (2.0 * n_eff)
+            h += (xp.astype(xp.sum(positive, axis=1), xp.float64) - 1) / (2.0 * n_eff)
         return h / _LN2
 
 
@@ -297,8 +334,8 @@ class DiscreteEstimator(PlugInEstimator):
         self.bias = one_of(bias, "bias", ("none", "miller-madow"))
         self.device = check_device(device)
 
-    def codes(self, a: np.ndarray) -> np.ndarray:
-        return _column_codes_discrete(a)
+    def codes(self, a: Any) -> Any:
+        return _column_codes(a)
 
 
 @register
@@ -344,27 +381,37 @@ class BinningEstimator(PlugInEstimator):
         self.bias = one_of(bias, "bias", ("none", "miller-madow"))
         self.device = check_device(device)
 
-    def codes(self, a: np.ndarray) -> np.ndarray:
-        if a.dtype.kind != "f":
-            return _column_codes_discrete(a)
+    def codes(self, a: Any) -> Any:
+        """Bin codes of every column (NumPy array or tensor), in the data's own floating-point
+        precision (float16 and bfloat16 are binned in float32).
+
+        Divisions are by arrays, never by Python scalars: CUDA turns division by a scalar into
+        multiplication by its reciprocal, which can move a value on a bin edge to the other bin.
+        """
+        if _xp.kind(a) != "f":
+            return _column_codes(a)
+        xp = _xp.namespace(a)
+        if a.dtype not in (xp.float32, xp.float64):
+            a = xp.astype(a, xp.float32)
+        n, dev = a.shape[1], _xp.device(a)
         if self.bin_size is not None:
-            c = np.floor(a / self.bin_size).astype(np.int64)
-            return c - c.min(axis=0)
+            c = xp.astype(xp.floor(a / xp.full((n,), self.bin_size, dtype=a.dtype, device=dev)), xp.int64)
+            return c - xp.min(c, axis=0)
         if self.range is not None:
-            lo, hi = (np.full(a.shape[1], x) for x in self.range)
+            lo, hi = (xp.full((n,), x, dtype=xp.float64, device=dev) for x in self.range)
         else:
-            lo, hi = a.min(axis=0), a.max(axis=0)
-        width = np.where(hi > lo, hi - lo, 1.0)
-        c = np.floor((a - lo) * (self.n_bins / width)).astype(np.int64)
-        return np.clip(c, 0, self.n_bins - 1)
+            lo, hi = xp.min(a, axis=0), xp.max(a, axis=0)
+        width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
+        c = xp.astype(xp.floor((a - lo) * (xp.full_like(width, self.n_bins) / width)), xp.int64)
+        return xp.clip(c, 0, self.n_bins - 1)
 
     def compact_codes(self, a: np.ndarray) -> np.ndarray:
         """``codes(a)`` in the smallest unsigned integer type that holds them (uint8 for up to 256
         bins): the same codes, without the (N, d) int64 and float temporaries, for wide layers (a
         5000 x 36,864 conv layer is 184 MB of uint8). The float operations of ``codes`` run a few
         rows at a time in a small buffer, and clipping writes straight into the uint8 result."""
-        if a.dtype.kind != "f" or (self.bin_size is None and self.n_bins > 256):
-            return _compact(self.codes(a))
+        if not _xp.is_numpy(a) or a.dtype.kind != "f" or (self.bin_size is None and self.n_bins > 256):
+            return super().compact_codes(a)
         rows = max(1, _ROW_BLOCK_ELEMENTS // max(1, a.shape[1]))
         if self.bin_size is not None:
             # floor and a division by a positive number are monotone: each column's smallest code

@@ -32,7 +32,6 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..estimators.gcmi import GaussianCopulaEstimator
 from ..models import FUNCTION_NAMES, function_data, function_net
 from ..monitor import OUTPUT, Monitor
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -88,24 +87,16 @@ PRESETS = {
 }
 
 
-class ContinuousTargetGCMI(GaussianCopulaEstimator):
-    """``gcmi`` that ranks a regression Z = (Yhat, Y) as continuous values (ours).
-
-    The monitor hands the GIB integer bin codes of Yhat and Y (ordered like the values), which
-    plain ``gcmi`` would split into up to ``output_bins``^2 classes, most too small for a class
-    covariance (it raises). App. F.2 says GCMI needs no discretisation, so here the codes are
-    copula-ranked as continuous columns; the PMI weights still come from the binned histogram.
-    """
-
-    def _leave_one_out(self, X, v, w):
-        return super()._leave_one_out(X, v.astype(np.float64) if v.dtype.kind in "biu" else v, w)
-
-
 def estimator_spec(config: Config) -> dict:
-    """The monitor's {label: (estimator, options)}; ``gcmi`` gets :class:`ContinuousTargetGCMI`."""
+    """The monitor's {label: (estimator, options)}. ``gcmi`` ranks the regression Z = (Yhat, Y)
+    as continuous values (``target_type="continuous"``, ours): the monitor hands the GIB integer bin
+    codes of Yhat and Y (ordered like the values), which as class labels would split into up to
+    ``output_bins``^2 classes, most too small for a class covariance; App. F.2 says GCMI needs
+    no discretisation. The PMI weights still come from the binned histogram."""
+    options = config.estimator_options()
     if config.estimator == "gcmi":
-        return {"gcmi": (ContinuousTargetGCMI(**config.estimator_options()), {})}
-    return {config.estimator: (config.estimator, config.estimator_options())}
+        options = {**options, "target_type": "continuous"}
+    return {config.estimator: (config.estimator, options)}
 
 
 def record_schedule(epochs: int, every: int, log_points: int = 0) -> set[int]:
@@ -314,7 +305,7 @@ def report(run_dir) -> str:
     notes = [_stalled_note(frame, lrs.get("addition"))] if "addition" in order else []
     if cfg["estimator"] == "gcmi":
         notes.append("\nEstimator note (ours): with `gcmi` the GIB ranks the binned (Yhat, Y) as continuous "
-                     "values (`ContinuousTargetGCMI`) instead of splitting them into classes.")
+                     "values (`gcmi` with `target_type=\"continuous\"`) instead of splitting them into classes.")
     lines = [
         reporting.header(run_dir, "Fig. 4: IB and GIB planes of one-hidden-layer nets learning five functions",
                          extra=f"Data: generated (SPEC 4), {cfg['n_train']} training samples (MI probe set) and "
