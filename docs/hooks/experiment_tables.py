@@ -20,13 +20,13 @@ def _cell(text: str) -> str:
 
 def _table(kind: str, name: str) -> str:
     from gib.experiments import get_experiment
-    from gib.experiments.base import _value_text, config_fields
+    from gib.experiments.base import value_text, config_fields
 
     exp = get_experiment(name)
     if kind == "presets":
         rows = ["| preset | cost (measured on the project's 2-core machine) | sets |", "|---|---|---|"]
         for preset, values in exp.presets.items():
-            sets = ", ".join(f"`{k}={_value_text(v)}`" for k, v in values.items()) or "nothing"
+            sets = ", ".join(f"`{k}={value_text(v)}`" for k, v in values.items()) or "nothing"
             rows.append(f"| `{preset}` | {_cell(exp.preset_costs.get(preset, ''))} | {_cell(sets)} |")
     else:
         rows = ["| `--set` key | type | default | what it is |", "|---|---|---|---|"]

@@ -91,7 +91,7 @@ class _RunCommand(click.Command):
             formatter.write_text(unknown_message(name))
             return
         from .experiments import get_experiment
-        from .experiments.base import _value_text, config_fields
+        from .experiments.base import value_text, config_fields
 
         try:
             exp = get_experiment(name)
@@ -105,7 +105,7 @@ class _RunCommand(click.Command):
         with formatter.section(f"Presets of {name} (--preset; each sets these keys)"):
             formatter.write_dl([
                 (preset, f"{exp.preset_costs.get(preset, '')}. Sets "
-                 + (", ".join(f"{k}={_value_text(v)}" for k, v in values.items()) or "nothing") + ".")
+                 + (", ".join(f"{k}={value_text(v)}" for k, v in values.items()) or "nothing") + ".")
                 for preset, values in exp.presets.items()])
         with formatter.section(f"--set KEY=VALUE keys of {name} (type, default: doc)"):
             formatter.write_dl([(f.name, f"{f.type}, default {f.default}: {f.doc}") for f in config_fields(exp.config_cls)])

@@ -157,14 +157,14 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
     """A value as ``--set`` writes it: tuples comma-joined, None as none, bools lower-case."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (tuple, list)):
-        return ",".join(_value_text(v) for v in value)
+        return ",".join(value_text(v) for v in value)
     return str(value)
 
 
@@ -210,7 +210,7 @@ def config_fields(config_cls: type) -> list[FieldDoc]:
     for f in fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        out.append(FieldDoc(f.name, _type_name(hints[f.name]), _value_text(default), docs.get(f.name, "")))
+        out.append(FieldDoc(f.name, _type_name(hints[f.name]), value_text(default), docs.get(f.name, "")))
     return out
 
 
