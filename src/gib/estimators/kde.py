@@ -70,11 +70,11 @@ def _squared_distances(xt: Any, start: int, stop: int, out: Any, tmp: Any) -> No
             out += tmp
 
 
-def _log_sums(xp, expo: Any, w: Any, start: int, rows: Any, include_self: bool, may_underflow: bool,
+def _log_sums(xp, expo: Any, w: Any, w_rows: Any, diagonal: tuple, include_self: bool, may_underflow: bool,
               remake: Callable[[], Any]) -> Any:
     """``sum_i w_i L_i`` over the rows of an exponent block (..., rows, N), for every leading
-    index; row r of the block is sample ``start + r`` (``rows`` is ``xp.arange`` of the rows).
-    ``expo`` is consumed.
+    index. The block's rows are samples ``start..`` with weights ``w_rows``, and ``diagonal``
+    is (``arange(rows)``, ``start + arange(rows)``), the pairs i = j. ``expo`` is consumed.
 
     ``L_i = log sum_{j != i} w_j exp(expo_ij)``, plus the self term w_i if ``include_self``.
     Sums that underflow (an isolated sample) are recomputed from a fresh ``remake()`` of the
@@ -82,10 +82,9 @@ def _log_sums(xp, expo: Any, w: Any, start: int, rows: Any, include_self: bool, 
     """
     if may_underflow:
         _xp.clamp_min_(expo, _EXP_FLOOR)
-    expo[..., rows, start + rows] = -math.inf
+    expo[(..., *diagonal)] = -math.inf
     _xp.exp_(expo)
     s = expo @ w
-    w_rows = w[start : start + rows.shape[0]]
     if include_self:
         s += w_rows
     tiny = s < _TINY_SUM
@@ -93,7 +92,7 @@ def _log_sums(xp, expo: Any, w: Any, start: int, rows: Any, include_self: bool, 
     if bool(xp.any(tiny)):
         where = xp.nonzero(tiny)
         fresh = remake()
-        fresh[..., rows, start + rows] = -math.inf
+        fresh[(..., *diagonal)] = -math.inf
         shifted = _xp.logsumexp(fresh[where] + xp.log(w), axis=-1)
         if include_self:
             shifted = _xp.logaddexp(shifted, xp.log(w_rows[where[-1]]))
@@ -114,7 +113,9 @@ def _pair_sum(x: np.ndarray, w: np.ndarray, c: float, include_self: bool) -> flo
         _squared_distances(xt, start, stop, dist[:k], tmp[:k])
         may_underflow = c * dist[:k].max() > -_EXP_FLOOR
         np.multiply(dist[:k], -c, out=tmp[:k])
-        sums = _log_sums(np, tmp[:k], w, start, np.arange(k), include_self, may_underflow, lambda: dist[:k] * -c)
+        rows = np.arange(k)
+        sums = _log_sums(np, tmp[:k], w, w[start:stop], (rows, start + rows), include_self, may_underflow,
+                         lambda: dist[:k] * -c)
         total += float(sums)
     return total
 
@@ -170,6 +171,7 @@ def _leave_one_out_sums(
         stop = min(N, start + r)
         k = stop - start
         rows = xp.arange(k, device=dev)
+        diagonal, w_rows = (rows, start + rows), w[start:stop]
 
         def column_terms(i0: int, i1: int) -> Any:
             """``D_i`` of the columns i0..i1-1, pre-scaled, into the term buffer."""
@@ -186,7 +188,7 @@ def _leave_one_out_sums(
             (f x rows x N) for a chunk of f > 1 features."""
             shape = (f, k, N) if f > 1 else (k, N)
             expo = fill(work_buf[:f, :k] if f > 1 else work_buf[0, :k])
-            return _log_sums(xp, expo, w, start, rows, include_self, factor * largest > limit,
+            return _log_sums(xp, expo, w, w_rows, diagonal, include_self, factor * largest > limit,
                              lambda: fill(empty(*shape)))
 
         dist_x = dist_buf[:k]

@@ -18,6 +18,11 @@ has probability at most ``K / 2^(64-b)``, where K is the largest code value + 1 
 valuation of a nonzero |d_j| < K is below log2 K). Over the n + 1 key columns and N^2/2 pairs,
 ``P(any collision) <= (n + 1) * N^2 * K * 2^b / 2^65``: for N = 5000, n = 3072, K = 30, b = 7
 that is below 1e-7. Tests compare the fast path with exact per-subset counting.
+
+One implementation for NumPy and torch (``gib._xp``): the keys are int64, whose wrap-around
+products and sums carry the same bits as uint64 (torch has no uint64 arithmetic); a signed sort
+keeps equal keys together, and the arithmetic right shift maps equal high bits to equal values
+whose runs the signed sort also keeps together.
 """
 
 from __future__ import annotations
