@@ -258,3 +258,15 @@ def square_(a: Any) -> Any:
 
 def clamp_min_(a: Any, floor: float) -> Any:
     return np.maximum(a, floor, out=a) if is_numpy(a) else a.clamp_(min=floor)
+
+
+# -- nearest neighbours, digamma (the k-NN estimators, ``estimators.ksg``) ---------------------
+def kth_smallest(a: Any, k: int) -> Any:
+    """The k-th smallest value (1-based, ties counted with multiplicity) along the last axis."""
+    if is_numpy(a):
+        return np.partition(a, k - 1, axis=-1)[..., k - 1]
+    return _torch().kthvalue(a, k, dim=-1).values
+
+
+def digamma(a: Any) -> Any:
+    return _scipy_special.psi(a) if is_numpy(a) else _torch().special.digamma(a)

@@ -3,6 +3,7 @@
 from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
+from .ksg import KSGEstimator
 from .plugin import (
     BinningEstimator,
     DiscreteEstimator,
@@ -20,6 +21,7 @@ __all__ = [
     "GaussianCopulaEstimator",
     "KDEEstimator",
     "KDEUpperEstimator",
+    "KSGEstimator",
     "LeaveOneOut",
     "PlugInEstimator",
     "SaturationWarning",

@@ -1,0 +1,366 @@
+"""k-nearest-neighbour estimators, ``ksg`` (SPEC 3): Kraskov-Stoegbauer-Grassberger, Ross,
+Kozachenko-Leonenko.
+
+- Continuous V: KSG estimator 1 (Kraskov, Stoegbauer & Grassberger, "Estimating mutual
+  information", Phys. Rev. E 69 (2004) 066138, eq. 8). With eps_i the distance from sample i
+  to its k-th nearest neighbour in the joint space (max-norm), n_a(i) and n_b(i) the numbers of
+  other samples strictly closer than eps_i in each marginal space,
+  ``I = psi(k) + psi(N) - < psi(n_a + 1) + psi(n_b + 1) >``.
+- Discrete V (class labels): Ross, "Mutual information between discrete and continuous data
+  sets", PLoS ONE 9 (2014) e87357. With N_y the size of sample i's class, k_i = min(k, N_y - 1),
+  d_i the distance to its k_i-th neighbour within its class, m_i = 1 + #{j != i : d_ij < d_i}
+  over all samples, ``I = psi(N) + < psi(k_i) > - < psi(N_y) > - < psi(m_i) >``. Samples of a
+  class of one are left out (N counts the others), as in Ross's and scikit-learn's code.
+- Entropy: Kozachenko-Leonenko with the max-norm (KSG eq. 20, unit-ball volume 2^d):
+  ``H = psi(N) - psi(k) + d < log(2 eps_i) >``.
+
+Ties (documented rule): eps_i is the k-th smallest of the distances to the other samples,
+ties counted with multiplicity; the marginal counts n_a, n_b and m_i count distances *strictly*
+smaller than eps_i (KSG's "< eps"; scikit-learn's ``nextafter(eps, 0)`` radius). Exactly
+repeated values (quantised activations, ReLU zeros) then give eps_i = 0 and counts of 0; the
+customary remedy, a tiny seeded noise, is the ``noise`` option (off by default).
+
+The fast leave-one-out path (SPEC 3, last bullet)
+-------------------------------------------------
+The max-norm distance of a pair over n dimensions is the largest of its n per-dimension gaps
+|x_ad - x_bd|. Without dimension i it is still that largest gap, unless dimension i gives it;
+then it is the second largest. So one pass over the dimensions keeps, per pair, the largest gap
+L, the second largest S (equal to L on a tie) and the dimension A that gives L; then
+``D(X_-i) = where(A == i, S, L)`` costs one pass per complement instead of n - 1, and
+``D(X_i)`` is the gap of dimension i, seen during that same pass. With V joined,
+``D(X_S, V) = max(D(X_S), D(V))``. Rows go in blocks of ``_BLOCK_ELEMENTS`` pair entries, so
+memory stays at about ten (rows x N) work arrays whatever N and n are (N = 5000, n = 100:
+about 0.15 GB at peak on NumPy). Each subset's k-th neighbour is one selection
+(``np.partition`` / ``torch.kthvalue``) per row: that selection, 2n + 1 of them per row, is the
+cost that remains. The tests compare the fast path with the plain per-subset computation.
+
+Continuous columns are divided by their standard deviation first (``standardize``), because the
+max-norm mixes dimensions and would otherwise depend on their units (scikit-learn does the same).
+The same code runs on NumPy arrays and on torch tensors on any device (``gib._xp``).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any, Callable
+
+import numpy as np
+from scipy import special
+
+from .. import _xp
+from .._validation import non_negative_float, positive_int
+from .base import Estimator, LeaveOneOut, check_device, is_discrete, leave_one_out_varying, register
+
+_LN2 = math.log(2.0)
+# Pair entries (rows x N) of one work array, by backend; about ten such arrays live at once.
+_BLOCK_ELEMENTS = {"numpy": 1 << 18, "cpu": 1 << 20, "cuda": 1 << 25}
+
+
+# -- distances -----------------------------------------------------------------------------------
+def _rows_per_block(x: Any, N: int) -> int:
+    budget = _BLOCK_ELEMENTS.get(_xp.device_type(x), _BLOCK_ELEMENTS["cpu"])
+    return max(1, min(N, budget // N))
+
+
+def _gap(xt: Any, d: int, start: int, stop: int) -> Any:
+    """|x_ad - x_bd| for the rows a of the block and every sample b (``xt`` is columns x N)."""
+    xp = _xp.namespace(xt)
+    return xp.abs(xt[d, start:stop, None] - xt[d, None, :])
+
+
+def _max_norm(xt: Any, start: int, stop: int) -> Any:
+    """Max-norm distances from the block's rows to every sample, over all columns of ``xt``."""
+    xp = _xp.namespace(xt)
+    dist = _gap(xt, 0, start, stop)
+    for d in range(1, xt.shape[0]):
+        dist = xp.maximum(dist, _gap(xt, d, start, stop))
+    return dist
+
+
+def _no_self(dist: Any, start: int) -> Any:
+    """``dist`` with the pairs (i, i) set to +inf: a sample is never its own neighbour."""
+    xp = _xp.namespace(dist)
+    rows = xp.arange(dist.shape[0], device=_xp.device(dist))
+    dist[rows, start + rows] = math.inf
+    return dist
+
+
+# -- the digamma counts of one block -------------------------------------------------------------
+def _continuous_scores(k: int, dist_v: Any) -> Callable[[Any], Any]:
+    """KSG: for the distances D of a subset of X (self pairs at +inf), the block's sum of
+    ``psi(n_x + 1) + psi(n_v + 1)`` (module docstring, the tie rule)."""
+    xp = _xp.namespace(dist_v)
+
+    def scores(dist: Any) -> Any:
+        eps = _xp.kth_smallest(xp.maximum(dist, dist_v), k)[:, None]
+        n_x = xp.astype(xp.sum(dist < eps, axis=1), xp.float64)
+        n_v = xp.astype(xp.sum(dist_v < eps, axis=1), xp.float64)
+        return xp.sum(_xp.digamma(n_x + 1.0) + _xp.digamma(n_v + 1.0))
+
+    return scores
+
+
+def _class_scores(other_class: Any, k_groups: list[tuple[int, Any]]) -> Callable[[Any], Any]:
+    """Ross: for the distances D of a subset of X (self pairs at +inf), the block's sum of
+    ``psi(m_i)``; ``other_class`` marks the pairs of different classes, ``k_groups`` lists
+    (k_i, the block's rows with that k_i)."""
+    xp = _xp.namespace(other_class)
+
+    def scores(dist: Any) -> Any:
+        within = xp.where(other_class, math.inf, dist)
+        if len(k_groups) == 1:
+            eps = _xp.kth_smallest(within, k_groups[0][0])
+        else:
+            eps = xp.empty(dist.shape[0], dtype=dist.dtype, device=_xp.device(dist))
+            for k, rows in k_groups:
+                eps[rows] = _xp.kth_smallest(within[rows], k)
+        m = xp.astype(xp.sum(dist < eps[:, None], axis=1), xp.float64) + 1.0
+        return xp.sum(_xp.digamma(m))
+
+    return scores
+
+
+# -- input preparation --------------------------------------------------------------------------
+def _numbers(a: Any, name: str) -> Any:
+    if _xp.kind(a) in "US":
+        raise TypeError(
+            f"`{name}` holds labels (dtype {a.dtype}); ksg needs numbers there. Labels belong in "
+            "the second argument (`b` or `v`)."
+        )
+    xp = _xp.namespace(a)
+    return xp.astype(a, xp.float64, copy=False)
+
+
+def _column_noise(a: np.ndarray, seed: int) -> np.ndarray:
+    """Standard normal noise per column, seeded by ``seed`` and the column's own bytes, so that
+    a column gets the same noise in every subset (the fast path equals the direct one)."""
+    out = np.empty(a.shape)
+    for d in range(a.shape[1]):
+        tag = zlib.crc32(np.ascontiguousarray(a[:, d]).tobytes())
+        out[:, d] = np.random.default_rng([seed, tag]).standard_normal(len(a))
+    return out
+
+
+class _Classes:
+    """Ross's bookkeeping for labels ``v``: the samples kept (classes of two or more), their
+    dense class codes, k_i = min(k, N_y - 1) and the constant part of the estimate (nats)."""
+
+    def __init__(self, v: np.ndarray, k: int, name: str):
+        codes = np.unique(v, axis=0, return_inverse=True)[1].ravel()
+        sizes = np.bincount(codes)
+        self.keep = sizes[codes] > 1
+        if not self.keep.any():
+            raise ValueError(
+                f"every class of `{name}` has a single sample; the Ross estimator needs classes of "
+                "at least 2 samples. Merge rare classes, or pass a continuous target as float."
+            )
+        self.codes = codes[self.keep]
+        size = sizes[self.codes]
+        self.k = np.minimum(k, size - 1)
+        self.n = int(len(self.codes))
+        self.constant = float(special.psi(self.n) + special.psi(self.k).mean() - special.psi(size).mean())
+
+    def block(self, codes_dev: Any, start: int, stop: int) -> tuple[Any, list[tuple[int, Any]]]:
+        """(pairs of different classes, k groups) for the block of rows start..stop-1."""
+        other = codes_dev[start:stop, None] != codes_dev[None, :]
+        ks = self.k[start:stop]
+        if np.all(ks == ks[0]):
+            return other, [(int(ks[0]), None)]
+        return other, [(int(kv), _xp.asarray(np.flatnonzero(ks == kv), codes_dev)) for kv in np.unique(ks)]
+
+
+@register
+class KSGEstimator(Estimator):
+    """k-nearest-neighbour estimates in the max-norm (SPEC 3; module docstring), in bits.
+
+    ``mutual_information(a, b)``: KSG estimator 1 (Kraskov et al. 2004) for a floating-point
+    ``b``; for class labels (integer, bool or string ``b``; several columns: each distinct row
+    is a class) the Ross (2014) estimator. ``a`` is always continuous. ``entropy(a)``: the
+    Kozachenko-Leonenko differential entropy of ``a`` in its own units (not standardised; the
+    max-norm ball). The KSG mutual information is not H(A) + H(B) - H(A,B) of these entropies
+    (it uses one neighbourhood size for all three), which is what makes its bias small.
+
+    Parameters
+    ----------
+    k : int, default 3
+        Neighbours (KSG's k). Larger k: lower variance, more bias toward 0 for strong dependence.
+    standardize : bool, default True
+        Divide each continuous column (of ``a``, of a continuous ``b``) by its standard
+        deviation first, so the max-norm does not depend on units (as scikit-learn does). The
+        estimate is invariant to one common scale, not to per-column scales; ``entropy`` never
+        standardises.
+    noise : float, default 0.0
+        Add ``noise`` times each column's standard deviation of standard normal noise to every
+        continuous column (scikit-learn adds 1e-10 by default) to break exact ties; 0: none
+        (module docstring, the tie rule). The noise of a column is seeded by ``seed`` and the
+        column's values, so every subset of X sees the same noisy column.
+    seed : int, default 0
+        Seed of the noise.
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
+
+    Notes
+    -----
+    - No sample weights: the estimate is a mean of digamma functions of neighbour counts, and
+      a reweighted distribution has no counts to plug in. Weights other than uniform raise
+      ``ValueError``; resample the rows by the weights instead, or use ``binning``, ``kde`` or
+      ``gcmi``.
+    - Biased toward 0 for strong dependence (the neighbourhoods cannot shrink as fast as the
+      joint density concentrates) and, like every k-NN estimate, in high dimension; it needs no
+      bins and so does not saturate at log2 N the way binning does. Values are not clipped at 0
+      (scikit-learn clips): an independent pair gives values scattered around 0.
+    - Columns constant over the samples carry no information and are dropped
+      (``I(X_i;V) = 0``, ``I(X_-i;V) = I(X;V)``, as the other estimators).
+    - Cost: N^2 (2n + 1) selections and n N^2 gap updates for ``leave_one_out``; memory
+      bounded by row blocks (module docstring).
+    """
+
+    name = "ksg"
+    array_api = True
+
+    def __init__(self, k: int = 3, standardize: bool = True, noise: float = 0.0, seed: int = 0, device: Any = None):
+        self.k = positive_int(k, "k")
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise ValueError(f"`standardize` must be True or False, got {standardize!r}.")
+        self.standardize = bool(standardize)
+        self.noise = non_negative_float(noise, "noise")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
+        self.seed = int(seed)
+        self.device = check_device(device)
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _check_weights(self, w: np.ndarray | None) -> None:
+        if w is not None and not np.allclose(w, w[0], rtol=1e-12, atol=0.0):
+            raise ValueError(
+                "`weights`: the ksg estimator takes no sample weights (its estimate is a mean of "
+                "digamma functions of neighbour counts; a reweighted distribution has no counts). "
+                "Pass weights=None, resample the rows by the weights, or use the 'binning', 'kde' "
+                "or 'gcmi' estimator."
+            )
+
+    def _check_size(self, N: int, what: str) -> None:
+        if N <= self.k:
+            raise ValueError(f"{what} has {N} samples; `k`={self.k} needs more than k samples. Lower `k`.")
+
+    def _prepare(self, a: Any, scale: bool) -> Any:
+        """Noise (host-made, moved next to ``a``) and, if ``scale``, unit standard deviations."""
+        xp = _xp.namespace(a)
+        sigma = xp.std(a, axis=0)
+        sigma = xp.where(sigma > 0, sigma, 1.0)  # constant columns (dropped before the MI) stay put
+        if self.noise > 0:
+            a = a + self.noise * sigma * _xp.asarray(_column_noise(_xp.to_numpy(a), self.seed), a)
+        return a / sigma if scale else a
+
+    # -- the Estimator interface ---------------------------------------------------------------
+    def _entropy(self, a, w):
+        self._check_weights(w)
+        a = self._prepare(_numbers(a, "a"), scale=False)
+        N, d = a.shape
+        self._check_size(N, "`a`")
+        at = np.ascontiguousarray(a.T)
+        r = _rows_per_block(a, N)
+        log_eps = 0.0
+        for start in range(0, N, r):
+            stop = min(N, start + r)
+            eps = _xp.kth_smallest(_no_self(_max_norm(at, start, stop), start), self.k)
+            if np.any(eps == 0):
+                raise ValueError(
+                    f"`a` has samples repeated at least {self.k + 1} times (a k-th neighbour at "
+                    "distance 0): the Kozachenko-Leonenko entropy is -inf. Set `noise` (e.g. 1e-10) "
+                    "to break the ties, or use a discrete estimator."
+                )
+            log_eps += float(np.log(2.0 * eps).sum())
+        return (special.psi(N) - special.psi(self.k) + d * log_eps / N) / _LN2
+
+    def _mutual_information(self, a, b, w):
+        self._check_weights(w)
+        a = _numbers(a, "a")
+        varying = a.std(axis=0) > 0
+        discrete = is_discrete(b)
+        if not discrete:
+            b = b.astype(np.float64)
+            b = b[:, b.std(axis=0) > 0]
+        if not varying.any() or b.shape[1] == 0:
+            return 0.0
+        a = self._prepare(a[:, varying], self.standardize)
+        if discrete:
+            classes = _Classes(b, self.k, "b")
+            a = a[classes.keep]
+            codes = classes.codes
+        else:
+            self._check_size(len(a), "`a`")
+            bt = np.ascontiguousarray(self._prepare(b, self.standardize).T)
+        at = np.ascontiguousarray(a.T)
+        N = len(a)
+        total = 0.0
+        for start in range(0, N, _rows_per_block(a, N)):
+            stop = min(N, start + _rows_per_block(a, N))
+            if discrete:
+                scores = _class_scores(*classes.block(codes, start, stop))
+            else:
+                scores = _continuous_scores(self.k, _no_self(_max_norm(bt, start, stop), start))
+            total += float(scores(_no_self(_max_norm(at, start, stop), start)))
+        if discrete:
+            return (classes.constant - total / N) / _LN2
+        return (special.psi(self.k) + special.psi(N) - total / N) / _LN2
+
+    def _leave_one_out(self, X, v, w):
+        self._check_weights(w)
+        discrete = is_discrete(v)
+        if not discrete:
+            v = v.astype(np.float64)
+        return leave_one_out_varying(self, _numbers(X, "X"), v, None, self._leave_one_out_varying, not discrete)
+
+    def _leave_one_out_varying(self, X, v, w):
+        """Leave-one-out of X (on any device) and v without constant columns (module docstring)."""
+        xp = _xp.namespace(X)
+        X = self._prepare(X, self.standardize)
+        discrete = is_discrete(v)
+        if discrete:
+            classes = _Classes(v, self.k, "v")
+            X = _xp.rows(X, classes.keep)
+            codes = _xp.asarray(classes.codes, X)
+        else:
+            self._check_size(X.shape[0], "`X`")
+            vt = _xp.asarray(np.ascontiguousarray(self._prepare(v, self.standardize).T), X)
+        N, n = X.shape
+        xt = _xp.contiguous(X.T)
+        dev = _xp.device(X)
+        index = xp.int16 if n < 2**15 else xp.int32
+        joint = 0.0
+        single = xp.zeros(n, dtype=xp.float64, device=dev)
+        complement = xp.zeros(n, dtype=xp.float64, device=dev)
+        r = _rows_per_block(X, N)
+        for start in range(0, N, r):
+            stop = min(N, start + r)
+            if discrete:
+                scores = _class_scores(*classes.block(codes, start, stop))
+            else:
+                scores = _continuous_scores(self.k, _no_self(_max_norm(vt, start, stop), start))
+            # one pass over the dimensions: largest gap, second largest, the dimension of the
+            # largest (SPEC 3; module docstring); the singles' distances are the gaps themselves
+            for d in range(n):
+                gap = _gap(xt, d, start, stop)
+                if d == 0:
+                    largest, second = gap, xp.zeros_like(gap)
+                    arg = xp.zeros(gap.shape, dtype=index, device=dev)
+                else:
+                    bigger = gap > largest
+                    second = xp.where(bigger, largest, xp.maximum(second, gap))
+                    arg = xp.where(bigger, xp.asarray(d, dtype=index, device=dev), arg)
+                    largest = xp.where(bigger, gap, largest)
+                single[d] += scores(_no_self(xp.asarray(gap, copy=True) if d == 0 else gap, start))
+            largest, second = _no_self(largest, start), _no_self(second, start)
+            joint += float(scores(largest))
+            for i in range(n):
+                complement[i] += scores(xp.where(arg == i, second, largest))
+        if discrete:
+            base = classes.constant
+            to_bits = lambda total: (base - total / N) / _LN2  # noqa: E731
+        else:
+            base = float(special.psi(self.k) + special.psi(N))
+            to_bits = lambda total: (base - total / N) / _LN2  # noqa: E731
+        return LeaveOneOut(float(to_bits(joint)), to_bits(_xp.to_numpy(single)), to_bits(_xp.to_numpy(complement)))
