@@ -13,6 +13,7 @@ from .plugin import (
     discrete_codes,
     row_codes,
 )
+from .renyi import RenyiEstimator
 
 __all__ = [
     "BinningEstimator",
@@ -24,6 +25,7 @@ __all__ = [
     "KSGEstimator",
     "LeaveOneOut",
     "PlugInEstimator",
+    "RenyiEstimator",
     "SaturationWarning",
     "available_estimators",
     "code_information",
