@@ -50,7 +50,7 @@ from scipy import special
 
 from .. import _xp
 from .._validation import non_negative_float, positive_int
-from .base import Estimator, LeaveOneOut, check_device, is_discrete, leave_one_out_varying, register
+from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 # Pair entries (rows x N) of one work array, by backend; about ten such arrays live at once.
@@ -246,13 +246,19 @@ class KSGEstimator(Estimator):
             raise ValueError(f"{what} has {N} samples; `k`={self.k} needs more than k samples. Lower `k`.")
 
     def _prepare(self, a: Any, scale: bool) -> Any:
-        """Noise (host-made, moved next to ``a``) and, if ``scale``, unit standard deviations."""
-        xp = _xp.namespace(a)
-        sigma = xp.std(a, axis=0)
-        sigma = xp.where(sigma > 0, sigma, 1.0)  # constant columns (dropped before the MI) stay put
+        """Noise and, if ``scale``, unit standard deviations (constant columns stay put).
+
+        The standard deviations are computed on the host, one contiguous column at a time, so
+        that every subset, the direct computation and every backend divide a column by the very
+        same number: data with ties (quantised values) give equal gaps whose order rounding
+        decides, and that order must not change with the backend (a tensor X is copied to the
+        host once for this)."""
+        host = np.ascontiguousarray(_xp.to_numpy(a).T)
+        sigma = host.std(axis=1)
+        sigma[~(sigma > 0)] = 1.0
         if self.noise > 0:
-            a = a + self.noise * sigma * _xp.asarray(_column_noise(_xp.to_numpy(a), self.seed), a)
-        return a / sigma if scale else a
+            a = a + _xp.asarray(self.noise * sigma * _column_noise(host.T, self.seed), a)
+        return a / _xp.asarray(sigma, a) if scale else a
 
     # -- the Estimator interface ---------------------------------------------------------------
     def _entropy(self, a, w):
@@ -278,11 +284,11 @@ class KSGEstimator(Estimator):
     def _mutual_information(self, a, b, w):
         self._check_weights(w)
         a = _numbers(a, "a")
-        varying = a.std(axis=0) > 0
+        varying = ~constant_columns(a, None)
         discrete = is_discrete(b)
         if not discrete:
             b = b.astype(np.float64)
-            b = b[:, b.std(axis=0) > 0]
+            b = b[:, ~constant_columns(b, None)]
         if not varying.any() or b.shape[1] == 0:
             return 0.0
         a = self._prepare(a[:, varying], self.standardize)
