@@ -121,7 +121,9 @@ class RenyiEstimator(Estimator):
     ----------
     alpha : float, default 1.01
         The order (> 0). Near 1 it approaches the von Neumann entropy (alpha = 1 computes that
-        limit); alpha = 2 needs no eigenvalues (module docstring).
+        limit); alpha = 2 needs no eigenvalues (module docstring). Below 1 the eigenvalues
+        that are 0 up to rounding (~1e-17) count as 1e-17^alpha each, so values carry more
+        rounding noise (~1e-9 bits at alpha = 0.5, N = 120).
     bandwidth_scale : float, default 1.0
         Multiplies Silverman's width ``1.06 N^(-1/5)`` of every standardised column.
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device

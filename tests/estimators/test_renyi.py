@@ -1,0 +1,129 @@
+"""Tests of the matrix-based Renyi estimator ``renyi`` (SPEC 3): the fast leave-one-out path on
+every backend (the ``backend`` fixture, conftest.py) against the per-subset computation, the
+entropy against eigenvalues computed here from the definition, and its known properties."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gib
+from gib.estimators import get_estimator
+
+
+def reference_entropy(a, alpha, scale=1.0):
+    """Giraldo et al.'s S_alpha written from the definition: standardised columns, Gaussian
+    kernel of width 1.06 N^(-1/5) (Silverman), K the product over columns, A = K / N,
+    log2(sum lambda^alpha) / (1 - alpha) of A's eigenvalues."""
+    a = np.asarray(a, dtype=float).reshape(len(a), -1)
+    N = len(a)
+    sigma = scale * 1.06 * N ** (-0.2)
+    z = (a - a.mean(0)) / a.std(0)
+    K = np.ones((N, N))
+    for d in range(z.shape[1]):
+        K *= np.exp(-np.subtract.outer(z[:, d], z[:, d]) ** 2 / (2 * sigma**2))
+    lam = np.clip(np.linalg.eigvalsh(K / N), 0, None)
+    return math.log2(np.sum(lam**alpha)) / (1 - alpha)
+
+
+def data(N=90, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, 4))
+    X[:, 1] = X[:, 0] ** 2 + 0.3 * X[:, 1]
+    X[:, 3] = 2.5  # constant: its Gram matrix is all ones, it adds nothing
+    v = np.tanh(X[:, 0]) + 0.3 * rng.standard_normal(N)
+    return X, v
+
+
+@pytest.mark.parametrize("alpha", [1.01, 2.0])
+@pytest.mark.parametrize("target", ["continuous", "two_columns", "classes", "weighted"])
+def test_leave_one_out_matches_direct(backend, alpha, target):
+    X, v = data()
+    weights = None
+    if target == "two_columns":
+        v = np.c_[v, X[:, 2] > 0].astype(float)
+    elif target == "classes":
+        v = np.digitize(v, [-0.5, 0.5])
+    elif target == "weighted":
+        weights = np.random.default_rng(1).uniform(0, 1, len(v))
+        weights[:5] = 0.0
+    est = get_estimator("renyi", alpha=alpha, device=backend.device)
+    fast = est.leave_one_out(backend.X(X), v, weights)
+    direct = est.leave_one_out_direct(X, v, weights)
+    tol = backend.tol("renyi", 1e-6)
+    assert fast.joint == pytest.approx(direct.joint, abs=tol)
+    np.testing.assert_allclose(fast.single, direct.single, atol=tol)
+    np.testing.assert_allclose(fast.complement, direct.complement, atol=tol)
+    assert abs(fast.single[3]) < 1e-9 and fast.complement[3] == pytest.approx(fast.joint, abs=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [1.01, 2.0, 3.0, 0.5])
+def test_entropy_against_eigenvalues(alpha):
+    X, _ = data(N=120, seed=2)
+    X = X[:, :3]
+    # below alpha = 1 the ~N eigenvalues that are 0 up to rounding (1e-17) enter as 1e-17^alpha:
+    # the two computations' rounding then differs by ~1e-9 bits at alpha = 0.5
+    tol = 1e-9 if alpha >= 1 else 1e-7
+    for cols in ([0], [0, 2], [0, 1, 2]):
+        ours = gib.entropy(X[:, cols], estimator="renyi", alpha=alpha)
+        assert ours == pytest.approx(reference_entropy(X[:, cols], alpha), abs=tol)
+    scaled = gib.entropy(X, estimator="renyi", alpha=alpha, bandwidth_scale=0.5)
+    assert scaled == pytest.approx(reference_entropy(X, alpha, scale=0.5), abs=1e-9)
+
+
+def test_von_neumann_limit():
+    X, _ = data(N=100, seed=3)
+    h1 = gib.entropy(X[:, :2], estimator="renyi", alpha=1.0)
+    h = [gib.entropy(X[:, :2], estimator="renyi", alpha=1.0 + eps) for eps in (1e-3, -1e-3)]
+    assert h[0] < h1 < h[1] and h[1] - h[0] < 1e-2  # Renyi entropies decrease with alpha
+
+
+def test_labels_give_the_renyi_entropy_of_the_class_frequencies():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    p = np.array([0.5, 0.3, 0.2])
+    for alpha in (1.01, 2.0):
+        h = gib.entropy(y, estimator="renyi", alpha=alpha)
+        assert h == pytest.approx(math.log2(np.sum(p**alpha)) / (1 - alpha), abs=1e-12)
+        # I(Y;Y) = H(Y): the Hadamard product of a delta kernel with itself is itself
+        assert gib.mutual_information(y, y, estimator="renyi", alpha=alpha) == pytest.approx(h, abs=1e-12)
+
+
+def test_bounds_and_monotonicity():
+    """0 <= H <= log2 N; adding a column never lowers the entropy (Giraldo et al.); joint
+    entropies at least the larger marginal, hence I(X;V) <= min(H(X), H(V))."""
+    X, v = data(N=100, seed=4)
+    X = X[:, :3]
+    N = len(X)
+    for alpha in (1.01, 2.0):
+        est = get_estimator("renyi", alpha=alpha)
+        h = [est.entropy(X[:, :j]) for j in (1, 2, 3)]
+        assert 0.0 <= h[0] <= h[1] <= h[2] <= math.log2(N)
+        h_v = est.entropy(v)
+        t = est.leave_one_out(X, v)
+        assert t.joint <= min(h[2], h_v) + 1e-12
+        assert np.all(t.complement <= t.joint + 1e-12)  # H(X_-i, V) >= ... (monotone)
+        assert np.all(t.single >= 0) and t.joint >= 0  # I >= 0 on these data
+    # the bounds are reached: one constant column has H = 0, separated points log2 N
+    assert gib.entropy(np.full(10, 3.0), estimator="renyi") == pytest.approx(0.0, abs=1e-12)
+    far = gib.entropy(np.arange(10.0), estimator="renyi", bandwidth_scale=0.01)
+    assert far == pytest.approx(math.log2(10), abs=1e-9)
+
+
+def test_weights_are_a_weighted_empirical_distribution():
+    """0/1 weights select samples exactly; uniform weights change nothing."""
+    X, v = data(N=80, seed=5)
+    keep = np.random.default_rng(0).uniform(size=80) < 0.6
+    est = get_estimator("renyi")
+    assert est.entropy(X[:, :2], weights=keep) == pytest.approx(est.entropy(X[keep, :2]), abs=1e-9)
+    assert est.mutual_information(X, v, weights=keep) == pytest.approx(
+        est.mutual_information(X[keep], v[keep]), abs=1e-9
+    )
+    assert est.entropy(X, weights=np.full(80, 3.0)) == pytest.approx(est.entropy(X), abs=1e-12)
+
+
+def test_options_and_registry():
+    with pytest.raises(ValueError, match="`alpha`"):
+        get_estimator("renyi", alpha=0)
+    with pytest.raises(ValueError, match="`bandwidth_scale`"):
+        get_estimator("renyi", bandwidth_scale=-1.0)
+    assert "renyi" in gib.estimators.available_estimators()
