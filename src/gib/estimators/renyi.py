@@ -55,6 +55,9 @@ from .._validation import positive_float
 from .base import Estimator, LeaveOneOut, check_device, is_discrete, register
 
 _SILVERMAN = 1.06  # Silverman's rule-of-thumb factor for a Gaussian kernel (1986, eq. 3.28)
+# Up to this many samples the eigenvalue problems run on one BLAS thread (``_xp.one_blas_thread``):
+# N = 200: 3 ms of CPU on one thread, 40 ms on two shared cores.
+SMALL_GRAM = 1024
 
 
 def _spectrum_entropy(lam: Any, alpha: float) -> float:
@@ -84,7 +87,9 @@ def _gram_entropy(expo: Any, root_w: Any, blocks: list[Any] | None, alpha: float
         grams.append(a)
     if alpha == 2.0:  # sum lambda^2 = ||A||_F^2: no eigenvalues needed
         return -math.log2(sum(float(xp.sum(a * a)) for a in grams))
-    return _spectrum_entropy(xp.concat([xp.linalg.eigvalsh(a) for a in grams]), alpha)
+    with _xp.one_blas_thread(_xp.is_numpy(expo) and expo.shape[0] <= SMALL_GRAM):
+        lam = [xp.linalg.eigvalsh(a) for a in grams]
+    return _spectrum_entropy(xp.concat(lam), alpha)
 
 
 def _class_entropy(masses: np.ndarray, alpha: float) -> float:
