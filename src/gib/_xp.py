@@ -294,3 +294,33 @@ def one_blas_thread(enabled: bool = True):
         except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
             _blas_pools = False
     return _blas_pools.limit(limits=1) if _blas_pools else contextlib.nullcontext()
+
+
+def count_less(sorted_rows: Any, values: Any) -> Any:
+    """Per row r, how many entries of the ascending row ``sorted_rows[r]`` are strictly below
+    ``values[r]``: a binary search per row (``torch.searchsorted``; on NumPy, vectorised over
+    the rows), O(log N) instead of a pass over the row."""
+    if not is_numpy(sorted_rows):
+        return _torch().searchsorted(sorted_rows, values[:, None], side="left")[:, 0]
+    rows, n = sorted_rows.shape
+    lo, hi = np.zeros(rows, dtype=np.int64), np.full(rows, n, dtype=np.int64)
+    index = np.arange(rows)
+    for _ in range(max(1, int(n).bit_length())):
+        active = lo < hi
+        mid = (lo + hi) // 2
+        below = active & (sorted_rows[index, np.minimum(mid, n - 1)] < values)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+    return lo
+
+
+def maximum(a: Any, b: Any, out: Any) -> Any:
+    return np.maximum(a, b, out=out) if is_numpy(out) else _torch().maximum(a, b, out=out)
+
+
+def minimum(a: Any, b: Any, out: Any) -> Any:
+    return np.minimum(a, b, out=out) if is_numpy(out) else _torch().minimum(a, b, out=out)
+
+
+def abs_(a: Any) -> Any:
+    return np.abs(a, out=a) if is_numpy(a) else a.abs_()

@@ -28,11 +28,21 @@ then it is the second largest. So one pass over the dimensions keeps, per pair, 
 L, the second largest S (equal to L on a tie) and the dimension A that gives L; then
 ``D(X_-i) = where(A == i, S, L)`` costs one pass per complement instead of n - 1, and
 ``D(X_i)`` is the gap of dimension i, seen during that same pass. With V joined,
-``D(X_S, V) = max(D(X_S), D(V))``. Rows go in blocks of ``_BLOCK_ELEMENTS`` pair entries, so
-memory stays at about ten (rows x N) work arrays whatever N and n are (N = 5000, n = 100:
-about 0.15 GB at peak on NumPy). Each subset's k-th neighbour is one selection
-(``np.partition`` / ``torch.kthvalue``) per row: that selection, 2n + 1 of them per row, is the
-cost that remains. The tests compare the fast path with the plain per-subset computation.
+``D(X_S, V) = max(D(X_S), D(V))``.
+
+Candidates: a complement's distances lie between S and L, so its k-th neighbour distance is at
+most the full X's, eps (within-class for Ross), and a pair with S > eps can neither be among
+its k nearest nor be counted. Each block therefore keeps, for the complements, only the pairs
+with S <= eps, compacted per row (padded with +inf); this is exact, and in more than a few
+dimensions it leaves a few percent of the pairs (N = 2000, n = 16: 100-250 of 2000 per row).
+Where more than half would stay, the block uses all pairs. The counts in a continuous V do not
+depend on the subset: V's distances are sorted once per row, and n_v is a binary search.
+
+Rows go in blocks of ``_BLOCK_ELEMENTS`` pair entries, so memory stays at about ten (rows x N)
+work arrays whatever N and n are (NumPy: 2^18 entries, 2 MB each; N = 5000: ~45 MB traced at
+peak). Each subset's k-th neighbour is one selection (``np.partition`` / ``torch.kthvalue``)
+per row: the singles' and the joint's over all N, the complements' over the candidates. The
+tests compare the fast path with the plain per-subset computation.
 
 Continuous columns are divided by their standard deviation first (``standardize``), because the
 max-norm mixes dimensions and would otherwise depend on their units (scikit-learn does the same).
@@ -87,38 +97,80 @@ def _no_self(dist: Any, start: int) -> Any:
 
 
 # -- the digamma counts of one block -------------------------------------------------------------
-def _continuous_scores(k: int, dist_v: Any) -> Callable[[Any], Any]:
-    """KSG: for the distances D of a subset of X (self pairs at +inf), the block's sum of
-    ``psi(n_x + 1) + psi(n_v + 1)`` (module docstring, the tie rule)."""
-    xp = _xp.namespace(dist_v)
+class _ContinuousBlock:
+    """KSG's counts for one block of rows against a continuous V: ``dist_v`` the block's
+    distances in V (self pairs at +inf), kept sorted per row too, so that n_v is one binary
+    search per row whatever the subset of X."""
 
-    def scores(dist: Any) -> Any:
-        eps = _xp.kth_smallest(xp.maximum(dist, dist_v), k)[:, None]
-        n_x = xp.astype(xp.sum(dist < eps, axis=1), xp.float64)
-        n_v = xp.astype(xp.sum(dist_v < eps, axis=1), xp.float64)
-        return xp.sum(_xp.digamma(n_x + 1.0) + _xp.digamma(n_v + 1.0))
+    def __init__(self, k: int, dist_v: Any):
+        self.k, self.dist_v = k, dist_v
+        self.sorted_v = _xp.sort(dist_v, axis=1)
 
-    return scores
+    def scores(self, dist: Any, part: Any = None) -> tuple[Any, Any]:
+        """(the block's sum of ``psi(n_x + 1) + psi(n_v + 1)``, eps per row) for the distances D
+        of a subset of X (self pairs at +inf); ``part``: V's distances of the same (compacted)
+        pairs as ``dist`` (default: all pairs). Module docstring: the tie rule."""
+        xp = _xp.namespace(dist)
+        dist_v = self.dist_v if part is None else part
+        eps = _xp.kth_smallest(xp.maximum(dist, dist_v), self.k)
+        n_x = xp.astype(xp.sum(dist < eps[:, None], axis=1), xp.float64)
+        n_v = xp.astype(_xp.count_less(self.sorted_v, eps), xp.float64)
+        return xp.sum(_xp.digamma(n_x + 1.0) + _xp.digamma(n_v + 1.0)), eps
+
+    def compact(self, index: Any, pad: Any) -> Any:
+        xp = _xp.namespace(index)
+        return xp.where(pad, math.inf, xp.take_along_axis(self.dist_v, index, axis=1))
 
 
-def _class_scores(other_class: Any, k_groups: list[tuple[int, Any]]) -> Callable[[Any], Any]:
-    """Ross: for the distances D of a subset of X (self pairs at +inf), the block's sum of
-    ``psi(m_i)``; ``other_class`` marks the pairs of different classes, ``k_groups`` lists
-    (k_i, the block's rows with that k_i)."""
-    xp = _xp.namespace(other_class)
+class _ClassBlock:
+    """Ross's counts for one block of rows: ``other_class`` marks the pairs of different
+    classes, ``k_groups`` lists (k_i, the block's rows with that k_i; None: all rows)."""
 
-    def scores(dist: Any) -> Any:
-        within = xp.where(other_class, math.inf, dist)
-        if len(k_groups) == 1:
-            eps = _xp.kth_smallest(within, k_groups[0][0])
+    def __init__(self, other_class: Any, k_groups: list[tuple[int, Any]]):
+        self.other_class, self.k_groups = other_class, k_groups
+
+    def scores(self, dist: Any, part: Any = None) -> tuple[Any, Any]:
+        """(the block's sum of ``psi(m_i)``, d_i per row) for the distances D of a subset of X
+        (self pairs at +inf); ``part``: the class marks of the same (compacted) pairs."""
+        xp = _xp.namespace(dist)
+        within = xp.where(self.other_class if part is None else part, math.inf, dist)
+        if len(self.k_groups) == 1:
+            eps = _xp.kth_smallest(within, self.k_groups[0][0])
         else:
             eps = xp.empty(dist.shape[0], dtype=dist.dtype, device=_xp.device(dist))
-            for k, rows in k_groups:
+            for k, rows in self.k_groups:
                 eps[rows] = _xp.kth_smallest(within[rows], k)
         m = xp.astype(xp.sum(dist < eps[:, None], axis=1), xp.float64) + 1.0
-        return xp.sum(_xp.digamma(m))
+        return xp.sum(_xp.digamma(m)), eps
 
-    return scores
+    def compact(self, index: Any, pad: Any) -> Any:
+        xp = _xp.namespace(index)
+        return xp.where(pad, True, xp.take_along_axis(self.other_class, index, axis=1))
+
+
+def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tuple[Any, Any, Any, Any] | None:
+    """The complements' candidate pairs of a block, compacted, or None when they are more than
+    half of the pairs (module docstring, "Candidates").
+
+    Every pair a complement's estimate can use has ``second <= eps`` (eps: the full X's
+    distance, within-class for Ross): its k-th neighbour distance is at most the full one (a
+    complement's distances are never larger) and its distances at least ``second``.
+    Returns (largest, second, arg, the target's part) on the candidates, padded with +inf.
+    """
+    xp = _xp.namespace(largest)
+    mask = second <= eps[:, None]
+    counts = xp.sum(mask, axis=1)
+    c = int(xp.max(counts))
+    if 2 * c > largest.shape[1]:
+        return None
+    _, order = _xp.sort_with_indices(xp.astype(~mask, xp.uint8), axis=1, stable=True)
+    index = order[:, :c]
+    pad = xp.arange(c, device=_xp.device(largest))[None, :] >= counts[:, None]
+
+    def take(a: Any, fill: Any) -> Any:
+        return xp.where(pad, fill, xp.take_along_axis(a, index, axis=1))
+
+    return take(largest, math.inf), take(second, math.inf), xp.take_along_axis(arg, index, axis=1), block.compact(index, pad)
 
 
 # -- input preparation --------------------------------------------------------------------------
@@ -161,13 +213,13 @@ class _Classes:
         self.n = int(len(self.codes))
         self.constant = float(special.psi(self.n) + special.psi(self.k).mean() - special.psi(size).mean())
 
-    def block(self, codes_dev: Any, start: int, stop: int) -> tuple[Any, list[tuple[int, Any]]]:
-        """(pairs of different classes, k groups) for the block of rows start..stop-1."""
+    def block(self, codes_dev: Any, start: int, stop: int) -> _ClassBlock:
+        """Ross's counts for the block of rows start..stop-1."""
         other = codes_dev[start:stop, None] != codes_dev[None, :]
         ks = self.k[start:stop]
         if np.all(ks == ks[0]):
-            return other, [(int(ks[0]), None)]
-        return other, [(int(kv), _xp.asarray(np.flatnonzero(ks == kv), codes_dev)) for kv in np.unique(ks)]
+            return _ClassBlock(other, [(int(ks[0]), None)])
+        return _ClassBlock(other, [(int(kv), _xp.asarray(np.flatnonzero(ks == kv), codes_dev)) for kv in np.unique(ks)])
 
 
 @register
@@ -213,8 +265,9 @@ class KSGEstimator(Estimator):
       (scikit-learn clips): an independent pair gives values scattered around 0.
     - Columns constant over the samples carry no information and are dropped
       (``I(X_i;V) = 0``, ``I(X_-i;V) = I(X;V)``, as the other estimators).
-    - Cost: N^2 (2n + 1) selections and n N^2 gap updates for ``leave_one_out``; memory
-      bounded by row blocks (module docstring).
+    - Cost of ``leave_one_out``: n + 1 selections over N per sample, n over the candidates
+      (module docstring), and n passes of gap updates over the N^2 pairs; memory bounded by
+      row blocks.
     """
 
     name = "ksg"
@@ -302,13 +355,14 @@ class KSGEstimator(Estimator):
         at = np.ascontiguousarray(a.T)
         N = len(a)
         total = 0.0
-        for start in range(0, N, _rows_per_block(a, N)):
-            stop = min(N, start + _rows_per_block(a, N))
+        r = _rows_per_block(a, N)
+        for start in range(0, N, r):
+            stop = min(N, start + r)
             if discrete:
-                scores = _class_scores(*classes.block(codes, start, stop))
+                block = classes.block(codes, start, stop)
             else:
-                scores = _continuous_scores(self.k, _no_self(_max_norm(bt, start, stop), start))
-            total += float(scores(_no_self(_max_norm(at, start, stop), start)))
+                block = _ContinuousBlock(self.k, _no_self(_max_norm(bt, start, stop), start))
+            total += float(block.scores(_no_self(_max_norm(at, start, stop), start))[0])
         if discrete:
             return (classes.constant - total / N) / _LN2
         return (special.psi(self.k) + special.psi(N) - total / N) / _LN2
@@ -340,29 +394,39 @@ class KSGEstimator(Estimator):
         single = xp.zeros(n, dtype=xp.float64, device=dev)
         complement = xp.zeros(n, dtype=xp.float64, device=dev)
         r = _rows_per_block(X, N)
+        empty = lambda dtype=xp.float64: xp.empty((r, N), dtype=dtype, device=dev)  # noqa: E731
+        largest_buf, second_buf, gap_buf, smaller_buf, arg_buf = empty(), empty(), empty(), empty(), empty(index)
         for start in range(0, N, r):
             stop = min(N, start + r)
             if discrete:
-                scores = _class_scores(*classes.block(codes, start, stop))
+                block = classes.block(codes, start, stop)
             else:
-                scores = _continuous_scores(self.k, _no_self(_max_norm(vt, start, stop), start))
+                block = _ContinuousBlock(self.k, _no_self(_max_norm(vt, start, stop), start))
             # one pass over the dimensions: largest gap, second largest, the dimension of the
             # largest (SPEC 3; module docstring); the singles' distances are the gaps themselves
+            k = stop - start
+            largest, second, arg = largest_buf[:k], second_buf[:k], arg_buf[:k]
+            gap, smaller = gap_buf[:k], smaller_buf[:k]
             for d in range(n):
-                gap = _gap(xt, d, start, stop)
+                _xp.abs_(_xp.subtract_outer(xt[d, start:stop], xt[d], out=gap))
                 if d == 0:
-                    largest, second = gap, xp.zeros_like(gap)
-                    arg = xp.zeros(gap.shape, dtype=index, device=dev)
+                    largest[...], second[...], arg[...] = gap, 0.0, 0
                 else:
-                    bigger = gap > largest
-                    second = xp.where(bigger, largest, xp.maximum(second, gap))
-                    arg = xp.where(bigger, xp.asarray(d, dtype=index, device=dev), arg)
-                    largest = xp.where(bigger, gap, largest)
-                single[d] += scores(_no_self(xp.asarray(gap, copy=True) if d == 0 else gap, start))
+                    arg[gap > largest] = d
+                    # second = max(second, min(gap, largest)), then largest = max(largest, gap)
+                    _xp.maximum(second, _xp.minimum(gap, largest, out=smaller), out=second)
+                    _xp.maximum(largest, gap, out=largest)
+                single[d] += block.scores(_no_self(gap, start))[0]
             largest, second = _no_self(largest, start), _no_self(second, start)
-            joint += float(scores(largest))
+            total, eps = block.scores(largest)
+            joint += float(total)
+            # the complements need only the candidate pairs (module docstring)
+            compact = _candidates(largest, second, arg, eps, block)
+            part = None
+            if compact is not None:
+                largest, second, arg, part = compact
             for i in range(n):
-                complement[i] += scores(xp.where(arg == i, second, largest))
+                complement[i] += block.scores(xp.where(arg == i, second, largest), part)[0]
         if discrete:
             base = classes.constant
             to_bits = lambda total: (base - total / N) / _LN2  # noqa: E731
