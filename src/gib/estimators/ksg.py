@@ -65,6 +65,9 @@ from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_dis
 _LN2 = math.log(2.0)
 # Pair entries (rows x N) of one work array, by backend; about ten such arrays live at once.
 _BLOCK_ELEMENTS = {"numpy": 1 << 18, "cpu": 1 << 20, "cuda": 1 << 25}
+# The complements use their compacted candidate pairs when these are at most this fraction of
+# a block's pairs (module docstring); above it, compaction costs more than it saves.
+_CANDIDATE_FRACTION = 0.5
 
 
 # -- distances -----------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ class _ClassBlock:
 
 def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tuple[Any, Any, Any, Any] | None:
     """The complements' candidate pairs of a block, compacted, or None when they are more than
-    half of the pairs (module docstring, "Candidates").
+    ``_CANDIDATE_FRACTION`` of the pairs (module docstring, "Candidates").
 
     Every pair a complement's estimate can use has ``second <= eps`` (eps: the full X's
     distance, within-class for Ross): its k-th neighbour distance is at most the full one (a
@@ -161,7 +164,7 @@ def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tu
     mask = second <= eps[:, None]
     counts = xp.sum(mask, axis=1)
     c = int(xp.max(counts))
-    if 2 * c > largest.shape[1]:
+    if c > _CANDIDATE_FRACTION * largest.shape[1]:
         return None
     _, order = _xp.sort_with_indices(xp.astype(~mask, xp.uint8), axis=1, stable=True)
     index = order[:, :c]
