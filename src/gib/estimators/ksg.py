@@ -316,6 +316,22 @@ class KSGEstimator(Estimator):
             a = a + _xp.asarray(self.noise * sigma * _column_noise(host.T, self.seed), a)
         return a / _xp.asarray(sigma, a) if scale else a
 
+    def _target(self, x: Any, v: np.ndarray, x_name: str, v_name: str) -> tuple[Any, Callable[[int, int], Any], float]:
+        """(x without the samples Ross leaves out, the counts of a block of rows start..stop-1,
+        the estimate's constant in nats): I = (constant - the blocks' total / N) / ln 2."""
+        if is_discrete(v):
+            classes = _Classes(v, self.k, v_name)
+            x = _xp.rows(x, classes.keep)
+            codes = _xp.asarray(classes.codes, x)
+            return x, lambda start, stop: classes.block(codes, start, stop), classes.constant
+        self._check_size(x.shape[0], f"`{x_name}`")
+        vt = _xp.asarray(np.ascontiguousarray(self._prepare(v, self.standardize).T), x)
+
+        def block(start: int, stop: int) -> _ContinuousBlock:
+            return _ContinuousBlock(self.k, _no_self(_max_norm(vt, start, stop), start))
+
+        return x, block, float(special.psi(self.k) + special.psi(x.shape[0]))
+
     # -- the Estimator interface ---------------------------------------------------------------
     def _entropy(self, a, w):
         self._check_weights(w)
@@ -347,28 +363,15 @@ class KSGEstimator(Estimator):
             b = b[:, ~constant_columns(b, None)]
         if not varying.any() or b.shape[1] == 0:
             return 0.0
-        a = self._prepare(a[:, varying], self.standardize)
-        if discrete:
-            classes = _Classes(b, self.k, "b")
-            a = a[classes.keep]
-            codes = classes.codes
-        else:
-            self._check_size(len(a), "`a`")
-            bt = np.ascontiguousarray(self._prepare(b, self.standardize).T)
+        a, block_of, constant = self._target(self._prepare(a[:, varying], self.standardize), b, "a", "b")
         at = np.ascontiguousarray(a.T)
         N = len(a)
         total = 0.0
         r = _rows_per_block(a, N)
         for start in range(0, N, r):
             stop = min(N, start + r)
-            if discrete:
-                block = classes.block(codes, start, stop)
-            else:
-                block = _ContinuousBlock(self.k, _no_self(_max_norm(bt, start, stop), start))
-            total += float(block.scores(_no_self(_max_norm(at, start, stop), start))[0])
-        if discrete:
-            return (classes.constant - total / N) / _LN2
-        return (special.psi(self.k) + special.psi(N) - total / N) / _LN2
+            total += float(block_of(start, stop).scores(_no_self(_max_norm(at, start, stop), start))[0])
+        return (constant - total / N) / _LN2
 
     def _leave_one_out(self, X, v, w):
         self._check_weights(w)
@@ -380,15 +383,7 @@ class KSGEstimator(Estimator):
     def _leave_one_out_varying(self, X, v, w):
         """Leave-one-out of X (on any device) and v without constant columns (module docstring)."""
         xp = _xp.namespace(X)
-        X = self._prepare(X, self.standardize)
-        discrete = is_discrete(v)
-        if discrete:
-            classes = _Classes(v, self.k, "v")
-            X = _xp.rows(X, classes.keep)
-            codes = _xp.asarray(classes.codes, X)
-        else:
-            self._check_size(X.shape[0], "`X`")
-            vt = _xp.asarray(np.ascontiguousarray(self._prepare(v, self.standardize).T), X)
+        X, block_of, constant = self._target(self._prepare(X, self.standardize), v, "X", "v")
         N, n = X.shape
         xt = _xp.contiguous(X.T)
         dev = _xp.device(X)
@@ -401,10 +396,7 @@ class KSGEstimator(Estimator):
         largest_buf, second_buf, gap_buf, smaller_buf, arg_buf = empty(), empty(), empty(), empty(), empty(index)
         for start in range(0, N, r):
             stop = min(N, start + r)
-            if discrete:
-                block = classes.block(codes, start, stop)
-            else:
-                block = _ContinuousBlock(self.k, _no_self(_max_norm(vt, start, stop), start))
+            block = block_of(start, stop)
             # one pass over the dimensions: largest gap, second largest, the dimension of the
             # largest (SPEC 3; module docstring); the singles' distances are the gaps themselves
             k = stop - start
@@ -430,10 +422,5 @@ class KSGEstimator(Estimator):
                 largest, second, arg, part = compact
             for i in range(n):
                 complement[i] += block.scores(xp.where(arg == i, second, largest), part)[0]
-        if discrete:
-            base = classes.constant
-            to_bits = lambda total: (base - total / N) / _LN2  # noqa: E731
-        else:
-            base = float(special.psi(self.k) + special.psi(N))
-            to_bits = lambda total: (base - total / N) / _LN2  # noqa: E731
+        to_bits = lambda total: (constant - total / N) / _LN2  # noqa: E731
         return LeaveOneOut(float(to_bits(joint)), to_bits(_xp.to_numpy(single)), to_bits(_xp.to_numpy(complement)))
