@@ -57,6 +57,21 @@ def test_leave_one_out_matches_direct(backend, alpha, target):
     assert abs(fast.single[3]) < 1e-9 and fast.complement[3] == pytest.approx(fast.joint, abs=1e-9)
 
 
+def test_leave_one_out_where_a_gram_matrix_underflows(backend):
+    """An outlier and a narrow kernel: feature 0's Gram entries exp(-E_0) underflow to 0 (158
+    of them, E_0 up to 2300), where dividing K(X) by K(X_0) would give 0/0. The division on the
+    exponents has no such entries: the fast path still equals the per-subset computation."""
+    X, v = data(N=80, seed=6)
+    X[0, 0] = 1e3
+    est = get_estimator("renyi", bandwidth_scale=0.3, device=backend.device)
+    fast = est.leave_one_out(backend.X(X), v)
+    direct = est.leave_one_out_direct(X, v)
+    assert np.all(np.isfinite(fast.complement)) and np.isfinite(fast.joint)
+    tol = backend.tol("renyi", 1e-6)
+    np.testing.assert_allclose(fast.complement, direct.complement, atol=tol)
+    np.testing.assert_allclose(fast.single, direct.single, atol=tol)
+
+
 @pytest.mark.parametrize("alpha", [1.01, 2.0, 3.0, 0.5])
 def test_entropy_against_eigenvalues(alpha):
     X, _ = data(N=120, seed=2)
@@ -127,3 +142,8 @@ def test_options_and_registry():
     with pytest.raises(ValueError, match="`bandwidth_scale`"):
         get_estimator("renyi", bandwidth_scale=-1.0)
     assert "renyi" in gib.estimators.available_estimators()
+
+
+def test_string_features_are_an_error_naming_x():
+    with pytest.raises(TypeError, match="`X`"):
+        gib.leave_one_out(np.array([["a", "b"]] * 5), np.arange(5.0), estimator="renyi")

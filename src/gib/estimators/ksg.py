@@ -173,7 +173,8 @@ def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tu
     def take(a: Any, fill: Any) -> Any:
         return xp.where(pad, fill, xp.take_along_axis(a, index, axis=1))
 
-    return take(largest, math.inf), take(second, math.inf), xp.take_along_axis(arg, index, axis=1), block.compact(index, pad)
+    arg = xp.take_along_axis(arg, index, axis=1)
+    return take(largest, math.inf), take(second, math.inf), arg, block.compact(index, pad)
 
 
 # -- input preparation --------------------------------------------------------------------------

@@ -161,7 +161,10 @@ class RenyiEstimator(Estimator):
         """Columns (x N) standardised with weights ``w`` and divided by sqrt(2) * sigma, so that
         a column's Gaussian kernel is exp(-squared gap); constant columns become 0."""
         if _xp.kind(a) in "US":
-            raise TypeError(f"string data are labels; pass them as the second argument (`b` or `v`), got dtype {a.dtype}.")
+            raise TypeError(
+                f"`X` holds strings (dtype {a.dtype}); leave_one_out needs numbers in X. Labels "
+                "belong in `v` (or encode them as integers)."
+            )
         xp = _xp.namespace(a)
         a = xp.astype(a, xp.float64, copy=False)
         wt = _xp.asarray(w, a)
@@ -216,7 +219,7 @@ class RenyiEstimator(Estimator):
             blocks = [_xp.asarray(np.flatnonzero(codes == c), zt) for c in range(codes.max() + 1)]
             with_v = lambda expo: ent(expo, blocks)  # noqa: E731
         else:
-            expo_v = _xp.asarray(_exponent(self._scaled(v, w)), zt)
+            expo_v = _exponent(self._scaled(_xp.asarray(v.astype(np.float64), zt), w))  # on X's device
             h_v = ent(expo_v, None)
             with_v = lambda expo: ent(expo + expo_v, None)  # noqa: E731
         h_x, h_xv = ent(expo_x, None), with_v(expo_x)
