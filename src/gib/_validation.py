@@ -28,7 +28,7 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
 
     A 1-D array is one variable (one column). Numeric data must be finite.
     """
-    arr = to_numpy(a)
+    arr = _host_array(a, name)
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
@@ -89,6 +89,19 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
     return t
 
 
+def _host_array(a: Any, name: str) -> np.ndarray:
+    """``to_numpy(a)``, with a ragged list (rows of different lengths) reported by name."""
+    try:
+        return to_numpy(a)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error) and "sequence" not in str(error):
+            raise
+        raise ValueError(
+            f"`{name}` is ragged (its rows have different lengths); pass a rectangular array of "
+            "samples x features."
+        ) from None
+
+
 def check_sample_shape(shape: tuple[int, ...], name: str, min_samples: int = 2) -> None:
     """Raise unless ``shape`` is that of samples (N,) or samples x features (N, n), n >= 1 and
     N >= ``min_samples``; shared by the NumPy and torch inputs."""
@@ -119,10 +132,17 @@ def check_same_length(**arrays: np.ndarray) -> int:
 
 
 def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.ndarray | None:
-    """Return sample weights normalised to sum 1, or None for uniform weights."""
+    """Return sample weights normalised to sum 1, or None for uniform weights.
+
+    Weights whose sum overflows (near the float maximum, 1e308) or is subnormal are divided by
+    their largest value first, so they give the same distribution as any others.
+    """
     if weights is None:
         return None
-    w = to_numpy(weights).astype(np.float64, copy=False)
+    w = _host_array(weights, name)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` has dtype {w.dtype}; pass one non-negative number per sample.")
+    w = w.astype(np.float64, copy=False)
     if w.ndim != 1 or len(w) != n_samples:
         raise ValueError(
             f"`{name}` has shape {w.shape}; pass one weight per sample, shape ({n_samples},)."
@@ -131,9 +151,14 @@ def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.nda
         raise ValueError(f"`{name}` contains NaN or infinite values.")
     if np.any(w < 0):
         raise ValueError(f"`{name}` contains negative values; sample weights must be >= 0.")
-    total = w.sum()
-    if total <= 0:
+    largest = w.max()
+    if largest <= 0:
         raise ValueError(f"`{name}` sums to 0; at least one sample needs a positive weight.")
+    total = w.sum()
+    if not (np.isfinite(total) and total >= np.finfo(np.float64).tiny):
+        # huge (the sum overflows) or subnormal weights: in (0, 1] the sum is at most N
+        w = w / largest
+        total = w.sum()
     return w / total
 
 

@@ -150,6 +150,7 @@ def gib_point(
         estimator, since Yhat and Y are discrete.
     """
     one_of(kind, "kind", SYNERGY_KINDS)
+    seed, output_bins = _seed(seed), positive_int(output_bins, "output_bins")
     X = as_samples(X, "X")
     z = gib_target(yhat, y, target, output_bins)
     check_same_length(X=X, yhat=z)

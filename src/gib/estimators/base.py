@@ -193,8 +193,8 @@ def get_estimator(estimator: str | Estimator = "binning", **options: Any) -> Est
     if isinstance(estimator, Estimator):
         if options:
             raise TypeError(
-                f"options {sorted(options)} were given with an estimator instance; "
-                "set them when building it instead."
+                f"options {', '.join(f'`{k}`' for k in sorted(options))} were given with an estimator "
+                "instance; set them when building it instead."
             )
         return estimator
     if estimator not in _REGISTRY:
@@ -207,7 +207,7 @@ def get_estimator(estimator: str | Estimator = "binning", **options: Any) -> Est
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise TypeError(
-            f"unknown option(s) {', '.join(map(repr, unknown))} for estimator {estimator!r}; "
+            f"unknown option(s) {', '.join(f'`{k}`' for k in unknown)} for estimator {estimator!r}; "
             f"it takes: {', '.join(accepted) or 'no options'}."
         )
     return cls(**options)
