@@ -154,7 +154,8 @@ def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.nda
     largest = w.max()
     if largest <= 0:
         raise ValueError(f"`{name}` sums to 0; at least one sample needs a positive weight.")
-    total = w.sum()
+    with np.errstate(over="ignore"):  # an overflowing sum is redone below
+        total = w.sum()
     if not (np.isfinite(total) and total >= np.finfo(np.float64).tiny):
         # huge (the sum overflows) or subnormal weights: in (0, 1] the sum is at most N
         w = w / largest

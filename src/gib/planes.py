@@ -425,6 +425,13 @@ def _finite_series(values: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); drop those record steps first.")
+    with np.errstate(over="ignore"):  # tested here
+        span = np.ptp(arr) if arr.size else 0.0
+    if not np.isfinite(span):
+        raise ValueError(
+            f"`{name}` spans {arr.min():.3g} to {arr.max():.3g}, a range beyond floating point; "
+            "pass bits (or steps) of ordinary size."
+        )
     return arr
 
 
@@ -497,7 +504,7 @@ def compression_phase(
     if len(c) != len(p):
         raise ValueError(f"`complexity` has {len(c)} values and `prediction` {len(p)}; they must match.")
     if len(c) < 3:
-        raise ValueError(f"a trajectory needs at least 3 record steps, got {len(c)}.")
+        raise ValueError(f"`complexity` has {len(c)} value(s); a trajectory needs at least 3 record steps.")
     s = np.arange(len(c), dtype=float) if steps is None else _finite_series(steps, "steps")
     if len(s) != len(c):
         raise ValueError(f"`steps` has {len(s)} values and `complexity` {len(c)}; they must match.")
@@ -517,7 +524,9 @@ def compression_phase(
     peak = int(np.argmax(c))
     rc, rp = _spread(c), _spread(p)
     after = c[peak:]
-    rho = float(stats.spearmanr(s[peak:], after).statistic) if len(after) >= 3 and np.ptp(after) > 0 else float("nan")
+    # no rank correlation with a constant series (steps included: they may repeat)
+    ranked = len(after) >= 3 and np.ptp(after) > 0 and np.ptp(s[peak:]) > 0
+    rho = float(stats.spearmanr(s[peak:], after).statistic) if ranked else float("nan")
     fall = float(c[peak] - c[-1])
     deepest = float(c[peak] - np.min(after))
     if fall > 0:
@@ -559,7 +568,8 @@ def compression_phase(
 def normalise(values: Any) -> np.ndarray:
     """Scale a trajectory to [0, 1] as the paper's planes do (a flat one, within ``FLAT_RANGE``
     bits, maps to 0)."""
-    x = np.asarray(to_numpy(values), dtype=float)
+    arr = np.asarray(to_numpy(values))
+    x = _finite_series(arr, "values").reshape(arr.shape)
     lo, hi = np.min(x), np.max(x)
     return (x - lo) / (hi - lo) if hi - lo > FLAT_RANGE else np.zeros_like(x)
 
@@ -643,8 +653,13 @@ def _binned_like(values: np.ndarray, reference: np.ndarray, n_bins: int) -> np.n
     columns = []
     for j in range(reference.shape[1]):
         lo, hi = float(np.min(reference[:, j])), float(np.max(reference[:, j]))
-        # a constant column: one bin of width 1, as the binning estimator does
-        binning = get_estimator("binning", n_bins=n_bins, range=(lo, hi if hi > lo else lo + 1.0))
+        if not hi > lo:
+            # a constant column: one bin of width 1, as the binning estimator does (or of one
+            # float step where lo + 1 == lo, beyond 2^53)
+            hi = max(lo + 1.0, float(np.nextafter(lo, np.inf)))
+            if not math.isfinite(hi):
+                lo, hi = float(np.nextafter(lo, -np.inf)), lo
+        binning = get_estimator("binning", n_bins=n_bins, range=(lo, hi))
         columns.append(binning.codes(values[:, [j]].astype(np.float64))[:, 0])
     return np.column_stack(columns)
 
@@ -677,7 +692,8 @@ def _reference_points(X: np.ndarray, y: np.ndarray, task: str, estimator: Any, t
         classes, counts = np.unique(y, return_counts=True)
         constant = np.full(y.shape, classes[np.argmax(counts)], dtype=y.dtype)
     else:
-        constant = np.broadcast_to(np.mean(y, axis=0), y.shape).astype(np.float64)
+        # the mean of halves, doubled: exact (powers of two), and no overflow for +-1.7e308
+        constant = np.broadcast_to(np.mean(y * 0.5, axis=0) * 2.0, y.shape).astype(np.float64)
     star = gib_point(X, y, y, estimator, target=target, output_bins=output_bins, **options)
     flat = gib_point(X, constant, y, estimator, target=target, output_bins=output_bins, **options)
     return star, flat

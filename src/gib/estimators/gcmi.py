@@ -398,7 +398,10 @@ class GaussianCopulaEstimator(Estimator):
         n = cy.shape[0]
         joint, single, complement = unconditional
         if n_eff > 1:
-            single = 0.5 * xp.log(_diagonal(_floored(cy, self.ridge))) - float(self._bias(1, n_eff))
+            variances = _diagonal(_floored(cy, self.ridge))
+            if not bool(xp.all(variances > 0)):  # ridge 0 and a column constant in the class
+                raise _singular(cy, what)
+            single = 0.5 * xp.log(variances) - float(self._bias(1, n_eff))
         if n > 1 and n_eff > n - 1:
             complement = 0.5 * self._minus_one_log_dets(cy, what) - float(self._bias(n - 1, n_eff))
         return joint, single, complement

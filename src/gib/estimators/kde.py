@@ -273,7 +273,8 @@ def _check_magnitude(x: Any, name: str, c: float) -> None:
     (n columns, entries up to max |x|) can overflow, where ``inf - inf`` would give NaN."""
     xp = _xp.namespace(x)
     largest = float(xp.max(xp.abs(x)))
-    if 4.0 * x.shape[1] * c * largest * largest > 1e300:  # in float: at worst inf > 1e300
+    # the squared distances themselves, and c times them, must stay finite (inf - inf is NaN)
+    if 4.0 * x.shape[1] * max(c, 1.0) * largest * largest > 1e300:  # in float: at worst inf > 1e300
         raise ValueError(
             f"`{name}` has values of magnitude up to {largest:.3g}: their squared distances over "
             f"the noise variance overflow. kde_upper's noise is in the data's units: rescale `{name}` "
@@ -354,10 +355,12 @@ def _standardise(
     top = _xp.to_numpy(xp.max(xp.abs(x), axis=0))
     exponent = np.frexp(top)[1]
     exponent = np.where(np.abs(exponent) > _SAFE_EXPONENT, exponent, 0)
+    floor_given = floor
     if exponent.any():
         x = x * _xp.asarray(np.ldexp(1.0, -exponent), x)
         if floor is not None:
-            floor = np.ldexp(floor, -exponent)
+            with np.errstate(over="ignore"):  # a floor far above the class's scale: capped below
+                floor = np.ldexp(floor, -exponent)
     wt = _xp.asarray(w, x)
     sum_w2 = float(w @ w)
     # weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)
@@ -370,7 +373,7 @@ def _standardise(
     n_eff = float(len(w)) if np.all(w == w[0]) else 1.0 / sum_w2
     log_sigma = 0.5 * _xp.to_numpy(xp.log(var)) + exponent * _LN2
     if floor is not None and capped.any():
-        log_sigma = np.where(capped, np.log(floor) + exponent * _LN2, log_sigma)
+        log_sigma = np.where(capped, np.log(np.where(capped, floor_given, 1.0)), log_sigma)
     return _Standardised((x - mean) / xp.sqrt(var), log_sigma, n_eff, float(w @ np.log1p(-w)))
 
 

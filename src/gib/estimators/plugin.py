@@ -466,7 +466,8 @@ class BinningEstimator(PlugInEstimator):
         else:
             lo, hi = xp.min(a, axis=0), xp.max(a, axis=0)
         factor, lo, scale = _bin_scale(lo, hi, self.n_bins)
-        t = (a - lo) * scale if factor is None else (a * factor - lo) * scale
+        with np.errstate(over="ignore"):  # far outside a fixed range: +-inf, the edge bin below
+            t = (a - lo) * scale if factor is None else (a * factor - lo) * scale
         # clipped before the cast: a value far outside a fixed range has no int64 value
         return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
 
@@ -475,7 +476,8 @@ class BinningEstimator(PlugInEstimator):
         and a quotient beyond float64 raises (more bins than int64, or any float, can count)."""
         xp = _xp.namespace(a)
         n, dev = a.shape[1], _xp.device(a)
-        with np.errstate(over="ignore"):  # checked below
+        # checked below; a bin_size below float32's range is 0 there (x / 0 = inf, 0 / 0 = NaN)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             q = xp.floor(a / xp.full((n,), self.bin_size, dtype=a.dtype, device=dev))
             if a.dtype == xp.float32 and not bool(xp.all(xp.isfinite(q))):
                 q = xp.floor(xp.astype(a, xp.float64) / xp.full((n,), self.bin_size, dtype=xp.float64, device=dev))
@@ -500,7 +502,8 @@ class BinningEstimator(PlugInEstimator):
         if self.bin_size is not None:
             # floor and a division by a positive number are monotone: each column's smallest code
             # is the code of its smallest value
-            with np.errstate(over="ignore"):  # an overflow fails the test below
+            # an overflow (or a bin_size that is 0 in float32) fails the test below
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 lowest = np.floor(a.min(axis=0) / self.bin_size)
                 spans = np.floor(a.max(axis=0) / self.bin_size) - lowest
             if not (np.all(np.isfinite(lowest)) and np.all(spans < _SMALL_SPAN)):
@@ -524,13 +527,13 @@ class BinningEstimator(PlugInEstimator):
         buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale))
         for start in range(0, len(a), rows):
             part = buffer[: len(a[start : start + rows])]
-            if factor is None:
-                np.subtract(a[start : start + rows], lo, out=part)
-            else:
-                with np.errstate(over="ignore"):  # beyond a fixed range: clipped to the edge bin
+            with np.errstate(over="ignore"):  # far outside a fixed range: clipped to the edge bin
+                if factor is None:
+                    np.subtract(a[start : start + rows], lo, out=part)
+                else:
                     np.multiply(a[start : start + rows], factor, out=part)
-                np.subtract(part, lo, out=part)
-            np.multiply(part, scale, out=part)
+                    np.subtract(part, lo, out=part)
+                np.multiply(part, scale, out=part)
             # clipped to [0, n_bins - 1], the cast's truncation is the floor of `codes`
             np.clip(part, 0, self.n_bins - 1, out=out[start : start + rows], casting="unsafe")
         return out
