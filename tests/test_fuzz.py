@@ -35,8 +35,10 @@ ESTIMATORS = ("discrete", "binning", "kde", "kde_upper", "gcmi")
 PLUGIN = ("discrete", "binning")
 TOL = 1e-9  # bits
 CALLS = {"fuzz": 0, "returned": 0, "raised": 0}  # the fuzz tests' calls (printed at the end with -s)
+# GIB_FUZZ_EXAMPLES=5000 for a longer fuzz (the default keeps the file under a minute)
+EXAMPLES = int(os.environ.get("GIB_FUZZ_EXAMPLES", "600"))
 FUZZ = settings(
-    max_examples=600, deadline=None, derandomize=True, database=None,
+    max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
@@ -62,8 +64,9 @@ def _quoted(message: str) -> set[str]:
     return found
 
 
-def call(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)``, or None if it raised a ValueError/TypeError naming an argument.
+def call(fn, *args, also: tuple[str, ...] = (), **kwargs):
+    """``fn(*args, **kwargs)``, or None if it raised a ValueError/TypeError naming an argument
+    (of ``fn``, or one of ``also``: the constructor's, for a method of an object).
 
     Positional arguments are passed by name so that the oracle knows which names exist.
     """
@@ -83,7 +86,7 @@ def call(fn, *args, **kwargs):
         CALLS["raised"] += 1
         if os.environ.get("GIB_FUZZ_VERBOSE"):  # which errors the fuzz meets, and how often
             print("raised", fn.__name__, str(error)[:100])
-        names = _names(fn, kwargs)
+        names = _names(fn, kwargs) | set(also)
         assert _quoted(str(error)) & names, (
             f"{fn.__name__}: {type(error).__name__} names none of {sorted(names)} in backticks: {error}"
         )
@@ -286,6 +289,8 @@ def test_leave_one_out_and_synergy(seed):
     s = call(gib.synergy, X, v, estimator, kind, w, **options)
     if s is not None:
         assert finite(s)
+        if plain(estimator, options) and t is not None:
+            assert s == pytest.approx(call(gib.synergy_from, t, kind), abs=1e-12)
 
 
 @FUZZ
@@ -331,7 +336,7 @@ def test_compression_phase(seed):
 
     def series(n):
         return form(values(f.rng, f.mostly(CATEGORIES, BAD_CATEGORIES), (n,)),
-                    f.mostly(("numpy", "list", "tensor"), ("3d", "scalar")))
+                    f.mostly(("numpy", "list", "tensor"), ("3d", "scalar", "ragged")))
 
     complexity, prediction = series(length), series(f.length(length))
     steps = f.pick((None, None, "same", "short"))
@@ -356,7 +361,7 @@ def test_compression_phase(seed):
         assert finite(scaled) and np.all((scaled >= 0) & (scaled <= 1))
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 5))
 @given(SEEDS)
 def test_references_and_null_predictors(seed):
     f = Draw(seed)
@@ -372,7 +377,14 @@ def test_references_and_null_predictors(seed):
     predictions = call(gib.null_predictions, X, y, f.mostly((0.5, 1.0, 0.0), (1.5, math.nan, "a")), family, seed)
     if predictions is not None:
         assert len(predictions) == n
-    accuracies = f.mostly(([0.5, 1.0],), ([], [2.0], [[0.5]], "a"))
+    null = call(gib.NullReference, X, y, family, 1, seed, f.mostly((0.25, 0.5), (0.3, 0.0, 2.0, "a")), estimator,
+                **options)
+    if null is not None:
+        # the null computes its points on demand: errors about its inputs come from here
+        at = call(null.at, f.mostly((0.5, 1.0), (1.5, math.nan)), also=tuple(_names(gib.NullReference, options)))
+        if at is not None:
+            assert finite(*at)
+    accuracies = f.mostly(([0.5, 1.0],), ([], [2.0], [[0.5]], [[0.5], [0.5, 1.0]], "a"))
     frame = call(gib.null_trajectory, X, y, accuracies, family, seed, 1, estimator, **options)
     if frame is not None:
         assert finite(frame[["complexity", "prediction"]].to_numpy())

@@ -10,6 +10,7 @@ import numpy as np
 from ._xp import is_tensor, to_numpy
 
 __all__ = [
+    "as_array",
     "as_device_samples",
     "as_samples",
     "check_same_length",
@@ -28,7 +29,7 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
 
     A 1-D array is one variable (one column). Numeric data must be finite.
     """
-    arr = _host_array(a, name)
+    arr = as_array(a, name)
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
@@ -89,8 +90,9 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
     return t
 
 
-def _host_array(a: Any, name: str) -> np.ndarray:
-    """``to_numpy(a)``, with a ragged list (rows of different lengths) reported by name."""
+def as_array(a: Any, name: str) -> np.ndarray:
+    """``to_numpy(a)`` (any array-like or tensor as a NumPy array), with a ragged list (rows of
+    different lengths) reported by name."""
     try:
         return to_numpy(a)
     except ValueError as error:
@@ -139,7 +141,7 @@ def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.nda
     """
     if weights is None:
         return None
-    w = _host_array(weights, name)
+    w = as_array(weights, name)
     if w.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` has dtype {w.dtype}; pass one non-negative number per sample.")
     w = w.astype(np.float64, copy=False)

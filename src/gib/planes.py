@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import linalg, stats
 
-from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
+from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int
 from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import PlugInEstimator, SaturationWarning
@@ -418,7 +418,7 @@ def _spread(x: np.ndarray) -> float:
 
 def _finite_series(values: Any, name: str) -> np.ndarray:
     """A 1-D float series with no NaN, for the phase rule's inputs."""
-    arr = np.asarray(to_numpy(values))
+    arr = as_array(values, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers (bits, or steps).")
     arr = arr.astype(float).ravel()
@@ -568,7 +568,7 @@ def compression_phase(
 def normalise(values: Any) -> np.ndarray:
     """Scale a trajectory to [0, 1] as the paper's planes do (a flat one, within ``FLAT_RANGE``
     bits, maps to 0)."""
-    arr = np.asarray(to_numpy(values))
+    arr = as_array(values, "values")
     x = _finite_series(arr, "values").reshape(arr.shape)
     lo, hi = np.min(x), np.max(x)
     return (x - lo) / (hi - lo) if hi - lo > FLAT_RANGE else np.zeros_like(x)
@@ -692,8 +692,12 @@ def _reference_points(X: np.ndarray, y: np.ndarray, task: str, estimator: Any, t
         classes, counts = np.unique(y, return_counts=True)
         constant = np.full(y.shape, classes[np.argmax(counts)], dtype=y.dtype)
     else:
-        # the mean of halves, doubled: exact (powers of two), and no overflow for +-1.7e308
-        constant = np.broadcast_to(np.mean(y * 0.5, axis=0) * 2.0, y.shape).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # tested below (inf - inf is NaN)
+            mean = np.mean(y, axis=0)
+        if not np.all(np.isfinite(mean)):  # +-1.7e308: the sum overflows; summed in 2^-k units
+            k = math.ceil(math.log2(len(y))) + 1
+            mean = np.ldexp(np.mean(np.ldexp(y.astype(np.float64), -k), axis=0), k)
+        constant = np.broadcast_to(mean, y.shape).astype(np.float64)
     star = gib_point(X, y, y, estimator, target=target, output_bins=output_bins, **options)
     flat = gib_point(X, constant, y, estimator, target=target, output_bins=output_bins, **options)
     return star, flat
@@ -826,10 +830,16 @@ def _null_plans(X: np.ndarray, y: np.ndarray, task: str, family: str, seeds: lis
         fitted = _least_squares(X, target)
         is_error = np.any(_binned_like(fitted, target, output_bins) != bins, axis=1)
         lo, hi = target.min(axis=0), target.max(axis=0)
-        width = np.where(hi > lo, hi - lo, 1.0) / output_bins
+        with np.errstate(over="ignore"):  # a range beyond the float range: the centres below
+            width = np.where(hi > lo, hi - lo, 1.0) / output_bins
         neighbour = np.where(bins < output_bins - 1, bins + 1, bins - 1)
         base = np.where(is_error[:, None], target, fitted)
-        wrong = np.where(is_error[:, None], fitted, lo + (neighbour + 0.5) * width)
+        if np.all(np.isfinite(width)):
+            centre = lo + (neighbour + 0.5) * width
+        else:  # +-1.7e308: the same centre as a mix of the ends, which cannot overflow
+            share = (neighbour + 0.5) / output_bins
+            centre = lo * (1.0 - share) + hi * share
+        wrong = np.where(is_error[:, None], fitted, centre)
     else:
         cell = discrete_codes(bins, "y")
         by_cell = np.argsort(cell, kind="stable")
@@ -1072,7 +1082,7 @@ def null_trajectory(
     """
     import pandas as pd  # here, so that `import gib` stays light for NumPy-only use
 
-    values = np.asarray(to_numpy(accuracies))
+    values = as_array(accuracies, "accuracies")
     if values.ndim == 0:
         values = values[None]
     if values.ndim != 1 or values.size == 0:

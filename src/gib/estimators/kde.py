@@ -357,10 +357,12 @@ def _standardise(
     exponent = np.where(np.abs(exponent) > _SAFE_EXPONENT, exponent, 0)
     floor_given = floor
     if exponent.any():
-        x = x * _xp.asarray(np.ldexp(1.0, -exponent), x)
+        # in two factors: 2^1073 (for a column of subnormals) is beyond the float range
+        half = -exponent // 2
+        x = x * _xp.asarray(np.ldexp(1.0, half), x) * _xp.asarray(np.ldexp(1.0, -exponent - half), x)
         if floor is not None:
             with np.errstate(over="ignore"):  # a floor far above the class's scale: capped below
-                floor = np.ldexp(floor, -exponent)
+                floor = np.ldexp(np.ldexp(floor, half), -exponent - half)
     wt = _xp.asarray(w, x)
     sum_w2 = float(w @ w)
     # weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)
