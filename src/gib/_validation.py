@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = [
     "one_of",
     "positive_float",
     "positive_int",
+    "renamed",
     "to_numpy",
 ]
 
@@ -187,3 +189,17 @@ def one_of(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}.")
     return value
+
+
+def renamed(error: Exception, names: dict[str, str]) -> Exception:
+    """``error`` with the estimator's argument names (`a`, `b`) replaced by the caller's.
+
+    The estimators quote argument names in backticks (`a`, `a[:, a.std(axis=0) > 0]`); only
+    whole words inside those quotes are renamed, so the rest of the message is untouched.
+    """
+    word = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    message = re.sub(r"`[^`]*`", lambda m: word.sub(lambda w: names[w.group()], m.group()), str(error))
+    try:
+        return type(error)(message).with_traceback(error.__traceback__)
+    except Exception:  # an exception class that takes other arguments: keep it as it is
+        return error

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import linalg, stats
 
-from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int
+from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int, renamed
 from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import PlugInEstimator, SaturationWarning
@@ -252,25 +251,11 @@ def _check_ceilings(ceilings: Any) -> tuple[float, float]:
     return complexity, prediction
 
 
-def _renamed(error: Exception, names: dict[str, str]) -> Exception:
-    """``error`` with the estimator's argument names (`a`, `b`) replaced by the caller's.
-
-    The estimators quote argument names in backticks (`a`, `a[:, a.std(axis=0) > 0]`); only
-    whole words inside those quotes are renamed, so the rest of the message is untouched.
-    """
-    word = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    message = re.sub(r"`[^`]*`", lambda m: word.sub(lambda w: names[w.group()], m.group()), str(error))
-    try:
-        return type(error)(message).with_traceback(error.__traceback__)
-    except Exception:  # an exception class that takes other arguments: keep it as it is
-        return error
-
-
 def _estimate(est: Any, T: np.ndarray, b: np.ndarray, b_name: str) -> float:
     try:
         return est.mutual_information(T, b)
     except (TypeError, ValueError) as error:
-        raise _renamed(error, {"a": "T", "b": b_name}) from None
+        raise renamed(error, {"a": "T", "b": b_name}) from None
 
 
 def ib_point(
@@ -780,10 +765,20 @@ class _NullPlan:
         return yhat
 
 
+_LARGEST_FITTED = 1e150  # magnitudes whose squares (and sums of them) a least-squares fit can hold
+
+
 def _least_squares(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Fitted values of the least-squares fit of ``targets`` on [X, 1]."""
     if X.dtype.kind not in "biuf":
         raise TypeError(f"`X` has dtype {X.dtype}; the linear null fits y on X and needs numbers.")
+    for name, values in (("X", X), ("y", targets)):
+        largest = float(np.max(np.abs(values.astype(np.float64)))) if values.size else 0.0
+        if largest > _LARGEST_FITTED:  # the fit's products and sums of squares would overflow
+            raise ValueError(
+                f"`{name}` has values of magnitude up to {largest:.3g}; the linear null's least-squares "
+                f"fit needs magnitudes below {_LARGEST_FITTED:g}: rescale `{name}`, or use family='random'."
+            )
     design = np.column_stack([X.astype(np.float64), np.ones(len(X))])
     # QR with column pivoting: rank-deficient designs (constant pixels) at half the cost of an SVD
     coef = linalg.lstsq(design, targets, lapack_driver="gelsy")[0]

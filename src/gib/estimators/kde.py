@@ -48,10 +48,9 @@ _BLOCK_ELEMENTS = {"numpy": 1 << 17, "cpu": 1 << 20, "cuda": 1 << 26}
 _EXP_FLOOR = -700.0  # exp(-700) ~ 1e-304 is still a normal float
 _TINY_SUM = 1e-280  # kernel sums below this are recomputed with a shift
 # Columns whose largest magnitude is beyond 2^+-_SAFE_EXPONENT are scaled by a power of two
-# before their squares are taken (``_standardise``); a class's sigma floor is capped.
+# before their squares are taken (``_standardise``); a class's sigma floor is bounded.
 _SAFE_EXPONENT = 400
-_MAX_FLOOR_SIGMA = 1e150
-_LOG_MAX = math.log(np.finfo(np.float64).max)
+_LOG_FLOOR_BOUND = math.log(1e150)
 # The valid ``bandwidth_scale`` (ours). Below it each sample's kernel is a spike: entropies of
 # order 1 / scale^2 nats whose differences (the MI) lose every digit (at 1e-300 the exponent
 # factor overflows); above it the kernel is flat over any data and every MI is 0 to rounding
@@ -334,12 +333,13 @@ class _Standardised(NamedTuple):
 
 
 def _standardise(
-    x: Any, w: np.ndarray, name: str, label: object = None, floor: np.ndarray | None = None
+    x: Any, w: np.ndarray, name: str, label: object = None, log_floor: np.ndarray | None = None
 ) -> _Standardised:
     """Centre and scale each column of ``x`` (on any device) by its weighted sigma, floored at
-    ``floor`` (per column) if given; a constant column without a floor raises ``ValueError``."""
+    ``exp(log_floor)`` (per column) if given; a constant column without a floor raises
+    ``ValueError``. The floor comes as a log: for subnormal data it is below the float range."""
     xp = _xp.namespace(x)
-    if floor is None:
+    if log_floor is None:
         constant = np.flatnonzero(_xp.to_numpy(xp.all(x == x[:1, ...], axis=0)))
         if len(constant):
             where = "" if label is None else f" within the samples of class {label!r}"
@@ -355,27 +355,25 @@ def _standardise(
     top = _xp.to_numpy(xp.max(xp.abs(x), axis=0))
     exponent = np.frexp(top)[1]
     exponent = np.where(np.abs(exponent) > _SAFE_EXPONENT, exponent, 0)
-    floor_given = floor
     if exponent.any():
         # in two factors: 2^1073 (for a column of subnormals) is beyond the float range
         half = -exponent // 2
         x = x * _xp.asarray(np.ldexp(1.0, half), x) * _xp.asarray(np.ldexp(1.0, -exponent - half), x)
-        if floor is not None:
-            with np.errstate(over="ignore"):  # a floor far above the class's scale: capped below
-                floor = np.ldexp(np.ldexp(floor, half), -exponent - half)
     wt = _xp.asarray(w, x)
     sum_w2 = float(w @ w)
     # weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)
     mean = wt @ x
     var = (wt @ xp.square(x - mean)) / (1.0 - sum_w2)
-    if floor is not None:
-        # a floor far above the class's own (scaled) values: capped, the class's z is ~0 anyway
-        capped = floor > _MAX_FLOOR_SIGMA
-        var = xp.maximum(var, _xp.asarray(np.square(np.minimum(floor, _MAX_FLOOR_SIGMA)), x))
+    if log_floor is not None:
+        # the floor in the scaled units, kept within +-1e150 (beyond, the class's z is ~0, or
+        # the floor is negligible; min_class_sigma >= 1e-100 keeps it above the lower bound)
+        scaled = log_floor - exponent * _LN2
+        bounded = np.clip(scaled, -_LOG_FLOOR_BOUND, _LOG_FLOOR_BOUND)
+        var = xp.maximum(var, _xp.asarray(np.exp(2.0 * bounded), x))
     n_eff = float(len(w)) if np.all(w == w[0]) else 1.0 / sum_w2
     log_sigma = 0.5 * _xp.to_numpy(xp.log(var)) + exponent * _LN2
-    if floor is not None and capped.any():
-        log_sigma = np.where(capped, np.log(np.where(capped, floor_given, 1.0)), log_sigma)
+    if log_floor is not None and np.any(scaled > bounded):
+        log_sigma = np.where(scaled > bounded, log_floor, log_sigma)
     return _Standardised((x - mean) / xp.sqrt(var), log_sigma, n_eff, float(w @ np.log1p(-w)))
 
 
@@ -398,7 +396,7 @@ class KDEEstimator(Estimator):
         bandwidth is relative to the standardised data: each column is centred and divided by
         its sigma first, so every estimate of I(A;B) is the same for A and for A scaled by any
         factor (1e-200 or 1e300 included).
-    min_class_sigma : float in [0, 1], default 1e-3
+    min_class_sigma : 0 or float in [1e-100, 1], default 1e-3
         For a discrete B (and V), the floor of each class's sigma of a column, as a fraction of
         the column's sigma over all samples: ``sigma_b,d = max(sigma_b,d, min_class_sigma *
         sigma_d)`` (ours). A column constant within a class (a ReLU unit dead for that class)
@@ -448,9 +446,10 @@ class KDEEstimator(Estimator):
                 "entropies lose every digit of the MI; above, they are flat and every MI is 0."
             )
         self.min_class_sigma = non_negative_float(min_class_sigma, "min_class_sigma")
-        if self.min_class_sigma > 1:
+        if not (self.min_class_sigma == 0 or 1e-100 <= self.min_class_sigma <= 1):
             raise ValueError(
-                f"`min_class_sigma` must be in [0, 1] (a fraction of each column's sigma), got {min_class_sigma!r}."
+                "`min_class_sigma` must be 0 (no floor) or in [1e-100, 1] (a fraction of each "
+                f"column's sigma), got {min_class_sigma!r}."
             )
         self.device = check_device(device)
 
@@ -467,11 +466,12 @@ class KDEEstimator(Estimator):
         return -(s + log_norm - g.log1m_w)
 
     def class_floor(self, g: _Standardised) -> np.ndarray | None:
-        """Per-column floor of the class sigmas, from the standardisation of all samples."""
+        """Per-column floor of the class sigmas, from the standardisation of all samples, as its
+        natural log (``_standardise``'s ``log_floor``: for subnormal data the floor itself is
+        below the float range); None without a floor."""
         if self.min_class_sigma == 0:
             return None
-        # in logs: a sigma near the float maximum (+-1.7e308 data) times the fraction stays finite
-        return np.exp(np.minimum(math.log(self.min_class_sigma) + g.log_sigma, _LOG_MAX))
+        return math.log(self.min_class_sigma) + g.log_sigma
 
     def _group_entropy(self, g: _Standardised, w: np.ndarray) -> float:
         d = g.z.shape[1]
@@ -496,13 +496,13 @@ class KDEEstimator(Estimator):
         g = _standardise(a, w, "a")
         h_a = self._group_entropy(g, w)
         if discrete:
-            floor = self.class_floor(g)
+            log_floor = self.class_floor(g)
             conditional = 0.0
             for p, idx, wb in _class_parts(_groups(b), w):
                 if np.count_nonzero(wb) < 2:
                     conditional += p * h_a  # too few samples: no information (class docstring)
                 else:
-                    gb = _standardise(a[idx], wb, "a", _label(b, idx[0]), floor)
+                    gb = _standardise(a[idx], wb, "a", _label(b, idx[0]), log_floor)
                     conditional += p * self._group_entropy(gb, wb)
             return (h_a - conditional) / _LN2
         h_b = self._group_entropy(_standardise(b, w, "b"), w)
@@ -544,13 +544,13 @@ class KDEEstimator(Estimator):
             mi = (h_x + h_v - h_xv, h_xi + h_v - h_xiv, h_xc + h_v - h_xcv)
         else:
             h_all = self._group_leave_one_out(g, w)
-            floor = self.class_floor(g)
+            log_floor = self.class_floor(g)
             conditional = [0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1])]
             for p, idx, wb in _class_parts(_groups(v), w):
                 if np.count_nonzero(wb) < 2:
                     h_b = h_all  # too few samples: no information (class docstring)
                 else:
-                    gb = _standardise(_xp.rows(X, idx), wb, "X", _label(v, idx[0]), floor)
+                    gb = _standardise(_xp.rows(X, idx), wb, "X", _label(v, idx[0]), log_floor)
                     h_b = self._group_leave_one_out(gb, wb)
                 conditional = [acc + p * h for acc, h in zip(conditional, h_b)]
             mi = tuple(h - hc for h, hc in zip(h_all, conditional))

@@ -374,6 +374,10 @@ class PlugInEstimator(Estimator):
 class DiscreteEstimator(PlugInEstimator):
     """Exact plug-in estimates for already-discrete data (labels, integers, bits, token ids).
 
+    Every distinct value is its own cell, whatever it is: int64 and uint64 extremes, whole
+    floats beyond 2^63 (1e300) and strings included (dense codes by sorting where a shift by
+    the minimum could overflow).
+
     Parameters
     ----------
     bias : {"none", "miller-madow"}
@@ -405,6 +409,9 @@ class BinningEstimator(PlugInEstimator):
         Equal-width bins per column over the column's observed range (or over ``range``).
     bin_size : float, optional
         Fixed bin width instead: code = floor(x / bin_size), unbounded (Saxe et al. use 0.07).
+        Shifted by each column's lowest bin; a column spanning 2^24 bins or more gets dense
+        codes of its occupied bins instead (the same partition). A bin_size so small that
+        x / bin_size leaves the float range raises ``ValueError``.
     range : (float, float), optional
         Fixed (lo, hi) for every column's ``n_bins`` bins; values outside fall in the edge bins.
     bias : {"none", "miller-madow"}
