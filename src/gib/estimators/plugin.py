@@ -180,7 +180,7 @@ def _entropy_bits(p: np.ndarray, n_samples: int, miller_madow: bool) -> float:
     h = -float(np.sum(p * np.log(p)))
     if miller_madow:
         h += (np.count_nonzero(p) - 1) / (2.0 * n_samples)
-    return h / _LN2
+    return h / _LN2 + 0.0  # a constant -0.0 reads as 0
 
 
 def _group_entropies(key: Any, ws: Any | None, miller_madow: bool, n_eff: int) -> Any:
@@ -463,8 +463,9 @@ class BinningEstimator(PlugInEstimator):
             with np.errstate(over="ignore"):  # a span beyond the float range is inf: not small
                 span = _xp.to_numpy(xp.max(q, axis=0) - lo)
             if bool(np.all(span < _SMALL_SPAN)):
-                c = xp.astype(q, xp.int64)  # whole numbers below 2^24 apart (and within int64)
-                return c - xp.min(c, axis=0)
+                # whole floats below 2^24 apart: the difference is exact (and small), even where
+                # the bins themselves are beyond int64 (a constant column of 1e300 / 0.07)
+                return xp.astype(q - lo, xp.int64)
             # more bins than a shift by the minimum can keep compact: dense codes of the
             # occupied bins (the floats are exact whole numbers, so sorting them is exact)
             return _dense_columns(q)
