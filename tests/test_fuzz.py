@@ -6,7 +6,7 @@ names one of the call's arguments in backticks. The inputs are drawn from the ca
 broke before: huge, tiny and extreme values, int64/uint64 extremes, floats >= 2^63, NaN and inf,
 constant columns, one sample, mismatched lengths, wrong shapes, ragged lists, bool and string
 dtypes, float16/bfloat16 tensors, bad option values and bad weights. The issue's one-line
-repros are explicit cases with their exact values first.
+repros are explicit cases at the end, each with its exact value or error.
 
 A RuntimeWarning (overflow, invalid value) is an error under the project's pytest settings, so
 a computation that overflows on the way fails here even when its result looks right.
@@ -430,6 +430,10 @@ H_Y = gib.entropy(y, estimator="discrete")
          gib.mutual_information(torch.tensor(x).bfloat16().float().numpy(), y)),
         (lambda: gib.mutual_information(torch.tensor(x).bfloat16(), lab, estimator="gcmi"),
          gib.mutual_information(torch.tensor(x).bfloat16().double().numpy(), lab, estimator="gcmi")),
+        (lambda: gib.mutual_information(torch.tensor(x).bfloat16(), lab, estimator="kde"),
+         gib.mutual_information(torch.tensor(x).bfloat16().double().numpy(), lab, estimator="kde")),
+        (lambda: gib.leave_one_out(torch.tensor(X2).half(), lab, estimator="kde").joint,
+         gib.leave_one_out(torch.tensor(X2).half().double().numpy(), lab, estimator="kde").joint),
     ],
 )
 def test_extreme_values_get_exact_answers(compute, expected):
