@@ -21,7 +21,7 @@ v = rng.integers(0, 2, size=20)
         (lambda: gib.entropy(3.0), ValueError, "`a` is a scalar"),
         (lambda: gib.synergy(X[:, :1], v), ValueError, "at least 2 features"),
         (lambda: gib.synergy(X, v, estimator="knn"), ValueError, "`estimator` must be one of"),
-        (lambda: gib.synergy(X, v, estimator="binning", bins=3), TypeError, "unknown option.*'bins'.*n_bins"),
+        (lambda: gib.synergy(X, v, estimator="binning", bins=3), TypeError, "unknown option.*`bins`.*n_bins"),
         (lambda: gib.synergy(X, v, estimator="discrete", n_bins=3), TypeError, "unknown option"),
         (lambda: gib.entropy(X, n_bins=-2), ValueError, "`n_bins` must be a positive integer"),
         (lambda: gib.entropy(X, n_bins=2.5), ValueError, "`n_bins`"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from ._xp import is_tensor, to_numpy
 
 __all__ = [
+    "as_array",
     "as_device_samples",
     "as_samples",
     "check_same_length",
@@ -19,6 +21,7 @@ __all__ = [
     "one_of",
     "positive_float",
     "positive_int",
+    "renamed",
     "to_numpy",
 ]
 
@@ -28,7 +31,7 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
 
     A 1-D array is one variable (one column). Numeric data must be finite.
     """
-    arr = to_numpy(a)
+    arr = as_array(a, name)
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
@@ -89,6 +92,20 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
     return t
 
 
+def as_array(a: Any, name: str) -> np.ndarray:
+    """``to_numpy(a)`` (any array-like or tensor as a NumPy array), with a ragged list (rows of
+    different lengths) reported by name."""
+    try:
+        return to_numpy(a)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error) and "sequence" not in str(error):
+            raise
+        raise ValueError(
+            f"`{name}` is ragged (its rows have different lengths); pass a rectangular array of "
+            "samples x features."
+        ) from None
+
+
 def check_sample_shape(shape: tuple[int, ...], name: str, min_samples: int = 2) -> None:
     """Raise unless ``shape`` is that of samples (N,) or samples x features (N, n), n >= 1 and
     N >= ``min_samples``; shared by the NumPy and torch inputs."""
@@ -119,10 +136,17 @@ def check_same_length(**arrays: np.ndarray) -> int:
 
 
 def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.ndarray | None:
-    """Return sample weights normalised to sum 1, or None for uniform weights."""
+    """Return sample weights normalised to sum 1, or None for uniform weights.
+
+    Weights whose sum overflows (near the float maximum, 1e308) or is subnormal are divided by
+    their largest value first, so they give the same distribution as any others.
+    """
     if weights is None:
         return None
-    w = to_numpy(weights).astype(np.float64, copy=False)
+    w = as_array(weights, name)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` has dtype {w.dtype}; pass one non-negative number per sample.")
+    w = w.astype(np.float64, copy=False)
     if w.ndim != 1 or len(w) != n_samples:
         raise ValueError(
             f"`{name}` has shape {w.shape}; pass one weight per sample, shape ({n_samples},)."
@@ -131,9 +155,15 @@ def check_weights(weights: Any, n_samples: int, name: str = "weights") -> np.nda
         raise ValueError(f"`{name}` contains NaN or infinite values.")
     if np.any(w < 0):
         raise ValueError(f"`{name}` contains negative values; sample weights must be >= 0.")
-    total = w.sum()
-    if total <= 0:
+    largest = w.max()
+    if largest <= 0:
         raise ValueError(f"`{name}` sums to 0; at least one sample needs a positive weight.")
+    with np.errstate(over="ignore"):  # an overflowing sum is redone below
+        total = w.sum()
+    if not (np.isfinite(total) and total >= np.finfo(np.float64).tiny):
+        # huge (the sum overflows) or subnormal weights: in (0, 1] the sum is at most N
+        w = w / largest
+        total = w.sum()
     return w / total
 
 
@@ -159,3 +189,17 @@ def one_of(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}.")
     return value
+
+
+def renamed(error: Exception, names: dict[str, str]) -> Exception:
+    """``error`` with the estimator's argument names (`a`, `b`) replaced by the caller's.
+
+    The estimators quote argument names in backticks (`a`, `a[:, a.std(axis=0) > 0]`); only
+    whole words inside those quotes are renamed, so the rest of the message is untouched.
+    """
+    word = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    message = re.sub(r"`[^`]*`", lambda m: word.sub(lambda w: names[w.group()], m.group()), str(error))
+    try:
+        return type(error)(message).with_traceback(error.__traceback__)
+    except Exception:  # an exception class that takes other arguments: keep it as it is
+        return error

@@ -62,9 +62,13 @@ def device_type(a: Any) -> str:
 
 
 def to_numpy(a: Any) -> np.ndarray:
-    """Return ``a`` as a NumPy array; torch tensors are detached and moved to the CPU."""
+    """Return ``a`` as a NumPy array; torch tensors are detached and moved to the CPU (bfloat16,
+    which NumPy lacks, as float32: it holds every bfloat16 value exactly)."""
     if hasattr(a, "detach") and hasattr(a, "cpu"):
-        a = a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if str(a.dtype) == "torch.bfloat16":
+            a = a.float()
+        a = a.numpy()
     return np.asarray(a)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import linalg, stats
 
-from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
+from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int, renamed
 from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import PlugInEstimator, SaturationWarning
@@ -150,6 +149,7 @@ def gib_point(
         estimator, since Yhat and Y are discrete.
     """
     one_of(kind, "kind", SYNERGY_KINDS)
+    seed, output_bins = _seed(seed), positive_int(output_bins, "output_bins")
     X = as_samples(X, "X")
     z = gib_target(yhat, y, target, output_bins)
     check_same_length(X=X, yhat=z)
@@ -251,25 +251,11 @@ def _check_ceilings(ceilings: Any) -> tuple[float, float]:
     return complexity, prediction
 
 
-def _renamed(error: Exception, names: dict[str, str]) -> Exception:
-    """``error`` with the estimator's argument names (`a`, `b`) replaced by the caller's.
-
-    The estimators quote argument names in backticks (`a`, `a[:, a.std(axis=0) > 0]`); only
-    whole words inside those quotes are renamed, so the rest of the message is untouched.
-    """
-    word = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    message = re.sub(r"`[^`]*`", lambda m: word.sub(lambda w: names[w.group()], m.group()), str(error))
-    try:
-        return type(error)(message).with_traceback(error.__traceback__)
-    except Exception:  # an exception class that takes other arguments: keep it as it is
-        return error
-
-
 def _estimate(est: Any, T: np.ndarray, b: np.ndarray, b_name: str) -> float:
     try:
         return est.mutual_information(T, b)
     except (TypeError, ValueError) as error:
-        raise _renamed(error, {"a": "T", "b": b_name}) from None
+        raise renamed(error, {"a": "T", "b": b_name}) from None
 
 
 def ib_point(
@@ -417,13 +403,20 @@ def _spread(x: np.ndarray) -> float:
 
 def _finite_series(values: Any, name: str) -> np.ndarray:
     """A 1-D float series with no NaN, for the phase rule's inputs."""
-    arr = np.asarray(to_numpy(values))
+    arr = as_array(values, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers (bits, or steps).")
     arr = arr.astype(float).ravel()
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); drop those record steps first.")
+    with np.errstate(over="ignore"):  # tested here
+        span = np.ptp(arr) if arr.size else 0.0
+    if not np.isfinite(span):
+        raise ValueError(
+            f"`{name}` spans {arr.min():.3g} to {arr.max():.3g}, a range beyond floating point; "
+            "pass bits (or steps) of ordinary size."
+        )
     return arr
 
 
@@ -496,7 +489,7 @@ def compression_phase(
     if len(c) != len(p):
         raise ValueError(f"`complexity` has {len(c)} values and `prediction` {len(p)}; they must match.")
     if len(c) < 3:
-        raise ValueError(f"a trajectory needs at least 3 record steps, got {len(c)}.")
+        raise ValueError(f"`complexity` has {len(c)} value(s); a trajectory needs at least 3 record steps.")
     s = np.arange(len(c), dtype=float) if steps is None else _finite_series(steps, "steps")
     if len(s) != len(c):
         raise ValueError(f"`steps` has {len(s)} values and `complexity` {len(c)}; they must match.")
@@ -516,7 +509,9 @@ def compression_phase(
     peak = int(np.argmax(c))
     rc, rp = _spread(c), _spread(p)
     after = c[peak:]
-    rho = float(stats.spearmanr(s[peak:], after).statistic) if len(after) >= 3 and np.ptp(after) > 0 else float("nan")
+    # no rank correlation with a constant series (steps included: they may repeat)
+    ranked = len(after) >= 3 and np.ptp(after) > 0 and np.ptp(s[peak:]) > 0
+    rho = float(stats.spearmanr(s[peak:], after).statistic) if ranked else float("nan")
     fall = float(c[peak] - c[-1])
     deepest = float(c[peak] - np.min(after))
     if fall > 0:
@@ -558,7 +553,8 @@ def compression_phase(
 def normalise(values: Any) -> np.ndarray:
     """Scale a trajectory to [0, 1] as the paper's planes do (a flat one, within ``FLAT_RANGE``
     bits, maps to 0)."""
-    x = np.asarray(to_numpy(values), dtype=float)
+    arr = as_array(values, "values")
+    x = _finite_series(arr, "values").reshape(arr.shape)
     lo, hi = np.min(x), np.max(x)
     return (x - lo) / (hi - lo) if hi - lo > FLAT_RANGE else np.zeros_like(x)
 
@@ -642,8 +638,13 @@ def _binned_like(values: np.ndarray, reference: np.ndarray, n_bins: int) -> np.n
     columns = []
     for j in range(reference.shape[1]):
         lo, hi = float(np.min(reference[:, j])), float(np.max(reference[:, j]))
-        # a constant column: one bin of width 1, as the binning estimator does
-        binning = get_estimator("binning", n_bins=n_bins, range=(lo, hi if hi > lo else lo + 1.0))
+        if not hi > lo:
+            # a constant column: one bin of width 1, as the binning estimator does (or of one
+            # float step where lo + 1 == lo, beyond 2^53)
+            hi = max(lo + 1.0, float(np.nextafter(lo, np.inf)))
+            if not math.isfinite(hi):
+                lo, hi = float(np.nextafter(lo, -np.inf)), lo
+        binning = get_estimator("binning", n_bins=n_bins, range=(lo, hi))
         columns.append(binning.codes(values[:, [j]].astype(np.float64))[:, 0])
     return np.column_stack(columns)
 
@@ -676,7 +677,12 @@ def _reference_points(X: np.ndarray, y: np.ndarray, task: str, estimator: Any, t
         classes, counts = np.unique(y, return_counts=True)
         constant = np.full(y.shape, classes[np.argmax(counts)], dtype=y.dtype)
     else:
-        constant = np.broadcast_to(np.mean(y, axis=0), y.shape).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # tested below (inf - inf is NaN)
+            mean = np.mean(y, axis=0)
+        if not np.all(np.isfinite(mean)):  # +-1.7e308: the sum overflows; summed in 2^-k units
+            k = math.ceil(math.log2(len(y))) + 1
+            mean = np.ldexp(np.mean(np.ldexp(y.astype(np.float64), -k), axis=0), k)
+        constant = np.broadcast_to(mean, y.shape).astype(np.float64)
     star = gib_point(X, y, y, estimator, target=target, output_bins=output_bins, **options)
     flat = gib_point(X, constant, y, estimator, target=target, output_bins=output_bins, **options)
     return star, flat
@@ -759,10 +765,20 @@ class _NullPlan:
         return yhat
 
 
+_LARGEST_FITTED = 1e150  # magnitudes whose squares (and sums of them) a least-squares fit can hold
+
+
 def _least_squares(X: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Fitted values of the least-squares fit of ``targets`` on [X, 1]."""
     if X.dtype.kind not in "biuf":
         raise TypeError(f"`X` has dtype {X.dtype}; the linear null fits y on X and needs numbers.")
+    for name, values in (("X", X), ("y", targets)):
+        largest = float(np.max(np.abs(values.astype(np.float64)))) if values.size else 0.0
+        if largest > _LARGEST_FITTED:  # the fit's products and sums of squares would overflow
+            raise ValueError(
+                f"`{name}` has values of magnitude up to {largest:.3g}; the linear null's least-squares "
+                f"fit needs magnitudes below {_LARGEST_FITTED:g}: rescale `{name}`, or use family='random'."
+            )
     design = np.column_stack([X.astype(np.float64), np.ones(len(X))])
     # QR with column pivoting: rank-deficient designs (constant pixels) at half the cost of an SVD
     coef = linalg.lstsq(design, targets, lapack_driver="gelsy")[0]
@@ -809,10 +825,16 @@ def _null_plans(X: np.ndarray, y: np.ndarray, task: str, family: str, seeds: lis
         fitted = _least_squares(X, target)
         is_error = np.any(_binned_like(fitted, target, output_bins) != bins, axis=1)
         lo, hi = target.min(axis=0), target.max(axis=0)
-        width = np.where(hi > lo, hi - lo, 1.0) / output_bins
+        with np.errstate(over="ignore"):  # a range beyond the float range: the centres below
+            width = np.where(hi > lo, hi - lo, 1.0) / output_bins
         neighbour = np.where(bins < output_bins - 1, bins + 1, bins - 1)
         base = np.where(is_error[:, None], target, fitted)
-        wrong = np.where(is_error[:, None], fitted, lo + (neighbour + 0.5) * width)
+        if np.all(np.isfinite(width)):
+            centre = lo + (neighbour + 0.5) * width
+        else:  # +-1.7e308: the same centre as a mix of the ends, which cannot overflow
+            share = (neighbour + 0.5) / output_bins
+            centre = lo * (1.0 - share) + hi * share
+        wrong = np.where(is_error[:, None], fitted, centre)
     else:
         cell = discrete_codes(bins, "y")
         by_cell = np.argsort(cell, kind="stable")
@@ -1055,7 +1077,7 @@ def null_trajectory(
     """
     import pandas as pd  # here, so that `import gib` stays light for NumPy-only use
 
-    values = np.asarray(to_numpy(accuracies))
+    values = as_array(accuracies, "accuracies")
     if values.ndim == 0:
         values = values[None]
     if values.ndim != 1 or values.size == 0:

@@ -1,8 +1,10 @@
 """Plug-in estimators: closed forms, the hashed leave-one-out path against exact counting, on
 every backend (the ``backend`` fixture, conftest.py)."""
 
+import collections
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -201,3 +203,100 @@ def test_code_information_is_the_plug_in_information_of_the_coded_variables(bias
     wide = rng.integers(0, 600, size=(600, 2))  # a joint table too large for bincount
     assert code_information(row_codes(wide), row_codes(a), bias == "miller-madow") == pytest.approx(
         estimator.mutual_information(wide, a), abs=1e-12)
+
+
+# -- exact codes for every representable value (issue 12) --------------------------------------
+EXTREME_COLUMNS = {
+    "int64 extremes": np.array([2**63 - 1, -(2**63), 0, 1, 5, -(2**62)], dtype=np.int64),
+    "uint64 extremes": np.array([2**64 - 1, 2**63, 0, 1, 5, 2**40], dtype=np.uint64),
+    "floats >= 2^63": np.array([2.0**63, 2.0**64, 5.0, 6.0, 1e300, -1e300]),
+    "negative codes": np.array([-(2**40), -3, -2, -1, -7, -(2**40) + 1], dtype=np.int64),
+}
+
+
+@pytest.mark.parametrize("column", list(EXTREME_COLUMNS))
+def test_extreme_values_keep_their_partition(backend, column):
+    """Discrete codes and the leave-one-out keys partition the samples by value, whatever the
+    values: the fast path equals explicit dictionary counting on the values themselves."""
+    rng = np.random.default_rng(11)
+    values = EXTREME_COLUMNS[column]
+    X = np.column_stack([values[rng.integers(0, 6, 120)], values[rng.integers(0, 3, 120)],
+                         rng.integers(0, 2, 120).astype(values.dtype)])
+    v = values[rng.integers(0, 4, 120)]
+    counts = collections.Counter(tuple(int(c) for c in row) for row in X)  # Python ints: exact
+    assert gib.entropy(X, estimator="discrete") == pytest.approx(
+        -sum(c / 120 * math.log2(c / 120) for c in counts.values()), abs=1e-12)
+    t = gib.leave_one_out(backend.X(X) if X.dtype != np.uint64 else X, v, estimator="discrete")
+    tol = backend.tol("discrete", 1e-12)
+    assert t.joint == pytest.approx(exact_mi(X, v[:, None]), abs=tol)
+    for i in range(3):
+        assert t.single[i] == pytest.approx(exact_mi(X[:, [i]], v[:, None]), abs=tol)
+        assert t.complement[i] == pytest.approx(exact_mi(np.delete(X, i, 1), v[:, None]), abs=tol)
+
+
+@pytest.mark.parametrize("exponent", [-1060, -1000, 0, 1023])
+def test_equal_width_bins_do_not_depend_on_a_power_of_two_scale(exponent):
+    """Multiplying a column by 2^k is exact, so its equal-width bins stay the same, also where
+    the width (2^1024 at k = 1023) or n_bins / width (k = -1060, subnormals) overflows."""
+    from gib.estimators import BinningEstimator
+
+    rng = np.random.default_rng(12)
+    base = np.round(rng.uniform(-1.0, 1.0, size=(200, 2)) * 2**12) / 2**12  # exact after scaling
+    base[0], base[1] = -1.0, 1.0
+    estimator = BinningEstimator(n_bins=7)
+    expected = estimator.codes(base)
+    scaled = np.ldexp(base, exponent)
+    np.testing.assert_array_equal(estimator.codes(scaled), expected)
+    np.testing.assert_array_equal(estimator.compact_codes(scaled), expected)
+
+
+def exact_bins(column, lo, hi, n_bins):
+    """floor((x - lo) / (hi - lo) * n_bins) clipped to the bins, in exact rational arithmetic."""
+    lo, hi = Fraction(lo), Fraction(hi)
+    return [min(n_bins - 1, max(0, math.floor((Fraction(x) - lo) / (hi - lo) * n_bins))) for x in column]
+
+
+@pytest.mark.parametrize(
+    "lo, hi, column",
+    [
+        (-1.7e308, 1.7e308, np.random.default_rng(13).uniform(-1, 1, 60) * 1.7e308),
+        (0.0, 1.0, np.r_[np.random.default_rng(14).uniform(-0.2, 1.2, 58), 1e300, -1e300]),  # far outside
+        (0.0, 1e-310, np.random.default_rng(15).uniform(0, 1, 60) * 1e-310),  # n_bins / width overflows
+    ],
+)
+def test_binning_codes_with_a_fixed_range_are_the_exact_bins(lo, hi, column):
+    from gib.estimators import BinningEstimator
+
+    estimator = BinningEstimator(n_bins=30, range=(lo, hi))
+    np.testing.assert_array_equal(estimator.codes(column[:, None])[:, 0], exact_bins(column, lo, hi, 30))
+    np.testing.assert_array_equal(estimator.compact_codes(column[:, None])[:, 0], exact_bins(column, lo, hi, 30))
+    if np.all(np.abs(column) < 1e300):  # no outliers, whose range would round the rest to its edges
+        data_range = BinningEstimator(n_bins=30)  # over the column's own range
+        expected = exact_bins(column, column.min(), column.max(), 30)
+        np.testing.assert_array_equal(data_range.codes(column[:, None])[:, 0], expected)
+
+
+@pytest.mark.parametrize(
+    "size, column",
+    [
+        (1e-3, np.random.default_rng(16).uniform(0, 1e5, 50)),  # 1e8 bins: dense codes of the occupied ones
+        (0.07, np.random.default_rng(17).normal(size=50) * 1e300),
+        (1e-300, np.random.default_rng(18).uniform(0, 1e-290, 50).astype(np.float32)),  # 0 in float32
+    ],
+)
+def test_fixed_bin_size_codes_are_the_occupied_bins_in_order(size, column):
+    from gib.estimators import BinningEstimator
+
+    estimator = BinningEstimator(bin_size=size)
+    codes = estimator.codes(column[:, None])[:, 0]
+    np.testing.assert_array_equal(estimator.compact_codes(column[:, None])[:, 0], codes)
+    floors = np.array([math.floor(Fraction(float(x)) / Fraction(size)) for x in column], dtype=object)
+    # one code per occupied bin, in the bins' order (the quotient is rounded once, so a value
+    # within one rounding of an edge may sit in its neighbour: none is here)
+    ranks = {f: k for k, f in enumerate(sorted(set(floors)))}
+    np.testing.assert_array_equal(codes, [ranks[f] for f in floors])
+
+
+def test_a_bin_size_beyond_the_float_range_is_an_error():
+    with pytest.raises(ValueError, match="`bin_size` = 1e-10 is too small"):
+        gib.entropy(np.array([1e300, -1e300, 0.0]), bin_size=1e-10)

@@ -31,7 +31,7 @@ from typing import Any, Callable, ClassVar, NamedTuple
 import numpy as np
 
 from .. import _xp
-from .._validation import as_device_samples, as_samples, check_same_length, check_weights
+from .._validation import as_device_samples, as_samples, check_same_length, check_weights, renamed
 
 
 class LeaveOneOut(NamedTuple):
@@ -88,7 +88,10 @@ def leave_one_out_varying(
     if len(keep) == 0:
         return LeaveOneOut(0.0, single, complement)
     if len(keep) == 1:
-        joint = float(est._mutual_information(_xp.to_numpy(_xp.columns(X, keep)), v, w))
+        try:
+            joint = float(est._mutual_information(_xp.to_numpy(_xp.columns(X, keep)), v, w))
+        except (TypeError, ValueError) as error:  # its messages say `a` and `b`
+            raise renamed(error, {"a": "X", "b": "v"}) from None
         single[keep] = joint
     else:
         part = fast(_xp.columns(X, keep), v, w)
@@ -193,8 +196,8 @@ def get_estimator(estimator: str | Estimator = "binning", **options: Any) -> Est
     if isinstance(estimator, Estimator):
         if options:
             raise TypeError(
-                f"options {sorted(options)} were given with an estimator instance; "
-                "set them when building it instead."
+                f"options {', '.join(f'`{k}`' for k in sorted(options))} were given with an estimator "
+                "instance; set them when building it instead."
             )
         return estimator
     if estimator not in _REGISTRY:
@@ -207,7 +210,7 @@ def get_estimator(estimator: str | Estimator = "binning", **options: Any) -> Est
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise TypeError(
-            f"unknown option(s) {', '.join(map(repr, unknown))} for estimator {estimator!r}; "
+            f"unknown option(s) {', '.join(f'`{k}`' for k in unknown)} for estimator {estimator!r}; "
             f"it takes: {', '.join(accepted) or 'no options'}."
         )
     return cls(**options)

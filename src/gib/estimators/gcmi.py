@@ -311,6 +311,13 @@ class GaussianCopulaEstimator(Estimator):
     covariance that needs the ridge of step (2) is instead handled one subset at a time (n + 1
     factorisations of that covariance).
 
+    Negative MI is expected for (nearly) independent A and B: Ince's bias correction makes the
+    estimate unbiased on average for Gaussian data, so single estimates scatter around 0 on
+    both sides. Independent standard normals: means within 0.015 bits of 0 at N = 40, with
+    draws down to -0.075 bits (1-D A against 3 classes), -0.16 (2-D A against 3 classes) and
+    -0.02 (1-D against 1-D); down to -0.012 at N = 400 and -0.001 at N = 4000. Read such values
+    as no information, not as an error.
+
     BLAS runs on one thread inside these computations when there are at most
     ``SMALL_BLAS_DIM`` (256) columns: on small matrices OpenBLAS threads cost far more than
     they save (20 x 20 triangular solve: ~0.01 ms on one thread, 10-20 ms on two shared cores).
@@ -391,7 +398,10 @@ class GaussianCopulaEstimator(Estimator):
         n = cy.shape[0]
         joint, single, complement = unconditional
         if n_eff > 1:
-            single = 0.5 * xp.log(_diagonal(_floored(cy, self.ridge))) - float(self._bias(1, n_eff))
+            variances = _diagonal(_floored(cy, self.ridge))
+            if not bool(xp.all(variances > 0)):  # ridge 0 and a column constant in the class
+                raise _singular(cy, what)
+            single = 0.5 * xp.log(variances) - float(self._bias(1, n_eff))
         if n > 1 and n_eff > n - 1:
             complement = 0.5 * self._minus_one_log_dets(cy, what) - float(self._bias(n - 1, n_eff))
         return joint, single, complement

@@ -47,6 +47,15 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _BLOCK_ELEMENTS = {"numpy": 1 << 17, "cpu": 1 << 20, "cuda": 1 << 26}
 _EXP_FLOOR = -700.0  # exp(-700) ~ 1e-304 is still a normal float
 _TINY_SUM = 1e-280  # kernel sums below this are recomputed with a shift
+# Columns whose largest magnitude is beyond 2^+-_SAFE_EXPONENT are scaled by a power of two
+# before their squares are taken (``_standardise``); a class's sigma floor is bounded.
+_SAFE_EXPONENT = 400
+_LOG_FLOOR_BOUND = math.log(1e150)
+# The valid ``bandwidth_scale`` (ours). Below it each sample's kernel is a spike: entropies of
+# order 1 / scale^2 nats whose differences (the MI) lose every digit (at 1e-300 the exponent
+# factor overflows); above it the kernel is flat over any data and every MI is 0 to rounding
+# (at 1e300 its square overflows).
+BANDWIDTH_SCALE_RANGE = (1e-4, 1e4)
 
 
 # -- pairwise sums ------------------------------------------------------------------------------
@@ -258,6 +267,21 @@ def _numbers(a: Any, name: str) -> Any:
     return xp.astype(a, xp.float64, copy=False)
 
 
+def _check_magnitude(x: Any, name: str, c: float) -> None:
+    """``kde_upper`` works on raw distances: raise if ``c`` times a squared distance of ``x``
+    (n columns, entries up to max |x|) can overflow, where ``inf - inf`` would give NaN."""
+    xp = _xp.namespace(x)
+    largest = float(xp.max(xp.abs(x)))
+    # the squared distances themselves, and c times them, must stay finite (inf - inf is NaN)
+    if 4.0 * x.shape[1] * max(c, 1.0) * largest * largest > 1e300:  # in float: at worst inf > 1e300
+        raise ValueError(
+            f"`{name}` has values of magnitude up to {largest:.3g}: their squared distances over "
+            f"the noise variance overflow. kde_upper's noise is in the data's units: rescale `{name}` "
+            "and `noise_variance` together (e.g. divide both by the largest value, squared for the "
+            "variance), or use the scale-free 'kde' or 'gcmi' estimator."
+        )
+
+
 def _groups(b: np.ndarray) -> np.ndarray:
     """Dense codes 0..K-1 of the distinct rows of ``b``."""
     return np.unique(b, axis=0, return_inverse=True)[1].ravel()
@@ -309,12 +333,13 @@ class _Standardised(NamedTuple):
 
 
 def _standardise(
-    x: Any, w: np.ndarray, name: str, label: object = None, floor: np.ndarray | None = None
+    x: Any, w: np.ndarray, name: str, label: object = None, log_floor: np.ndarray | None = None
 ) -> _Standardised:
     """Centre and scale each column of ``x`` (on any device) by its weighted sigma, floored at
-    ``floor`` (per column) if given; a constant column without a floor raises ``ValueError``."""
+    ``exp(log_floor)`` (per column) if given; a constant column without a floor raises
+    ``ValueError``. The floor comes as a log: for subnormal data it is below the float range."""
     xp = _xp.namespace(x)
-    if floor is None:
+    if log_floor is None:
         constant = np.flatnonzero(_xp.to_numpy(xp.all(x == x[:1, ...], axis=0)))
         if len(constant):
             where = "" if label is None else f" within the samples of class {label!r}"
@@ -323,15 +348,32 @@ def _standardise(
                 "there and the kernel density degenerates. Drop the constant columns first (or use "
                 "the 'binning' or 'gcmi' estimator)."
             )
+    # Columns of extreme magnitude (beyond 2^+-400: x * 1e154 squares to inf, x * 1e-200 to 0)
+    # are first scaled by a power of two, which is exact: the standardised z, and so every
+    # estimate, is the same as for ordinary data (MI is scale invariant), and log sigma gets
+    # the exponent back. Ordinary columns are not touched, so their numbers stay as they were.
+    top = _xp.to_numpy(xp.max(xp.abs(x), axis=0))
+    exponent = np.frexp(top)[1]
+    exponent = np.where(np.abs(exponent) > _SAFE_EXPONENT, exponent, 0)
+    if exponent.any():
+        # in two factors: 2^1073 (for a column of subnormals) is beyond the float range
+        half = -exponent // 2
+        x = x * _xp.asarray(np.ldexp(1.0, half), x) * _xp.asarray(np.ldexp(1.0, -exponent - half), x)
     wt = _xp.asarray(w, x)
     sum_w2 = float(w @ w)
     # weighted mean and reliability-weighted variance (the N - 1 denominator for uniform w)
     mean = wt @ x
     var = (wt @ xp.square(x - mean)) / (1.0 - sum_w2)
-    if floor is not None:
-        var = xp.maximum(var, _xp.asarray(np.square(floor), x))
+    if log_floor is not None:
+        # the floor in the scaled units, kept within +-1e150 (beyond, the class's z is ~0, or
+        # the floor is negligible; min_class_sigma >= 1e-100 keeps it above the lower bound)
+        scaled = log_floor - exponent * _LN2
+        bounded = np.clip(scaled, -_LOG_FLOOR_BOUND, _LOG_FLOOR_BOUND)
+        var = xp.maximum(var, _xp.asarray(np.exp(2.0 * bounded), x))
     n_eff = float(len(w)) if np.all(w == w[0]) else 1.0 / sum_w2
-    log_sigma = 0.5 * _xp.to_numpy(xp.log(var))
+    log_sigma = 0.5 * _xp.to_numpy(xp.log(var)) + exponent * _LN2
+    if log_floor is not None and np.any(scaled > bounded):
+        log_sigma = np.where(scaled > bounded, log_floor, log_sigma)
     return _Standardised((x - mean) / xp.sqrt(var), log_sigma, n_eff, float(w @ np.log1p(-w)))
 
 
@@ -349,9 +391,12 @@ class KDEEstimator(Estimator):
 
     Parameters
     ----------
-    bandwidth_scale : float, default 1.0
-        Multiplies Scott's factor (values below 1 sharpen, above 1 smooth the densities).
-    min_class_sigma : float, default 1e-3
+    bandwidth_scale : float in [1e-4, 1e4], default 1.0
+        Multiplies Scott's factor (values below 1 sharpen, above 1 smooth the densities). The
+        bandwidth is relative to the standardised data: each column is centred and divided by
+        its sigma first, so every estimate of I(A;B) is the same for A and for A scaled by any
+        factor (1e-200 or 1e300 included).
+    min_class_sigma : 0 or float in [1e-100, 1], default 1e-3
         For a discrete B (and V), the floor of each class's sigma of a column, as a fraction of
         the column's sigma over all samples: ``sigma_b,d = max(sigma_b,d, min_class_sigma *
         sigma_d)`` (ours). A column constant within a class (a ReLU unit dead for that class)
@@ -377,6 +422,15 @@ class KDEEstimator(Estimator):
     - Sample weights give a weighted KDE: weighted kernel sums, a weighted average of the log
       densities, weighted sigmas and Kish's effective N in Scott's rule. Unlike the plug-in
       estimators this is an approximation to the reweighted distribution, not an exact estimate.
+    - Negative MI is expected for (nearly) independent A and B: the leave-one-out entropies are
+      biased, the joint's more than the marginals', so I(A;B) has a negative bias that shrinks
+      with N. Independent standard normals (means over seeds, most negative draw in brackets):
+      1-D A against 3 classes -0.065 (-0.21) bits at N = 40, -0.016 at N = 400, -0.004 at
+      N = 4000; 2-D A against 3 classes -0.12 (-0.47), -0.035, -0.011; 1-D against 1-D -0.043
+      (-0.23), -0.023, -0.011. Read such values as no information, not as an error.
+    - Every column is standardised before the kernels are applied (the bandwidth is relative
+      to the standardised data), so the MI does not depend on the data's scale; columns of
+      extreme magnitude (1e-200, 1e300) are scaled by a power of two first, which is exact.
     """
 
     name = "kde"
@@ -384,7 +438,19 @@ class KDEEstimator(Estimator):
 
     def __init__(self, bandwidth_scale: float = 1.0, min_class_sigma: float = 1e-3, device: Any = None):
         self.bandwidth_scale = positive_float(bandwidth_scale, "bandwidth_scale")
+        low, high = BANDWIDTH_SCALE_RANGE
+        if not low <= self.bandwidth_scale <= high:
+            raise ValueError(
+                f"`bandwidth_scale` must be in [{low:g}, {high:g}] (a factor on Scott's bandwidth of "
+                f"the standardised data), got {bandwidth_scale!r}: below, the kernels are spikes whose "
+                "entropies lose every digit of the MI; above, they are flat and every MI is 0."
+            )
         self.min_class_sigma = non_negative_float(min_class_sigma, "min_class_sigma")
+        if not (self.min_class_sigma == 0 or 1e-100 <= self.min_class_sigma <= 1):
+            raise ValueError(
+                "`min_class_sigma` must be 0 (no floor) or in [1e-100, 1] (a fraction of each "
+                f"column's sigma), got {min_class_sigma!r}."
+            )
         self.device = check_device(device)
 
     def _factor(self, n_eff: float, d: int) -> float:
@@ -400,8 +466,12 @@ class KDEEstimator(Estimator):
         return -(s + log_norm - g.log1m_w)
 
     def class_floor(self, g: _Standardised) -> np.ndarray | None:
-        """Per-column floor of the class sigmas, from the standardisation of all samples."""
-        return None if self.min_class_sigma == 0 else self.min_class_sigma * np.exp(g.log_sigma)
+        """Per-column floor of the class sigmas, from the standardisation of all samples, as its
+        natural log (``_standardise``'s ``log_floor``: for subnormal data the floor itself is
+        below the float range); None without a floor."""
+        if self.min_class_sigma == 0:
+            return None
+        return math.log(self.min_class_sigma) + g.log_sigma
 
     def _group_entropy(self, g: _Standardised, w: np.ndarray) -> float:
         d = g.z.shape[1]
@@ -426,13 +496,13 @@ class KDEEstimator(Estimator):
         g = _standardise(a, w, "a")
         h_a = self._group_entropy(g, w)
         if discrete:
-            floor = self.class_floor(g)
+            log_floor = self.class_floor(g)
             conditional = 0.0
             for p, idx, wb in _class_parts(_groups(b), w):
                 if np.count_nonzero(wb) < 2:
                     conditional += p * h_a  # too few samples: no information (class docstring)
                 else:
-                    gb = _standardise(a[idx], wb, "a", _label(b, idx[0]), floor)
+                    gb = _standardise(a[idx], wb, "a", _label(b, idx[0]), log_floor)
                     conditional += p * self._group_entropy(gb, wb)
             return (h_a - conditional) / _LN2
         h_b = self._group_entropy(_standardise(b, w, "b"), w)
@@ -474,13 +544,13 @@ class KDEEstimator(Estimator):
             mi = (h_x + h_v - h_xv, h_xi + h_v - h_xiv, h_xc + h_v - h_xcv)
         else:
             h_all = self._group_leave_one_out(g, w)
-            floor = self.class_floor(g)
+            log_floor = self.class_floor(g)
             conditional = [0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1])]
             for p, idx, wb in _class_parts(_groups(v), w):
                 if np.count_nonzero(wb) < 2:
                     h_b = h_all  # too few samples: no information (class docstring)
                 else:
-                    gb = _standardise(_xp.rows(X, idx), wb, "X", _label(v, idx[0]), floor)
+                    gb = _standardise(_xp.rows(X, idx), wb, "X", _label(v, idx[0]), log_floor)
                     h_b = self._group_leave_one_out(gb, wb)
                 conditional = [acc + p * h for acc, h in zip(conditional, h_b)]
             mi = tuple(h - hc for h, hc in zip(h_all, conditional))
@@ -536,6 +606,7 @@ class KDEUpperEstimator(Estimator):
 
     def _entropy(self, a, w):
         a = _numbers(a, "a")
+        _check_magnitude(a, "a", self._exponent(a.shape[1]))
         w, (a,) = _drop_unweighted(w, len(a), a)
         d = a.shape[1]
         s = _pair_sum(a, w, self._exponent(d), include_self=True)
@@ -543,6 +614,7 @@ class KDEUpperEstimator(Estimator):
 
     def _mutual_information(self, a, b, w):
         a = _numbers(a, "a")
+        _check_magnitude(a, "a", self._exponent(a.shape[1]))
         w, (a, b) = _drop_unweighted(w, len(a), a, b)
         c = self._exponent(a.shape[1])
         # The (d/2) log(2 pi e s2) terms cancel; a single-sample class has a pair sum of 0.
@@ -554,6 +626,7 @@ class KDEUpperEstimator(Estimator):
 
     def _leave_one_out(self, X, v, w):
         X = _numbers(X, "X")
+        _check_magnitude(X, "X", self._exponent(X.shape[1]))
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
         wt = _xp.asarray(w, X)
         s = _leave_one_out_sums(X, wt, self._exponent, include_self=True)

@@ -43,6 +43,9 @@ _SEED = 0x6C8E9CF570932BD5
 _BLOCK_ELEMENTS = 1 << 24
 # Elements of the row blocks of compact_codes (2 MB of float32: the buffer stays in cache).
 _ROW_BLOCK_ELEMENTS = 1 << 19
+# Integer codes whose column spans less than this are shifted by their minimum; wider columns
+# get dense codes by sorting (exact, and no offset or product of ranges can overflow int64).
+_SMALL_SPAN = 1 << 24
 
 
 class SaturationWarning(UserWarning):
@@ -60,17 +63,38 @@ def _multipliers(n: int) -> np.ndarray:
 
 
 def _column_codes(a: Any) -> Any:
-    """Non-negative int64 codes per column of already-discrete data (labels, integers)."""
+    """Non-negative int64 codes per column of already-discrete data (labels, integers), exact for
+    every representable value.
+
+    Integer columns (and floats that are whole numbers inside the int64 range) whose range is
+    below 2^24 are shifted by their minimum (fast, and the codes keep the values' order and
+    gaps); any other column gets dense codes 0..K-1 by sorting its values (``_dense_columns``),
+    so neither the offset ``a - min`` nor a later product of ranges can overflow int64 (a
+    uint64 column is cast to int64 first: the wrap-around is one-to-one, so labels stay apart).
+    """
     xp = _xp.namespace(a)
     kind = _xp.kind(a)
-    if kind in "biu" or (kind == "f" and bool(xp.all(a == xp.round(a)))):
-        a = xp.astype(a, xp.int64, copy=False)  # floats: truncation, exact after the check above
-        lo = xp.min(a, axis=0)
-        if bool(xp.all(xp.max(a, axis=0) - lo < (1 << 24))):
+    if kind == "f":
+        # floats at or beyond 2^63 (1e300, 2.**64) have no int64 value: sort them as they are
+        in_range = bool(xp.all(a == xp.round(a))) and bool(xp.min(a) >= -(2.0**63)) and bool(xp.max(a) < 2.0**63)
+        if not in_range:
+            return _dense_columns(a)
+    if kind in "biuf":
+        a = xp.astype(a, xp.int64, copy=False)  # floats: exact after the checks above
+        lo, hi = xp.min(a, axis=0), xp.max(a, axis=0)
+        # the range in float64: int64's hi - lo wraps for ranges of 2^63 and more
+        span = _xp.to_numpy(hi).astype(np.float64) - _xp.to_numpy(lo).astype(np.float64)
+        if bool(np.all(span < _SMALL_SPAN)):
             return a - lo
+    return _dense_columns(a)
+
+
+def _dense_columns(a: Any) -> Any:
+    """Dense codes 0..K_j-1 of each column's distinct values (by sorting: exact for any dtype)."""
+    xp = _xp.namespace(a)
     codes = xp.empty(a.shape, dtype=xp.int64, device=_xp.device(a))
     for j in range(a.shape[1]):
-        codes[:, j] = xp.unique_inverse(a[:, j]).inverse_indices
+        codes[:, j] = xp.reshape(xp.unique_inverse(a[:, j]).inverse_indices, (-1,))
     return codes
 
 
@@ -91,6 +115,8 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
         codes = codes[:, None]
     if codes.shape[1] == 1:
         return np.unique(codes[:, 0], return_inverse=True)[1].ravel()
+    if codes.dtype.kind not in "bu" and codes.min() < 0:  # not codes: the mixed radix needs codes >= 0
+        codes = _dense_columns(codes)
     k = codes.max(axis=0).astype(np.float64) + 1
     if np.sum(np.log2(k)) < 62:
         radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
@@ -154,7 +180,7 @@ def _entropy_bits(p: np.ndarray, n_samples: int, miller_madow: bool) -> float:
     h = -float(np.sum(p * np.log(p)))
     if miller_madow:
         h += (np.count_nonzero(p) - 1) / (2.0 * n_samples)
-    return h / _LN2
+    return h / _LN2 + 0.0  # a constant -0.0 reads as 0
 
 
 def _group_entropies(key: Any, ws: Any | None, miller_madow: bool, n_eff: int) -> Any:
@@ -207,6 +233,31 @@ def _sorted_entropies(keys: Any, w: Any | None, shift: int, miller_madow: bool, 
     h_high = _group_entropies(s >> shift, ws, miller_madow, n_eff)
     h_all = _group_entropies(s, ws, miller_madow, n_eff)
     return h_high / _LN2, h_all / _LN2
+
+
+def _bin_scale(lo: Any, hi: Any, n_bins: int) -> tuple[Any, Any, Any]:
+    """(factor, lo, scale) of equal-width bins over [lo, hi] per column: the bin of x is
+    floor((x - lo) * scale), or floor((x * factor - lo) * scale) with lo already multiplied by
+    the factor when a column needs one, without overflow.
+
+    Ordinary columns get no factor (None), so their codes are bit-for-bit those of
+    ``(x - lo) * (n_bins / width)``. A column whose width overflows (values near +-1.7e308) is
+    halved first, and one so narrow that ``n_bins / width`` overflows (a width below ~1e-307)
+    is scaled up by 2^(maxexp / 2): multiplying by a power of two is exact, so the bins stay
+    those of the exact width.
+    """
+    xp = _xp.namespace(lo)
+    with np.errstate(over="ignore"):  # detected below
+        width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
+        scale = xp.full_like(width, n_bins) / width
+    wide, narrow = ~xp.isfinite(width), ~xp.isfinite(scale)
+    if not bool(xp.any(wide | narrow)):
+        return None, lo, scale
+    up = float(2.0 ** (np.finfo(_xp.to_numpy(width[:1]).dtype).maxexp // 2))
+    factor = xp.where(wide, xp.full_like(width, 0.5), xp.where(narrow, xp.full_like(width, up), xp.ones_like(width)))
+    lo, hi = lo * factor, hi * factor
+    width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
+    return factor, lo, xp.full_like(width, n_bins) / width
 
 
 class PlugInEstimator(Estimator):
@@ -323,6 +374,10 @@ class PlugInEstimator(Estimator):
 class DiscreteEstimator(PlugInEstimator):
     """Exact plug-in estimates for already-discrete data (labels, integers, bits, token ids).
 
+    Every distinct value is its own cell, whatever it is: int64 and uint64 extremes, whole
+    floats beyond 2^63 (1e300) and strings included (dense codes by sorting where a shift by
+    the minimum could overflow).
+
     Parameters
     ----------
     bias : {"none", "miller-madow"}
@@ -354,6 +409,9 @@ class BinningEstimator(PlugInEstimator):
         Equal-width bins per column over the column's observed range (or over ``range``).
     bin_size : float, optional
         Fixed bin width instead: code = floor(x / bin_size), unbounded (Saxe et al. use 0.07).
+        Shifted by each column's lowest bin; a column spanning 2^24 bins or more gets dense
+        codes of its occupied bins instead (the same partition). A bin_size so small that
+        x / bin_size leaves the float range raises ``ValueError``.
     range : (float, float), optional
         Fixed (lo, hi) for every column's ``n_bins`` bins; values outside fall in the edge bins.
     bias : {"none", "miller-madow"}
@@ -400,15 +458,46 @@ class BinningEstimator(PlugInEstimator):
             a = xp.astype(a, xp.float32)
         n, dev = a.shape[1], _xp.device(a)
         if self.bin_size is not None:
-            c = xp.astype(xp.floor(a / xp.full((n,), self.bin_size, dtype=a.dtype, device=dev)), xp.int64)
-            return c - xp.min(c, axis=0)
+            q = self._size_bins(a)
+            lo = xp.min(q, axis=0)
+            with np.errstate(over="ignore"):  # a span beyond the float range is inf: not small
+                span = _xp.to_numpy(xp.max(q, axis=0) - lo)
+            if bool(np.all(span < _SMALL_SPAN)):
+                # whole floats below 2^24 apart: the difference is exact (and small), even where
+                # the bins themselves are beyond int64 (a constant column of 1e300 / 0.07)
+                return xp.astype(q - lo, xp.int64)
+            # more bins than a shift by the minimum can keep compact: dense codes of the
+            # occupied bins (the floats are exact whole numbers, so sorting them is exact)
+            return _dense_columns(q)
         if self.range is not None:
             lo, hi = (xp.full((n,), x, dtype=xp.float64, device=dev) for x in self.range)
         else:
             lo, hi = xp.min(a, axis=0), xp.max(a, axis=0)
-        width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
-        c = xp.astype(xp.floor((a - lo) * (xp.full_like(width, self.n_bins) / width)), xp.int64)
-        return xp.clip(c, 0, self.n_bins - 1)
+        factor, lo, scale = _bin_scale(lo, hi, self.n_bins)
+        with np.errstate(over="ignore"):  # far outside a fixed range: +-inf, the edge bin below
+            t = (a - lo) * scale if factor is None else (a * factor - lo) * scale
+        # clipped before the cast: a value far outside a fixed range has no int64 value
+        return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
+
+    def _size_bins(self, a: Any) -> Any:
+        """floor(a / bin_size) as whole floats; float32 data that overflow are divided in float64,
+        and a quotient beyond float64 raises (more bins than int64, or any float, can count)."""
+        xp = _xp.namespace(a)
+        n, dev = a.shape[1], _xp.device(a)
+        # checked below; a bin_size below float32's range is 0 there (x / 0 = inf, 0 / 0 = NaN)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            q = xp.floor(a / xp.full((n,), self.bin_size, dtype=a.dtype, device=dev))
+            if a.dtype == xp.float32 and not bool(xp.all(xp.isfinite(q))):
+                q = xp.floor(xp.astype(a, xp.float64) / xp.full((n,), self.bin_size, dtype=xp.float64, device=dev))
+        if not bool(xp.all(xp.isfinite(q))):
+            largest = float(xp.max(xp.abs(a)))
+            raise ValueError(
+                f"`bin_size` = {self.bin_size!r} is too small for values of magnitude {largest:.3g}: "
+                "floor(x / bin_size) is beyond the floating-point range (more bins than int64 can "
+                f"hold). Use a larger `bin_size` (at least {largest / 1e300:.3g}), or `n_bins` for "
+                "equal-width bins over each column's range."
+            )
+        return q
 
     def compact_codes(self, a: np.ndarray) -> np.ndarray:
         """``codes(a)`` in the smallest unsigned integer type that holds them (uint8 for up to 256
@@ -421,8 +510,13 @@ class BinningEstimator(PlugInEstimator):
         if self.bin_size is not None:
             # floor and a division by a positive number are monotone: each column's smallest code
             # is the code of its smallest value
-            lowest = np.floor(a.min(axis=0) / self.bin_size)
-            span = int(np.max(np.floor(a.max(axis=0) / self.bin_size) - lowest)) if a.size else 0
+            # an overflow (or a bin_size that is 0 in float32) fails the test below
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                lowest = np.floor(a.min(axis=0) / self.bin_size)
+                spans = np.floor(a.max(axis=0) / self.bin_size) - lowest
+            if not (np.all(np.isfinite(lowest)) and np.all(spans < _SMALL_SPAN)):
+                return super().compact_codes(a)  # dense codes, or the error, of ``codes``
+            span = int(np.max(spans)) if a.size else 0
             out = np.empty(a.shape, dtype=_compact(np.array([span])).dtype)
             buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=a.dtype)
             for start in range(0, len(a), rows):
@@ -436,14 +530,18 @@ class BinningEstimator(PlugInEstimator):
             lo, hi = (np.full(a.shape[1], x) for x in self.range)
         else:
             lo, hi = a.min(axis=0), a.max(axis=0)
-        width = np.where(hi > lo, hi - lo, 1.0)
-        scale = self.n_bins / width
+        factor, lo, scale = _bin_scale(lo, hi, self.n_bins)
         out = np.empty(a.shape, dtype=np.uint8)
         buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale))
         for start in range(0, len(a), rows):
             part = buffer[: len(a[start : start + rows])]
-            np.subtract(a[start : start + rows], lo, out=part)
-            np.multiply(part, scale, out=part)
+            with np.errstate(over="ignore"):  # far outside a fixed range: clipped to the edge bin
+                if factor is None:
+                    np.subtract(a[start : start + rows], lo, out=part)
+                else:
+                    np.multiply(a[start : start + rows], factor, out=part)
+                    np.subtract(part, lo, out=part)
+                np.multiply(part, scale, out=part)
             # clipped to [0, n_bins - 1], the cast's truncation is the floor of `codes`
             np.clip(part, 0, self.n_bins - 1, out=out[start : start + rows], casting="unsafe")
         return out
