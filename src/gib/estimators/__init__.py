@@ -1,6 +1,7 @@
-"""Estimators chosen by name; each answers entropy, mutual information and leave-one-out."""
+"""Estimators chosen by name; each answers entropy, mutual information, leave-one-out and the
+subset entropies of the higher-order measures."""
 
-from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
+from .base import Entropies, Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
 from .plugin import (
@@ -16,6 +17,7 @@ from .plugin import (
 __all__ = [
     "BinningEstimator",
     "DiscreteEstimator",
+    "Entropies",
     "Estimator",
     "GaussianCopulaEstimator",
     "KDEEstimator",

@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _xp
 from .._validation import non_negative_float, positive_float
-from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -487,6 +487,15 @@ class KDEEstimator(Estimator):
         joint, single, complement = (x / _LN2 for x in mi)
         return LeaveOneOut(float(joint), single, complement)
 
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        # a subset's standardisation is the full one's columns, so the distance subtraction of
+        # the module docstring gives every H(X_i) and H(X_-i) exactly
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        joint, single, complement = self._group_leave_one_out(_standardise(X, w, "X"), w)
+        return Entropies(float(joint) / _LN2, np.asarray(single) / _LN2, np.asarray(complement) / _LN2)
+
 
 # -- kde_upper -----------------------------------------------------------------------------------
 @register
@@ -564,3 +573,13 @@ class KDEUpperEstimator(Estimator):
                 mi = [acc + p * x for acc, x in zip(mi, sb[:3])]
         joint, single, complement = (x / _LN2 for x in mi)
         return LeaveOneOut(float(joint), single, complement)
+
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        n = X.shape[1]
+        s = _leave_one_out_sums(X, _xp.asarray(w, X), self._exponent, include_self=True)
+        noise = 0.5 * math.log(2.0 * math.pi * math.e * self.noise_variance)  # per dimension, nats
+        return Entropies(float(-s.joint + n * noise) / _LN2, (-s.single + noise) / _LN2,
+                         (-s.complement + (n - 1) * noise) / _LN2)
