@@ -20,7 +20,9 @@ measure on every X_-i, whose n - 1 variables have singles H(X_j) and complements
 (j != i): TC(X_-i) needs no new subset, but DTC, O and S of X_-i need every pair complement,
 n (n - 1) / 2 more entropies of n - 2 features (``Estimator.pair_complement_entropies``). Their
 cost: Gaussian copula, one inverse covariance (O(n^3), every sub-determinant from it); plug-in,
-one sort of N keys per pair (O(n^2 N log N)); KDE, one pair sum per subset (O(n^3 N^2)).
+one sort of N keys per pair (O(n^2 N log N)); KDE, the N^2 exponentials of each pair, whose
+distances come from the full ones by two subtractions (O(n^2 N^2)). Other estimators compute
+each subset on its own (the ``Estimator`` defaults).
 """
 
 from __future__ import annotations

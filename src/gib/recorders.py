@@ -322,9 +322,7 @@ class HigherOrderRecorder(_Stateless):
             measures = (measures,)
         self.measures = tuple(one_of(m, "higher_order", HIGHER_ORDER_MEASURES) for m in measures)
         self.name, self.estimators, self.task, self.output_bins = name, estimators, task, output_bins
-        varying = np.ptp(features, axis=0) > 0 if features.dtype.kind in "biuf" else ~np.all(
-            features == features[:1], axis=0)
-        self.features = features[:, varying]
+        self.features = features[:, ~np.all(features == features[:1], axis=0)]
         # per estimator: the features as it reads them (a plug-in estimator's bin codes, once) and
         # M(X) of every measure
         self._inputs, self.alone = {}, {}

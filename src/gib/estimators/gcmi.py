@@ -541,11 +541,13 @@ class GaussianCopulaEstimator(Estimator):
         return LeaveOneOut(float(joint / _LN2), _xp.to_numpy(single) / _LN2, _xp.to_numpy(complement) / _LN2)
 
     # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
-    def _subset_covariance(self, X, w):
-        """(covariance of the copula-normalised X, its effective sample size), checked for size."""
+    def _subset_covariance(self, X, w, largest: int):
+        """(covariance of the copula-normalised X, its effective sample size), checked for the
+        size of the largest subset estimated, of ``largest`` columns (as the direct computation
+        checks each subset)."""
         z = _copula(_check_numeric(X, "X"), w, "X")
         c, n_eff = _covariance(z, w)
-        _check_size(n_eff, c.shape[0], "`X`")
+        _check_size(n_eff, largest, "`X`")
         return c, n_eff
 
     def _bits(self, log_det: Any, dim: int, n_eff: float) -> Any:
@@ -555,7 +557,7 @@ class GaussianCopulaEstimator(Estimator):
     def _entropies(self, X, w):
         n = X.shape[1]
         with one_blas_thread(n):
-            c, n_eff = self._subset_covariance(X, w)
+            c, n_eff = self._subset_covariance(X, w, n)
             # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)
             ld, ld_single, ld_minus = self.loo_log_dets(c, "`X`")
             return Entropies(float(self._bits(ld, n, n_eff)), _xp.to_numpy(self._bits(ld_single, 1, n_eff)),
@@ -564,7 +566,7 @@ class GaussianCopulaEstimator(Estimator):
     def _pair_complement_entropies(self, X, w):
         n = X.shape[1]
         with one_blas_thread(n):
-            c, n_eff = self._subset_covariance(X, w)
+            c, n_eff = self._subset_covariance(X, w, n - 1)  # C itself is only factorised
             xp = _xp.namespace(c)
             cf = _floored(c, self.ridge)
             chol = _factor(cf, self.ridge)

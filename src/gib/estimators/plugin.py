@@ -513,7 +513,6 @@ def _compact(codes: np.ndarray) -> np.ndarray:
     return codes.astype(small, copy=False)
 
 
-
 # -- subset entropies (the higher-order measures) -----------------------------------------------
 def _key_terms(codes: Any) -> tuple[Any, Any]:
     """(column terms r_i * c_i of the row keys, (n, N); the full row keys h, (N,)), int64
