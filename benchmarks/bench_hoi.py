@@ -10,9 +10,12 @@ O(X) - O(X_-i), computed three ways:
   already-discrete data (gib's ``discrete``);
 - gib's direct per-subset computation (``entropies_direct``, ``pair_complement_entropies_direct``).
 
-hoi is jitted with jax: each call is run once untimed first, so its times exclude compilation.
-Times are best of ``--repeats``; the table reports ratios (other / gib), all taken in this one
-process, and the largest difference between the values in bits.
+hoi is jitted with jax: each call is run once untimed first, so its times exclude the first
+compilation (a fit still costs about a second of fixed overhead at these sizes, which dominates
+its time). jax computes in float32 unless ``--x64``: hoi's values then differ from gib's float64
+ones by up to ~5e-3 bits at n = 32 (O-information is a difference of many large entropies); with
+``--x64`` by at most ~3e-6 bits. Times are best of ``--repeats``; the table reports ratios (other /
+gib), all taken in this one process, and the largest difference between the values in bits.
 
 hoi is a benchmark dependency only: ``pip install "gib[bench]"``. Without it the hoi rows are
 left out. Run: ``nice -n 15 .venv/bin/python benchmarks/bench_hoi.py`` (``--quick``: smaller).
@@ -73,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--x64", action="store_true", help="run jax (hoi) in float64")
     args = parser.parse_args()
     N = 1000 if args.quick else 5000
     widths = (4, 8) if args.quick else (4, 8, 16, 32)
@@ -80,6 +84,10 @@ def main() -> None:
         import hoi
 
         hoi_version = hoi.__version__
+        if args.x64:
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
     except ImportError:
         hoi_version = None
     rng = np.random.default_rng(0)
@@ -87,7 +95,8 @@ def main() -> None:
 
     lines = [
         f"Machine: {platform.processor() or platform.machine()}, numpy {np.__version__}, "
-        f"hoi {hoi_version or 'not installed'}; N = {N}; best of {r}. Ratios: other's time / gib's.",
+        f"hoi {hoi_version or 'not installed'} (jax in float{64 if args.x64 else 32}); N = {N}; best of {r}. "
+        "Ratios: other's time / gib's.",
         "",
         "| data, estimator | n | measure | gib (s) | hoi / gib | direct / gib | max \\|gib - hoi\\| (bits) |",
         "|---|---|---|---|---|---|---|",
