@@ -240,3 +240,21 @@ def test_monitor_higher_order_with_a_constant_prediction_and_bad_names():
     assert hoi["features"] == pytest.approx(gib.o_information(X[:, :3], estimator="gcmi"), abs=1e-9)
     with pytest.raises(ValueError, match="`higher_order`"):
         gib.Monitor(model, X, y, higher_order=("o-information",), verbose=False)
+
+
+def test_the_recorder_keeps_every_class_of_the_prediction_apart():
+    # 40 classes and 4 bins, on a torch device: Yhat joins the features' codes as one code per
+    # class, so TC gains exactly I(X; Yhat) with the classes unbinned
+    from gib.recorders import HigherOrderRecorder, Probed
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 3))
+    yhat = rng.integers(0, 40, 400)
+    estimators = {"binning": ("binning", {"n_bins": 4, "device": "cpu"})}
+    recorder = HigherOrderRecorder(X, "input", estimators, measures=("total_correlation",), task="classification",
+                                   output_bins=30)
+    rows = recorder.rows(Probed(0, 0.0, {}, np.zeros((400, 40)), yhat))
+    added = {row["kind"]: row["value"] for row in rows}
+    assert added["prediction"] == pytest.approx(gib.mutual_information(X, yhat, estimator="binning", n_bins=4),
+                                                abs=1e-9)
+    assert added["features"] == pytest.approx(gib.total_correlation(X, estimator="binning", n_bins=4), abs=1e-9)

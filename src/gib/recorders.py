@@ -243,7 +243,7 @@ class GIBRecorder(_Stateless):
         self._inputs = {}
         for label, (est_name, options) in estimators.items():
             estimator = get_estimator(est_name, **options)
-            coded = isinstance(estimator, PlugInEstimator) and estimator.device is None
+            coded = isinstance(estimator, PlugInEstimator)
             self._inputs[label] = estimator.codes(features) if coded else features
 
     def rows(self, probed: Probed) -> list[dict]:
@@ -323,12 +323,14 @@ class HigherOrderRecorder(_Stateless):
         self.measures = tuple(one_of(m, "higher_order", HIGHER_ORDER_MEASURES) for m in measures)
         self.name, self.estimators, self.task, self.output_bins = name, estimators, task, output_bins
         self.features = features[:, ~np.all(features == features[:1], axis=0)]
-        # per estimator: the features as it reads them (a plug-in estimator's bin codes, once) and
-        # M(X) of every measure
+        # per estimator: the features as it reads them and M(X) of every measure. A plug-in
+        # estimator's bin codes are made once, on the host whatever its device, so that Yhat's
+        # codes joined to them stay one code per class (binned with the features, many classes
+        # would share bins)
         self._inputs, self.alone = {}, {}
         for label, (est_name, options) in estimators.items():
             estimator = get_estimator(est_name, **options)
-            coded = isinstance(estimator, PlugInEstimator) and estimator.device is None
+            coded = isinstance(estimator, PlugInEstimator)
             self._inputs[label] = estimator.codes(self.features) if coded else self.features
             self.alone[label] = {m: self._measure(m, label, self._inputs[label]) for m in self.measures}
 
