@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 # public name -> the submodule that defines it (one table, read by __getattr__ and __dir__)
 _EXPORTS = {
+    "Entropies": "estimators",
     "LeaveOneOut": "estimators",
     "SaturationWarning": "estimators",
     "available_estimators": "estimators",
@@ -25,6 +26,10 @@ _EXPORTS = {
     "pmi_weights": "measures",
     "synergy": "measures",
     "synergy_from": "measures",
+    "dual_total_correlation": "measures",
+    "o_information": "measures",
+    "s_information": "measures",
+    "total_correlation": "measures",
     "BoundWarning": "planes",
     "CompressionPhase": "planes",
     "GIBPoint": "planes",
@@ -46,8 +51,9 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imports
-    from .estimators import LeaveOneOut, SaturationWarning, available_estimators, get_estimator
+    from .estimators import Entropies, LeaveOneOut, SaturationWarning, available_estimators, get_estimator
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
+    from .measures import dual_total_correlation, o_information, s_information, total_correlation
     from .monitor import Monitor
     from .planes import (
         BoundWarning,

@@ -1,7 +1,28 @@
-"""Estimator-agnostic information measures (SPEC 2): MI, synergy, PMI weights.
+"""Estimator-agnostic information measures (SPEC 2, 3): MI, synergy, PMI weights, and the
+higher-order measures (total correlation, dual total correlation, O- and S-information).
 
 Every function takes the estimator by name (or instance) and its options; none of them knows
 which estimator it got, and none loops over features itself.
+
+The higher-order measures (SPEC 3; Rosas, Mediano, Gastpar & Jensen 2019)
+--------------------------------------------------------------------------
+Over n variables X = (X_1, ..., X_n), with ``H(X_i | X_-i) = H(X) - H(X_-i)``:
+
+- total correlation ``TC = sum_i H(X_i) - H(X)``;
+- dual total correlation ``DTC = H(X) - sum_i H(X_i | X_-i) = sum_i H(X_-i) - (n - 1) H(X)``;
+- O-information ``O = TC - DTC = (n - 2) H(X) + sum_i [H(X_i) - H(X_-i)]``: positive when the
+  dependencies are dominated by redundancy, negative when by synergy;
+- S-information ``S = TC + DTC = sum_i [H(X_i) + H(X_-i)] - n H(X)``.
+
+So each needs the 2n + 1 entropies H(X), H(X_i), H(X_-i): one ``Estimator.entropies`` call.
+The per-feature gradients (Scagliarini et al. 2023) ``d_i M = M(X) - M(X_-i)`` need the same
+measure on every X_-i, whose n - 1 variables have singles H(X_j) and complements H(X_-{i,j})
+(j != i): TC(X_-i) needs no new subset, but DTC, O and S of X_-i need every pair complement,
+n (n - 1) / 2 more entropies of n - 2 features (``Estimator.pair_complement_entropies``). Their
+cost: Gaussian copula, one inverse covariance (O(n^3), every sub-determinant from it); plug-in,
+one sort of N keys per pair (O(n^2 N log N)); KDE, the N^2 exponentials of each pair, whose
+distances come from the full ones by two subtractions (O(n^2 N^2)). Other estimators compute
+each subset on its own (the ``Estimator`` defaults).
 """
 
 from __future__ import annotations
@@ -11,9 +32,11 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_same_length, one_of
-from .estimators import LeaveOneOut, discrete_codes, get_estimator
+from .estimators import Entropies, LeaveOneOut, discrete_codes, get_estimator
 
 SYNERGY_KINDS = ("featurewise", "sum_vs_whole")
+#: the higher-order measures, by name (each a function of this module)
+HIGHER_ORDER_MEASURES = ("total_correlation", "dual_total_correlation", "o_information", "s_information")
 
 
 def entropy(a: Any, estimator: Any = "binning", weights: Any = None, **options: Any) -> float:
@@ -73,3 +96,111 @@ def pmi_weights(yhat: Any, y: Any, n_bins: int = 30) -> np.ndarray:
     pa, pb = joint.sum(axis=1), joint.sum(axis=0)
     w = joint[a, b] / (pa[a] * pb[b])
     return w / w.sum()
+
+
+# -- higher-order measures (module docstring) ----------------------------------------------------
+def _correlations(joint: Any, single_sum: Any, complement_sum: Any, n: int) -> tuple[Any, Any]:
+    """(TC, DTC) of n variables from H(X), sum_i H(X_i) and sum_i H(X_-i) (module docstring);
+    broadcasts over arrays of subsets."""
+    return single_sum - joint, complement_sum - (n - 1) * joint
+
+
+def _combine(measure: str, tc: Any, dtc: Any) -> Any:
+    return {"total_correlation": tc, "dual_total_correlation": dtc, "o_information": tc - dtc,
+            "s_information": tc + dtc}[measure]
+
+
+def higher_order(measure: str, X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+                 **options: Any) -> float | np.ndarray:
+    """One of :data:`HIGHER_ORDER_MEASURES` of the features of X, in bits (see the module
+    docstring for the definitions); ``per_feature=True`` gives every ``M(X) - M(X_-i)``."""
+    measure = one_of(measure, "measure", HIGHER_ORDER_MEASURES)
+    if not isinstance(per_feature, (bool, np.bool_)):
+        raise TypeError(f"`per_feature` must be True or False, got {per_feature!r}.")
+    est = get_estimator(estimator, **options)
+    h: Entropies = est.entropies(X, weights)
+    n = len(h.single)
+    whole = _combine(measure, *_correlations(h.joint, np.sum(h.single), np.sum(h.complement), n))
+    if not per_feature:
+        return float(whole)
+    # X_-i: joint H(X_-i), singles H(X_j) and complements H(X_-{i,j}) for j != i
+    if measure == "total_correlation":
+        pair_sums = np.zeros(n)  # TC needs no pair complements
+    else:
+        pairs = est.pair_complement_entropies(X, weights)
+        pair_sums = pairs.sum(axis=1) - np.diagonal(pairs)
+    tc, dtc = _correlations(h.complement, np.sum(h.single) - h.single, pair_sums, n - 1)
+    return whole - _combine(measure, tc, dtc)
+
+
+def total_correlation(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+                      **options: Any) -> float | np.ndarray:
+    """Total correlation ``TC = sum_i H(X_i) - H(X)`` of the features of X, in bits (>= 0; 0 iff
+    the features are independent).
+
+    Parameters
+    ----------
+    X : array (N, n), n >= 2
+        Samples x features; each column is one variable.
+    estimator : str or Estimator
+        Any estimator's entropies (``get_estimator``), by name or instance.
+    per_feature : bool
+        Return the gradients ``TC(X) - TC(X_-i)`` for every feature i, shape (n,), instead.
+    weights : array (N,), optional
+        Sample weights, as for ``entropy``.
+    **options
+        The estimator's options.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bit = np.array([0, 1] * 4)
+    >>> round(total_correlation(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)
+    2.0
+    """
+    return higher_order("total_correlation", X, estimator, per_feature, weights, **options)
+
+
+def dual_total_correlation(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+                           **options: Any) -> float | np.ndarray:
+    """Dual total correlation ``DTC = H(X) - sum_i H(X_i | X_-i)`` of the features of X, in bits
+    (>= 0: the information shared by at least two features). Parameters as
+    :func:`total_correlation`; ``per_feature`` gives ``DTC(X) - DTC(X_-i)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bit = np.array([0, 1] * 4)
+    >>> round(dual_total_correlation(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)
+    1.0
+    """
+    return higher_order("dual_total_correlation", X, estimator, per_feature, weights, **options)
+
+
+def o_information(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+                  **options: Any) -> float | np.ndarray:
+    """O-information ``O = TC - DTC = (n - 2) H(X) + sum_i [H(X_i) - H(X_-i)]`` of the features
+    of X, in bits (Rosas et al. 2019): positive when redundancy dominates the dependencies,
+    negative when synergy does. Parameters as :func:`total_correlation`; ``per_feature`` gives
+    the gradients ``O(X) - O(X_-i)`` (Scagliarini et al. 2023).
+
+    Examples
+    --------
+    >>> import itertools, numpy as np
+    >>> ab = np.array(list(itertools.product([0, 1], repeat=2)))
+    >>> xor = np.column_stack([ab, ab[:, 0] ^ ab[:, 1]])
+    >>> round(o_information(xor, estimator="discrete"), 6)  # synergy: -1 bit
+    -1.0
+    >>> bit = np.array([0, 1] * 4)
+    >>> round(o_information(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)  # redundancy
+    1.0
+    """
+    return higher_order("o_information", X, estimator, per_feature, weights, **options)
+
+
+def s_information(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+                  **options: Any) -> float | np.ndarray:
+    """S-information ``S = TC + DTC = sum_i I(X_i; X_-i)`` of the features of X, in bits (James
+    et al.'s exogenous information; Rosas et al. 2019). Parameters as :func:`total_correlation`;
+    ``per_feature`` gives ``S(X) - S(X_-i)``."""
+    return higher_order("s_information", X, estimator, per_feature, weights, **options)

@@ -38,6 +38,7 @@ from .loggers import Loggers
 from .measures import SYNERGY_KINDS
 from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
 from .recorders import COLUMNS, OUTPUT, GIBRecorder, IBRecorder, MetricsRecorder, Probed, TimerRecorder
+from .recorders import HigherOrderRecorder
 
 __all__ = ["COLUMNS", "OUTPUT", "Monitor", "Probe", "default_layers", "null_references"]
 
@@ -480,6 +481,12 @@ class Monitor:
         Add the cost of every record step as metric rows ``record_seconds`` and ``mi_seconds``.
     verbose : bool
         Print once what the hooks capture (name, module, shape, before or after activation).
+    higher_order : sequence of str
+        Higher-order measures of each GIB feature set to record (``"o_information"``,
+        ``"s_information"``, ``"total_correlation"``, ``"dual_total_correlation"``), per GIB
+        estimator, as rows of plane ``"HOI"`` (see :class:`gib.recorders.HigherOrderRecorder`):
+        kind ``"features"`` (the features alone, computed once) and ``"prediction"`` (what Yhat
+        adds as one more variable). Empty (default): none.
 
     Notes
     -----
@@ -520,6 +527,7 @@ class Monitor:
         output: Any = None,
         timer: bool = False,
         verbose: bool = True,
+        higher_order: Sequence[str] = (),
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
@@ -544,6 +552,7 @@ class Monitor:
         self.seed = int(seed)
         self.null_seeds = positive_int(null_seeds, "null_seeds")
         self.loggers = Loggers(log)  # a bad `log` fails here, before any hook is placed
+        self.higher_order = (higher_order,) if isinstance(higher_order, str) else tuple(higher_order)
 
         self.y = self._targets(y)
         self.probe = Probe(model, X, layers=layers, batch_size=self.batch_size, output=output)
@@ -671,6 +680,10 @@ class Monitor:
             recorders.append(GIBRecorder(features, name, self.y, self.estimators, kinds=self.synergy_kinds,
                                          target=self.gib_target, output_bins=self.output_bins, task=self.task,
                                          null=null))
+        if self.higher_order:
+            recorders += [HigherOrderRecorder(features, name, self.estimators, measures=self.higher_order,
+                                              task=self.task, output_bins=self.output_bins)
+                          for name, features in self.feature_sets.items()]
         if timer:
             recorders.append(TimerRecorder())
         return recorders

@@ -8,7 +8,10 @@ hands the :class:`Probed` step to each of its recorders in turn, concatenating t
 - :class:`IBRecorder`: the IB point of every probed layer, per estimator, with its saturation flags;
 - :class:`GIBRecorder`: the GIB point of one feature set, per estimator and synergy kind, with the
   task's C* and the null predictors at the measured accuracy (SPEC 2); one per feature set;
-- :class:`TimerRecorder`: what the record step cost.
+- :class:`TimerRecorder`: what the record step cost;
+- :class:`HigherOrderRecorder`: higher-order measures (O-information and its relatives) of one
+  GIB feature set, alone and with the prediction joined (plane ``"HOI"``); the Monitor's
+  ``higher_order`` option, off by default.
 
 Work that depends only on the fixed probe set is done once, when a recorder is built: the IB
 plane's ceilings H(X), H(Y) and the codes of X and Y; the GIB features' bin codes.
@@ -41,6 +44,9 @@ from ._validation import as_samples
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
 from .estimators import PlugInEstimator, code_information, row_codes
 from .measures import synergy_from
+from ._validation import one_of
+from .estimators import discrete_codes
+from .measures import HIGHER_ORDER_MEASURES, higher_order
 from .planes import NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings, IBPoint
 
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
@@ -237,7 +243,7 @@ class GIBRecorder(_Stateless):
         self._inputs = {}
         for label, (est_name, options) in estimators.items():
             estimator = get_estimator(est_name, **options)
-            coded = isinstance(estimator, PlugInEstimator) and estimator.device is None
+            coded = isinstance(estimator, PlugInEstimator)
             self._inputs[label] = estimator.codes(features) if coded else features
 
     def rows(self, probed: Probed) -> list[dict]:
@@ -280,3 +286,70 @@ class TimerRecorder(_Stateless):
         return [probed.row("metric", OUTPUT, "", "", "record_seconds", total),
                 probed.row("metric", OUTPUT, "", "", "mi_seconds", total - probed.probe_seconds)]
 
+
+class HigherOrderRecorder(_Stateless):
+    """Higher-order measures of one GIB feature set (``gib.measures.HIGHER_ORDER_MEASURES``:
+    ``total_correlation``, ``dual_total_correlation``, ``o_information``, ``s_information``), in
+    bits, per estimator, as rows of plane ``"HOI"`` (layer: the feature set's name; measure: the
+    measure's name):
+
+    - kind ``"features"``: M(X) of the n features alone; it depends only on the probe set, so
+      it is computed once, when the recorder is built, and repeated at every step;
+    - kind ``"prediction"``: ``M(X, Yhat) - M(X)``, what the prediction adds as an (n + 1)-th
+      variable (Yhat as one code per sample: class labels, or regression outputs binned in
+      ``output_bins`` bins). For TC it is I(X;Yhat); for O-information it is the gradient of
+      Scagliarini et al. (2023) toward Yhat: positive when Yhat joins the redundancy among the
+      features, negative when it depends on them synergistically.
+
+    Features constant over the probe set are left out, and a constant Yhat adds exactly 0: a
+    constant variable changes none of the four measures (its entropy is 0 in every subset).
+
+    Parameters
+    ----------
+    features : array (N, n)
+    name : str
+        The feature set's label (the rows' ``layer``).
+    estimators : {label: (name, options)}
+    measures : sequence of str
+        Names from ``HIGHER_ORDER_MEASURES``.
+    task : {"classification", "regression"}
+    output_bins : int
+    """
+
+    def __init__(self, features: np.ndarray, name: str, estimators: dict[str, tuple[str, dict]], *,
+                 measures: tuple[str, ...], task: str, output_bins: int):
+        if isinstance(measures, str):
+            measures = (measures,)
+        self.measures = tuple(one_of(m, "higher_order", HIGHER_ORDER_MEASURES) for m in measures)
+        self.name, self.estimators, self.task, self.output_bins = name, estimators, task, output_bins
+        self.features = features[:, ~np.all(features == features[:1], axis=0)]
+        # per estimator: the features as it reads them and M(X) of every measure. A plug-in
+        # estimator's bin codes are made once, on the host whatever its device, so that Yhat's
+        # codes joined to them stay one code per class (binned with the features, many classes
+        # would share bins)
+        self._inputs, self.alone = {}, {}
+        for label, (est_name, options) in estimators.items():
+            estimator = get_estimator(est_name, **options)
+            coded = isinstance(estimator, PlugInEstimator)
+            self._inputs[label] = estimator.codes(self.features) if coded else self.features
+            self.alone[label] = {m: self._measure(m, label, self._inputs[label]) for m in self.measures}
+
+    def _measure(self, measure: str, label: str, X: np.ndarray) -> float:
+        if X.shape[1] < 2:  # one variable (or none) has no higher-order dependence
+            return 0.0
+        est_name, options = self.estimators[label]
+        return higher_order(measure, X, est_name, **options)
+
+    def rows(self, probed: Probed) -> list[dict]:
+        yhat = probed.yhat if self.task == "classification" else discrete_codes(probed.yhat, "yhat", self.output_bins)
+        constant = bool(np.all(yhat == yhat[:1]))
+        rows = []
+        for label in self.estimators:
+            X = self._inputs[label]
+            joined = None if constant else np.column_stack([X, yhat.astype(X.dtype)])
+            for measure in self.measures:
+                alone = self.alone[label][measure]
+                added = 0.0 if joined is None else self._measure(measure, label, joined) - alone
+                rows.append(probed.row("HOI", self.name, label, "features", measure, alone))
+                rows.append(probed.row("HOI", self.name, label, "prediction", measure, added))
+        return rows

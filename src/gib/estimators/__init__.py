@@ -1,6 +1,7 @@
-"""Estimators chosen by name; each answers entropy, mutual information and leave-one-out."""
+"""Estimators chosen by name; each answers entropy, mutual information, leave-one-out and the
+subset entropies of the higher-order measures."""
 
-from .base import Estimator, LeaveOneOut, available_estimators, get_estimator, register
+from .base import Entropies, Estimator, LeaveOneOut, available_estimators, get_estimator, register
 from .gcmi import GaussianCopulaEstimator
 from .kde import KDEEstimator, KDEUpperEstimator
 from .ksg import KSGEstimator
@@ -18,6 +19,7 @@ from .renyi import RenyiEstimator
 __all__ = [
     "BinningEstimator",
     "DiscreteEstimator",
+    "Entropies",
     "Estimator",
     "GaussianCopulaEstimator",
     "KDEEstimator",

@@ -5,11 +5,15 @@ answers three questions, all in bits:
 
 - ``entropy(a, weights)``: H(A);
 - ``mutual_information(a, b, weights)``: I(A;B);
-- ``leave_one_out(X, v, weights)``: I(X;V), every I(X_i;V) and every I(X_-i;V) in one call.
+- ``leave_one_out(X, v, weights)``: I(X;V), every I(X_i;V) and every I(X_-i;V) in one call;
+- ``entropies(X, weights)``: H(X), every H(X_i) and every H(X_-i) in one call, and
+  ``pair_complement_entropies(X, weights)``: every H(X_-{i,j}), the subsets the higher-order
+  measures need (``gib.o_information`` and its relatives; SPEC 3).
 
 Measures (synergy, GIB points) are written once against this interface and never loop over
 features themselves. The base class supplies the plain per-subset ``leave_one_out`` that the
-fast paths are tested against.
+fast paths are tested against (``entropies_direct`` and ``pair_complement_entropies_direct``
+likewise).
 
 Every estimator here is written once against the array API (``gib._xp``): with a ``device``
 option set, or with a torch tensor as X, ``leave_one_out`` runs the same code in torch on that
@@ -40,6 +44,14 @@ class LeaveOneOut(NamedTuple):
     joint: float  #: I(X;V)
     single: np.ndarray  #: I(X_i;V), shape (n,)
     complement: np.ndarray  #: I(X_-i;V), shape (n,)
+
+
+class Entropies(NamedTuple):
+    """H(X) with the feature-wise entropies that the higher-order measures need, in bits."""
+
+    joint: float  #: H(X)
+    single: np.ndarray  #: H(X_i), shape (n,)
+    complement: np.ndarray  #: H(X_-i), shape (n,)
 
 
 def check_device(device: Any) -> Any:
@@ -125,17 +137,9 @@ class Estimator(ABC):
         return float(self._mutual_information(a, b, check_weights(weights, n)))
 
     def leave_one_out(self, X: Any, v: Any, weights: Any = None) -> LeaveOneOut:
-        if self.array_api and (self.device is not None or _xp.is_tensor(X)):
-            X = as_device_samples(X, "X", self.device)  # a tensor stays on its device
-        else:
-            X = as_samples(X, "X")
+        X = self._features(X)
         v = as_samples(v, "v")
         n = check_same_length(X=X, v=v)
-        if X.shape[1] < 2:
-            raise ValueError(
-                f"`X` has {X.shape[1]} feature; leave-one-out needs at least 2 features "
-                "(X_-i would be empty)."
-            )
         return self._leave_one_out(X, v, check_weights(weights, n))
 
     def leave_one_out_direct(self, X: Any, v: Any, weights: Any = None) -> LeaveOneOut:
@@ -164,10 +168,69 @@ class Estimator(ABC):
     def _leave_one_out(self, X: np.ndarray, v: np.ndarray, w: np.ndarray | None) -> LeaveOneOut:
         return self.leave_one_out_direct(X, v, w)
 
+    def _features(self, X: Any) -> Any:
+        """The X of the leave-one-out calls, checked: on the device for an array-API estimator
+        with a device (a tensor stays on its own), else NumPy; at least 2 features."""
+        if self.array_api and (self.device is not None or _xp.is_tensor(X)):
+            X = as_device_samples(X, "X", self.device)
+        else:
+            X = as_samples(X, "X")
+        if X.shape[1] < 2:
+            raise ValueError(
+                f"`X` has {X.shape[1]} feature; leave-one-out needs at least 2 features "
+                "(X_-i would be empty)."
+            )
+        return X
+
     def __repr__(self) -> str:
         params = inspect.signature(type(self).__init__).parameters
         shown = [f"{k}={getattr(self, k)!r}" for k in params if k != "self" and hasattr(self, k)]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+    # -- subset entropies (the higher-order measures) ------------------------------------------
+    def entropies(self, X: Any, weights: Any = None) -> Entropies:
+        """H(X), every H(X_i) and every H(X_-i) in one call, in bits (checked like
+        ``leave_one_out``: at least 2 features; runs on the ``device`` of an array-API
+        estimator)."""
+        X = self._features(X)
+        return self._entropies(X, check_weights(weights, X.shape[0]))
+
+    def entropies_direct(self, X: Any, weights: Any = None) -> Entropies:
+        """The plain computation: one entropy estimate per subset (2n + 1 of them), in NumPy;
+        the reference the fast paths are checked against."""
+        X = as_samples(X, "X")
+        w = check_weights(weights, X.shape[0])
+        n = X.shape[1]
+        single = np.array([self._entropy(X[:, [i]], w) for i in range(n)])
+        complement = np.array([self._entropy(np.delete(X, i, axis=1), w) for i in range(n)])
+        return Entropies(float(self._entropy(X, w)), single, complement)
+
+    def pair_complement_entropies(self, X: Any, weights: Any = None) -> np.ndarray:
+        """Every H(X_-{i,j}) (X without features i and j), in bits, as a symmetric (n, n)
+        array whose diagonal is H(X_-i); with 2 features the off-diagonal subsets are empty
+        (entropy 0). Checked like ``entropies``. The per-feature higher-order measures need
+        them (the dual total correlation of X_-i sums H(X_-{i,j}) over j)."""
+        X = self._features(X)
+        return self._pair_complement_entropies(X, check_weights(weights, X.shape[0]))
+
+    def pair_complement_entropies_direct(self, X: Any, weights: Any = None) -> np.ndarray:
+        """The plain computation of ``pair_complement_entropies``: one entropy estimate per
+        subset (n (n + 1) / 2 of them), in NumPy."""
+        X = as_samples(X, "X")
+        w = check_weights(weights, X.shape[0])
+        n = X.shape[1]
+        h = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i, n):
+                if n > 2 or i == j:
+                    h[i, j] = h[j, i] = self._entropy(np.delete(X, [i, j], axis=1), w)
+        return h
+
+    def _entropies(self, X: Any, w: np.ndarray | None) -> Entropies:
+        return self.entropies_direct(_xp.to_numpy(X), w)
+
+    def _pair_complement_entropies(self, X: Any, w: np.ndarray | None) -> np.ndarray:
+        return self.pair_complement_entropies_direct(_xp.to_numpy(X), w)
 
 
 _REGISTRY: dict[str, type[Estimator]] = {}

@@ -32,7 +32,7 @@ from scipy import special
 
 from .. import _xp
 from .._validation import non_negative_float, one_of
-from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 # Entropy of one standard normal dimension, in nats: (ln(2 pi) + 1) / 2.
@@ -549,3 +549,62 @@ class GaussianCopulaEstimator(Estimator):
                 hj, hs, hc = self.small_class_pieces(cy, n_eff_y, unconditional, f"`X` in {what}")
             joint, single, complement = joint - p * hj, single - p * hs, complement - p * hc
         return LeaveOneOut(float(joint / _LN2), _xp.to_numpy(single) / _LN2, _xp.to_numpy(complement) / _LN2)
+
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _subset_covariance(self, X, w, largest: int):
+        """(covariance of the copula-normalised X, its effective sample size), checked for the
+        size of the largest subset estimated, of ``largest`` columns (as the direct computation
+        checks each subset)."""
+        z = _copula(_check_numeric(X, "X"), w, "X")
+        c, n_eff = _covariance(z, w)
+        _check_size(n_eff, largest, "`X`")
+        return c, n_eff
+
+    def _bits(self, log_det: Any, dim: int, n_eff: float) -> Any:
+        """Gaussian entropy in bits, constant included, from a log-determinant of ``dim`` columns."""
+        return (0.5 * log_det - float(self._bias(dim, n_eff)) + dim * _HALF_LOG_2PIE) / _LN2
+
+    def _entropies(self, X, w):
+        n = X.shape[1]
+        with one_blas_thread(n):
+            c, n_eff = self._subset_covariance(X, w, n)
+            # SPEC 3: logdet(C_-i,-i) = logdet(C) + log((C^-1)_ii)
+            ld, ld_single, ld_minus = self.loo_log_dets(c, "`X`")
+            return Entropies(float(self._bits(ld, n, n_eff)), _xp.to_numpy(self._bits(ld_single, 1, n_eff)),
+                             _xp.to_numpy(self._bits(ld_minus, n - 1, n_eff)))
+
+    def _pair_complement_entropies(self, X, w):
+        n = X.shape[1]
+        with one_blas_thread(n):
+            c, n_eff = self._subset_covariance(X, w, n - 1)  # C itself is only factorised
+            xp = _xp.namespace(c)
+            cf = _floored(c, self.ridge)
+            chol = _factor(cf, self.ridge)
+            if chol is not None:
+                # Jacobi's complementary minors: det C_-S,-S = det C * det (C^-1)_S,S, so with
+                # P = C^-1, logdet C_-{i,j} = logdet C + log(P_ii P_jj - P_ij^2) (SPEC 3)
+                ld = _log_det(chol)
+                p = _inverse(chol)
+                d = _diagonal(p)
+                minors = d[:, None] * d[None, :] - p * p
+                diagonal = xp.arange(n, device=_xp.device(p))
+                minors[diagonal, diagonal] = d  # the diagonal: C_-i,-i, the 1 x 1 minor P_ii
+                ld_pairs = _xp.to_numpy(ld + xp.log(minors))
+            else:  # singular to within the ridge: every subset on its own (class docstring)
+                ld_pairs = np.zeros((n, n))
+                for i in range(n):
+                    for j in range(i, n):
+                        if n > 2 or i == j:
+                            rest = np.delete(np.arange(n), [i, j])
+                            ld_pairs[i, j] = ld_pairs[j, i] = self.log_det(_principal(c, rest), "`X`")
+        h = np.where(np.eye(n, dtype=bool), self._bits(ld_pairs, n - 1, n_eff), self._bits(ld_pairs, n - 2, n_eff))
+        if n == 2:  # X_-{0,1} is empty
+            h[0, 1] = h[1, 0] = 0.0
+        return h
+
+
+def _inverse(chol: Any) -> Any:
+    """C^-1 = L^-T L^-1 from C's lower Cholesky factor L."""
+    xp = _xp.namespace(chol)
+    l_inv = _xp.solve_triangular(chol, xp.eye(chol.shape[0], dtype=chol.dtype, device=_xp.device(chol)))
+    return l_inv.T @ l_inv

@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _xp
 from .._validation import non_negative_float, positive_float
-from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -557,6 +557,30 @@ class KDEEstimator(Estimator):
         joint, single, complement = (x / _LN2 for x in mi)
         return LeaveOneOut(float(joint), single, complement)
 
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        # a subset's standardisation is the full one's columns, so the distance subtraction of
+        # the module docstring gives every H(X_i) and H(X_-i) exactly
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        joint, single, complement = self._group_leave_one_out(_standardise(X, w, "X"), w)
+        return Entropies(float(joint) / _LN2, np.asarray(single) / _LN2, np.asarray(complement) / _LN2)
+
+    def _pair_complement_entropies(self, X, w):
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        g = _standardise(X, w, "X")
+        n = X.shape[1]
+        c = self._exponent(g.n_eff)
+        pairs, complements = _pair_complement_sums(g.z, _xp.asarray(w, g.z), c(n - 2) if n > 2 else 1.0, c(n - 1),
+                                                   False)
+        total = g.log_sigma.sum()
+        h = np.diag(self._nats(complements, g, n - 1, total - g.log_sigma) / _LN2)
+        if n > 2:
+            i, j = np.triu_indices(n, 1)
+            h[i, j] = h[j, i] = self._nats(pairs, g, n - 2, total - g.log_sigma[i] - g.log_sigma[j]) / _LN2
+        return h
+
 
 # -- kde_upper -----------------------------------------------------------------------------------
 @register
@@ -637,3 +661,83 @@ class KDEUpperEstimator(Estimator):
                 mi = [acc + p * x for acc, x in zip(mi, sb[:3])]
         joint, single, complement = (x / _LN2 for x in mi)
         return LeaveOneOut(float(joint), single, complement)
+
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        n = X.shape[1]
+        s = _leave_one_out_sums(X, _xp.asarray(w, X), self._exponent, include_self=True)
+        noise = 0.5 * math.log(2.0 * math.pi * math.e * self.noise_variance)  # per dimension, nats
+        return Entropies(float(-s.joint + n * noise) / _LN2, (-s.single + noise) / _LN2,
+                         (-s.complement + (n - 1) * noise) / _LN2)
+
+    def _pair_complement_entropies(self, X, w):
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        n = X.shape[1]
+        c = self._exponent(n)
+        pairs, complements = _pair_complement_sums(X, _xp.asarray(w, X), c, c, True)
+        noise = 0.5 * math.log(2.0 * math.pi * math.e * self.noise_variance)  # per dimension, nats
+        h = np.diag((-complements + (n - 1) * noise) / _LN2)
+        if n > 2:
+            i, j = np.triu_indices(n, 1)
+            h[i, j] = h[j, i] = (-pairs + (n - 2) * noise) / _LN2
+        return h
+
+
+# -- pair complements (the per-feature higher-order measures) -------------------------------------
+def _pair_complement_sums(x: Any, w: Any, c_pair: float, c_complement: float,
+                          include_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``S = sum_i w_i L_i`` of every X_-{i,j} (i < j, in ``numpy.triu_indices(n, 1)`` order) and
+    of every X_-i, by ``D(X_-{i,j}) = D(X) - D_i - D_j`` and ``D(X_-i) = D(X) - D_i`` (the module
+    docstring's subtraction): a block of rows builds every column term D_k and D(X) once, then
+    each subset costs one or two subtractions and its exponentials. ``c_pair`` and
+    ``c_complement`` are the exponent's factors for n - 2 and n - 1 columns; ``x`` and ``w`` are
+    in one namespace, on one device. Returns host arrays (pair sums, complement sums).
+    """
+    xp = _xp.namespace(x)
+    dev = _xp.device(x)
+    N, n = x.shape
+    first, second = np.triu_indices(n, 1)
+    # columns pre-scaled by sqrt(c_pair): a pair's exponents are D_i + D_j - D(X), and a
+    # complement's are (D_i - D(X)) rescaled by c_complement / c_pair
+    xt = _xp.contiguous(x.T * math.sqrt(c_pair))
+    ratio = c_complement / c_pair
+    rows_budget, _ = _blocks(x, N, 1)
+    # every column's terms of a block are kept: at most ~4 M elements (32 MB) of them
+    r = max(1, min(rows_budget, (1 << 22) // (n * N)))
+    pairs = xp.zeros(len(first), dtype=xp.float64, device=dev)
+    complements = xp.zeros(n, dtype=xp.float64, device=dev)
+    empty = lambda *shape: xp.empty(shape, dtype=xp.float64, device=dev)  # noqa: E731
+    terms_buf, dist_buf, work_buf = empty(n, r, N), empty(r, N), empty(r, N)
+    for start in range(0, N, r):
+        stop = min(N, start + r)
+        k = stop - start
+        rows = xp.arange(k, device=dev)
+        diagonal, w_rows = (rows, start + rows), w[start:stop]
+        terms, dist = terms_buf[:, :k], dist_buf[:k]
+        _xp.subtract(xt[:, start:stop, None], xt[:, None, :], out=terms)
+        _xp.square_(terms)
+        _xp.sum_into(terms, 0, out=dist)
+        largest = float(xp.max(dist))  # exponents reach -700 only if some factor * D(X) does
+
+        def row_sums(fill, factor):
+            return _log_sums(xp, fill(work_buf[:k]), w, w_rows, diagonal, include_self, factor * largest > -_EXP_FLOOR,
+                             lambda: fill(empty(k, N)))
+
+        for i in range(n):
+            def complement(out, i=i):
+                _xp.subtract(terms[i], dist, out=out)
+                out *= ratio
+                return out
+
+            complements[i] += row_sums(complement, ratio)
+        for p, (i, j) in enumerate(zip(first.tolist(), second.tolist())):
+            def pair(out, i=i, j=j):
+                _xp.subtract(terms[i], dist, out=out)
+                out += terms[j]
+                return out
+
+            pairs[p] += row_sums(pair, 1.0)
+    return _xp.to_numpy(pairs), _xp.to_numpy(complements)
