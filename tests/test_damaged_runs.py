@@ -1,6 +1,6 @@
 """Damaged run files: each gives one line naming the file, what is wrong and the fix, through the
 Python API and the CLI; checkpoint checksums; leftover temporary files; threads in the config
-comparison; Ctrl-C in the CLI."""
+comparison; Ctrl-C in the CLI; the loop helpers ``resume`` and ``save``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from click.testing import CliRunner
 import gib
 from gib.cli import main
 from gib.experiments import run_experiment
-from gib.runs import CHECKPOINT_MAGIC, RunDir, RunFileError
+from gib.runs import CHECKPOINT_MAGIC, RunDir, RunFileError, resume, save
 
 CHECKPOINT = Path("checkpoints") / "tanh-seed0.pt"
 WEIGHT = "layers.hidden1.linear.weight"
@@ -290,4 +290,82 @@ def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tm
     assert process.returncode == 130, stderr
     # the run's own warnings (the 12-bit task's wide layers saturate at epoch 0) may come before it
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "interrupted; rerun the same command to resume"
-    assert RunDir.load(out).load_checkpoint("tanh-seed0")["epoch"] >= 0  # what it saved is intact
+    assert RunDir.load(out).load_checkpoint("tanh-seed0")["step"] >= 0  # what it saved is intact
+
+
+# -- resume() and save() ------------------------------------------------------------------------
+class _Counter:
+    """A stateful part that is neither a model nor an optimizer (like a Monitor or a History)."""
+
+    def __init__(self):
+        self.seen = []
+
+    def state_dict(self):
+        return {"seen": list(self.seen)}
+
+    def load_state_dict(self, state):
+        self.seen = list(state["seen"])
+
+
+def _noisy_training(run, steps, start_model=None):
+    """SGD with momentum on noisy targets drawn from the global torch RNG (like dropout): a
+    resumed loop matches an uninterrupted one only if the weights, the optimizer's momentum, the
+    other parts and the RNG state all come back."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    counter = _Counter()
+    start = resume(run, "loop", model=model, optimizer=optimizer, scheduler=scheduler, counter=counter)
+    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    for step in range(start, steps + 1):
+        if step > 0:
+            optimizer.zero_grad()
+            loss = ((model(x) - torch.randn(4, 1)) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            counter.seen.append(step)
+        save(run, "loop", step, done=step == steps, model=model, optimizer=optimizer, scheduler=scheduler,
+             counter=counter)
+    return model, counter, start
+
+
+def test_resume_continues_where_save_stopped_and_ends_identical(tmp_path):
+    whole, whole_counter, start = _noisy_training(RunDir(tmp_path / "whole", "x", {}), 6)
+    assert start == 0  # no checkpoint: from the start
+    split_run = RunDir(tmp_path / "split", "x", {})
+    _noisy_training(split_run, 3)
+    assert split_run.load_checkpoint("loop")["step"] == 3
+    resumed, counter, start = _noisy_training(split_run, 6)
+    assert start == 4  # the saved step + 1
+    assert counter.seen == whole_counter.seen == [1, 2, 3, 4, 5, 6]
+    for a, b in zip(whole.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+    # a finished loop resumes past its end: nothing is trained again
+    again, _, start = _noisy_training(split_run, 6)
+    assert start == 7 and all(torch.equal(a, b) for a, b in zip(whole.parameters(), again.parameters()))
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
+    run = RunDir(tmp_path, "x", {})
+    save(run, "loop", 2, model=torch.nn.Linear(3, 2))
+    with pytest.raises(RunFileError, match="loop.pt does not fit this run"):
+        resume(run, "loop", model=torch.nn.Linear(5, 2))
+    with pytest.raises(RunFileError, match="it has no 'monitor' entry"):
+        resume(run, "loop", model=torch.nn.Linear(3, 2), monitor=_Counter())
+
+
+def test_resume_reads_a_checkpoint_of_the_epoch_loop_written_before_save(tmp_path):
+    # gib's earlier epoch loop saved "epoch" and "torch_rng": a run it left behind still resumes
+    run = RunDir(tmp_path, "x", {})
+    model = torch.nn.Linear(3, 1)
+    torch.manual_seed(5)
+    rng = torch.get_rng_state()
+    expected = torch.rand(3)
+    run.save_checkpoint("loop", {"epoch": 4, "done": False, "model": model.state_dict(), "torch_rng": rng,
+                                 "extra": {}})
+    fresh = torch.nn.Linear(3, 1)
+    assert resume(run, "loop", model=fresh) == 5
+    assert torch.equal(torch.rand(3), expected)  # the RNG is where the checkpoint left it
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), fresh.parameters()))

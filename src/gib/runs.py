@@ -2,7 +2,14 @@
 
 A run directory holds ``config.json`` (what produced it), ``metrics.parquet`` (tidy rows of every
 condition), ``checkpoints/<condition>.pt`` (model, optimizer, scheduler, RNG and recorded rows at
-the last record step), ``figures/`` and ``report.md``. Every write is atomic (temporary file then
+the last record step), ``figures/`` and ``report.md``. A training loop checkpoints with
+:func:`save` and starts from :func:`resume`, written inline where they happen::
+
+    start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
+    for epoch in range(start, epochs + 1):
+        ...  # train (epoch > 0), record
+        save(run_dir, key, epoch, model=model, optimizer=optimizer, monitor=monitor)
+ Every write is atomic (temporary file then
 rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes; the
 temporary files a killed write leaves behind are removed when the run is reopened. A run
 directory is worked on by one process at a time (``gib sweep`` holds a lock for it).
@@ -299,3 +306,69 @@ class RunDir:
         target = self.path / name
         _atomic(target, lambda p: p.write_text(text))
         return target
+
+
+# -- the two helpers of a training loop ----------------------------------------------------------
+def _rng_state() -> dict:
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def save(run: RunDir, key: str, step: int, *, done: bool = False, **parts: Any) -> None:
+    """Checkpoint a training loop at ``step``: atomically, with the SHA-256 of its bytes.
+
+    Parameters
+    ----------
+    run : RunDir
+        The run directory; the checkpoint is ``checkpoints/<key>.pt``.
+    key : str
+        The condition (and seed) this loop trains, e.g. ``"tanh-seed0"``.
+    step : int
+        The last step done (an epoch, or a global optimizer step): :func:`resume` continues
+        from ``step + 1``.
+    done : bool
+        Whether the loop is finished (kept in the checkpoint for whoever inspects it).
+    **parts
+        What to restore on resume, each by its ``state_dict()``: ``model=``, ``optimizer=``,
+        ``scheduler=``, ``monitor=``, or anything with ``state_dict`` / ``load_state_dict``
+        (None: not saved). The torch (and CUDA) RNG states are saved with them.
+    """
+    state = {"step": int(step), "done": bool(done), "rng": _rng_state()}
+    for name, part in parts.items():
+        if part is not None:
+            state[name] = part.state_dict()
+    run.save_checkpoint(key, state)
+
+
+def resume(run: RunDir, key: str, **parts: Any) -> int:
+    """Restore a training loop from its checkpoint ``key``; the step to start from.
+
+    Loads each of ``parts`` (the same names as given to :func:`save`; None: skipped) with its
+    ``load_state_dict`` and the torch (and CUDA) RNG states, so that a loop resumed at the
+    returned step ends identical to an uninterrupted one, as long as each step's other
+    randomness depends on (seed, step) only (``experiments.base.epoch_generator``).
+
+    Returns
+    -------
+    int
+        0 when there is no checkpoint (nothing restored), else the saved step + 1.
+
+    Raises
+    ------
+    RunFileError
+        The checkpoint is damaged or does not fit these parts (another model's weights, a
+        missing entry); the message names the file and the fix.
+    """
+    state = run.load_checkpoint(key)
+    if state is None:
+        return 0
+    with run.restoring(key):
+        for name, part in parts.items():
+            if part is not None:
+                part.load_state_dict(state[name])
+        if "step" not in state and "epoch" in state:  # written by the epoch loop before save() existed
+            state = {**state, "step": state["epoch"], "rng": {"torch": state["torch_rng"]}}
+        torch.set_rng_state(state["rng"]["torch"])
+        if state["rng"].get("cuda") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        return int(state["step"]) + 1

@@ -75,13 +75,13 @@ def test_a_different_config_is_refused_in_the_same_directory(tmp_path):
 
 
 def test_bad_set_values_name_the_key(tmp_path):
-    with pytest.raises(ValueError, match="activations: unknown"):
+    with pytest.raises(ValueError, match="--set activations=tanh,swish: unknown 'swish'; choose from tanh, relu"):
         run_experiment("activations", "test", {"activations": "tanh,swish"}, out=tmp_path / "a")
     with pytest.raises(ValueError, match="--set epochs='many'"):
         run_experiment("activations", "test", {"epochs": "many"}, out=tmp_path / "b")
     with pytest.raises(ValueError, match="unknown key"):
         run_experiment("activations", "test", {"epoch": "3"}, out=tmp_path / "c")
-    with pytest.raises(ValueError, match="`--set task` must be one of 'original', 'spherical'"):
+    with pytest.raises(ValueError, match="--set task=xor: unknown 'xor'; choose from original, spherical"):
         run_experiment("activations", "test", {"task": "xor"}, out=tmp_path / "d")
     with pytest.raises(ValueError, match="--set task=spherical: --set data_path"):
         run_experiment("activations", "test", {"task": "spherical", "data_path": "var_u.mat"}, out=tmp_path / "e")

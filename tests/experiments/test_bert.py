@@ -44,9 +44,9 @@ def test_shuffled_labels_keep_class_counts_exactly():
     assert np.array_equal(again, bert.shuffled_labels(y, np.random.default_rng(0)))
 
 
-def test_record_schedule_is_global_steps():
-    assert bert.record_schedule(2, 10, 4) == [0, 2, 5, 7, 10, 12, 15, 17, 20]
-    assert bert.record_schedule(1, 3, 24) == [0, 1, 2, 3]  # more records than batches: every batch
+def test_record_steps_are_global_steps():
+    assert bert.record_steps(2, 10, 4) == [0, 2, 5, 7, 10, 12, 15, 17, 20]
+    assert bert.record_steps(1, 3, 24) == [0, 1, 2, 3]  # more records than batches: every batch
 
 
 def test_load_task_reads_ag_news_csv_and_bbc_folders(tmp_path):

@@ -10,13 +10,12 @@ import pytest
 
 from gib.estimators import get_estimator
 from gib.experiments import get_experiment, render, run_experiment
-from gib.experiments.base import make_config
+from gib.experiments.base import make_config, record_schedule
 from gib.experiments.functions import (
     PRESETS,
     Config,
     estimator_spec,
     final_errors,
-    record_schedule,
     settled_epoch,
     stalled_runs,
 )

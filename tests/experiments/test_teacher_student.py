@@ -13,7 +13,8 @@ import torch
 
 from gib.experiments import render, run_experiment
 from gib.experiments.base import make_config
-from gib.experiments.teacher_student import PRESETS, Config, _train, correlation, synergy_ratio
+from gib.experiments import teacher_student
+from gib.experiments.teacher_student import PRESETS, Config, correlation, synergy_ratio
 from gib.runs import RunDir
 
 
@@ -88,39 +89,33 @@ def test_config_errors_name_the_key_and_estimator_options_are_accepted():
 
 
 # -- resumable training -------------------------------------------------------------------------
-def test_interrupted_training_resumes_to_the_same_state(tmp_path):
-    config = make_config(Config, PRESETS, "test", {"epochs": "3"})
-    x = torch.randn(24, 5)
-    y = (x[:, 0] > 0).long()
+def test_a_pair_killed_mid_training_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    cifar = write_tiny_cifar(tmp_path / "cifar-10-batches-py")
+    sets = {"data_path": str(cifar), "seeds": "0", "epochs": "3", "student_epochs": "3"}
+    config = make_config(Config, PRESETS, "test", sets)
+    whole = RunDir.open(tmp_path / "whole", "teacher-student", config.to_dict())
+    teacher_student.run(config, whole)
 
-    def make():
-        torch.manual_seed(0)
-        return torch.nn.Linear(5, 2)
+    calls = {"n": 0}
+    save = teacher_student.save
 
-    def stepper(model, stop_at=None):
-        def step(epoch, optimizer):
-            if epoch == stop_at:
-                raise KeyboardInterrupt
-            order = torch.randperm(24, generator=torch.Generator().manual_seed(epoch))
-            for i in range(0, 24, 8):
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(x[order[i : i + 8]]), y[order[i : i + 8]])
-                loss.backward()
-                optimizer.step()
-            return {"train_loss_bits": loss.item()}
-        return step
+    def killed_after_the_fourth_checkpoint(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:  # the teacher's 3 epochs and the student's first are saved; killed in its second
+            raise KeyboardInterrupt
+        return save(*args, **kwargs)
 
-    straight = make()
-    rows_a, _ = _train(RunDir.open(tmp_path / "a", "t", {}), "k", straight, config, 3, stepper(straight), False)
-    run_b = RunDir.open(tmp_path / "b", "t", {})
-    first = make()
+    split = RunDir.open(tmp_path / "split", "teacher-student", config.to_dict())
+    monkeypatch.setattr(teacher_student, "save", killed_after_the_fourth_checkpoint)
     with pytest.raises(KeyboardInterrupt):
-        _train(run_b, "k", first, config, 3, stepper(first, stop_at=2), False)
-    resumed = make()
-    rows_b, _ = _train(run_b, "k", resumed, config, 3, stepper(resumed), False)
-    assert rows_a == rows_b
-    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        teacher_student.run(config, split)
+    monkeypatch.setattr(teacher_student, "save", save)
+    assert split.load_checkpoint("student-depth8-seed0")["step"] == 1
+    teacher_student.run(config, split)
+    pd.testing.assert_frame_equal(whole.table(), split.table())
+    timing = ["teacher_seconds", "student_seconds"]
+    pd.testing.assert_frame_equal(whole.table("results.parquet").drop(columns=timing),
+                                  split.table("results.parquet").drop(columns=timing))
 
 
 # -- end to end ---------------------------------------------------------------------------------

@@ -9,21 +9,24 @@ GIB on the 12 input bits with Z = (Yhat, Y). MI on all 4096 patterns at every re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validation import one_of
+from .._progress import progress_bar
 from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
 from ..plotting import plane_grid
+from ..runs import resume, save
 from . import reporting
 from .base import (
-    BaseConfig, ConditionLoop, Experiment, dump_json, epoch_generator, merge_frames, register, seed_everything,
-    shared_null,
+    BaseConfig, Experiment, condition_frame, dump_json, epoch_generator, merge_frames, record_schedule, register,
+    seed_everything, shared_null,
 )
+from .constraints import AtLeast, Fraction, NonEmpty, NonNegative, OneOf, Positive
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "softplus")
 IB_LAYER = "hidden5"  # the last hidden layer (width 3)
@@ -31,26 +34,25 @@ IB_LAYER = "hidden5"  # the last hidden layer (width 3)
 
 @dataclass
 class Config(BaseConfig):
-    activations: tuple[str, ...] = ACTIVATIONS  #: one condition each: tanh, relu, sigmoid, softsign, softplus
-    epochs: int = 10000  #: training epochs of each net
-    record_every: int = 100  #: record both planes every this many epochs (and at the last)
-    record_log_points: int = 30  #: extra record steps, log-spaced, for the fast early dynamics
-    lr: float = 4e-4  #: Adam learning rate (SPEC 4)
-    batch_size: int = 256  #: minibatch size (SPEC 4)
-    test_fraction: float = 0.2  #: held-out share of the 4096 patterns (SPEC 4: 80/20)
+    #: one condition each: tanh, relu, sigmoid, softsign, softplus
+    activations: Annotated[tuple[str, ...], NonEmpty, OneOf(ACTIVATIONS)] = ACTIVATIONS
+    epochs: Annotated[int, AtLeast(1)] = 10000  #: training epochs of each net
+    record_every: Annotated[int, AtLeast(1)] = 100  #: record both planes every this many epochs (and at the last)
+    #: extra record steps, log-spaced, for the fast early dynamics
+    record_log_points: Annotated[int, NonNegative] = 30
+    lr: Annotated[float, Positive] = 4e-4  #: Adam learning rate (SPEC 4)
+    batch_size: Annotated[int, AtLeast(1)] = 256  #: minibatch size (SPEC 4)
+    test_fraction: Annotated[float, Fraction] = 0.2  #: held-out share of the 4096 patterns (SPEC 4: 80/20)
     data_path: str | None = None  #: the original var_u.mat, when the user has it
     #: generated labels: "original" (Shwartz-Ziv & Tishby's task, exactly) or "spherical" (gib's
     #: earlier bit-flip-symmetric task); see gib.data.twelve_bit
-    task: str = "original"
+    task: Annotated[str, OneOf(TWELVE_BIT_TASKS)] = "original"
     #: IB binning as Saxe et al.: fixed-width bins floor(t / 0.07), the same at every epoch, so
     #: saturating units fall into few bins; none = the `estimator` with its own options
-    ib_bin_size: float | None = 0.07
+    ib_bin_size: Annotated[float | None, Positive] = 0.07
 
     def check(self) -> None:
-        bad = [a for a in self.activations if a not in ACTIVATIONS]
-        if bad:
-            raise ValueError(f"--set activations: unknown {bad}; choose from {', '.join(ACTIVATIONS)}.")
-        one_of(self.task, "--set task", TWELVE_BIT_TASKS)
+        super().check()
         if self.data_path is not None and self.task != "original":
             raise ValueError(
                 f"--set task={self.task}: --set data_path reads the original task; drop one of them."
@@ -65,14 +67,8 @@ PRESETS = {
 }
 
 
-def record_schedule(epochs: int, every: int, log_points: int) -> set[int]:
-    steps = set(range(0, epochs + 1, every)) | {epochs}
-    if log_points:
-        steps |= {int(e) for e in np.unique(np.geomspace(1, max(epochs, 1), log_points).astype(int))}
-    return steps
-
-
 def run(config: Config, run_dir) -> None:
+    # -- data: all 4096 patterns are the MI probe, the 80/20 split trains and tests
     task = twelve_bit_task(config.data_path, seed=0, test_fraction=config.test_fraction, task=config.task)
     X_train, y_train, X_test, y_test = task
     run_dir.write_text("data.json", dump_json({"source": task.source}))
@@ -83,44 +79,51 @@ def run(config: Config, run_dir) -> None:
     x_test = torch.as_tensor(X_test, dtype=torch.float32, device=config.device)
     y_test_t = torch.as_tensor(y_test, dtype=torch.long, device=config.device)
     schedule = record_schedule(config.epochs, config.record_every, config.record_log_points)
-    frames = []
     gib_spec = (config.estimator, config.estimator_options())
+    ib_spec = ("binning", {"bin_size": config.ib_bin_size}) if (
+        config.estimator == "binning" and config.ib_bin_size) else gib_spec
     # every activation and seed is probed on the same 4096 patterns: one null serves them all
     null = shared_null(config, X_all, y_all, {config.estimator: gib_spec})
+    frames = []
     for seed in config.seeds:
         for activation in config.activations:
+            # -- model
             seed_everything(seed)
             model = twelve_bit_net(activation, seed=seed).to(config.device)
             optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-            ib_spec = ("binning", {"bin_size": config.ib_bin_size}) if (
-                config.estimator == "binning" and config.ib_bin_size) else gib_spec
             monitor = Monitor(
                 model, X_all, y_all, estimators={config.estimator: gib_spec},
                 ib_estimators={config.estimator: ib_spec}, synergy_kinds=(config.synergy,), batch_size=4096,
                 progress=config.progress, null=null, verbose=False,
             )
-
-            def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed):
-                order = torch.randperm(len(xt), generator=epoch_generator(seed, epoch)).to(config.device)
-                total = 0.0
-                for start in range(0, len(xt), config.batch_size):
-                    idx = order[start : start + config.batch_size]
-                    optimizer.zero_grad()
-                    loss = F.cross_entropy(model(xt[idx]), yt[idx])
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * len(idx)
-                return {"train_loss": total / len(xt)}
-
-            def test_metrics(epoch, model=model):
-                with torch.no_grad():
-                    model.eval()
-                    acc = (model(x_test).argmax(1) == y_test_t).float().mean().item()
-                return {"test_accuracy": acc}
-
-            loop = ConditionLoop(run_dir, f"{activation}-seed{seed}", model=model, optimizer=optimizer,
-                                 monitor=monitor, condition=activation, seed=seed)
-            frames.append(loop.fit(config.epochs, train_epoch, schedule.__contains__, config.progress, test_metrics))
+            # -- the loop: epoch 0 is recorded before any training; a checkpoint at every record
+            key = f"{activation}-seed{seed}"
+            start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
+            with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
+                              enabled=config.progress and start <= config.epochs) as bar:
+                for epoch in range(start, config.epochs + 1):
+                    metrics = {}
+                    if epoch > 0:
+                        model.train()
+                        order = torch.randperm(len(xt), generator=epoch_generator(seed, epoch)).to(config.device)
+                        total = 0.0
+                        for first in range(0, len(xt), config.batch_size):
+                            idx = order[first : first + config.batch_size]
+                            optimizer.zero_grad()
+                            loss = F.cross_entropy(model(xt[idx]), yt[idx])
+                            loss.backward()
+                            optimizer.step()
+                            total += loss.item() * len(idx)
+                        metrics["train_loss"] = total / len(xt)
+                        bar.update(1)
+                    if epoch in schedule:
+                        with torch.no_grad():
+                            model.eval()
+                            metrics["test_accuracy"] = (model(x_test).argmax(1) == y_test_t).float().mean().item()
+                        monitor.record(epoch, epoch, metrics)
+                        save(run_dir, key, epoch, done=epoch == config.epochs, model=model, optimizer=optimizer,
+                             monitor=monitor)
+            frames.append(condition_frame(monitor.rows, activation, seed))
             monitor.close()
             run_dir.save_table(merge_frames(frames))
 

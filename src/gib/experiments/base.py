@@ -1,5 +1,6 @@
-"""What every experiment shares: configs with presets and ``--set`` overrides, the registry,
-and the resumable train-and-record loop."""
+"""What every experiment shares: configs with declared constraints, presets and ``--set``
+overrides, the registry, seeding, record schedules and tidy frames. The training loops are
+written inline in each experiment, with :func:`gib.runs.resume` and :func:`gib.runs.save`."""
 
 from __future__ import annotations
 
@@ -10,68 +11,77 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..monitor import COLUMNS, Monitor, null_references
+from ..measures import SYNERGY_KINDS
+from ..models.resnet import check_depth
+from ..monitor import COLUMNS, null_references
 from ..planes import NULL_FAMILIES
 from ..runs import RunDir
+from .constraints import AtLeast, Check, NonEmpty, NonNegative, OneOf, check_fields, describe, value_text
 
 PRESETS = ("test", "quick", "cpu", "paper")
 
 
+def _torch_device(name: str) -> None:
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"not a torch device ({err})") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("torch sees no CUDA device here; use cpu")
+
+
+#: a BasicBlock CIFAR ResNet depth (`resnet`, `pca-dims`, `teacher-student`)
+DEPTH = Check(check_depth, "of the form 6k + 2")
+
+
+def _estimator_names() -> tuple[str, ...]:
+    from ..estimators import available_estimators
+
+    return tuple(available_estimators())
+
+
 @dataclass
 class BaseConfig:
-    """Options every experiment has (SPEC 4 rows `estimators`, `svw` apply everywhere)."""
+    """Options every experiment has (SPEC 4 rows `estimators`, `svw` apply everywhere).
 
-    seeds: tuple[int, ...] = (0,)  #: seeds, one run of every condition each (also --seed S, repeatable)
-    estimator: str = "binning"  #: estimator of both planes: binning, kde, gcmi, ...
-    synergy: str = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
-    n_bins: int = 30  #: bins per column of the binning estimator
-    device: str = "cpu"  #: torch device of the training: cpu, cuda, cuda:1, ... (also --device)
-    threads: int = 0  #: torch CPU threads (0: torch's default); 1 is fastest for tiny nets
+    Each field declares its valid values in its annotation (:mod:`.constraints`), checked when
+    the config is made; :meth:`check` adds the relations between fields.
+    """
+
+    #: seeds, one run of every condition each (also --seed S, repeatable)
+    seeds: Annotated[tuple[int, ...], NonEmpty] = (0,)
+    estimator: Annotated[str, OneOf(_estimator_names)] = "binning"  #: estimator of both planes: binning, kde, gcmi, ...
+    synergy: Annotated[str, OneOf(SYNERGY_KINDS)] = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
+    n_bins: Annotated[int, AtLeast(2)] = 30  #: bins per column of the binning estimator
+    #: torch device of the training: cpu, cuda, cuda:1, ... (also --device)
+    device: Annotated[str, Check(_torch_device, "naming a torch device")] = "cpu"
+    threads: Annotated[int, NonNegative] = 0  #: torch CPU threads (0: torch's default); 1 is fastest for tiny nets
     progress: bool = True  #: progress bars (shown only on a terminal; --quiet or --no-progress: none)
     #: null predictors recorded beside the GIB plane at the network's accuracy (SPEC 2,
     #: "References for the GIB plane"): linear | random | none
-    null: str | None = "linear"
-    null_seeds: int = 3  #: null predictors averaged
+    null: Annotated[str | None, OneOf(NULL_FAMILIES)] = "linear"
+    null_seeds: Annotated[int, AtLeast(1)] = 3  #: null predictors averaged
 
     def __post_init__(self) -> None:
-        if self.null is not None and self.null not in NULL_FAMILIES:
-            raise ValueError(f"--set null={self.null!r}: one of {', '.join(NULL_FAMILIES)} or none.")
-        if isinstance(self.null_seeds, bool) or not isinstance(self.null_seeds, int) or self.null_seeds < 1:
-            raise ValueError(f"--set null_seeds={self.null_seeds!r}: a positive integer.")
+        check_fields(self)
 
     def estimator_options(self) -> dict:
         """Options of ``estimator`` (binning takes n_bins; the others their defaults)."""
         return {"n_bins": self.n_bins} if self.estimator == "binning" else {}
 
-    def validate(self) -> None:
-        """Check the options every experiment shares; :func:`make_config` calls it (then the
-        experiment's own ``check``) before a run directory is touched."""
-        from ..estimators import available_estimators, get_estimator
-        from ..measures import SYNERGY_KINDS
+    def check(self) -> None:
+        """Check what the fields' declared constraints cannot: here the estimator's options;
+        an experiment adds the relations between its fields (calling ``super().check()``).
+        :func:`make_config` calls it before a run directory is touched."""
+        from ..estimators import get_estimator
 
-        if self.estimator not in available_estimators():
-            raise ValueError(f"--set estimator={self.estimator!r}: choose from {', '.join(available_estimators())}.")
-        if self.synergy not in SYNERGY_KINDS:
-            raise ValueError(f"--set synergy={self.synergy!r}: choose from {', '.join(SYNERGY_KINDS)}.")
-        if self.n_bins < 2:
-            raise ValueError(f"--set n_bins={self.n_bins}: at least 2 bins are needed.")
-        if self.threads < 0:
-            raise ValueError(f"--set threads={self.threads}: 0 (torch's default) or a positive count.")
-        if not self.seeds:
-            raise ValueError("--set seeds: give at least one seed, e.g. seeds=0,1,2.")
         get_estimator(self.estimator, **self.estimator_options())  # its options, checked now
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as err:
-            raise ValueError(f"--device {self.device!r}: not a torch device ({err}); e.g. cpu, cuda, cuda:1.") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"--device {self.device}: torch sees no CUDA device here; use --device cpu.")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -125,11 +135,9 @@ def make_config(config_cls: type, presets: Mapping[str, Mapping[str, Any]], pres
         values[key] = _parse(raw, hints[key], key) if isinstance(raw, str) else raw
     if seeds:
         values["seeds"] = tuple(int(s) for s in seeds)
+    # every option is checked here, before `run_experiment` writes anything: the declared
+    # constraints when the dataclass is made, then the relations between fields
     config = config_cls(**values)
-    # every option is checked here, before `run_experiment` writes anything
-    validate = getattr(config, "validate", None)
-    if validate:
-        validate()
     check = getattr(config, "check", None)
     if check:
         check()
@@ -141,7 +149,9 @@ class FieldDoc:
     """One ``--set`` key of an experiment's config, as ``gib run NAME --help`` lists it."""
 
     name: str
-    type: str  #: how to write the value, e.g. ``int``, ``float or none``, ``str,str,...``
+    #: how to write the value, then its declared constraints: ``int >= 1``, ``float or none``,
+    #: ``str in {tanh, relu}``, ``int,int,... non-empty, each >= 1``
+    type: str
     default: str  #: the dataclass default, written as ``--set`` takes it
     doc: str  #: the field's ``#:`` comment
 
@@ -155,17 +165,6 @@ def _type_name(annotation: Any) -> str:
         item = _type_name(args[0]) if args else "str"
         return f"{item},{item},..."
     return getattr(annotation, "__name__", str(annotation))
-
-
-def value_text(value: Any) -> str:
-    """A value as ``--set`` writes it: tuples comma-joined, None as none, bools lower-case."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (tuple, list)):
-        return ",".join(value_text(v) for v in value)
-    return str(value)
 
 
 def _field_comments(cls: type) -> dict[str, str]:
@@ -210,7 +209,11 @@ def config_fields(config_cls: type) -> list[FieldDoc]:
     for f in fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        out.append(FieldDoc(f.name, _type_name(hints[f.name]), value_text(default), docs.get(f.name, "")))
+        kind, valid = _type_name(hints[f.name]), describe(config_cls, f.name)
+        if valid:  # `float > 0 or none`: the constraint is on the value, none is always allowed
+            optional = kind.endswith(" or none")
+            kind = kind.removesuffix(" or none") + f" {valid}" + (" or none" if optional else "")
+        out.append(FieldDoc(f.name, kind, value_text(default), docs.get(f.name, "")))
     return out
 
 
@@ -302,80 +305,18 @@ def rows_with(rows: list[dict], **columns: Any) -> list[dict]:
     return [{**columns, **row} for row in rows]
 
 
-class ConditionLoop:
-    """Train one model under one condition, recording planes and checkpointing as it goes.
+def record_schedule(epochs: int, every: int, log_points: int = 0) -> set[int]:
+    """Record epochs: 0, every, 2 * every, ..., the last epoch, plus ``log_points`` log-spaced
+    epochs for the fast early dynamics."""
+    steps = set(range(0, epochs + 1, every)) | {epochs}
+    if log_points:
+        steps |= {int(e) for e in np.unique(np.geomspace(1, max(epochs, 1), log_points).astype(int))}
+    return steps
 
-    Epoch 0 is recorded before any training. At every record step the model, optimizer,
-    scheduler, torch RNG and all recorded rows are checkpointed; a rerun restores them and
-    continues from the next epoch, so it ends identical to an uninterrupted run as long as each
-    epoch's randomness comes from ``epoch_generator(seed, epoch)``.
-    """
 
-    def __init__(self, run: RunDir, key: str, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 monitor: Monitor, scheduler: Any = None, condition: str = "", seed: int = 0):
-        self.run, self.key = run, key
-        self.model, self.optimizer, self.scheduler, self.monitor = model, optimizer, scheduler, monitor
-        self.condition, self.seed = condition, seed
-        self.extra: dict = {}
-
-    def fit(self, epochs: int, train_epoch: Callable[[int], Mapping[str, float] | None],
-            record_at: Callable[[int], bool], progress: bool = True,
-            metrics: Callable[[int], Mapping[str, float]] | None = None) -> pd.DataFrame:
-        start = 0
-        state = self.run.load_checkpoint(self.key)
-        if state is not None:
-            with self.run.restoring(self.key):  # another run's or model's checkpoint: a clear error
-                self.model.load_state_dict(state["model"])
-                self.optimizer.load_state_dict(state["optimizer"])
-                if self.scheduler is not None and state.get("scheduler") is not None:
-                    self.scheduler.load_state_dict(state["scheduler"])
-                self.monitor.load_state_dict(state["monitor"])
-                torch.set_rng_state(state["torch_rng"])
-                self.extra = state.get("extra", {})
-                start = state["epoch"] + 1
-                if state.get("done"):
-                    start = epochs + 1
-        bar = None
-        if progress and start <= epochs:
-            from .._progress import progress_bar
-
-            bar = progress_bar(total=epochs, initial=max(0, start - 1), desc=self.key, unit="epoch")
-        try:
-            for epoch in range(start, epochs + 1):
-                train_metrics = {}
-                if epoch > 0:
-                    self.model.train()
-                    train_metrics = dict(train_epoch(epoch) or {})
-                    if self.scheduler is not None:
-                        self.scheduler.step()
-                    if bar is not None:
-                        bar.update(1)
-                if record_at(epoch) or epoch == epochs:
-                    extra = dict(train_metrics)
-                    if metrics is not None:
-                        extra.update(metrics(epoch))
-                    self.monitor.record(epoch, epoch, extra)
-                    self._checkpoint(epoch, done=epoch == epochs)
-        finally:
-            if bar is not None:
-                bar.close()
-        return self.frame()
-
-    def _checkpoint(self, epoch: int, done: bool) -> None:
-        self.run.save_checkpoint(self.key, {
-            "epoch": epoch,
-            "done": done,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-            "monitor": self.monitor.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "extra": self.extra,
-        })
-
-    def frame(self) -> pd.DataFrame:
-        rows = rows_with(self.monitor.rows, condition=self.condition, seed=self.seed)
-        return pd.DataFrame(rows, columns=["condition", "seed", *COLUMNS])
+def condition_frame(rows: list[dict], condition: str, seed: int) -> pd.DataFrame:
+    """A Monitor's rows of one condition and seed, as a tidy frame."""
+    return pd.DataFrame(rows_with(rows, condition=condition, seed=seed), columns=["condition", "seed", *COLUMNS])
 
 
 def merge_frames(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -36,14 +37,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._progress import progress_bar
 from ..monitor import COLUMNS, OUTPUT, Monitor
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
+from ..runs import resume, save
 from ..text import HashTokenizer, encode_texts, load_tokenizer, pad_token_id, vocab_size
 from . import reporting
 from .base import (
     BaseConfig, Experiment, epoch_generator, merge_frames, register, rows_with, seed_everything, shared_null,
 )
+from .constraints import AtLeast, NonEmpty, NonNegative, OneOf, Positive
 
 PROTOCOLS = ("standard", "unlearning")
 DATASETS = ("ag_news", "bbc_news")
@@ -59,58 +63,41 @@ CORNER = 2 / 3  #: a start is in the bottom-right corner when normalised C >= 2/
 class Config(BaseConfig):
     model: str = STANDIN_MODEL  #: minilm | tiny | a Hugging Face model folder | a name in the local HF cache
     tokenizer: str = "auto"  #: auto (the model's own; hash for tiny) | hash | a tokenizer folder
-    hash_vocab_size: int = 1000  #: ids of the hash tokenizer
-    dataset: str = "ag_news"  #: ag_news (BBC News stand-in when not found and allow_standin) | bbc_news
+    hash_vocab_size: Annotated[int, AtLeast(HashTokenizer.n_special + 1)] = 1000  #: ids of the hash tokenizer
+    #: ag_news (BBC News stand-in when not found and allow_standin) | bbc_news
+    dataset: Annotated[str, OneOf(DATASETS)] = "ag_news"
     data_path: str | None = None  #: folder with AG News train.csv/test.csv (or BBC-style class folders)
     allow_standin: bool = True  #: without AG News on disk, use the BBC News stand-in (else fail)
-    protocols: tuple[str, ...] = PROTOCOLS  #: standard and/or unlearning (shuffled labels first)
-    max_length: int = 128  #: tokens per text, padded and truncated (the paper: 128)
-    train_samples: int = 0  #: training texts used, a seeded random subset (0: all)
-    test_samples: int = 0  #: test texts for the accuracy (0: all)
-    mi_samples: int = 5000  #: the fixed probe subset of the training texts
-    unlearn_epochs: int = 3  #: epochs on shuffled labels before fine-tuning (unlearning protocol)
-    finetune_epochs: int = 3  #: epochs on the true labels
+    #: standard and/or unlearning (shuffled labels first)
+    protocols: Annotated[tuple[str, ...], NonEmpty, OneOf(PROTOCOLS)] = PROTOCOLS
+    #: tokens per text, padded and truncated (the paper: 128); at least [CLS] and [SEP]
+    max_length: Annotated[int, AtLeast(2)] = 128
+    train_samples: Annotated[int, NonNegative] = 0  #: training texts used, a seeded random subset (0: all)
+    test_samples: Annotated[int, NonNegative] = 0  #: test texts for the accuracy (0: all)
+    mi_samples: Annotated[int, AtLeast(1)] = 5000  #: the fixed probe subset of the training texts
+    #: epochs on shuffled labels before fine-tuning (unlearning protocol)
+    unlearn_epochs: Annotated[int, NonNegative] = 3
+    finetune_epochs: Annotated[int, AtLeast(1)] = 3  #: epochs on the true labels
     relabel_each_epoch: bool = False  #: draw a new label permutation every unlearning epoch (ours)
-    records_per_epoch: int = 24  #: plane records per epoch (the paper: 24)
-    lr: float = 2e-5  #: AdamW learning rate
-    weight_decay: float = 0.01  #: AdamW weight decay
-    batch_size: int = 32  #: training minibatch size
-    lr_schedule: str = "constant"  #: constant (App. E.5) | linear decay to 0
-    max_grad_norm: float = 0.0  #: gradient clipping (0: off; the paper names none)
-    gib_target: str = "joint"  #: Z of the GIB: joint = (Yhat, Y) (SPEC 2), or yhat or y alone
+    records_per_epoch: Annotated[int, AtLeast(1)] = 24  #: plane records per epoch (the paper: 24)
+    lr: Annotated[float, Positive] = 2e-5  #: AdamW learning rate
+    weight_decay: Annotated[float, NonNegative] = 0.01  #: AdamW weight decay
+    batch_size: Annotated[int, AtLeast(1)] = 32  #: training minibatch size
+    lr_schedule: Annotated[str, OneOf(LR_SCHEDULES)] = "constant"  #: constant (App. E.5) | linear decay to 0
+    max_grad_norm: Annotated[float, NonNegative] = 0.0  #: gradient clipping (0: off; the paper names none)
+    #: Z of the GIB: joint = (Yhat, Y) (SPEC 2), or yhat or y alone
+    gib_target: Annotated[str, OneOf(GIB_TARGETS)] = "joint"
     bin_token_ids: bool = False  #: bin token ids into n_bins by value instead of taking them as codes
-    eval_batch_size: int = 128  #: batch size of the probe and test forward passes
-    data_seed: int = 0  #: the train/test/probe subsets and the BBC News split
+    eval_batch_size: Annotated[int, AtLeast(1)] = 128  #: batch size of the probe and test forward passes
+    data_seed: Annotated[int, NonNegative] = 0  #: the train/test/probe subsets and the BBC News split
 
     def check(self) -> None:
-        bad = [p for p in self.protocols if p not in PROTOCOLS]
-        if bad or not self.protocols:
-            raise ValueError(f"--set protocols: unknown {bad or 'empty'}; choose from {', '.join(PROTOCOLS)}.")
-        if self.dataset not in DATASETS:
-            raise ValueError(f"--set dataset={self.dataset!r}: choose from {', '.join(DATASETS)}.")
-        if self.gib_target not in GIB_TARGETS:
-            raise ValueError(f"--set gib_target={self.gib_target!r}: choose from {', '.join(GIB_TARGETS)}.")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"--set lr_schedule={self.lr_schedule!r}: choose from {', '.join(LR_SCHEDULES)}.")
-        for name in ("max_length", "records_per_epoch", "batch_size", "eval_batch_size", "finetune_epochs",
-                     "hash_vocab_size", "mi_samples"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--set {name}={getattr(self, name)}: a positive integer is needed.")
-        if self.max_length < 2:
-            raise ValueError(f"--set max_length={self.max_length}: at least 2 ([CLS] and [SEP]).")
-        if self.hash_vocab_size <= HashTokenizer.n_special:
-            raise ValueError(f"--set hash_vocab_size={self.hash_vocab_size}: "
-                             f"more than {HashTokenizer.n_special} needed.")
-        for name in ("train_samples", "test_samples", "unlearn_epochs", "data_seed"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"--set {name}={getattr(self, name)}: must be >= 0.")
+        super().check()
         if "unlearning" in self.protocols and self.unlearn_epochs < 1:
             raise ValueError("--set unlearn_epochs: the unlearning protocol needs at least 1 epoch of shuffled labels.")
         if self.train_samples and self.mi_samples > self.train_samples:
             raise ValueError(f"--set mi_samples={self.mi_samples}: the probe is a subset of the "
                              f"train_samples={self.train_samples} training texts.")
-        if not (self.lr > 0 and self.weight_decay >= 0 and self.max_grad_norm >= 0):
-            raise ValueError("--set lr must be > 0, weight_decay and max_grad_norm >= 0.")
         if self.model == TINY_MODEL and self.tokenizer == "auto":
             return
         looks_like_path = self.model.startswith((".", os.sep, "~"))
@@ -139,7 +126,7 @@ def shuffled_labels(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return y[rng.permutation(len(y))]
 
 
-def record_schedule(epochs: int, steps_per_epoch: int, records_per_epoch: int) -> list[int]:
+def record_steps(epochs: int, steps_per_epoch: int, records_per_epoch: int) -> list[int]:
     """Global steps at which the planes are recorded: step 0, ``records_per_epoch`` evenly spaced
     steps in each epoch (the first at the epoch's start), and the last step."""
     steps = {0, epochs * steps_per_epoch}
@@ -337,17 +324,6 @@ def gib_features(config: Config, probe_ids: np.ndarray) -> tuple[np.ndarray, str
 
 
 # -- the training loop --------------------------------------------------------------------------
-def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-
-
-def _set_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    if state.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 @torch.no_grad()
 def accuracy(model: nn.Module, ids: np.ndarray, y: np.ndarray, batch_size: int, device: str) -> float:
     was_training = model.training
@@ -398,8 +374,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
         synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
         null=config.null if null is None else null, null_seeds=config.null_seeds, verbose=False,
     )
-    schedule = record_schedule(epochs, steps_per_epoch, config.records_per_epoch)
-    to_record = set(schedule)
+    to_record = set(record_steps(epochs, steps_per_epoch, config.records_per_epoch))
     train_ids = torch.as_tensor(task.train_ids)
     true_y = torch.as_tensor(task.train_y)
 
@@ -411,65 +386,44 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
         rng = np.random.default_rng([seed, draw, 0x5EED])
         return torch.as_tensor(shuffled_labels(task.train_y, rng))
 
-    loss_sum, loss_count = 0.0, 0
-
-    def record(step: int) -> None:
-        nonlocal loss_sum, loss_count
-        extra = {"lr": optimizer.param_groups[0]["lr"], "shuffled_labels": float(step < unlearn * steps_per_epoch)}
-        if loss_count:
-            extra["train_loss"] = loss_sum / loss_count
-        if step % steps_per_epoch == 0:
-            extra["test_accuracy"] = accuracy(classifier, task.test_ids, task.test_y, config.eval_batch_size, device)
-        monitor.record(step, step / steps_per_epoch, extra)
-        loss_sum, loss_count = 0.0, 0
-        run_dir.save_checkpoint(key, {
-            "step": step, "done": step == total,
-            "model": classifier.model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "rng": _rng_state(), "monitor": monitor.state_dict(),
-        })
-
-    step = 0
-    state = run_dir.load_checkpoint(key)
-    if state is None:
-        record(0)
-    else:
-        with run_dir.restoring(key):
-            classifier.model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            monitor.load_state_dict(state["monitor"])
-            _set_rng_state(state["rng"])
-            step = int(state["step"])
-    bar = None
-    if config.progress and step < total:
-        from .._progress import progress_bar
-
-        bar = progress_bar(total=total, initial=step, desc=f"{key}", unit="batch")
+    # -- the loop: global step s trains on batch s - 1 of its epoch; step 0 is recorded before any
+    # training, and every record step is checkpointed (mid-epoch too)
+    start = resume(run_dir, key, model=classifier.model, optimizer=optimizer, scheduler=scheduler, monitor=monitor)
+    loss_sum, loss_count, order = 0.0, 0, None
     try:
-        while step < total:
-            epoch, position = divmod(step, steps_per_epoch)
-            # the epoch's order depends on (seed, epoch) only, so a resumed epoch replays its batches
-            order = torch.randperm(len(train_ids), generator=epoch_generator(seed, epoch + 1))
-            targets = labels_of(epoch)
-            for batch in range(position, steps_per_epoch):
-                index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
-                logits = classifier(train_ids[index].to(device))
-                loss = F.cross_entropy(logits, targets[index].to(device))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if config.max_grad_norm:
-                    nn.utils.clip_grad_norm_(classifier.parameters(), config.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                loss_sum, loss_count = loss_sum + loss.item(), loss_count + 1
-                step += 1
-                if bar is not None:
+        with progress_bar(total=total, initial=max(0, start - 1), desc=key, unit="batch",
+                          enabled=config.progress and start <= total) as bar:
+            for step in range(start, total + 1):
+                if step > 0:
+                    epoch, batch = divmod(step - 1, steps_per_epoch)
+                    if order is None or batch == 0:
+                        # the epoch's order depends on (seed, epoch) only, so a resumed epoch replays its batches
+                        order = torch.randperm(len(train_ids), generator=epoch_generator(seed, epoch + 1))
+                        targets = labels_of(epoch)
+                    index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                    logits = classifier(train_ids[index].to(device))
+                    loss = F.cross_entropy(logits, targets[index].to(device))
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if config.max_grad_norm:
+                        nn.utils.clip_grad_norm_(classifier.parameters(), config.max_grad_norm)
+                    optimizer.step()
+                    scheduler.step()
+                    loss_sum, loss_count = loss_sum + loss.item(), loss_count + 1
                     bar.update(1)
                 if step in to_record:
-                    record(step)
+                    metrics = {"lr": optimizer.param_groups[0]["lr"],
+                               "shuffled_labels": float(step < unlearn * steps_per_epoch)}
+                    if loss_count:
+                        metrics["train_loss"] = loss_sum / loss_count
+                    if step % steps_per_epoch == 0:
+                        metrics["test_accuracy"] = accuracy(classifier, task.test_ids, task.test_y,
+                                                            config.eval_batch_size, device)
+                    monitor.record(step, step / steps_per_epoch, metrics)
+                    loss_sum, loss_count = 0.0, 0
+                    save(run_dir, key, step, done=step == total, model=classifier.model, optimizer=optimizer,
+                         scheduler=scheduler, monitor=monitor)
     finally:
-        if bar is not None:
-            bar.close()
         monitor.close()
     rows = rows_with(monitor.rows, condition=protocol, seed=seed)
     run_dir.save_checkpoint(f"{key}.done", {"rows": rows, "model": info["model"]})

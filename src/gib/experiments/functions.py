@@ -24,19 +24,22 @@ the report gives ``settled_epoch`` (when complexity reached its final value) to 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .._progress import progress_bar
 from ..models import FUNCTION_NAMES, function_data, function_net
 from ..monitor import OUTPUT, Monitor
 from ..plotting import metric_curves, plane_grid, trajectories
+from ..runs import resume, save
 from . import reporting
-from .base import BaseConfig, ConditionLoop, Experiment, merge_frames, register, seed_everything
+from .base import BaseConfig, Experiment, condition_frame, merge_frames, record_schedule, register, seed_everything
+from .constraints import AtLeast, NonEmpty, NonNegative, OneOf, Positive
 
 IB_LAYER = "hidden1"  # the one hidden layer
 METRICS = ("train_mse", "test_mse")
@@ -44,35 +47,18 @@ METRICS = ("train_mse", "test_mse")
 
 @dataclass
 class Config(BaseConfig):
-    functions: tuple[str, ...] = FUNCTION_NAMES  #: one net each: addition, multiplication, f1, f2, f3
-    n_bins: int = 40  #: bins per column of the MI estimates (App. E.3)
-    output_bins: int = 40  #: bins of Yhat and Y in the GIB (regression, SPEC 2)
-    epochs: int = 1000  #: full-batch gradient-descent epochs
-    lr: float = 0.01  #: plain GD learning rate (SPEC 4)
-    addition_lr: float | None = None  #: (ours) lr of the addition net; None: ``lr``
-    n_train: int = 1500  #: training samples (also the MI probe)
-    n_test: int = 1500  #: test samples, from twice the training range
-    record_every: int = 10  #: record both planes every this many epochs (SPEC 4: 10)
-    record_log_points: int = 0  #: (ours) extra log-spaced record epochs for the fast early dynamics
-
-    def check(self) -> None:
-        bad = [f for f in self.functions if f not in FUNCTION_NAMES]
-        if bad or not self.functions:
-            raise ValueError(
-                f"--set functions: unknown {bad or 'empty list'}; choose from {', '.join(FUNCTION_NAMES)}."
-            )
-        if not isinstance(self.record_log_points, int) or self.record_log_points < 0:
-            raise ValueError(f"--set record_log_points={self.record_log_points!r}: must be an integer >= 0.")
-        for key in ("epochs", "n_train", "n_test", "record_every", "n_bins", "output_bins"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"--set {key}={value!r}: must be a positive integer.")
-        if self.n_train < 2 or self.n_test < 2:
-            raise ValueError("--set n_train / n_test: need at least 2 samples each.")
-        for key in ("lr", "addition_lr"):
-            value = getattr(self, key)
-            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"--set {key}={value!r}: must be a positive number.")
+    #: one net each: addition, multiplication, f1, f2, f3
+    functions: Annotated[tuple[str, ...], NonEmpty, OneOf(FUNCTION_NAMES)] = FUNCTION_NAMES
+    n_bins: Annotated[int, AtLeast(2)] = 40  #: bins per column of the MI estimates (App. E.3)
+    output_bins: Annotated[int, AtLeast(1)] = 40  #: bins of Yhat and Y in the GIB (regression, SPEC 2)
+    epochs: Annotated[int, AtLeast(1)] = 1000  #: full-batch gradient-descent epochs
+    lr: Annotated[float, Positive] = 0.01  #: plain GD learning rate (SPEC 4)
+    addition_lr: Annotated[float | None, Positive] = None  #: (ours) lr of the addition net; None: ``lr``
+    n_train: Annotated[int, AtLeast(2)] = 1500  #: training samples (also the MI probe)
+    n_test: Annotated[int, AtLeast(2)] = 1500  #: test samples, from twice the training range
+    record_every: Annotated[int, AtLeast(1)] = 10  #: record both planes every this many epochs (SPEC 4: 10)
+    #: (ours) extra log-spaced record epochs for the fast early dynamics
+    record_log_points: Annotated[int, NonNegative] = 0
 
     def learning_rate(self, function: str) -> float:
         return self.addition_lr if function == "addition" and self.addition_lr is not None else self.lr
@@ -99,19 +85,12 @@ def estimator_spec(config: Config) -> dict:
     return {config.estimator: (config.estimator, options)}
 
 
-def record_schedule(epochs: int, every: int, log_points: int = 0) -> set[int]:
-    """Epochs 0, every, 2*every, ..., the last epoch, plus ``log_points`` log-spaced epochs."""
-    steps = set(range(0, epochs + 1, every)) | {epochs}
-    if log_points:
-        steps |= {int(e) for e in np.unique(np.geomspace(1, max(epochs, 1), log_points).astype(int))}
-    return steps
-
-
 def run(config: Config, run_dir) -> None:
     schedule = record_schedule(config.epochs, config.record_every, config.record_log_points)
     frames = []
     for seed in config.seeds:
         for function in config.functions:
+            # -- data and model (each function and seed has its own data, so its own null)
             seed_everything(seed)
             x_train, y_train = function_data(function, config.n_train, "train", seed=seed)
             x_test, y_test = function_data(function, config.n_test, "test", seed=seed)
@@ -125,31 +104,37 @@ def run(config: Config, run_dir) -> None:
                 output_bins=config.output_bins,
                 estimators=estimator_spec(config),
                 synergy_kinds=(config.synergy,), batch_size=config.n_train,
-                null=config.null, null_seeds=config.null_seeds,  # each function and seed has its own data
+                null=config.null, null_seeds=config.null_seeds,
                 verbose=False,
             )
-
-            def train_epoch(epoch, model=model, optimizer=optimizer, x=x_train, y=y_train, function=function, lr=lr):
-                optimizer.zero_grad()
-                loss = F.mse_loss(model(x), y)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"{function}: the training loss became {loss.item()} at epoch {epoch} with lr {lr}; "
-                        "gradient descent diverged. Lower it with --set lr=... (or --set addition_lr=... "
-                        "for the addition net)."
-                    )
-                loss.backward()
-                optimizer.step()
-                return {}
-
-            def errors(epoch, model=model, x=x_train, y=y_train, xt=x_test, yt=y_test):
-                with torch.no_grad():
-                    model.eval()
-                    return {"train_mse": F.mse_loss(model(x), y).item(), "test_mse": F.mse_loss(model(xt), yt).item()}
-
-            loop = ConditionLoop(run_dir, f"{function}-seed{seed}", model=model, optimizer=optimizer,
-                                 monitor=monitor, condition=function, seed=seed)
-            frames.append(loop.fit(config.epochs, train_epoch, schedule.__contains__, config.progress, errors))
+            # -- the loop: full-batch GD; epoch 0 is recorded before any training
+            key = f"{function}-seed{seed}"
+            start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
+            with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
+                              enabled=config.progress and start <= config.epochs) as bar:
+                for epoch in range(start, config.epochs + 1):
+                    if epoch > 0:
+                        model.train()
+                        optimizer.zero_grad()
+                        loss = F.mse_loss(model(x_train), y_train)
+                        if not torch.isfinite(loss):
+                            raise FloatingPointError(
+                                f"{function}: the training loss became {loss.item()} at epoch {epoch} with lr "
+                                f"{lr}; gradient descent diverged. Lower it with --set lr=... (or --set "
+                                "addition_lr=... for the addition net)."
+                            )
+                        loss.backward()
+                        optimizer.step()
+                        bar.update(1)
+                    if epoch in schedule:
+                        with torch.no_grad():
+                            model.eval()
+                            errors = {"train_mse": F.mse_loss(model(x_train), y_train).item(),
+                                      "test_mse": F.mse_loss(model(x_test), y_test).item()}
+                        monitor.record(epoch, epoch, errors)
+                        save(run_dir, key, epoch, done=epoch == config.epochs, model=model, optimizer=optimizer,
+                             monitor=monitor)
+            frames.append(condition_frame(monitor.rows, function, seed))
             monitor.close()
             run_dir.save_table(merge_frames(frames))
 

@@ -19,6 +19,7 @@ noisier).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -26,20 +27,20 @@ import pandas as pd
 from ..monitor import Monitor
 from ..plotting import plane_grid
 from . import reporting
-from .base import Experiment, merge_frames, register, shared_null
-from .resnet import IB_LAYER, TrainingConfig, check_gcmi_size, data_line, fit_kpca, ib_input_for, ib_line, load_data
-from .resnet import in_order, read_data_info, train_condition, write_data_info
+from .base import DEPTH, Experiment, merge_frames, register, shared_null
+from .constraints import AtLeast, Distinct, NonEmpty
+from .resnet import IB_LAYER, TrainingConfig, check_gcmi_size, data_line, fit_kpca, ib_input_for, ib_line
+from .resnet import in_order, load_data, read_data_info, train_condition, write_data_info
 
 
 @dataclass
 class Config(TrainingConfig):
-    depths: tuple[int, ...] = (20,)  #: (ours) the paper does not name the depth of Fig. 16
-    components: tuple[int, ...] = (25, 50, 100)  #: Kernel PCA component counts compared (App. H)
+    depths: Annotated[tuple[int, ...], NonEmpty, DEPTH] = (20,)  #: (ours) the paper does not name the depth of Fig. 16
+    #: Kernel PCA component counts compared (App. H)
+    components: Annotated[tuple[int, ...], NonEmpty, Distinct, AtLeast(1)] = (25, 50, 100)
 
     def check(self) -> None:
         super().check()
-        if not self.components or len(set(self.components)) != len(self.components):
-            raise ValueError(f"--set components={self.components}: give distinct component counts, e.g. 25,50,100.")
         limit = min(self.probe_size, self.kpca_fit_samples)
         if not all(1 <= k < limit for k in self.components):
             raise ValueError(f"--set components={self.components}: each must be in 1..{limit - 1} "

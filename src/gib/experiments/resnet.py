@@ -26,23 +26,26 @@ import json
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .._progress import progress_bar
 from ..data import StandInWarning, load_image_dataset
 from ..features import EIGEN_SOLVERS, kernel_pca_features
 from ..models import random_crop_flip, resnet
-from ..models.resnet import check_depth
 from ..monitor import OUTPUT, Monitor
 from ..plotting import metric_curves, plane_grid
+from ..runs import resume, save
 from . import reporting
 from .base import (
-    BaseConfig, ConditionLoop, Experiment, epoch_generator, merge_frames, register, seed_everything, shared_null,
+    DEPTH, BaseConfig, Experiment, condition_frame, epoch_generator, merge_frames, record_schedule, register,
+    seed_everything, shared_null,
 )
+from .constraints import EPOCH_FRACTION, AtLeast, NonEmpty, NonNegative, OneOf, Positive, Range
 
 IB_LAYER = OUTPUT  # the 10 logits
 PCA_CHOICES = ("kpca", "none")
@@ -54,62 +57,38 @@ DATA_FILE = "data.json"
 class TrainingConfig(BaseConfig):
     """CIFAR ResNet training and probing options shared by `resnet` and `pca-dims`."""
 
-    depths: tuple[int, ...] = (20, 56, 80, 110)  #: one condition per depth (6k + 2)
-    epochs: int = 200  #: training epochs per depth
-    batch_size: int = 128  #: SGD minibatch size
-    lr: float = 0.1  #: SGD learning rate (SPEC 4)
-    momentum: float = 0.9  #: SGD momentum (SPEC 4)
-    weight_decay: float = 5e-4  #: (ours) the paper's value is lost
-    milestones: tuple[float, ...] = (0.5, 0.75)  #: lr steps, as fractions of `epochs` (100, 150 of 200)
-    lr_decay: float = 0.1  #: lr factor at each milestone
+    depths: Annotated[tuple[int, ...], NonEmpty, DEPTH] = (20, 56, 80, 110)  #: one condition per depth (6k + 2)
+    epochs: Annotated[int, AtLeast(1)] = 200  #: training epochs per depth
+    batch_size: Annotated[int, AtLeast(1)] = 128  #: SGD minibatch size
+    lr: Annotated[float, Positive] = 0.1  #: SGD learning rate (SPEC 4)
+    momentum: Annotated[float, NonNegative] = 0.9  #: SGD momentum (SPEC 4)
+    weight_decay: Annotated[float, NonNegative] = 5e-4  #: (ours) the paper's value is lost
+    #: lr steps, as fractions of `epochs` (100, 150 of 200)
+    milestones: Annotated[tuple[float, ...], EPOCH_FRACTION] = (0.5, 0.75)
+    lr_decay: Annotated[float, Range(0, 1, low_open=True)] = 0.1  #: lr factor at each milestone
     augment: bool = True  #: random crop (padding 4) + horizontal flip
     normalize: bool = True  #: per-channel mean/std of the training images ("standard CIFAR normalization")
-    train_size: int | None = None  #: first N training images (None: all 50000)
-    probe_size: int = 5000  #: the MI probe: the first N training images
-    test_size: int | None = None  #: first N test images for test accuracy (None: all 10000)
-    record_every: int = 1  #: record both planes every this many epochs
+    train_size: Annotated[int | None, AtLeast(2)] = None  #: first N training images (None: all 50000)
+    probe_size: Annotated[int, AtLeast(2)] = 5000  #: the MI probe: the first N training images
+    test_size: Annotated[int | None, AtLeast(2)] = None  #: first N test images for test accuracy (None: all 10000)
+    record_every: Annotated[int, AtLeast(1)] = 1  #: record both planes every this many epochs
     data_path: str | None = None  #: cifar-10-batches-py folder (or its parent)
     standin: bool = True  #: without data_path and no CIFAR-10 found, use the offline stand-in
-    kpca_gamma: float | None = None  #: RBF width; None = 1/input_dim (1/3072)
-    kpca_fit_samples: int = 5000  #: probe images the Kernel PCA is fitted on
-    kpca_solver: str = "randomized"  #: eigen solver of the Kernel PCA: randomized, arpack, dense or auto
+    kpca_gamma: Annotated[float | None, Positive] = None  #: RBF width; None = 1/input_dim (1/3072)
+    kpca_fit_samples: Annotated[int, AtLeast(1)] = 5000  #: probe images the Kernel PCA is fitted on
+    #: eigen solver of the Kernel PCA: randomized, arpack, dense or auto
+    kpca_solver: Annotated[str, OneOf(EIGEN_SOLVERS)] = "randomized"
     #: X of the IB's I(X;T): the raw pixels, the GIB features, or auto = the pixels unless the
     #: estimator is gcmi and the probe has too few images for a 3072-dimensional copula
-    ib_input: str = "auto"
+    ib_input: Annotated[str, OneOf(IB_INPUTS)] = "auto"
 
     def check(self) -> None:
-        if self.ib_input not in IB_INPUTS:
-            raise ValueError(f"--set ib_input={self.ib_input!r}: choose from {', '.join(IB_INPUTS)}.")
-        if not self.depths:
-            raise ValueError("--set depths: give at least one depth, e.g. depths=20,56.")
-        for depth in self.depths:
-            try:
-                check_depth(depth)
-            except ValueError as err:
-                raise ValueError(f"--set depths: {err}") from None
-        for key in ("epochs", "batch_size", "probe_size", "record_every", "kpca_fit_samples"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"--set {key}={getattr(self, key)}: must be a positive integer.")
-        for key in ("train_size", "test_size"):
-            value = getattr(self, key)
-            if value is not None and value < 2:
-                raise ValueError(f"--set {key}={value}: need at least 2 images (or none for all).")
+        super().check()
         if self.train_size is not None and self.probe_size > self.train_size:
             raise ValueError(
                 f"--set probe_size={self.probe_size}: the probe is the first images of the training set, "
                 f"so it cannot exceed train_size={self.train_size}."
             )
-        if self.probe_size < 2:
-            raise ValueError(f"--set probe_size={self.probe_size}: need at least 2 images.")
-        if not all(0 < m <= 1 for m in self.milestones):
-            raise ValueError(f"--set milestones={self.milestones}: fractions of the epochs in (0, 1].")
-        if self.lr <= 0 or not 0 < self.lr_decay <= 1 or self.momentum < 0 or self.weight_decay < 0:
-            raise ValueError("--set lr/lr_decay/momentum/weight_decay: need lr > 0, 0 < lr_decay <= 1, "
-                             "momentum >= 0, weight_decay >= 0.")
-        if self.kpca_gamma is not None and self.kpca_gamma <= 0:
-            raise ValueError(f"--set kpca_gamma={self.kpca_gamma}: must be positive (or none for 1/input_dim).")
-        if self.kpca_solver not in EIGEN_SOLVERS:
-            raise ValueError(f"--set kpca_solver={self.kpca_solver!r}: choose from {', '.join(EIGEN_SOLVERS)}.")
 
     def milestone_epochs(self) -> list[int]:
         return milestone_epochs(self.epochs, self.milestones)
@@ -122,13 +101,11 @@ def milestone_epochs(epochs: int, milestones) -> list[int]:
 
 @dataclass
 class Config(TrainingConfig):
-    pca: str = "kpca"  #: kpca: GIB on Kernel PCA components; none: on the raw pixels
+    pca: Annotated[str, OneOf(PCA_CHOICES)] = "kpca"  #: kpca: GIB on Kernel PCA components; none: on the raw pixels
     n_components: int = 50  #: Kernel PCA components of the GIB features (the paper: 50)
 
     def check(self) -> None:
         super().check()
-        if self.pca not in PCA_CHOICES:
-            raise ValueError(f"--set pca={self.pca!r}: choose from {', '.join(PCA_CHOICES)}.")
         if self.pca == "kpca" and not 1 <= self.n_components < min(self.probe_size, self.kpca_fit_samples):
             raise ValueError(
                 f"--set n_components={self.n_components}: need 1 <= n_components < "
@@ -254,64 +231,67 @@ def data_line(info: dict) -> str:
             f"{info.get('n_test', '?')} test images, probe = the first {info.get('n_probe', '?')} training images.")
 
 
-# -- monitoring -------------------------------------------------------------------------------
 # -- training ---------------------------------------------------------------------------------
 def train_condition(config: TrainingConfig, run_dir, data: CifarData, depth: int, seed: int,
                     make_monitor) -> pd.DataFrame:
     """Train one ResNet under ``config`` and record with ``make_monitor(model)``; resumable."""
+    # -- model
     seed_everything(seed)
     model = resnet(depth, num_classes=10, in_channels=data.x_train.shape[1], seed=seed).to(config.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.milestone_epochs(), gamma=config.lr_decay)
-    monitor = make_monitor(model)
+    schedule = record_schedule(config.epochs, config.record_every)
     n = len(data.y_train)
-
-    def train_epoch(epoch):
-        generator = epoch_generator(seed, epoch)
-        order = torch.randperm(n, generator=generator)
-        total_loss, correct, seen = 0.0, 0, 0
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            if len(idx) < 2:  # batch norm cannot train on a single image
-                continue
-            idx = idx.to(data.x_train.device)
-            xb = data.x_train[idx]
-            if config.augment:
-                xb = random_crop_flip(xb, generator=generator)
-            yb = data.y_train[idx]
-            optimizer.zero_grad()
-            logits = model(data.normalise(xb))
-            loss = F.cross_entropy(logits, yb)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(idx)
-            correct += (logits.argmax(1) == yb).sum().item()
-            seen += len(idx)
-        return {"train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                "lr": optimizer.param_groups[0]["lr"]}
-
-    @torch.no_grad()
-    def test_metrics(epoch):
-        model.eval()
-        losses, correct = 0.0, 0
-        for start in range(0, len(data.y_test), 1000):
-            logits = model(data.x_test[start : start + 1000])
-            yb = data.y_test[start : start + 1000]
-            losses += F.cross_entropy(logits, yb, reduction="sum").item()
-            correct += (logits.argmax(1) == yb).sum().item()
-        return {"test_accuracy": correct / len(data.y_test), "test_loss": losses / len(data.y_test)}
-
     condition = f"resnet{depth}"
-    loop = ConditionLoop(run_dir, f"{condition}-seed{seed}", model=model, optimizer=optimizer, scheduler=scheduler,
-                         monitor=monitor, condition=condition, seed=seed)
-    def record_at(epoch):
-        return epoch % config.record_every == 0
-
-    try:
-        return loop.fit(config.epochs, train_epoch, record_at, config.progress, test_metrics)
-    finally:
-        monitor.close()
+    key = f"{condition}-seed{seed}"
+    # -- the loop: crop + flip minibatches; epoch 0 is recorded before any training
+    with make_monitor(model) as monitor:
+        start = resume(run_dir, key, model=model, optimizer=optimizer, scheduler=scheduler, monitor=monitor)
+        with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
+                          enabled=config.progress and start <= config.epochs) as bar:
+            for epoch in range(start, config.epochs + 1):
+                metrics = {}
+                if epoch > 0:
+                    model.train()
+                    generator = epoch_generator(seed, epoch)
+                    order = torch.randperm(n, generator=generator)
+                    total_loss, correct, seen = 0.0, 0, 0
+                    for first in range(0, n, config.batch_size):
+                        idx = order[first : first + config.batch_size]
+                        if len(idx) < 2:  # batch norm cannot train on a single image
+                            continue
+                        idx = idx.to(data.x_train.device)
+                        xb = data.x_train[idx]
+                        if config.augment:
+                            xb = random_crop_flip(xb, generator=generator)
+                        yb = data.y_train[idx]
+                        optimizer.zero_grad()
+                        logits = model(data.normalise(xb))
+                        loss = F.cross_entropy(logits, yb)
+                        loss.backward()
+                        optimizer.step()
+                        total_loss += loss.item() * len(idx)
+                        correct += (logits.argmax(1) == yb).sum().item()
+                        seen += len(idx)
+                    metrics = {"train_loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
+                               "lr": optimizer.param_groups[0]["lr"]}
+                    scheduler.step()
+                    bar.update(1)
+                if epoch in schedule:
+                    model.eval()
+                    losses, correct = 0.0, 0
+                    with torch.no_grad():
+                        for first in range(0, len(data.y_test), 1000):
+                            logits = model(data.x_test[first : first + 1000])
+                            yb = data.y_test[first : first + 1000]
+                            losses += F.cross_entropy(logits, yb, reduction="sum").item()
+                            correct += (logits.argmax(1) == yb).sum().item()
+                    metrics.update(test_accuracy=correct / len(data.y_test), test_loss=losses / len(data.y_test))
+                    monitor.record(epoch, epoch, metrics)
+                    save(run_dir, key, epoch, done=epoch == config.epochs, model=model, optimizer=optimizer,
+                         scheduler=scheduler, monitor=monitor)
+        return condition_frame(monitor.rows, condition, seed)
 
 
 def run(config: Config, run_dir) -> None:

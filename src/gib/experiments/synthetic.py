@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from ..measures import mutual_information, synergy
 from . import reporting
 from .base import BaseConfig, Experiment, register
+from .constraints import AtLeast, Fraction
 
 FUNCTIONS = ("x1", "xor2", "parity")
 LABELS = {"x1": "f = X~1", "xor2": "f = X~1 xor X~2", "parity": "f = xor of all"}
@@ -24,16 +26,15 @@ LABELS = {"x1": "f = X~1", "xor2": "f = X~1 xor X~2", "parity": "f = xor of all"
 
 @dataclass
 class Config(BaseConfig):
-    n_min: int = 2  #: smallest number of input bits n
-    n_max: int = 10  #: largest number of input bits n
-    p: float = 0.5  #: probability that one coordinate is forced to 1
+    n_min: Annotated[int, AtLeast(2)] = 2  #: smallest number of input bits n
+    n_max: Annotated[int, AtLeast(2)] = 10  #: largest number of input bits n
+    p: Annotated[float, Fraction] = 0.5  #: probability that one coordinate is forced to 1
     n_samples: int = 100_000  #: samples of the sampled estimates (beside the exact values)
 
     def check(self) -> None:
-        if not 2 <= self.n_min <= self.n_max:
-            raise ValueError("--set n_min/n_max: need 2 <= n_min <= n_max.")
-        if not 0 <= self.p <= 1:
-            raise ValueError(f"--set p={self.p}: a probability in [0, 1] is needed.")
+        super().check()
+        if self.n_min > self.n_max:
+            raise ValueError(f"--set n_min={self.n_min}: need n_min <= n_max (n_max={self.n_max}).")
 
 
 PRESETS = {

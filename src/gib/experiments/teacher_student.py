@@ -30,18 +30,21 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .._progress import progress_bar
 from ..data import load_image_dataset
 from ..models import random_crop_flip, resnet
-from ..models.resnet import check_depth
+from ..runs import resume, save
 from . import reporting
-from .base import BaseConfig, Experiment, epoch_generator, register
+from .base import DEPTH, BaseConfig, Experiment, epoch_generator, register
+from .constraints import EPOCH_FRACTION, AtLeast, NonEmpty, NonNegative, OneOf, Positive, Range
 
 LN2 = math.log(2.0)
 PAPER_DEPTHS = (20, 32, 44, 56, 68, 80, 92, 110)
@@ -54,53 +57,34 @@ STUDENT_INIT_OFFSET = 10_000
 
 @dataclass
 class Config(BaseConfig):
-    depths: tuple[int, ...] = PAPER_DEPTHS  #: ResNet depths, one teacher-student pair each (6k + 2)
-    epochs: int = 200  #: teacher epochs
-    student_epochs: int = 200  #: student epochs
-    lr: float = 0.1  #: SGD learning rate
-    momentum: float = 0.9  #: SGD momentum
-    weight_decay: float = 5e-4  #: (ours) the paper's value is lost from its text
-    batch_size: int = 256  #: SGD minibatch size
-    milestones: tuple[float, ...] = (0.5, 0.75)  #: LR x0.1 at these fractions of the epochs
-    lr_gamma: float = 0.1  #: lr factor at each milestone
-    padding: int = 4  #: random-crop padding
+    #: ResNet depths, one teacher-student pair each (6k + 2)
+    depths: Annotated[tuple[int, ...], NonEmpty, DEPTH] = PAPER_DEPTHS
+    epochs: Annotated[int, AtLeast(1)] = 200  #: teacher epochs
+    student_epochs: Annotated[int, AtLeast(1)] = 200  #: student epochs
+    lr: Annotated[float, Positive] = 0.1  #: SGD learning rate
+    momentum: Annotated[float, NonNegative] = 0.9  #: SGD momentum
+    weight_decay: Annotated[float, NonNegative] = 5e-4  #: (ours) the paper's value is lost from its text
+    batch_size: Annotated[int, AtLeast(1)] = 256  #: SGD minibatch size
+    #: LR x0.1 at these fractions of the epochs
+    milestones: Annotated[tuple[float, ...], EPOCH_FRACTION] = (0.5, 0.75)
+    lr_gamma: Annotated[float, Range(0, 1, low_open=True)] = 0.1  #: lr factor at each milestone
+    padding: Annotated[int, NonNegative] = 4  #: random-crop padding
     fresh_augmentation: bool = True  #: student targets: new augmentation every epoch (False: one fixed draw)
-    eval_draws: int = 1  #: augmentations per training image for the final entropies and cross-entropy
-    eval_batch_size: int = 1000  #: batch size of the evaluation forward passes
-    train_size: int = 0  #: training images used (0: all); a fixed seeded subset
-    test_size: int = 0  #: test images used (0: all)
-    gap: str = "accuracy"  #: accuracy | loss: the generalization gap correlated with the ratio
-    claim_alpha: float = 0.05  #: the claim holds when r < 0 with two-sided p below this (ours)
+    #: augmentations per training image for the final entropies and cross-entropy
+    eval_draws: Annotated[int, AtLeast(1)] = 1
+    eval_batch_size: Annotated[int, AtLeast(1)] = 1000  #: batch size of the evaluation forward passes
+    #: training images used (0: all); a fixed seeded subset
+    train_size: Annotated[int, NonNegative] = 0
+    test_size: Annotated[int, NonNegative] = 0  #: test images used (0: all)
+    gap: Annotated[str, OneOf(GAPS)] = "accuracy"  #: accuracy | loss: the generalization gap correlated with the ratio
+    #: the claim holds when r < 0 with two-sided p below this (ours)
+    claim_alpha: Annotated[float, Range(0, 1, low_open=True)] = 0.05
     data_path: str | None = None  #: cifar-10-batches-py (else the offline stand-in)
 
     def check(self) -> None:
-        if not self.depths:
-            raise ValueError("--set depths: give at least one depth, e.g. depths=20,32.")
-        for depth in self.depths:
-            try:
-                check_depth(depth)
-            except ValueError:
-                raise ValueError(f"--set depths: {depth} is not 6k + 2 (8, 14, 20, 32, ..., 110).") from None
-        for key in ("epochs", "student_epochs", "batch_size", "eval_draws", "eval_batch_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"--set {key}={getattr(self, key)}: must be >= 1.")
-        for key in ("train_size", "test_size", "padding"):
-            if getattr(self, key) < 0:
-                raise ValueError(f"--set {key}={getattr(self, key)}: must be >= 0.")
-        if not 0 < self.claim_alpha <= 1:
-            raise ValueError(f"--set claim_alpha={self.claim_alpha}: a significance level in (0, 1].")
+        super().check()
         if self.train_size == 1 or self.test_size == 1:
             raise ValueError("--set train_size/test_size: use 0 (all) or at least 2 images.")
-        if self.lr <= 0 or self.momentum < 0 or self.weight_decay < 0 or not 0 < self.lr_gamma <= 1:
-            raise ValueError("--set lr/momentum/weight_decay/lr_gamma: need lr > 0, momentum >= 0, "
-                             "weight_decay >= 0, 0 < lr_gamma <= 1.")
-        if any(not 0 < m <= 1 for m in self.milestones):
-            raise ValueError(f"--set milestones={self.milestones}: fractions of the epochs in (0, 1], "
-                             "e.g. milestones=0.5,0.75.")
-        if self.gap not in GAPS:
-            raise ValueError(f"--set gap={self.gap!r}: choose one of {', '.join(GAPS)}.")
-        if not self.seeds:
-            raise ValueError("--set seeds: give at least one seed.")
 
 
 PRESETS = {
@@ -253,93 +237,79 @@ def _augment(x: torch.Tensor, config: Config, generator: torch.Generator) -> tor
     return random_crop_flip(x, padding=config.padding, generator=generator)
 
 
-def _train(run_dir, key: str, model, config: Config, epochs: int, step, progress: bool) -> tuple[list[dict], float]:
-    """Train ``model`` for ``epochs``, checkpointing after every epoch; resume from the checkpoint.
+@dataclass
+class History:
+    """The per-epoch rows of one training and the seconds it took (summed over interrupted
+    runs); checkpointed beside the model."""
 
-    ``step(epoch, generator) -> dict`` runs one epoch. Returns the per-epoch rows and the seconds
-    spent training (summed over interrupted runs).
+    rows: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, epoch: int, metrics: dict, seconds: float) -> None:
+        self.seconds += seconds
+        self.rows.extend({"epoch": epoch, "measure": k, "value": float(v)} for k, v in metrics.items())
+
+    def state_dict(self) -> dict:
+        return {"rows": list(self.rows), "seconds": self.seconds}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rows, self.seconds = list(state["rows"]), float(state["seconds"])
+
+
+def train(run_dir, key: str, model, data: Data, config: Config, seed: int, teacher=None) -> History:
+    """Train the teacher, or with ``teacher`` given the student, of one pair (App. E.2).
+
+    The teacher learns the labels (cross-entropy) on crop+flip augmented images; the student sees
+    the clean x and learns the teacher's softmax on aug(x) (soft-target cross-entropy), the
+    augmentation drawn afresh every epoch (or once, ``fresh_augmentation=False``). Checkpointed
+    every epoch as ``key``; each epoch's order and augmentations depend on (seed, role, epoch).
     """
+    role = "teacher" if teacher is None else "student"
+    epochs = config.epochs if teacher is None else config.student_epochs
+    n = len(data.y_train)
+    fixed_views = None
+    if teacher is not None:
+        teacher.eval()
+        if not config.fresh_augmentation:  # one augmentation per image, reused every epoch
+            fixed_views = _augment(data.x_train, config, epoch_generator(seed, ROLE_OFFSET["student"]))
     optimizer, scheduler = _optimizer(model, config, epochs)
-    rows, seconds, start = [], 0.0, 1
-    state = run_dir.load_checkpoint(key)
-    if state is not None:
-        with run_dir.restoring(key):
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            rows, seconds, start = state["rows"], state["seconds"], state["epoch"] + 1
-    bar = None
-    if progress and start <= epochs:
-        from .._progress import progress_bar
-
-        bar = progress_bar(total=epochs, initial=start - 1, desc=key, unit="epoch")
-    try:
+    history = History()
+    start = max(1, resume(run_dir, key, model=model, optimizer=optimizer, scheduler=scheduler, history=history))
+    with progress_bar(total=epochs, initial=start - 1, desc=key, unit="epoch",
+                      enabled=config.progress and start <= epochs) as bar:
         for epoch in range(start, epochs + 1):
             began = time.perf_counter()
             model.train()
             lr = optimizer.param_groups[0]["lr"]
-            metrics = step(epoch, optimizer)
+            generator = epoch_generator(seed, ROLE_OFFSET[role] + epoch)
+            order = torch.randperm(n, generator=generator).to(data.x_train.device)
+            total, correct = 0.0, 0
+            for first in range(0, n, config.batch_size):
+                idx = order[first : first + config.batch_size]
+                if teacher is None:
+                    logits = model(data.standardise(_augment(data.x_train[idx], config, generator)))
+                    loss = F.cross_entropy(logits, data.y_train[idx])
+                    correct += int((logits.argmax(1) == data.y_train[idx]).sum())
+                else:
+                    with torch.no_grad():
+                        views = _augment(data.x_train[idx], config, generator) if fixed_views is None \
+                            else fixed_views[idx]
+                        target = F.softmax(teacher(data.standardise(views)), dim=1)
+                    logits = model(data.standardise(data.x_train[idx]))
+                    loss = -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(idx)
             scheduler.step()
-            seconds += time.perf_counter() - began
-            rows.extend({"epoch": epoch, "measure": k, "value": float(v)} for k, v in {**metrics, "lr": lr}.items())
-            run_dir.save_checkpoint(key, {"epoch": epoch, "done": epoch == epochs, "model": model.state_dict(),
-                                          "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                          "rows": rows, "seconds": seconds})
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return rows, seconds
-
-
-def train_teacher(run_dir, key: str, model, data: Data, config: Config, seed: int) -> tuple[list[dict], float]:
-    """Label cross-entropy on crop+flip augmented images (App. E.2)."""
-    n = len(data.y_train)
-
-    def step(epoch, optimizer):
-        generator = epoch_generator(seed, ROLE_OFFSET["teacher"] + epoch)
-        order = torch.randperm(n, generator=generator).to(data.x_train.device)
-        total, correct = 0.0, 0
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            logits = model(data.standardise(_augment(data.x_train[idx], config, generator)))
-            loss = F.cross_entropy(logits, data.y_train[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-            correct += int((logits.argmax(1) == data.y_train[idx]).sum())
-        return {"train_loss_bits": total / n / LN2, "train_accuracy_augmented": correct / n}
-
-    return _train(run_dir, key, model, config, config.epochs, step, config.progress)
-
-
-def train_student(run_dir, key: str, model, teacher, data: Data, config: Config, seed: int) -> tuple[list[dict], float]:
-    """Soft-target cross-entropy: the student sees clean x, the target is the teacher's softmax on aug(x)."""
-    n = len(data.y_train)
-    teacher.eval()
-    fixed_views = None
-    if not config.fresh_augmentation:  # one augmentation per image, reused every epoch
-        fixed_views = _augment(data.x_train, config, epoch_generator(seed, ROLE_OFFSET["student"]))
-
-    def step(epoch, optimizer):
-        generator = epoch_generator(seed, ROLE_OFFSET["student"] + epoch)
-        order = torch.randperm(n, generator=generator).to(data.x_train.device)
-        total = 0.0
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            with torch.no_grad():
-                views = _augment(data.x_train[idx], config, generator) if fixed_views is None else fixed_views[idx]
-                target = F.softmax(teacher(data.standardise(views)), dim=1)
-            loss = -(target * F.log_softmax(model(data.standardise(data.x_train[idx])), dim=1)).sum(1).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-        return {"train_loss_bits": total / n / LN2}
-
-    return _train(run_dir, key, model, config, config.student_epochs, step, config.progress)
+            metrics = {"train_loss_bits": total / n / LN2}
+            if teacher is None:
+                metrics["train_accuracy_augmented"] = correct / n
+            history.add(epoch, {**metrics, "lr": lr}, time.perf_counter() - began)
+            save(run_dir, key, epoch, done=epoch == epochs, model=model, optimizer=optimizer, scheduler=scheduler,
+                 history=history)
+            bar.update(1)
+    return history
 
 
 @torch.no_grad()
@@ -389,11 +359,10 @@ def run(config: Config, run_dir) -> None:
             if (depth, seed) in finished:
                 continue  # resume: this pair was finished by an earlier run
             teacher = resnet(depth, data.num_classes, seed=seed).to(config.device)
-            t_rows, t_seconds = train_teacher(run_dir, f"teacher-depth{depth}-seed{seed}", teacher, data, config, seed)
+            trained = train(run_dir, f"teacher-depth{depth}-seed{seed}", teacher, data, config, seed)
             gaps = evaluate_teacher(teacher, data, config)
             student = resnet(depth, data.num_classes, seed=seed + STUDENT_INIT_OFFSET).to(config.device)
-            s_rows, s_seconds = train_student(run_dir, f"student-depth{depth}-seed{seed}", student, teacher, data,
-                                              config, seed)
+            taught = train(run_dir, f"student-depth{depth}-seed{seed}", student, data, config, seed, teacher=teacher)
             began = time.perf_counter()
             ratio = evaluate_student(teacher, student, data, config, seed)
             row = {
@@ -401,14 +370,15 @@ def run(config: Config, run_dir) -> None:
                 "teacher_marginal_entropy_bits": ratio.marginal_entropy,
                 "teacher_mean_entropy_bits": ratio.mean_entropy,
                 "student_cross_entropy_bits": ratio.cross_entropy,
-                "student_last_epoch_loss_bits": next(r["value"] for r in reversed(s_rows)
+                "student_last_epoch_loss_bits": next(r["value"] for r in reversed(taught.rows)
                                                      if r["measure"] == "train_loss_bits"),
                 "synergy_ratio": ratio.ratio, "excess_ratio": ratio.excess,
-                "teacher_seconds": t_seconds, "student_seconds": s_seconds + time.perf_counter() - began,
+                "teacher_seconds": trained.seconds, "student_seconds": taught.seconds + time.perf_counter() - began,
                 "data_source": data.source,
             }
             done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
-            new = pd.concat([pd.DataFrame(t_rows).assign(role="teacher"), pd.DataFrame(s_rows).assign(role="student")])
+            new = pd.concat([pd.DataFrame(trained.rows).assign(role="teacher"),
+                             pd.DataFrame(taught.rows).assign(role="student")])
             metrics = pd.concat([metrics, new.assign(depth=depth, seed=seed)], ignore_index=True)
             run_dir.save_table(metrics[["depth", "seed", "role", "epoch", "measure", "value"]])
             run_dir.save_table(done, RESULTS)

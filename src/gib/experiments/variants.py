@@ -9,30 +9,25 @@ grids and the report states, for each variant, which conditions compress in GIB 
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
+from typing import Annotated
 
 import pandas as pd
 
 from ..runs import RunDir
 from . import reporting
-from .base import BaseConfig, Experiment, register
+from .base import PRESETS, BaseConfig, Experiment, register
+from .constraints import OneOf
 
 SUB_EXPERIMENTS = ("activations", "functions")
 
 
 @dataclass
 class Config(BaseConfig):
-    experiments: tuple[str, ...] = SUB_EXPERIMENTS  #: the sub-experiments run under each variant
+    #: the sub-experiments run under each variant
+    experiments: Annotated[tuple[str, ...], OneOf(SUB_EXPERIMENTS)] = SUB_EXPERIMENTS
     variants: tuple[str, ...] = ()  #: the estimators (estimators) or synergy kinds (svw) compared
-    base_preset: str = "cpu"  #: the preset of each sub-experiment run
-
-    def check(self) -> None:
-        bad = [e for e in self.experiments if e not in SUB_EXPERIMENTS]
-        if bad:
-            raise ValueError(f"--set experiments: unknown {bad}; choose from {', '.join(SUB_EXPERIMENTS)}.")
-        if self.base_preset not in ("test", "quick", "cpu", "paper"):
-            raise ValueError(f"--set base_preset={self.base_preset!r}: one of test, quick, cpu, paper.")
+    base_preset: Annotated[str, OneOf(PRESETS)] = "cpu"  #: the preset of each sub-experiment run
 
 
 def _variant_key(name: str) -> str:
