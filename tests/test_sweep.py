@@ -193,6 +193,40 @@ def test_merge_runs_names_clashing_keys(tmp_path):
     assert len(merged) == 1  # a run listed twice is read once
 
 
+def _plane_rows(run: str, lr: str, values: dict[str, list[float]]) -> pd.DataFrame:
+    """IB and GIB rows of one run: per measure, one value per step."""
+    rows = []
+    for plane, layer, kind in (("IB", "h", ""), ("GIB", "input", "featurewise")):
+        for measure, series in values.items():
+            for step, value in enumerate(series):
+                rows.append(dict(run=run, lr=lr, seed=0, condition="", step=step, epoch=float(step), plane=plane,
+                                 layer=layer, estimator="binning", kind=kind, measure=measure, value=value))
+    return pd.DataFrame(rows)
+
+
+def test_sweep_figure_averages_the_runs_of_a_grid_point():
+    from gib.plotting import sweep_figure
+
+    # two runs of one grid point whose own seed column says 0 for both: two seeds all the same
+    first = {"complexity": [1.0, 2.0, 3.0], "prediction": [0.5, 0.25, 0.0]}
+    second = {"complexity": [3.0, 2.0, 1.0], "prediction": [0.5, 0.75, 1.0]}
+    frame = pd.concat([_plane_rows("lr=a,seed=0", "a", first), _plane_rows("lr=a,seed=1", "a", second),
+                       _plane_rows("lr=b,seed=0", "b", first)], ignore_index=True)
+    fig = sweep_figure(frame, ["lr"], ib_layer="h")
+    axes = fig.axes
+    assert len(axes) == 4  # IB over GIB, one column per value of lr
+    for ax in (axes[0], axes[2]):  # lr=a, both planes
+        line = ax.containers[0].lines[0]
+        assert list(line.get_xdata()) == [2.0, 2.0, 2.0] and list(line.get_ydata()) == [0.5, 0.5, 0.5]
+        assert "2 seed(s)" in ax.get_title()
+        # bars of one standard deviation across the two runs (ddof=1): |a - b| / sqrt(2)
+        x_bars = ax.containers[0].lines[2][0].get_segments()
+        half_widths = [abs(seg[1][0] - seg[0][0]) / 2 for seg in x_bars]
+        assert half_widths == pytest.approx([2 / 2**0.5, 0.0, 2 / 2**0.5])
+    line = axes[1].containers[0].lines[0]  # lr=b: its one run as it is
+    assert list(line.get_xdata()) == first["complexity"] and "1 seed(s)" in axes[1].get_title()
+
+
 # -- a real dask.distributed cluster that loses a worker ------------------------------------------
 def _holding_worker(out: Path, worker_pids: set[int]) -> tuple[str, int] | None:
     """(run, pid) of a worker mid-run: it holds the run's lock and has saved part of its results."""

@@ -17,8 +17,9 @@ from its own checkpoints).
 
 Execution. Each run is one task, ``client.submit(run_task, task, retries=...)``, on the
 dask.distributed scheduler at ``scheduler``, or, when none is given, on a ``LocalCluster`` of
-``workers`` single-threaded worker processes started for the sweep and closed after it; the
-status rows are gathered as the tasks complete. A worker that dies mid-run is noticed by the
+``workers`` worker processes started for the sweep and closed after it (one run at a time each,
+with its share of the cores for torch's threads); the status rows are gathered as the tasks
+complete. A worker that dies mid-run is noticed by the
 scheduler, which runs the task again on another worker (``retries`` times on a LocalCluster, the
 scheduler's ``distributed.scheduler.allowed-failures`` elsewhere), and the retry resumes the run
 from its checkpoints; ``retries`` also covers a task that raises (a file system error). A
@@ -31,12 +32,17 @@ found finished and skipped, never executed twice at once; the kernel releases th
 process that dies, so a killed attempt leaves no stale lock. Across hosts this needs a shared
 file system whose ``flock`` reaches every host (NFS v4, or Lustre/GPFS mounted with flock).
 
-No orphans. The worker processes of a LocalCluster are children of the sweep's process, each
-watching a pipe from it (``distributed``'s ``AsyncProcess``: its read end sees end-of-file when
-the parent is gone, and the worker calls ``os._exit``). Killing the sweep's process, even with
-SIGKILL, therefore ends every worker within moments, its running run with it (that run resumes on
-a rerun), and the scheduler and the queue die with the parent, so no queued run starts
-(``tests/test_sweep.py`` kills a sweep and looks).
+No orphans. The worker processes of a LocalCluster are forked by a fork server (it imports torch
+and gib once, so workers start loaded) and each watches a pipe from the sweep's process
+(``distributed``'s ``AsyncProcess``: at end-of-file, the parent being gone, the worker calls
+``os._exit``); the fork server exits once neither the sweep's process nor any process it forked
+is alive. Killing the sweep's process, even with SIGKILL, therefore ends every worker within
+moments, its running run with it (that run resumes on a rerun), then the fork server and
+multiprocessing's resource tracker; the scheduler and its queue die with the parent, so no
+queued run starts (``tests/test_sweep.py`` kills a sweep and looks). (The process pool this
+replaced left its fork server, resource tracker and workers alive, running the queued runs.) As
+with any multiprocessing start method but fork, a script that calls :func:`sweep` guards its
+entry point with ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ RETRIES = 3
 POLL = 1.0
 #: torch/BLAS thread variables that a LocalCluster sets per worker to its share of the cores
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+#: what the fork server of a LocalCluster imports before it forks the workers
+PRELOAD = ("gib.sweep", "gib.experiments.base")
 
 
 def run_label(point: Mapping[str, str], seed: int | None) -> str:
@@ -174,10 +182,10 @@ def run_task(task: RunTask) -> dict:
         if not todo:
             return _finished_row(path, base)
         resumed = (path / "config.json").exists()
-        from .experiments import experiments, run_experiment
+        from .experiments import get_experiment, run_experiment
 
         with contextlib.suppress(Exception):  # an import error shows again, recorded, in run_experiment
-            experiments()  # imported before the clock starts: the time is the run's, not the imports'
+            get_experiment(task.experiment)  # imported before the clock starts: the time is the run's
         start = time.perf_counter()
         try:
             run_experiment(task.experiment, task.preset, dict(task.sets), task.seeds, out=path, progress=False)
@@ -267,7 +275,9 @@ def execute(tasks: Sequence[RunTask], workers: int = 2, scheduler: str | None = 
 @contextlib.contextmanager
 def _client(workers: int, scheduler: str | None, retries: int):
     """A Client of ``scheduler``, or of a LocalCluster of ``workers`` processes closed afterwards."""
+    import dask
     from distributed import Client, LocalCluster
+    from distributed.utils import get_mp_context
 
     if scheduler:
         with Client(scheduler) as client:
@@ -277,10 +287,14 @@ def _client(workers: int, scheduler: str | None, retries: int):
     # instead (all of them with one worker), unless the caller's environment says otherwise
     share = str(max(1, (os.cpu_count() or 1) // workers))
     env = {name: share for name in THREAD_VARIABLES if name not in os.environ}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR, env=env, scheduler_kwargs={"allowed_failures": retries}) as cluster, \
-            Client(cluster) as client:
-        yield client
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        # a fork server imports torch and gib once; its workers (and their restarts) start loaded.
+        # It lives while a process that it or this one started does, so it ends with the workers.
+        get_mp_context().set_forkserver_preload(["distributed", *PRELOAD])
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.ERROR, env=env,
+                          scheduler_kwargs={"allowed_failures": retries}) as cluster, Client(cluster) as client:
+            yield client
 
 
 def status_frame(rows: Iterable[dict]) -> pd.DataFrame:
