@@ -30,7 +30,9 @@ Claiming a run. A run is executed under an OS file lock on ``<run>/.lock`` (``fi
 (another attempt of the same run, e.g. a task the scheduler believed lost) is waited for, then
 found finished and skipped, never executed twice at once; the kernel releases the lock of a
 process that dies, so a killed attempt leaves no stale lock. Across hosts this needs a shared
-file system whose ``flock`` reaches every host (NFS v4, or Lustre/GPFS mounted with flock).
+file system whose ``flock`` reaches every host (NFS v4, or Lustre/GPFS mounted with flock); on one
+without ``flock``, filelock falls back to a marker file naming its holder's host and PID, which a
+later attempt on the same host breaks once that process is gone.
 
 No orphans. The worker processes of a LocalCluster are forked by a fork server (it imports torch
 and gib once, so workers start loaded) and each watches a pipe from the sweep's process
@@ -136,31 +138,39 @@ def _write(path: Path, text: str) -> None:
 def claim(path: str | Path, poll: float = POLL) -> Iterator[bool]:
     """Claim run directory ``path``; yield whether this process is to execute the run.
 
-    Yields False at once for a finished run (its ``done.json``). Otherwise takes the OS lock on
-    ``path/.lock`` (waiting while another live process holds it, and yielding False without it as
-    soon as that process has finished the run) and yields whether the run is still unfinished;
-    the lock is held until the block ends. A holder that dies releases the lock with its process.
+    Parameters
+    ----------
+    path : path
+        The run directory (made if missing).
+    poll : float
+        Seconds between two looks at a run that another live process holds.
+
+    Yields
+    ------
+    bool
+        False at once for a finished run (its ``done.json``). Otherwise the OS lock on
+        ``path/.lock`` is taken, waiting while another live process holds it, and the answer is
+        whether the run is still unfinished, the lock held until the block ends; or False,
+        without the lock, as soon as the holder has finished the run. A holder that dies
+        releases the lock with its process.
     """
     from filelock import FileLock, Timeout
 
     path = Path(path)
-    held = None
-    while not is_done(path):
+    lock = FileLock(path / LOCK)
+    held = False
+    while not held and not is_done(path):
         path.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(path / LOCK)
-        try:
+        with contextlib.suppress(Timeout):
             lock.acquire(timeout=poll)
-        except Timeout:
-            continue
-        held = lock
-        break
-    if held is None:
+            held = True
+    if not held:
         yield False
         return
     try:
         yield not is_done(path)
     finally:
-        held.release()
+        lock.release()
 
 
 def _finished_row(path: Path, base: dict) -> dict:
