@@ -320,7 +320,7 @@ def test_killing_a_local_sweep_leaves_no_process_behind(tmp_path):
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         killed_at = time.time()
-        grace = time.monotonic() + 10
+        grace = time.monotonic() + 20  # a loaded machine may take a while to schedule the exits
         while _marked(token) and time.monotonic() < grace:
             time.sleep(0.1)
         left = [f"{p.pid} {' '.join(p.cmdline())[:120]}" for p in _marked(token)]
