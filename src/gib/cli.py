@@ -7,6 +7,7 @@ the commands, so ``gib --help`` and ``gib list`` start in a fraction of a second
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -181,15 +182,72 @@ def _echo_run(row: dict) -> None:
         click.echo(f"{row['run']}: FAILED: {row['error']}", err=True)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: ``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,5"`` -> [0, 2, 5]; ranges and lists mix.
+
+    >>> parse_seeds("0-2,5")
+    [0, 1, 2, 5]
+    """
+    seeds: list[int] = []
+    for part in (p.strip() for p in str(text).split(",")):
+        try:
+            if "-" in part[1:]:
+                first, last = part.split("-", 1) if not part.startswith("-") else ("", part)
+                low, high = int(first), int(last)
+                if high < low:
+                    raise ValueError
+                seeds.extend(range(low, high + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"--seeds {text!r}: write a range like 0-4 or a list like 0,2,5.") from None
+    if any(s < 0 for s in seeds):
+        raise ValueError(f"--seeds {text!r}: seeds are non-negative integers.")
+    return list(dict.fromkeys(seeds))
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list[str]]:
+    """``--grid``: ``["key=v1,v2", ...]`` -> {key: [v1, v2]}.
+
+    Values are separated by commas; a value that itself holds commas (a tuple option such as
+    ``activations``) is written with ``;`` between the values instead.
+
+    >>> parse_grid(["depth=20,56", "activations=tanh,relu;sigmoid"])
+    {'depth': ['20', '56'], 'activations': ['tanh,relu', 'sigmoid']}
+    """
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--grid {item!r}: write key=value1,value2.")
+        key, text = (s.strip() for s in item.split("=", 1))
+        values = [v.strip() for v in text.split(";" if ";" in text else ",")]
+        if not key or not values or any(v == "" for v in values):
+            raise ValueError(f"--grid {item!r}: write key=value1,value2 with no empty value.")
+        if key in grid:
+            raise ValueError(f"--grid {key}=...: given twice; list all its values in one --grid.")
+        if len(set(values)) != len(values):
+            raise ValueError(f"--grid {item!r}: a value is listed twice.")
+        grid[key] = values
+    return grid
+
+
+def _scheduler(executor: str, scheduler: str | None) -> str | None:
+    """The scheduler address of ``--executor``/``--scheduler``: None runs a LocalCluster."""
+    if scheduler and executor != "dask":
+        raise ValueError("--scheduler needs --executor dask.")
+    return scheduler or None
+
+
 @main.command()
 @click.argument("name")
 @click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2",
               help="Values to sweep; repeat for more keys (`;` separates values that hold commas).")
 @click.option("--preset", default="quick", show_default=True, help="test | quick | cpu | paper")
 @click.option("--seeds", default="0", show_default=True, help="Seeds, e.g. 0-4 or 0,2,5; each is its own run.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: a Dask LocalCluster on this machine; dask: the --scheduler (a LocalCluster without one).")
 @click.option("--scheduler", default=None, help="Address of a dask.distributed scheduler [a LocalCluster].")
-@click.option("--workers", type=int, default=2, show_default=True, help="Local processes or LocalCluster workers.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes of the LocalCluster.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Sweep directory [runs/sweep-NAME-PRESET].")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="A config value shared by every run.")
 @click.option("--ib-layer", default=None, help="IB layer of the summary figure [the experiment's].")
@@ -199,8 +257,8 @@ def sweep(name, grid, preset, seeds, executor, scheduler, workers, out, sets, ib
     from .sweep import sweep as run_sweep
 
     try:
-        result = run_sweep(name, grid, preset, seeds, parse_sets(sets), executor, workers, scheduler, out,
-                           ib_layer, on_result=_echo_run)
+        result = run_sweep(name, parse_grid(grid), preset, parse_seeds(seeds), parse_sets(sets), workers,
+                           _scheduler(executor, scheduler), out, ib_layer, on_result=_echo_run)
     except (ValueError, FileNotFoundError, TypeError) as err:
         _fail(err)
     click.echo(f"sweep directory: {result.path}")
@@ -231,7 +289,8 @@ def reproduce(preset, out, executor, scheduler, workers, only, publish) -> None:
     try:
         if publish is not None:
             check_publish(out if out is not None else default_out(preset), publish)
-        path = run_reproduce(preset, out, executor, workers, scheduler, only or None, on_result=_echo_run)
+        path = run_reproduce(preset, out, executor, workers, _scheduler(executor, scheduler), only or None,
+                             on_result=_echo_run)
         click.echo(f"written: {path}")
         if publish is not None:
             written = publish_report(path.parent, publish)

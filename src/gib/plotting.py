@@ -680,3 +680,135 @@ def metric_curves(
     if len(chosen) > 1:
         axes[-1].legend(fontsize=8, frameon=False)
     return fig
+
+
+# -- sweeps ---------------------------------------------------------------------------------
+def _grid_columns(frame: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    return [k if k in frame.columns and not k.startswith("grid_") and f"grid_{k}" not in frame.columns
+            else f"grid_{k}" for k in keys]
+
+
+def _combination_label(keys: Sequence[str], values: Sequence[Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in zip(keys, values)) or "all runs"
+
+
+def _pick_layer(rows: pd.DataFrame, preferred: Sequence[str | None]) -> str | None:
+    layers = list(pd.unique(rows["layer"]))
+    for layer in preferred:
+        if layer in layers:
+            return layer
+    return layers[-1] if layers else None
+
+
+def sweep_figure(frame: pd.DataFrame, keys: Sequence[str], ib_layer: str | None = None,
+                 title: str | None = None) -> Figure:
+    """The summary figure of a merged sweep table (:func:`gib.sweep.merge_runs`).
+
+    Per grid combination (columns), the seed-averaged IB and GIB trajectories (rows), one line
+    per condition, with bars of one standard deviation across seeds on both axes.
+
+    Raw bits, not normalised: the spread keeps its scale. A table without IB/GIB rows (an
+    experiment that does not train) gets one panel per measure instead: per combination, the mean
+    over seeds of each run's mean value, with the same spread.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The merged table: the tidy rows of every run with ``run``, ``seed`` and the grid keys
+        (named ``grid_<key>`` where a key clashes with a column of the rows).
+    keys : sequence of str
+        The grid keys; one column of panels per combination of their values.
+    ib_layer : str, optional
+        The layer of the IB panels [the last layer of the rows].
+    title : str, optional
+        Prefixes the figure's description.
+
+    Returns
+    -------
+    Figure
+    """
+    columns = _grid_columns(frame, keys)
+    groups = list(frame.groupby(columns, sort=True, dropna=False)) if columns else [((), frame)]
+    planes = [p for p in PLANES if "plane" in frame.columns and (frame["plane"] == p).any()]
+    if not planes:
+        return _measure_figure(frame, columns, keys, groups, title)
+    fig = Figure(figsize=(3.4 * len(groups) + 0.8, 3.1 * len(planes) + 0.5), layout="constrained")
+    axes = fig.subplots(len(planes), len(groups), squeeze=False)
+    for col, (values, rows) in enumerate(groups):
+        values = values if isinstance(values, tuple) else (values,)
+        # runs are the seeds here: one index per run keeps seeds apart whatever the seed column says
+        rows = rows.assign(seed=rows["run"].map({r: i for i, r in enumerate(pd.unique(rows["run"]))}))
+        n_seeds = rows["run"].nunique()
+        for row, plane in enumerate(planes):
+            ax = axes[row][col]
+            sel = rows[rows["plane"] == plane]
+            estimator = sel["estimator"].iloc[0] if sel["estimator"].nunique() == 1 else None
+            kind = None
+            if plane == "GIB":
+                kinds = list(pd.unique(sel["kind"]))
+                kind = "featurewise" if "featurewise" in kinds else kinds[0]
+            layer = _pick_layer(sel, [ib_layer] if plane == "IB" else ["input"])
+            conditions = list(pd.unique(sel["condition"])) if "condition" in sel.columns else [None]
+            for i, condition in enumerate(conditions):
+                try:
+                    table = trajectories(sel, plane, condition=condition, layer=layer, estimator=estimator, kind=kind)
+                except ValueError as err:
+                    ax.text(0.5, 0.5, str(err)[:80], ha="center", va="center", fontsize=6, transform=ax.transAxes,
+                            wrap=True)
+                    continue
+                colour = f"C{i % 10}"
+                x, y = table["complexity"].to_numpy(), table["prediction"].to_numpy()
+                ax.errorbar(x, y, xerr=table["complexity_std"], yerr=table["prediction_std"], color=colour,
+                            ecolor=colour, elinewidth=0.6, alpha=0.9, linewidth=1.2, capsize=0,
+                            label=str(condition) if condition is not None else None)
+                ax.plot(x[:1], y[:1], "o", color=colour, ms=4)
+                ax.plot(x[-1:], y[-1:], "s", color=colour, ms=4)
+            labels = AXIS_LABELS["IB"] if plane == "IB" else AXIS_LABELS.get(("GIB", kind), ("C", "P"))
+            ax.set_xlabel(f"{labels[0]} [bits]", fontsize=8)
+            ax.set_ylabel(f"{labels[1]} [bits]", fontsize=8)
+            where = f" ({layer})" if layer else ""
+            ax.set_title(f"{_combination_label(keys, values)}\n{plane}{where}, {n_seeds} seed(s)", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(True, linewidth=0.4, alpha=0.4)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False)
+    what = "seed-mean trajectories (○ first, □ last record; bars: 1 s.d. across seeds)"
+    fig.suptitle(f"{title}: {what}" if title else what, fontsize=10)
+    return fig
+
+
+def _measure_figure(frame: pd.DataFrame, columns: list[str], keys: Sequence[str], groups: list,
+                    title: str | None) -> Figure:
+    if "measure" not in frame.columns or "value" not in frame.columns:
+        raise ValueError("the sweep table has neither IB/GIB rows nor measure/value columns to summarise.")
+    hue = next((c for c in ("condition", "function") if c in frame.columns), None)
+    measures = list(pd.unique(frame["measure"]))[:8]
+    fig = Figure(figsize=(max(4.0, 1.0 * len(groups) + 2.5) * min(len(measures), 3) / 1.4,
+                      3.2 * int(np.ceil(len(measures) / 3)) + 0.6), layout="constrained")
+    axes = fig.subplots(int(np.ceil(len(measures) / 3)), min(len(measures), 3), squeeze=False).ravel()
+    labels = [_combination_label(keys, v if isinstance(v, tuple) else (v,)) for v, _ in groups]
+    hues = list(pd.unique(frame[hue])) if hue else [None]
+    width = 0.8 / len(hues)
+    for ax, measure in zip(axes, measures):
+        for h, value in enumerate(hues):
+            means, spreads = [], []
+            for _, rows in groups:
+                sel = rows[rows["measure"] == measure]
+                if hue:
+                    sel = sel[sel[hue] == value]
+                per_run = sel.groupby("run")["value"].mean()
+                means.append(per_run.mean() if len(per_run) else np.nan)
+                spreads.append(per_run.std(ddof=1) if len(per_run) > 1 else 0.0)
+            x = np.arange(len(groups)) + (h - (len(hues) - 1) / 2) * width
+            ax.bar(x, means, width, yerr=spreads, color=f"C{h % 10}", label=None if value is None else str(value))
+        ax.set_xticks(np.arange(len(groups)), labels, rotation=30, ha="right", fontsize=7)
+        ax.set_title(str(measure), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(measures):]:
+        ax.set_visible(False)
+    if hue:
+        axes[0].legend(fontsize=7, frameon=False)
+    what = "mean over seeds of each run's mean value (bars: 1 s.d. across seeds)"
+    fig.suptitle(f"{title}: {what}" if title else what, fontsize=10)
+    return fig

@@ -1,6 +1,6 @@
 """`gib reproduce`: every registered experiment's preset, one run each, and one REPRODUCTION.md.
 
-The runs go through the sweep machinery (:func:`gib.sweep.execute`: a process pool or Dask,
+The runs go through the sweep machinery (:func:`gib.sweep.execute`: tasks on Dask,
 finished runs skipped, interrupted runs resumed, a failing run recorded while the others go on),
 each in ``<out>/<experiment>``. REPRODUCTION.md then lists, per experiment, each paper claim
 (the experiment's ``claims(run_dir)``) with the number measured, whether it holds and whether it
@@ -374,7 +374,9 @@ def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str 
         The preset of every experiment (test, quick, cpu, paper).
     out : path, optional
         Where the runs and the report go [runs/reproduce-PRESET].
-    executor, workers, scheduler
+    executor : str
+        The executor named in the report (``gib reproduce --executor``).
+    workers, scheduler
         As for :func:`gib.sweep.execute`; one worker by default, so each run's time is its own.
     only : iterable of str, optional
         Experiment names to run; a name that is not registered is reported as missing.
@@ -403,7 +405,7 @@ def reproduce(preset: str = "cpu", out: str | Path | None = None, executor: str 
         missing = [m for m in missing if not m.name.startswith("gib.experiments.")]
     out.mkdir(parents=True, exist_ok=True)
     tasks = [RunTask(name, name, preset, str(out / name)) for name in chosen]
-    rows = execute(tasks, executor, workers, scheduler, on_result) if tasks else []
+    rows = execute(tasks, workers, scheduler, on_result) if tasks else []
     save_status(rows, out / "status.parquet")
     outcomes = [_outcome(task.label, registered[task.label], row, Path(task.path)) for task, row in zip(tasks, rows)]
     wall = time.perf_counter() - start

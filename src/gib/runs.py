@@ -97,8 +97,10 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
-def _safe(key: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+def safe_name(text: str) -> str:
+    """``text`` as a file or directory name: letters, digits and ``-_.+`` kept, ``,`` and ``;``
+    (separators of listed values) as ``+``, anything else as ``_`` (checkpoints, sweep runs)."""
+    return "".join(c if c.isalnum() or c in "-_.+" else "+" if c in ",;" else "_" for c in text)
 
 
 def _read_config(stored: Path, fix: str) -> dict:
@@ -223,7 +225,7 @@ class RunDir:
 
     # -- checkpoints -----------------------------------------------------------------------------
     def checkpoint_path(self, key: str) -> Path:
-        return self.path / "checkpoints" / f"{_safe(key)}.pt"
+        return self.path / "checkpoints" / f"{safe_name(key)}.pt"
 
     def save_checkpoint(self, key: str, state: Mapping[str, Any]) -> None:
         """Save ``state`` atomically as checkpoint ``key``, with the SHA-256 of its bytes."""
