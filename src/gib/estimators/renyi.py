@@ -46,13 +46,13 @@ are needed: ``sum_k lambda_k^2 = ||A||_F^2`` (exact), O(N^2) per entropy.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .. import _xp
 from .._validation import positive_float
-from .base import Estimator, LeaveOneOut, check_device, is_discrete, register
+from .base import Entropies, Estimator, LeaveOneOut, check_device, is_discrete, register
 
 _SILVERMAN = 1.06  # Silverman's rule-of-thumb factor for a Gaussian kernel (1986, eq. 3.28)
 # Up to this many samples the eigenvalue problems run on one BLAS thread (``_xp.one_blas_thread``):
@@ -231,3 +231,39 @@ class RenyiEstimator(Estimator):
             single[i] = h_v + ent(expo_i, None) - with_v(expo_i)
             complement[i] = h_v + ent(expo_minus, None) - with_v(expo_minus)
         return LeaveOneOut(float(h_x + h_v - h_xv), single, complement)
+
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        """H(X), H(X_i), H(X_-i) from one exponent matrix, as in ``_leave_one_out``: a column's
+        standardisation does not depend on the others, so every subset's exponent is a sum of
+        the same E_d and X_-i's is the full one minus E_i (module docstring)."""
+        if _xp.kind(X) in "biuUS":  # labels: ``_entropy``'s delta kernel of the rows, subset by subset
+            return super()._entropies(X, w)
+        zt, ent = self._subset_entropy(X, w)
+        expo_x = _exponent(zt)
+        single = np.array([ent(_squared_gaps(zt, i)) for i in range(zt.shape[0])])
+        complement = np.array([ent(_xp.clamp_min_(expo_x - _squared_gaps(zt, i), 0.0)) for i in range(zt.shape[0])])
+        return Entropies(ent(expo_x), single, complement)
+
+    def _pair_complement_entropies(self, X, w):
+        """Every H(X_-{i,j}): the full exponent minus E_i and E_j (module docstring); one
+        eigenvalue problem per pair, no exponent recomputed."""
+        if _xp.kind(X) in "biuUS":
+            return super()._pair_complement_entropies(X, w)
+        zt, ent = self._subset_entropy(X, w)
+        n = zt.shape[0]
+        expo_x = _exponent(zt)
+        h = np.zeros((n, n))
+        for i in range(n):
+            minus_i = _xp.clamp_min_(expo_x - _squared_gaps(zt, i), 0.0)
+            h[i, i] = ent(minus_i)
+            for j in range(i + 1, n) if n > 2 else ():  # with 2 features X_-{0,1} is empty
+                h[i, j] = h[j, i] = ent(_xp.clamp_min_(minus_i - _squared_gaps(zt, j), 0.0))
+        return h
+
+    def _subset_entropy(self, X: Any, w: np.ndarray | None) -> tuple[Any, Callable[[Any], float]]:
+        """(X's scaled columns, the entropy of the Gram matrix exp(-expo) of a subset)."""
+        w = np.full(X.shape[0], 1.0 / X.shape[0]) if w is None else w
+        zt = self._scaled(X, w)
+        root_w = _xp.asarray(np.sqrt(w), zt)
+        return zt, lambda expo: _gram_entropy(expo, root_w, None, self.alpha)
