@@ -9,8 +9,9 @@ import pytest
 
 import gib
 
-ESTIMATORS = ["discrete", "binning", "kde", "kde_upper", "gcmi"]
-OWN_TOL = {"discrete": 1e-9, "binning": 1e-9, "kde": 1e-6, "kde_upper": 1e-6, "gcmi": 1e-6}
+ESTIMATORS = ["discrete", "binning", "kde", "kde_upper", "gcmi", "ksg", "renyi"]
+OWN_TOL = {"discrete": 1e-9, "binning": 1e-9, "kde": 1e-6, "kde_upper": 1e-6, "gcmi": 1e-6, "ksg": 1e-6, "renyi": 1e-6}
+UNWEIGHTED = {"ksg"}  # takes no sample weights (KSGEstimator's Notes)
 
 
 def deviation(a, b):
@@ -35,7 +36,7 @@ def test_fast_entropies_match_the_direct_computation(backend, name):
     est = gib.get_estimator(name, device=backend.device)
     reference = gib.get_estimator(name)
     tol = backend.tol(name, OWN_TOL[name])
-    for w in (None, weights):
+    for w in (None,) if name in UNWEIGHTED else (None, weights):
         expected = reference.entropies_direct(X, w)
         for got in (est.entropies(X, w), reference.entropies(backend.X(X), w)):  # NumPy X moved; a tensor X
             assert isinstance(got.single, np.ndarray) and got.single.shape == (X.shape[1],)
@@ -131,3 +132,46 @@ def test_gcmi_pair_complements_need_only_their_own_sample_size():
     with pytest.raises(ValueError, match="too few"):
         est.entropies_direct(X)
     np.testing.assert_allclose(est.pair_complement_entropies(X), est.pair_complement_entropies_direct(X), atol=1e-6)
+
+
+def test_ksg_complements_on_the_candidate_pairs_match_the_direct_computation(backend):
+    # wide X: X_-i's k-th neighbours come from the compacted candidate pairs (ksg module docstring)
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 12)) * np.linspace(0.3, 2.0, 12)
+    X[:, -1] += X[:, 0]
+    est = gib.get_estimator("ksg", device=backend.device)
+    assert deviation(est.entropies(backend.X(X)), gib.get_estimator("ksg").entropies_direct(X)) < 1e-6
+
+
+def test_ksg_entropies_of_ties_need_noise():
+    X = np.round(np.random.default_rng(10).normal(size=(100, 3)))
+    with pytest.raises(ValueError, match="`noise`"):
+        gib.get_estimator("ksg").entropies(X)
+    est = gib.get_estimator("ksg", noise=1e-10)
+    assert deviation(est.entropies(X), est.entropies_direct(X)) < 1e-6
+
+
+def test_ksg_entropies_take_no_weights():
+    with pytest.raises(ValueError, match="`weights`"):
+        gib.get_estimator("ksg").entropies(np.zeros((10, 3)), weights=np.arange(10.0))
+
+
+@pytest.mark.parametrize("alpha", [0.5, 2.0])
+def test_renyi_entropies_at_other_orders_match_the_direct_computation(backend, alpha):
+    rng = np.random.default_rng(11)
+    X, weights = data(rng, "renyi", N=80, n=4)
+    est = gib.get_estimator("renyi", alpha=alpha, device=backend.device)
+    reference = gib.get_estimator("renyi", alpha=alpha)
+    assert deviation(est.entropies(X, weights), reference.entropies_direct(X, weights)) < 1e-6
+    np.testing.assert_allclose(est.pair_complement_entropies(X, weights),
+                               reference.pair_complement_entropies_direct(X, weights), rtol=0, atol=1e-6)
+
+
+def test_renyi_entropies_of_labels_are_the_class_frequencies():
+    # integer X takes the delta kernel (RenyiEstimator): H(X_S) is the Renyi entropy of the
+    # frequencies of X_S's distinct rows, here all 8 patterns of 3 bits, each twice
+    X = np.array(list(itertools.product([0, 1], repeat=3)) * 2)
+    got = gib.get_estimator("renyi").entropies(X)
+    assert got.joint == pytest.approx(3.0, abs=1e-9)
+    np.testing.assert_allclose(got.single, 1.0, atol=1e-9)
+    np.testing.assert_allclose(got.complement, 2.0, atol=1e-9)

@@ -60,7 +60,7 @@ from scipy import special
 
 from .. import _xp
 from .._validation import non_negative_float, positive_int
-from .base import Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
 
 _LN2 = math.log(2.0)
 # Pair entries (rows x N) of one work array, by backend; about ten such arrays live at once.
@@ -151,14 +151,37 @@ class _ClassBlock:
         return xp.where(pad, True, xp.take_along_axis(self.other_class, index, axis=1))
 
 
-def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tuple[Any, Any, Any, Any] | None:
+def _largest_gaps(xt: Any, start: int, stop: int, buffers: tuple, on_gap: Callable[[int, Any], None]):
+    """One pass over the dimensions for the block's rows: the largest gap per pair, the second
+    largest and the dimension of the largest (SPEC 3; module docstring), self pairs at +inf.
+
+    ``buffers``: (largest, second, gap, smaller, arg) work arrays of at least ``stop - start``
+    rows (``arg`` an integer dtype); ``on_gap(d, gap)`` sees dimension d's gaps (self pairs at
+    +inf) before the next dimension overwrites them. Returns views into the buffers."""
+    k = stop - start
+    largest, second, gap, smaller, arg = (b[:k] for b in buffers)
+    for d in range(xt.shape[0]):
+        _xp.abs_(_xp.subtract_outer(xt[d, start:stop], xt[d], out=gap))
+        if d == 0:
+            largest[...], second[...], arg[...] = gap, 0.0, 0
+        else:
+            arg[gap > largest] = d
+            # second = max(second, min(gap, largest)), then largest = max(largest, gap)
+            _xp.maximum(second, _xp.minimum(gap, largest, out=smaller), out=second)
+            _xp.maximum(largest, gap, out=largest)
+        on_gap(d, _no_self(gap, start))
+    return _no_self(largest, start), _no_self(second, start), arg
+
+
+def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any = None) -> tuple[Any, Any, Any, Any] | None:
     """The complements' candidate pairs of a block, compacted, or None when they are more than
     ``_CANDIDATE_FRACTION`` of the pairs (module docstring, "Candidates").
 
     Every pair a complement's estimate can use has ``second <= eps`` (eps: the full X's
     distance, within-class for Ross): its k-th neighbour distance is at most the full one (a
     complement's distances are never larger) and its distances at least ``second``.
-    Returns (largest, second, arg, the target's part) on the candidates, padded with +inf.
+    Returns (largest, second, arg, the target's part) on the candidates, padded with +inf (the
+    part is None without a target ``block``: the entropies).
     """
     xp = _xp.namespace(largest)
     mask = second <= eps[:, None]
@@ -174,7 +197,8 @@ def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any) -> tu
         return xp.where(pad, fill, xp.take_along_axis(a, index, axis=1))
 
     arg = xp.take_along_axis(arg, index, axis=1)
-    return take(largest, math.inf), take(second, math.inf), arg, block.compact(index, pad)
+    part = None if block is None else block.compact(index, pad)
+    return take(largest, math.inf), take(second, math.inf), arg, part
 
 
 # -- input preparation --------------------------------------------------------------------------
@@ -394,26 +418,15 @@ class KSGEstimator(Estimator):
         complement = xp.zeros(n, dtype=xp.float64, device=dev)
         r = _rows_per_block(X, N)
         empty = lambda dtype=xp.float64: xp.empty((r, N), dtype=dtype, device=dev)  # noqa: E731
-        largest_buf, second_buf, gap_buf, smaller_buf, arg_buf = empty(), empty(), empty(), empty(), empty(index)
+        buffers = (empty(), empty(), empty(), empty(), empty(index))
         for start in range(0, N, r):
             stop = min(N, start + r)
             block = block_of(start, stop)
-            # one pass over the dimensions: largest gap, second largest, the dimension of the
-            # largest (SPEC 3; module docstring); the singles' distances are the gaps themselves
-            k = stop - start
-            largest, second, arg = largest_buf[:k], second_buf[:k], arg_buf[:k]
-            gap, smaller = gap_buf[:k], smaller_buf[:k]
-            for d in range(n):
-                _xp.abs_(_xp.subtract_outer(xt[d, start:stop], xt[d], out=gap))
-                if d == 0:
-                    largest[...], second[...], arg[...] = gap, 0.0, 0
-                else:
-                    arg[gap > largest] = d
-                    # second = max(second, min(gap, largest)), then largest = max(largest, gap)
-                    _xp.maximum(second, _xp.minimum(gap, largest, out=smaller), out=second)
-                    _xp.maximum(largest, gap, out=largest)
-                single[d] += block.scores(_no_self(gap, start))[0]
-            largest, second = _no_self(largest, start), _no_self(second, start)
+
+            def on_gap(d: int, gap: Any) -> None:  # the singles' distances are the gaps themselves
+                single[d] += block.scores(gap)[0]
+
+            largest, second, arg = _largest_gaps(xt, start, stop, buffers, on_gap)
             total, eps = block.scores(largest)
             joint += float(total)
             # the complements need only the candidate pairs (module docstring)
@@ -425,3 +438,55 @@ class KSGEstimator(Estimator):
                 complement[i] += block.scores(xp.where(arg == i, second, largest), part)[0]
         to_bits = lambda total: (constant - total / N) / _LN2  # noqa: E731
         return LeaveOneOut(float(to_bits(joint)), to_bits(_xp.to_numpy(single)), to_bits(_xp.to_numpy(complement)))
+
+    # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
+    def _entropies(self, X, w):
+        """Kozachenko-Leonenko H(X), H(X_i), H(X_-i) from one pass of gaps per block (module
+        docstring): X_-i's distances are ``where(A == i, S, L)``, exactly the max over the other
+        dimensions, so every k-th neighbour distance equals the direct one's. Like ``entropy``,
+        in X's own units (no standardisation), the complements on the candidate pairs."""
+        self._check_weights(w)
+        xp = _xp.namespace(X)
+        X = self._prepare(_numbers(X, "X"), scale=False)
+        N, n = X.shape
+        self._check_size(N, "`X`")
+        xt = _xp.contiguous(X.T)
+        dev = _xp.device(X)
+        r = _rows_per_block(X, N)
+        empty = lambda dtype=xp.float64: xp.empty((r, N), dtype=dtype, device=dev)  # noqa: E731
+        buffers = (empty(), empty(), empty(), empty(), empty(xp.int16 if n < 2**15 else xp.int32))
+        # sums over the samples of log(2 eps): X, then X_i and X_-i
+        log_joint = 0.0
+        log_single = xp.zeros(n, dtype=xp.float64, device=dev)
+        log_complement = xp.zeros(n, dtype=xp.float64, device=dev)
+
+        def log_eps(dist: Any, subset: str) -> tuple[Any, Any]:
+            eps = _xp.kth_smallest(dist, self.k)
+            if bool(xp.any(eps == 0)):
+                raise ValueError(
+                    f"`X` ({subset}) has samples repeated at least {self.k + 1} times (a k-th "
+                    "neighbour at distance 0): the Kozachenko-Leonenko entropy is -inf. Set `noise` "
+                    "(e.g. 1e-10) to break the ties, or use a discrete estimator."
+                )
+            return xp.sum(xp.log(2.0 * eps)), eps
+
+        for start in range(0, N, r):
+            stop = min(N, start + r)
+
+            def on_gap(d: int, gap: Any) -> None:
+                log_single[d] += log_eps(gap, f"column {d}")[0]
+
+            largest, second, arg = _largest_gaps(xt, start, stop, buffers, on_gap)
+            total, eps = log_eps(largest, "all columns")
+            log_joint += float(total)
+            compact = _candidates(largest, second, arg, eps)
+            if compact is not None:
+                largest, second, arg, _ = compact
+            for i in range(n):
+                log_complement[i] += log_eps(xp.where(arg == i, second, largest), f"without column {i}")[0]
+        base = float(special.psi(N) - special.psi(self.k))
+        return Entropies(
+            (base + n * log_joint / N) / _LN2,
+            (base + _xp.to_numpy(log_single) / N) / _LN2,
+            (base + (n - 1) * _xp.to_numpy(log_complement) / N) / _LN2,
+        )
