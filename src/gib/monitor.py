@@ -37,9 +37,11 @@ from .estimators import get_estimator
 from .loggers import Loggers
 from .measures import SYNERGY_KINDS
 from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
-from .recorders import COLUMNS, OUTPUT, GIBRecorder, IBRecorder, MetricsRecorder, Probed, TimerRecorder
+from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, MetricsRecorder,
+                        NegativeInformationWarning, Probed, TimerRecorder)
 
-__all__ = ["COLUMNS", "OUTPUT", "Monitor", "Probe", "default_layers", "null_references"]
+__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_layers",
+           "null_references"]
 
 _ACTIVATIONS = tuple(
     getattr(nn, name)
@@ -371,8 +373,9 @@ class Probe:
         return "\n".join(lines)
 
     @torch.no_grad()
-    def __call__(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays."""
+    def __call__(self, numpy: bool = True) -> tuple[dict[str, Any], Any]:
+        """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays
+        (``numpy=False``: the buffers themselves, tensors on the model's device)."""
         was_training = self.model.training
         self.model.eval()
         device = self.device()
@@ -388,8 +391,10 @@ class Probe:
         finally:
             self._capture = None
             self.model.train(was_training)
-        layers = {name: self._buffers[name].cpu().numpy() for name in self.layers if name in self._buffers}
-        return layers, outputs.cpu().numpy()
+        layers = {name: self._buffers[name] for name in self.layers if name in self._buffers}
+        if not numpy:
+            return layers, outputs
+        return {name: T.cpu().numpy() for name, T in layers.items()}, outputs.cpu().numpy()
 
     def close(self) -> None:
         """Remove every hook from the model."""
@@ -722,14 +727,17 @@ class Monitor:
             raise ValueError(f"`epoch` must be a finite number or None, got {epoch!r}.")
         metrics = self._metrics(metrics)
         started = time.perf_counter()
-        layers, outputs = self.probe()
+        tensors, output_tensor = self.probe(numpy=False)
+        outputs = output_tensor.cpu().numpy()
         probe_seconds = time.perf_counter() - started
-        probed = Probed(int(step), float(step if epoch is None else epoch), layers, outputs,
-                        self.predictions(outputs), metrics, started, probe_seconds)
+        # host copies of the layers are made when a recorder reads them: the estimators with a
+        # `device` read the buffers where they are
+        probed = Probed(int(step), float(step if epoch is None else epoch), HostArrays(tensors), outputs,
+                        self.predictions(outputs), metrics, started, probe_seconds, tensors, output_tensor)
         rows = [row for recorder in self.recorders for row in recorder.rows(probed)]
         self.rows.extend(rows)
         self.loggers(rows)
-        return pd.DataFrame(rows, columns=COLUMNS)
+        return pd.DataFrame({column: [row[column] for row in rows] for column in COLUMNS}, columns=COLUMNS)
 
     @staticmethod
     def _metrics(metrics: Any) -> dict[str, float]:
@@ -812,6 +820,7 @@ class Monitor:
         state = {"rows": list(self.rows), "epochs_seen": self._epochs_seen}
         recorder = self.ib_recorder
         state["warned"] = [] if recorder is None else recorder.state_dict()["warned"]
+        state["gib_warned"] = {r.name: r.state_dict()["warned"] for r in self.recorders if isinstance(r, GIBRecorder)}
         return state
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -829,3 +838,6 @@ class Monitor:
         if self.ib_recorder is not None:
             # states saved before the saturation warnings have no "warned": nothing warned yet
             self.ib_recorder.load_state_dict({"warned": state.get("warned", [])})
+        for recorder in self.recorders:
+            if isinstance(recorder, GIBRecorder):
+                recorder.load_state_dict({"warned": state.get("gib_warned", {}).get(recorder.name, [])})
