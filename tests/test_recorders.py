@@ -196,3 +196,48 @@ def test_gib_negative_flag():
     plugin = GIBRecorder(X, "input", y, {"b": ("binning", {})}, kinds=("featurewise",), target="joint",
                          output_bins=30, task="classification")
     assert next(r["value"] for r in plugin.rows(probed) if r["measure"] == "negative") == 0.0
+
+
+def test_fixed_input_estimator_equals_the_estimator_it_wraps():
+    from gib.estimators.plugin import FixedInputEstimator
+
+    rng = np.random.default_rng(5)
+    X, other = rng.normal(size=(300, 5)), rng.normal(size=(300, 5))
+    v, w = rng.integers(0, 4, 300), rng.random(300)
+    plain = get_estimator("binning", n_bins=6, bias="miller-madow")
+    fixed = FixedInputEstimator(plain, X)
+    for data in (X, X.copy(), other):  # the fixed X (itself or equal), and another X
+        assert_same_pieces(fixed.leave_one_out(data, v, w), plain.leave_one_out_direct(data, v, w))
+    assert fixed.mutual_information(X[:, :2], v) == plain.mutual_information(X[:, :2], v)
+    with pytest.raises(TypeError, match="plug-in"):
+        FixedInputEstimator(get_estimator("kde"), X)
+
+
+def test_null_references_share_the_partitions_and_equal_the_plain_null():
+    from gib.estimators.plugin import FixedInputEstimator
+    from gib.monitor import null_references
+    from gib.planes import NullReference
+
+    rng = np.random.default_rng(6)
+    X, y = rng.integers(0, 2, size=(256, 6)).astype(np.float32), rng.integers(0, 2, 256)
+    null = null_references(X, y, "binning", n_seeds=2)["binning"]
+    plain = NullReference(X, y, n_seeds=2, estimator="binning")
+    assert isinstance(null.estimator, FixedInputEstimator)
+    for accuracy in (0.5, 0.735, 1.0):
+        assert close(null.at(accuracy), plain.at(accuracy))
+    assert abs(null.reference.complexity_star - plain.reference.complexity_star) <= TOL
+    recorder = GIBRecorder(X, "input", y, {"binning": ("binning", {})}, kinds=("featurewise",), target="joint",
+                           output_bins=30, task="classification", null={"binning": null})
+    assert recorder.bound["binning"] is null.estimator  # built once for the plane and its null
+
+
+def test_code_informations_equal_code_information():
+    from gib.estimators import code_information
+    from gib.estimators.plugin import code_informations
+
+    rng = np.random.default_rng(7)
+    a, distinct, b = rng.integers(0, 5, 400), rng.permutation(400), rng.integers(0, 300, 400)
+    for bias in (False, True):
+        got = code_informations(row_codes(a), [row_codes(distinct), row_codes(b)], bias)
+        want = [code_information(row_codes(a), row_codes(c), bias) for c in (distinct, b)]
+        assert close(got, want)

@@ -33,7 +33,8 @@ import torch
 from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
-from .estimators import get_estimator
+from .estimators import PlugInEstimator, get_estimator
+from .estimators.plugin import FixedInputEstimator
 from .loggers import Loggers
 from .measures import SYNERGY_KINDS
 from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
@@ -173,15 +174,23 @@ def null_references(
     estimator spec (``estimators``, ``mi_device``) the Monitor is given.
 
     Build them once per probe set and pass them as ``Monitor(..., null=...)`` to every Monitor on
-    that probe set: their null points are then computed once for all of them.
+    that probe set: their null points are then computed once for all of them. A plug-in
+    estimator (binning, discrete) is bound to the features here
+    (:class:`gib.estimators.plugin.FixedInputEstimator`): the features' partitions are computed
+    once, and each null point, and each of the Monitor's GIB points, reuses them.
     """
     y = as_samples(y, "y")
     y = y[:, 0] if y.shape[1] == 1 else y
-    return {
-        label: NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name, target=gib_target,
-                             output_bins=output_bins, task=task, **options)
-        for label, (name, options) in _estimator_specs(estimators, mi_device).items()
-    }
+    features = as_samples(features, "features")
+    references = {}
+    for label, (name, options) in _estimator_specs(estimators, mi_device).items():
+        estimator = get_estimator(name, **options)
+        if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
+            # the features' partitions once for every null point (and for the Monitor's GIB plane)
+            name, options = FixedInputEstimator(estimator, features), {}
+        references[label] = NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name,
+                                          target=gib_target, output_bins=output_bins, task=task, **options)
+    return references
 
 
 def _probe_inputs(X: Any) -> torch.Tensor:

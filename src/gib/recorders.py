@@ -26,9 +26,13 @@ checks it against the direct computation).
 The GIB fast path (plug-in estimators)
 --------------------------------------
 The features are fixed, so their partitions (X, every X_i, every X_-i) are computed once
-(:class:`gib.estimators.plugin.SubsetCodes`); a record step codes Z = (Yhat, Y), computes the
-PMI weights and combines Z's codes with those partitions: one weighted ``bincount`` per block of
-subsets, the same numbers as ``gib_point`` (tests check it against the direct computation).
+(:class:`gib.estimators.plugin.SubsetCodes`, held by a
+:class:`gib.estimators.plugin.FixedInputEstimator`), and Y's codes: a record step codes Yhat and
+Z = (Yhat, Y), computes the PMI weights and combines Z's codes with those partitions, one
+``bincount`` per block of subsets: the same numbers as ``gib_point`` (tests check it against
+the direct computation). The null references built by
+:func:`gib.monitor.null_references` hold the same estimator, so the null's points, computed
+lazily at each new grid accuracy, cost the same few bincounts.
 
 Negative estimates
 ------------------
@@ -56,7 +60,7 @@ import numpy as np
 from ._validation import as_device_samples, as_samples, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
 from .estimators import PlugInEstimator, code_information, discrete_codes, row_codes
-from .estimators.plugin import SubsetCodes
+from .estimators.plugin import FixedInputEstimator, code_informations
 from .measures import pmi_weights, synergy_from
 from .planes import GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
 
@@ -228,12 +232,17 @@ class IBRecorder:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
         if estimator.device is None:
-            t_codes = row_codes(estimator.compact_codes(_checked(T)))
+            T = _checked(T)
+            if T.shape[1] < _NARROW:
+                # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs along
+                # its few columns); on a column-major copy they are ~15x faster
+                T = np.asfortranarray(T)
+            t_codes = row_codes(estimator.compact_codes(T))
         else:
             t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
         # the plug-in informations of the partitions into distinct rows
         bias = estimator.bias == "miller-madow"
-        complexity, prediction = code_information(t_codes, x_codes, bias), code_information(t_codes, y_codes, bias)
+        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias)
         return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
 
     def rows(self, probed: Probed) -> list[dict]:
@@ -293,6 +302,9 @@ class IBRecorder:
         self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
 
 
+_NARROW = 64  #: layers narrower than this are binned from a column-major copy
+
+
 def _checked(T: Any) -> np.ndarray:
     """A probed layer's T, checked like ``as_samples`` checks it, in one pass over a float T:
     a NaN or an infinity makes the sum non-finite (an overflowing sum is checked in full)."""
@@ -335,19 +347,24 @@ class GIBRecorder:
         self.features = features
         self.null = null
         self.warned: set[tuple[str, str, str]] = set()
-        # the features' partitions, once: a plug-in estimate depends only on them (SPEC 3)
-        self._subsets: dict[str, tuple[SubsetCodes, bool]] = {}
+        # the features' partitions, once: a plug-in estimate depends only on them (SPEC 3); a null
+        # built by `gib.monitor.null_references` on these features holds them already
+        self.bound: dict[str, FixedInputEstimator] = {}  #: {label: the plug-in estimator bound to the features}
         for label, (est_name, options) in estimators.items():
+            shared = None if null is None else null[label].estimator
+            if isinstance(shared, FixedInputEstimator) and shared.X.shape == features.shape \
+                    and np.array_equal(shared.X, features):
+                self.bound[label] = shared
+                continue
             estimator = get_estimator(est_name, **options)
             if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
-                codes = estimator.codes(features)
-                self._subsets[label] = (SubsetCodes(codes), estimator.bias == "miller-madow")
-        self._y_codes = discrete_codes(y, "y", output_bins) if self._subsets else None
+                self.bound[label] = FixedInputEstimator(estimator, features)
+        self._y_codes = discrete_codes(y, "y", output_bins) if self.bound else None
 
     def point(self, label: str, yhat: np.ndarray) -> GIBPoint:
         """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``:
-        ``gib_point(features, yhat, y, ...)``, from the cached partitions for a plug-in one."""
-        if label not in self._subsets:
+        ``gib_point(features, yhat, y, ...)``, from the features' partitions for a plug-in one."""
+        if label not in self.bound:
             est_name, options = self.estimators[label]
             with warnings.catch_warnings():
                 # GIB's joint I(X;Z) saturates whenever the inputs are distinct (the 12-bit task's
@@ -355,11 +372,12 @@ class GIBRecorder:
                 warnings.simplefilter("ignore", SaturationWarning)
                 return gib_point(self.features, yhat, self.y, est_name, kind="featurewise", target=self.target,
                                  output_bins=self.output_bins, **options)
-        subsets, miller_madow = self._subsets[label]
-        # gib_point's steps on codes (SPEC 2): Z, P = I(Yhat;Y), the PMI weights, the leave-one-out
+        # gib_point's steps (SPEC 2) on codes, Y's computed once: Z, P = I(Yhat;Y), the PMI
+        # weights, and the leave-one-out from the partitions
         a, b = discrete_codes(yhat, "yhat", self.output_bins), self._y_codes
         z = {"joint": lambda: row_codes(np.column_stack([a, b])), "yhat": lambda: a, "y": lambda: b}[self.target]()
-        pieces = subsets.leave_one_out(z, pmi_weights(a, b), miller_madow)
+        bound = self.bound[label]
+        pieces = bound.subsets.leave_one_out(z, pmi_weights(a, b), bound.bias == "miller-madow")
         synergy = synergy_from(pieces, "featurewise")
         return GIBPoint(complexity=-synergy, prediction=code_information(a, b), synergy=synergy, joint=pieces.joint,
                         single=pieces.single, complement=pieces.complement, target=self.target)

@@ -545,18 +545,25 @@ class SubsetCodes:
         w = np.full(N, 1.0 / N) if weights is None else np.asarray(weights, dtype=np.float64)
         k_v = int(v.max()) + 1
         h_v = _entropy_bits(_probabilities(v, weights), n_eff, miller_madow)
+        # weights that are a function of V (uniform ones, the PMI weights of Z = (Yhat, Y)):
+        # a cell's probability is its count times its V's weight, and tables are counted unweighted
+        w_of_v = np.zeros(k_v)
+        w_of_v[v] = w
+        if not np.array_equal(w_of_v[v], w):
+            w_of_v = None
         # subsets of distinct rows: H(X_S) = H(X_S, V), so I(X_S;V) = H(V)
         mi = np.full(n + 1, h_v)
         if len(self.kept):
-            hx, hxv = self._table_entropies(self.codes, self.sizes, v, k_v, w, n_eff, miller_madow)
+            hx, hxv = self._table_entropies(self.codes, self.sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
             mi[self.kept] = hx + h_v - hxv
-        hx, hxv = self._table_entropies(self.single, self.single_sizes, v, k_v, w, n_eff, miller_madow)
+        hx, hxv = self._table_entropies(self.single, self.single_sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
         return LeaveOneOut(float(mi[0]), hx + h_v - hxv, mi[1:])
 
     @staticmethod
-    def _table_entropies(codes, sizes, v, k_v, w, n_eff, miller_madow):
+    def _table_entropies(codes, sizes, v, k_v, w, w_of_v, n_eff, miller_madow):
         """(H(X_S), H(X_S, V)) in bits of each row S of ``codes`` (values below ``sizes``), from
-        one weighted contingency table per block of rows (rows side by side at offsets)."""
+        one contingency table per block of rows (rows side by side at offsets): weighted, or
+        counted when the weights are a function ``w_of_v`` of V."""
         m, N = codes.shape
         hx, hxv = np.empty(m), np.empty(m)
         cells = sizes * k_v
@@ -573,9 +580,26 @@ class SubsetCodes:
             cell *= k_v
             cell += v
             cell += offsets[:-1, None]
-            table = np.bincount(cell.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
-            marginal = table.reshape(-1, k_v).sum(axis=1)
-            for out, p, bounds in ((hxv, table, offsets), (hx, marginal, offsets // k_v)):
+            if w_of_v is not None:
+                counts = np.bincount(cell.ravel(), minlength=int(offsets[-1])).reshape(-1, k_v)
+                # sum p log p over the cells (x, v) of p = c w_v: sum w_v c log c + sum_v n_v w_v log w_v,
+                # with c log c looked up (0 for the empty and the single-sample cells)
+                c_log_c = np.arange(N + 1.0)
+                c_log_c[1:] *= np.log(c_log_c[1:])
+                n_v = np.bincount(v, minlength=k_v)
+                positive = w_of_v > 0
+                constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
+                rows = offsets[:-1] // k_v
+                h = -(np.add.reduceat(c_log_c[counts] @ w_of_v, rows) + constant)
+                if miller_madow:
+                    occupied = (counts > 0) & positive
+                    h += (np.add.reduceat(occupied.sum(axis=1), rows) - 1) / (2.0 * n_eff)
+                hxv[start:stop] = h / _LN2
+                tables = ((hx, counts @ w_of_v, offsets // k_v),)
+            else:
+                table = np.bincount(cell.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
+                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), offsets // k_v))
+            for out, p, bounds in tables:
                 occupied = np.flatnonzero(p)  # logs of the occupied cells only: the tables are sparse
                 row = np.searchsorted(bounds, occupied, side="right") - 1
                 q = p[occupied]
@@ -591,3 +615,70 @@ def code_entropy(codes: np.ndarray, miller_madow: bool = False) -> float:
     """The plug-in H(A) in bits of a variable given as dense codes 0..K-1 (:func:`row_codes`),
     unweighted; with ``miller_madow`` the Miller-Madow correction."""
     return _entropy_bits(_probabilities(np.asarray(codes), None), len(codes), miller_madow)
+
+
+class FixedInputEstimator(PlugInEstimator):
+    """A plug-in estimator bound to one fixed X (a probe set's features), whose
+    ``leave_one_out(X, v, weights)`` on that X combines V with X's partitions computed once
+    (:class:`SubsetCodes`) instead of coding and sorting X again; on any other X, and for
+    ``entropy`` and ``mutual_information``, it is the estimator it wraps. Same numbers either way.
+
+    Parameters
+    ----------
+    estimator : PlugInEstimator
+        ``binning`` or ``discrete`` with its options (a ``device`` is not used on the fixed X:
+        there a leave-one-out is a few bincounts on the host).
+    X : array (N, n >= 2)
+        The fixed X, as the measures will pass it (2-D, checked).
+    """
+
+    def __init__(self, estimator: PlugInEstimator, X: Any):
+        if not isinstance(estimator, PlugInEstimator):
+            raise TypeError(f"`estimator` must be a plug-in estimator (binning, discrete), got "
+                            f"{type(estimator).__name__}.")
+        self.estimator, self.name, self.bias = estimator, estimator.name, estimator.bias
+        self.warn_saturation = estimator.warn_saturation
+        self.X = as_samples(X, "X")
+        self.subsets = SubsetCodes(estimator.codes(self.X))
+
+    def codes(self, a: Any) -> Any:
+        return self.estimator.codes(a)
+
+    def compact_codes(self, a: Any) -> Any:
+        return self.estimator.compact_codes(a)
+
+    def _entropy(self, a, w):
+        return self.estimator._entropy(a, w)
+
+    def _mutual_information(self, a, b, w):
+        return self.estimator._mutual_information(a, b, w)
+
+    def _leave_one_out(self, X, v, w):
+        if not (X is self.X or (X.shape == self.X.shape and np.array_equal(X, self.X))):
+            return self.estimator.leave_one_out(X, v, w)
+        if self.warn_saturation and self.subsets.distinct[0]:
+            self._warn_saturated(len(X), stacklevel=5)
+        return self.subsets.leave_one_out(row_codes(self.codes(v)), w, self._miller_madow)
+
+    def __repr__(self) -> str:
+        return f"FixedInputEstimator({self.estimator!r}, X of shape {self.X.shape})"
+
+
+def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False) -> list[float]:
+    """The plug-in I(A;B) in bits for each B of ``others``, all given as dense codes 0..K-1
+    (:func:`row_codes`), unweighted: :func:`code_information` with H(A) computed once, and no
+    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A))."""
+    n = len(a)
+    h_a = code_entropy(a, miller_madow)
+    ka = int(a.max()) + 1
+    out = []
+    for b in others:
+        counts = np.bincount(b)
+        if len(counts) == n and counts.max() == 1:  # B tells every sample apart
+            out.append(h_a)
+            continue
+        joint = b.astype(np.int64) * ka + a
+        cells = np.bincount(joint) if len(counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
+        h_b = _entropy_bits(counts[counts > 0] / n, n, miller_madow)
+        out.append(h_a + h_b - _entropy_bits(cells[cells > 0] / n, n, miller_madow))
+    return out
