@@ -200,8 +200,9 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     best = min(steps, key=lambda s: s["record"])
     best["rest"] = best["record"] - sum(v for k, v in best.items() if k not in ("record", "cpu"))
     cpu_ratio = min(s["cpu"] for s in steps) / epoch_cpu
-    return dict(case=case.name, layers=len(values) // 2 - 1, epoch=epoch_seconds, build=build_seconds,
-                record=best["record"], ratio=best["record"] / epoch_seconds, cpu_ratio=cpu_ratio, parts=best, per_point=per_point_seconds,
+    return dict(case=case.name, layers=len(values) // 2 - 1,  # IB points: the hooked layers and the output
+                epoch=epoch_seconds, build=build_seconds, record=best["record"], ratio=best["record"] / epoch_seconds,
+                cpu_ratio=cpu_ratio, parts=best, per_point=per_point_seconds,
                 per_point_ratio=per_point_seconds / epoch_seconds, deviation=deviation, **times)
 
 
@@ -219,7 +220,7 @@ def main() -> None:
     warnings.simplefilter("ignore")  # saturation warnings of the untrained models' wide layers
     print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}; "
           f"size {args.size}.\n")
-    print("| case | hooked layers | epoch (s) | Monitor built (s) | record (s) | record / epoch "
+    print("| case | IB layers (with the output) | epoch (s) | Monitor built (s) | record (s) | record / epoch "
           "| record / epoch (CPU time) | goal "
           "| record: probe / metrics / IB / GIB / rest (s) | per-point path (s) | per-point / epoch "
           "| per-point: probe / IB / GIB (s) | max difference (bits) |")

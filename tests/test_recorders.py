@@ -241,3 +241,15 @@ def test_code_informations_equal_code_information():
         got = code_informations(row_codes(a), [row_codes(distinct), row_codes(b)], bias)
         want = [code_information(row_codes(a), row_codes(c), bias) for c in (distinct, b)]
         assert close(got, want)
+
+
+def test_ib_recorder_checks_T():
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)
+    recorder = IBRecorder(X, y, {"b": ("binning", {})})
+    T = np.abs(rng.normal(size=(100, 4))).astype(np.float32)
+    huge = T * np.float32(1e37)  # a sum that overflows float32: checked in full, and finite
+    assert recorder.point("b", huge).complexity == recorder.point("b", T).complexity
+    T[5, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        recorder.point("b", T)

@@ -503,6 +503,22 @@ class Monitor:
     ``complexity_ceiling`` and ``prediction_ceiling`` in bits. A layer and estimator whose point
     is saturated (or over the bound) warns with ``SaturationWarning`` (``BoundWarning``) once
     per run, at its first such record step; ``state_dict`` keeps which have warned.
+
+    A mutual information is never negative, but ``kde`` and ``gcmi`` can estimate one below zero
+    for (nearly) independent variables (an estimator bias). Every IB point and every GIB point
+    (per estimator and kind) therefore also gets the row ``negative`` (1.0 or 0.0): 1.0 when one of
+    its estimates is below -1e-12 bits (IB: I(X;T) or I(T;Y); GIB: I(X;Z), an I(X_i;Z), an
+    I(X_-i;Z) or I(Yhat;Y)); the first such point of each layer (GIB: feature set) and estimator
+    warns with ``gib.monitor.NegativeInformationWarning``, once per run (kept in ``state_dict``).
+    Read a flagged point as "no information measured", not as a value.
+
+    Cost: the plug-in estimators (``binning``, ``discrete``) compute what depends only on the
+    probe set once, here: the codes of X and Y for the IB plane, the partitions of each GIB
+    feature set into distinct rows of X, of every X_i and of every X_-i (shared with the null
+    references of ``null_references``), so a record step bins each layer once and combines
+    codes (``benchmarks/bench_monitor.py``; README, "Watching a model train"). The probe's
+    forward pass is often the larger part: ``batch_size`` around 128 keeps a conv net's
+    activations in cache (twice as fast as 1024 on the CPU).
     """
 
     def __init__(

@@ -308,9 +308,10 @@ _NARROW = 64  #: layers narrower than this are binned from a column-major copy
 def _checked(T: Any) -> np.ndarray:
     """A probed layer's T, checked like ``as_samples`` checks it, in one pass over a float T:
     a NaN or an infinity makes the sum non-finite (an overflowing sum is checked in full)."""
-    if isinstance(T, np.ndarray) and T.ndim == 2 and T.dtype.kind == "f" and len(T) >= 2 \
-            and np.isfinite(np.sum(T, dtype=np.float64)):
-        return T
+    if isinstance(T, np.ndarray) and T.ndim == 2 and T.dtype.kind == "f" and len(T) >= 2:
+        with np.errstate(all="ignore"):  # overflow and inf - inf only send T to the full check
+            if np.isfinite(np.sum(T)):
+                return T
     return as_samples(T, "T")
 
 
