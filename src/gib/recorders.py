@@ -259,10 +259,19 @@ class IBRecorder:
                 return probed.tensor(layer)  # the buffer, where the model left it
             return probed.outputs if layer == OUTPUT else probed.layers[layer]
 
+        # a last hooked layer that is the model's output (a final Linear) has the output's point
+        last = names[-2] if len(names) > 1 and self.noise is None else None
+        buffer = probed.tensors.get(last)  # its shape without a host copy
+        shape = None if last is None else tuple((probed.layers[last] if buffer is None else buffer).shape)
+        same = shape == probed.outputs.shape and np.array_equal(probed.layers[last], probed.outputs)
         rows, flagged, negative = [], [], []
         for label in self.estimators:
+            points = {}
             for layer in names:
-                point = self.point(label, T_of(layer, label))
+                if layer == OUTPUT and same:
+                    point = points[last]
+                else:
+                    point = points[layer] = self.point(label, T_of(layer, label))
                 for measure in ("complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
                                 "prediction_ceiling"):
                     rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
