@@ -253,3 +253,19 @@ def test_ib_recorder_checks_T():
     T[5, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         recorder.point("b", T)
+
+
+@pytest.mark.parametrize("options", [{}, {"bin_size": 0.5}, {"bias": "miller-madow"}])
+def test_ib_recorder_wide_layers_equal_ib_point(options):
+    # a wide T whose sampled columns tell the rows apart, and one whose rows repeat
+    rng = np.random.default_rng(9)
+    N = 300
+    X, y = rng.integers(0, 2, size=(N, 5)).astype(np.float32), rng.integers(0, 3, N)
+    distinct = rng.normal(size=(N, 3000)).astype(np.float32)
+    repeated = np.repeat(rng.normal(size=(N // 3, 3000)).astype(np.float32), 3, axis=0)
+    unsampled = repeated.copy()
+    unsampled[:, 1500] = np.arange(N) % 7  # rows told apart by a column outside the sample
+    recorder = IBRecorder(X, y, {"b": ("binning", options)})
+    for T in (distinct, repeated, unsampled):
+        got, want = recorder.point("b", T), gib.ib_point(T, X, y, "binning", warn=False, **options)
+        assert abs(got.complexity - want.complexity) <= TOL and abs(got.prediction - want.prediction) <= TOL
