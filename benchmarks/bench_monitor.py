@@ -5,8 +5,9 @@ with the same measurements made through the public per-point functions (``gib.ib
 One process, torch on one thread, the same model and probe set for both paths. For each case the
 table gives the seconds of a training epoch and of a record step (epochs and record steps
 interleaved, the best of ``--repeats`` each), their ratio in wall-clock and in CPU time (the
-process's, robust to other load on a shared machine), the same for the per-point path, the largest difference between the two paths' values
-(bits), and where each path's time goes (wall-clock seconds of the best record step): the record step per recorder (probe forward pass,
+process's, steadier under other load on a shared machine), the same for the per-point path, the
+largest difference between the two paths' values (bits), and where each path's time goes
+(wall-clock seconds of the best record step): the record step per recorder (probe forward pass,
 metrics, IB, GIB, the rest: rows and frame), the per-point path as probe / IB / GIB.
 
     python benchmarks/bench_monitor.py                       # the three cases
@@ -168,8 +169,8 @@ RECORDERS = {"MetricsRecorder": "metrics", "IBRecorder": "IB", "GIBRecorder": "G
 def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     train_epoch(case, 0)  # warm-up
     start = time.perf_counter()
-    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning", batch_size=probe_batch or case.probe_batch,
-                          verbose=False)
+    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning",
+                          batch_size=probe_batch or case.probe_batch, verbose=False)
     build_seconds = time.perf_counter() - start
     monitor.record(0)  # warm-up
     # epochs and record steps interleaved, as a monitored run has them; the best of each is the
@@ -229,7 +230,8 @@ def main() -> None:
         r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
         parts = " / ".join(f"{r['parts'].get(k, 0.0):.3f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
         print(f"| {r['case']} | {r['layers']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.3f} | "
-              f"{r['ratio']:.2f} | {r['cpu_ratio']:.2f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | {r['per_point_ratio']:.2f} | "
+              f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | "
+              f"{r['per_point_ratio']:.2f} | "
               f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)
 
 

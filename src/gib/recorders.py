@@ -62,7 +62,8 @@ from .estimators import LeaveOneOut, SaturationWarning, get_estimator
 from .estimators import PlugInEstimator, code_information, discrete_codes, row_codes
 from .estimators.plugin import FixedInputEstimator, code_informations
 from .measures import pmi_weights, synergy_from
-from .planes import GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
+from .planes import (GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point,
+                     ib_point_warnings)
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
