@@ -3,13 +3,17 @@ with the same measurements made through the public per-point functions (``gib.ib
 ``gib.gib_point``), which is what a record step computed before the Monitor cached its probe set.
 
 One process, torch on one thread, the same model and probe set for both paths. For each case the
-table gives the seconds of a training epoch, of a record step (mean of ``--records``), their ratio,
-the same for the per-point path, the largest difference between the two paths' values (bits), and
-where a record step's time goes (probe forward pass, IB points, GIB points).
+table gives the seconds of a training epoch and of a record step (epochs and record steps
+interleaved, the best of ``--repeats`` each), their ratio in wall-clock and in CPU time (the
+process's, steadier under other load on a shared machine), the same for the per-point path, the
+largest difference between the two paths' values (bits), and where each path's time goes
+(wall-clock seconds of the best record step): the record step per recorder (probe forward pass,
+metrics, IB, GIB, the rest: rows and frame), the per-point path as probe / IB / GIB.
 
     python benchmarks/bench_monitor.py                       # the three cases
     python benchmarks/bench_monitor.py --cases mlp,conv      # a subset
-    python benchmarks/bench_monitor.py --records 1 --epochs 1
+    python benchmarks/bench_monitor.py --size small          # conv and resnet at 1/5 of the samples
+    python benchmarks/bench_monitor.py --repeats 1
 
 Cases (issue "A Monitor cheap enough for every epoch"):
 - ``mlp``: the 12-bit net 12-10-7-5-4-3-2 (tanh), all 4096 patterns as the probe, an epoch is the
@@ -18,6 +22,9 @@ Cases (issue "A Monitor cheap enough for every epoch"):
   10000 MNIST images in batches of 64, 5000 probe images;
 - ``resnet``: ResNet-20 on 32x32x3 images (MNIST padded and tiled, the CIFAR-10 stand-in), an epoch
   is 5000 images in batches of 128 (SGD), 5000 probe images, 20 hooked layers.
+
+``--size small`` divides the conv and resnet epochs and probe sets by 5 (the ratios stay
+comparable: both sides scale with the samples); the mlp case has no smaller size.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Case:
     probe_x: np.ndarray
     probe_y: np.ndarray
     layers: dict | None = None
+    probe_batch: int = 128  #: the Monitor's batch_size: small batches keep conv activations in cache
 
 
 class SmallConvNet(nn.Module):
@@ -68,14 +76,15 @@ class SmallConvNet(nn.Module):
         return self.fc2(self.act3(self.fc1(x)))
 
 
-def mlp_case() -> Case:
+def mlp_case(scale: int = 1) -> Case:
     from gib.data import twelve_bit_patterns, twelve_bit_labels, twelve_bit_task
     from gib.models import twelve_bit_net
 
     x_train, y_train, _, _ = twelve_bit_task(seed=0)
     model = twelve_bit_net("tanh", seed=0)
     return Case("mlp", model, torch.optim.Adam(model.parameters(), lr=4e-4), torch.as_tensor(x_train),
-                torch.as_tensor(y_train), 256, twelve_bit_patterns(), twelve_bit_labels())
+                torch.as_tensor(y_train), 256, twelve_bit_patterns(), twelve_bit_labels(),
+                probe_batch=4096)  # one batch: a tiny net's forward pass is all per-call overhead
 
 
 def _mnist(n_train: int, n_probe: int, pad: bool):
@@ -88,23 +97,23 @@ def _mnist(n_train: int, n_probe: int, pad: bool):
     return torch.as_tensor(x[:n_train]), torch.as_tensor(data.y[:n_train]), x[:n_probe], data.y[:n_probe]
 
 
-def conv_case() -> Case:
+def conv_case(scale: int = 1) -> Case:
     torch.manual_seed(0)
     model = SmallConvNet()
-    tx, ty, px, py = _mnist(10000, 5000, pad=False)
+    tx, ty, px, py = _mnist(10000 // scale, 5000 // scale, pad=False)
     return Case("conv", model, torch.optim.Adam(model.parameters(), lr=1e-3), tx, ty, 64, px, py)
 
 
-def resnet_case() -> Case:
+def resnet_case(scale: int = 1) -> Case:
     from gib.models import resnet
 
     model = resnet(20, seed=0)
-    tx, ty, px, py = _mnist(5000, 5000, pad=True)
+    tx, ty, px, py = _mnist(5000 // scale, 5000 // scale, pad=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     return Case("resnet", model, optimizer, tx, ty, 128, px, py)
 
 
-CASES: dict[str, Callable[[], Case]] = {"mlp": mlp_case, "conv": conv_case, "resnet": resnet_case}
+CASES: dict[str, Callable[[int], Case]] = {"mlp": mlp_case, "conv": conv_case, "resnet": resnet_case}
 
 
 def train_epoch(case: Case, epoch: int) -> None:
@@ -137,50 +146,93 @@ def per_point_record(monitor: gib.Monitor) -> tuple[dict, dict]:
     return values, times
 
 
-def measure(case: Case, epochs: int, records: int) -> dict:
+class _Timed:
+    """Wraps a callable (a recorder's ``rows``, the Monitor's probe) and adds up its seconds."""
+
+    def __init__(self, function: Callable, seconds: dict, name: str):
+        self.function, self.seconds, self.name = function, seconds, name
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds[self.name] = self.seconds.get(self.name, 0.0) + time.perf_counter() - start
+
+    def __getattr__(self, name):
+        return getattr(self.function, name)
+
+
+RECORDERS = {"MetricsRecorder": "metrics", "IBRecorder": "IB", "GIBRecorder": "GIB", "TimerRecorder": "timer"}
+
+
+def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     train_epoch(case, 0)  # warm-up
     start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        train_epoch(case, epoch)
-    epoch_seconds = (time.perf_counter() - start) / epochs
-
-    start = time.perf_counter()
-    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning", batch_size=500)
+    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning",
+                          batch_size=probe_batch or case.probe_batch, verbose=False)
     build_seconds = time.perf_counter() - start
-    record_seconds = []
-    for step in range(records):
-        start = time.perf_counter()
+    monitor.record(0)  # warm-up
+    # epochs and record steps interleaved, as a monitored run has them; the best of each is the
+    # one least disturbed by the machine's other load
+    epochs, steps = [], []
+    for step in range(1, repeats + 1):
+        start, cpu = time.perf_counter(), time.process_time()
+        train_epoch(case, step)
+        epochs.append((time.perf_counter() - start, time.process_time() - cpu))
+        seconds: dict[str, float] = {}
+        monitor.probe = _Timed(monitor.probe, seconds, "probe")
+        for recorder in monitor.recorders:
+            recorder.rows = _Timed(recorder.rows, seconds, RECORDERS.get(type(recorder).__name__, "other"))
+        start, cpu = time.perf_counter(), time.process_time()
         rows = monitor.record(step)
-        record_seconds.append(time.perf_counter() - start)
+        seconds["record"], seconds["cpu"] = time.perf_counter() - start, time.process_time() - cpu
+        monitor.probe = monitor.probe.function
+        for recorder in monitor.recorders:
+            del recorder.rows  # back to the class's method
+        steps.append(seconds)
+    epoch_seconds, epoch_cpu = min(e[0] for e in epochs), min(e[1] for e in epochs)
     values, times = per_point_record(monitor)
     per_point_seconds = sum(times.values())
     monitor.close()
     recorded = {(r.plane, r.layer, r.measure): r.value for r in rows.itertuples()
                 if r.plane in ("IB", "GIB") and r.measure in ("complexity", "prediction")}
     deviation = max(abs(recorded[key] - value) for key, value in values.items())
-    record = float(np.mean(record_seconds))
-    return dict(case=case.name, layers=len(values) // 2 - 1, epoch=epoch_seconds, build=build_seconds,
-                record=record, ratio=record / epoch_seconds, per_point=per_point_seconds,
+    best = min(steps, key=lambda s: s["record"])
+    best["rest"] = best["record"] - sum(v for k, v in best.items() if k not in ("record", "cpu"))
+    cpu_ratio = min(s["cpu"] for s in steps) / epoch_cpu
+    return dict(case=case.name, layers=len(values) // 2 - 1,  # IB points: the hooked layers and the output
+                epoch=epoch_seconds, build=build_seconds, record=best["record"], ratio=best["record"] / epoch_seconds,
+                cpu_ratio=cpu_ratio, parts=best, per_point=per_point_seconds,
                 per_point_ratio=per_point_seconds / epoch_seconds, deviation=deviation, **times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--epochs", type=int, default=2, help="timed training epochs per case")
-    parser.add_argument("--records", type=int, default=2, help="timed record steps per case")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed (training epoch, record step) pairs per case; the best of each is shown")
+    parser.add_argument("--size", choices=("full", "small"), default="full",
+                        help="small: conv and resnet with 1/5 of the epoch and probe samples")
+    parser.add_argument("--probe-batch", type=int, default=None,
+                        help="the Monitor's batch_size (default: 4096 for mlp, 128 for conv and resnet)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # saturation warnings of the untrained models' wide layers
-    print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}.\n")
-    print("| case | hooked layers | epoch (s) | Monitor built (s) | record (s) | record / epoch | goal "
-          "| per-point path (s) | per-point / epoch | max difference (bits) | per-point: probe / IB / GIB (s) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}; "
+          f"size {args.size}.\n")
+    print("| case | IB layers (with the output) | epoch (s) | Monitor built (s) | record (s) | record / epoch "
+          "| record / epoch (CPU time) | goal "
+          "| record: probe / metrics / IB / GIB / rest (s) | per-point path (s) | per-point / epoch "
+          "| per-point: probe / IB / GIB (s) | max difference (bits) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
-        r = measure(CASES[name](), args.epochs, args.records)
+        r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
+        parts = " / ".join(f"{r['parts'].get(k, 0.0):.3f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
         print(f"| {r['case']} | {r['layers']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.3f} | "
-              f"{r['ratio']:.2f} | <= {GOALS[name]} | {r['per_point']:.3f} | {r['per_point_ratio']:.2f} | "
-              f"{r['deviation']:.1e} | {r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} |", flush=True)
+              f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | "
+              f"{r['per_point_ratio']:.2f} | "
+              f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -38,13 +38,13 @@ def test_monitor_records_expected_rows_and_values():
     assert list(frame.columns) == COLUMNS
     assert len(new) * 2 + 1 == len(frame)  # the second step adds train_loss
     ib = frame[(frame.plane == "IB") & (frame.step == 0)]
-    # 3 layers + output, 2 estimators, 6 measures: the point, its two flags and its two ceilings
-    assert len(ib) == 4 * 2 * 6
-    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound",
+    # 3 layers + output, 2 estimators, 7 measures: the point, its three flags and its two ceilings
+    assert len(ib) == 4 * 2 * 7
+    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound", "negative",
                                "complexity_ceiling", "prediction_ceiling"}
     gib_rows = frame[(frame.plane == "GIB") & (frame.step == 0)]
     assert set(gib_rows.kind) == {"featurewise", "sum_vs_whole"}
-    assert set(gib_rows.measure) == {"complexity", "prediction", "synergy", "joint"}
+    assert set(gib_rows.measure) == {"complexity", "prediction", "synergy", "joint", "negative"}
     # the recorded values equal direct calls on the same activations
     with torch.no_grad():
         h1 = torch.tanh(model[0](torch.as_tensor(X))).numpy()

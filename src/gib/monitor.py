@@ -33,14 +33,17 @@ import torch
 from torch import nn
 
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
-from .estimators import get_estimator
+from .estimators import PlugInEstimator, get_estimator
+from .estimators.plugin import FixedInputEstimator
 from .loggers import Loggers
 from .measures import SYNERGY_KINDS
 from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
-from .recorders import COLUMNS, OUTPUT, GIBRecorder, IBRecorder, MetricsRecorder, Probed, TimerRecorder
+from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, MetricsRecorder,
+                        NegativeInformationWarning, Probed, TimerRecorder)
 from .recorders import HigherOrderRecorder
 
-__all__ = ["COLUMNS", "OUTPUT", "Monitor", "Probe", "default_layers", "null_references"]
+__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_layers",
+           "null_references"]
 
 _ACTIVATIONS = tuple(
     getattr(nn, name)
@@ -172,15 +175,23 @@ def null_references(
     estimator spec (``estimators``, ``mi_device``) the Monitor is given.
 
     Build them once per probe set and pass them as ``Monitor(..., null=...)`` to every Monitor on
-    that probe set: their null points are then computed once for all of them.
+    that probe set: their null points are then computed once for all of them. A plug-in
+    estimator (binning, discrete) is bound to the features here
+    (:class:`gib.estimators.plugin.FixedInputEstimator`): the features' partitions are computed
+    once, and each null point, and each of the Monitor's GIB points, reuses them.
     """
     y = as_samples(y, "y")
     y = y[:, 0] if y.shape[1] == 1 else y
-    return {
-        label: NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name, target=gib_target,
-                             output_bins=output_bins, task=task, **options)
-        for label, (name, options) in _estimator_specs(estimators, mi_device).items()
-    }
+    features = as_samples(features, "features")
+    references = {}
+    for label, (name, options) in _estimator_specs(estimators, mi_device).items():
+        estimator = get_estimator(name, **options)
+        if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
+            # the features' partitions once for every null point (and for the Monitor's GIB plane)
+            name, options = FixedInputEstimator(estimator, features), {}
+        references[label] = NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name,
+                                          target=gib_target, output_bins=output_bins, task=task, **options)
+    return references
 
 
 def _probe_inputs(X: Any) -> torch.Tensor:
@@ -372,8 +383,9 @@ class Probe:
         return "\n".join(lines)
 
     @torch.no_grad()
-    def __call__(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays."""
+    def __call__(self, numpy: bool = True) -> tuple[dict[str, Any], Any]:
+        """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays
+        (``numpy=False``: the buffers themselves, tensors on the model's device)."""
         was_training = self.model.training
         self.model.eval()
         device = self.device()
@@ -389,8 +401,10 @@ class Probe:
         finally:
             self._capture = None
             self.model.train(was_training)
-        layers = {name: self._buffers[name].cpu().numpy() for name in self.layers if name in self._buffers}
-        return layers, outputs.cpu().numpy()
+        layers = {name: self._buffers[name] for name in self.layers if name in self._buffers}
+        if not numpy:
+            return layers, outputs
+        return {name: T.cpu().numpy() for name, T in layers.items()}, outputs.cpu().numpy()
 
     def close(self) -> None:
         """Remove every hook from the model."""
@@ -496,6 +510,22 @@ class Monitor:
     ``complexity_ceiling`` and ``prediction_ceiling`` in bits. A layer and estimator whose point
     is saturated (or over the bound) warns with ``SaturationWarning`` (``BoundWarning``) once
     per run, at its first such record step; ``state_dict`` keeps which have warned.
+
+    A mutual information is never negative, but ``kde`` and ``gcmi`` can estimate one below zero
+    for (nearly) independent variables (an estimator bias). Every IB point and every GIB point
+    (per estimator and kind) therefore also gets the row ``negative`` (1.0 or 0.0): 1.0 when one of
+    its estimates is below -1e-12 bits (IB: I(X;T) or I(T;Y); GIB: I(X;Z), an I(X_i;Z), an
+    I(X_-i;Z) or I(Yhat;Y)); the first such point of each layer (GIB: feature set) and estimator
+    warns with ``gib.monitor.NegativeInformationWarning``, once per run (kept in ``state_dict``).
+    Read a flagged point as "no information measured", not as a value.
+
+    Cost: the plug-in estimators (``binning``, ``discrete``) compute what depends only on the
+    probe set once, here: the codes of X and Y for the IB plane, the partitions of each GIB
+    feature set into distinct rows of X, of every X_i and of every X_-i (shared with the null
+    references of ``null_references``), so a record step bins each layer once and combines
+    codes (``benchmarks/bench_monitor.py``; README, "Watching a model train"). The probe's
+    forward pass is often the larger part: ``batch_size`` around 128 keeps a conv net's
+    activations in cache (twice as fast as 1024 on the CPU).
     """
 
     def __init__(
@@ -735,14 +765,17 @@ class Monitor:
             raise ValueError(f"`epoch` must be a finite number or None, got {epoch!r}.")
         metrics = self._metrics(metrics)
         started = time.perf_counter()
-        layers, outputs = self.probe()
+        tensors, output_tensor = self.probe(numpy=False)
+        outputs = output_tensor.cpu().numpy()
         probe_seconds = time.perf_counter() - started
-        probed = Probed(int(step), float(step if epoch is None else epoch), layers, outputs,
-                        self.predictions(outputs), metrics, started, probe_seconds)
+        # host copies of the layers are made when a recorder reads them: the estimators with a
+        # `device` read the buffers where they are
+        probed = Probed(int(step), float(step if epoch is None else epoch), HostArrays(tensors), outputs,
+                        self.predictions(outputs), metrics, started, probe_seconds, tensors, output_tensor)
         rows = [row for recorder in self.recorders for row in recorder.rows(probed)]
         self.rows.extend(rows)
         self.loggers(rows)
-        return pd.DataFrame(rows, columns=COLUMNS)
+        return pd.DataFrame({column: [row[column] for row in rows] for column in COLUMNS}, columns=COLUMNS)
 
     @staticmethod
     def _metrics(metrics: Any) -> dict[str, float]:
@@ -825,6 +858,7 @@ class Monitor:
         state = {"rows": list(self.rows), "epochs_seen": self._epochs_seen}
         recorder = self.ib_recorder
         state["warned"] = [] if recorder is None else recorder.state_dict()["warned"]
+        state["gib_warned"] = {r.name: r.state_dict()["warned"] for r in self.recorders if isinstance(r, GIBRecorder)}
         return state
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -842,3 +876,6 @@ class Monitor:
         if self.ib_recorder is not None:
             # states saved before the saturation warnings have no "warned": nothing warned yet
             self.ib_recorder.load_state_dict({"warned": state.get("warned", [])})
+        for recorder in self.recorders:
+            if isinstance(recorder, GIBRecorder):
+                recorder.load_state_dict({"warned": state.get("gib_warned", {}).get(recorder.name, [])})

@@ -14,7 +14,8 @@ hands the :class:`Probed` step to each of its recorders in turn, concatenating t
   ``higher_order`` option, off by default.
 
 Work that depends only on the fixed probe set is done once, when a recorder is built: the IB
-plane's ceilings H(X), H(Y) and the codes of X and Y; the GIB features' bin codes.
+plane's ceilings H(X), H(Y) and the dense codes of X and Y; for the GIB plane, the partitions of
+the features into distinct rows of X, of every X_i and of every X_-i, and the targets' codes.
 
 The IB fast path (plug-in estimators, SPEC 3)
 ---------------------------------------------
@@ -24,6 +25,25 @@ layer's T is binned once per record and reduced to one dense code per sample
 that code and the dense codes of X and Y computed when the recorder was built: one pass over the
 wide activations per layer instead of six, and the same numbers as ``ib_point`` on T (a test
 checks it against the direct computation).
+
+The GIB fast path (plug-in estimators)
+--------------------------------------
+The features are fixed, so their partitions (X, every X_i, every X_-i) are computed once
+(:class:`gib.estimators.plugin.SubsetCodes`, held by a
+:class:`gib.estimators.plugin.FixedInputEstimator`), and Y's codes: a record step codes Yhat and
+Z = (Yhat, Y), computes the PMI weights and combines Z's codes with those partitions, one
+``bincount`` per block of subsets: the same numbers as ``gib_point`` (tests check it against
+the direct computation). The null references built by
+:func:`gib.monitor.null_references` hold the same estimator, so the null's points, computed
+lazily at each new grid accuracy, cost the same few bincounts.
+
+Negative estimates
+------------------
+A mutual information is >= 0, but the ``kde`` and ``gcmi`` estimators can return a negative
+value for (nearly) independent variables, an estimator bias. Each IB and GIB point gets a row
+``negative`` (1.0 or 0.0, like ``saturated``): 1.0 when one of its informations (IB: I(X;T),
+I(T;Y); GIB: I(X;Z), any I(X_i;Z) or I(X_-i;Z), I(Yhat;Y)) is below ``-NEGATIVE_TOL`` bits, and
+a :class:`NegativeInformationWarning` once per layer (feature set) and estimator for the run.
 
 Every row is a dict with the columns of :data:`COLUMNS`.
 """
@@ -40,14 +60,32 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ._validation import as_samples
+from ._validation import as_device_samples, as_samples, one_of, to_numpy
 from .estimators import LeaveOneOut, SaturationWarning, get_estimator
-from .estimators import PlugInEstimator, code_information, row_codes
-from .measures import synergy_from
-from ._validation import one_of
-from .estimators import discrete_codes
-from .measures import HIGHER_ORDER_MEASURES, higher_order
-from .planes import NullReference, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings, IBPoint
+from .estimators import PlugInEstimator, code_information, discrete_codes, row_codes
+from .estimators.plugin import FixedInputEstimator, code_informations
+from .measures import HIGHER_ORDER_MEASURES, higher_order, pmi_weights, synergy_from
+from .planes import (GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point,
+                     ib_point_warnings)
+
+#: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
+NEGATIVE_TOL = 1e-12
+
+
+class NegativeInformationWarning(UserWarning):
+    """An estimated mutual information is below zero (``kde`` and ``gcmi`` can do this for
+    independent variables: an estimator bias); the point is flagged ``negative`` in the frame."""
+
+
+def _warn_negative(warned: set, layer: str, label: str, step: int, what: str) -> None:
+    """Warn once per run for (layer, estimator) that an estimate is below zero."""
+    key = (str(layer), str(label), NegativeInformationWarning.__name__)
+    if key not in warned:
+        warned.add(key)
+        warnings.warn(f"{what} is below zero at layer {layer!r}, estimator {label!r}, step {step}: an estimator bias "
+                      "(the true value is >= 0); the point is flagged `negative` in the frame. (Warned once per "
+                      "layer and estimator for this run.)", NegativeInformationWarning, stacklevel=5)
+
 
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
 OUTPUT = "output"  #: the layer name of the model's output
@@ -65,10 +103,39 @@ class Probed:
     metrics: Mapping[str, float] = field(default_factory=dict)  #: the caller's metrics
     started: float = 0.0  #: ``time.perf_counter()`` when the record step began
     probe_seconds: float = 0.0  #: the forward pass over the probe set
+    tensors: Mapping[str, Any] = field(default_factory=dict)  #: the layers' buffers on the model's device
+    output_tensor: Any = None  #: the outputs on the model's device
+
+    def tensor(self, layer: str) -> Any:
+        """T of ``layer`` (or of the output) as a tensor, on the model's device when the probe
+        gave its buffers, else made from the NumPy array."""
+        import torch
+
+        found = self.output_tensor if layer == OUTPUT else self.tensors.get(layer)
+        return torch.as_tensor(self.outputs if layer == OUTPUT else self.layers[layer]) if found is None else found
 
     def row(self, plane: str, layer: str, estimator: str, kind: str, measure: str, value: Any) -> dict:
         return dict(step=self.step, epoch=self.epoch, plane=plane, layer=layer, estimator=estimator, kind=kind,
                     measure=measure, value=float(value))
+
+
+class HostArrays(Mapping):
+    """{layer: T} as NumPy arrays, each copied from its tensor (a buffer on the model's device)
+    when first read; on the CPU no copy is made."""
+
+    def __init__(self, tensors: Mapping[str, Any]):
+        self._tensors, self._arrays = tensors, {}
+
+    def __getitem__(self, layer: str) -> np.ndarray:
+        if layer not in self._arrays:
+            self._arrays[layer] = self._tensors[layer].cpu().numpy()
+        return self._arrays[layer]
+
+    def __iter__(self):
+        return iter(self._tensors)
+
+    def __len__(self) -> int:
+        return len(self._tensors)
 
 
 class Recorder(Protocol):
@@ -125,10 +192,12 @@ def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
 class IBRecorder:
     """The IB point (I(X;T), I(T;Y)) of every probed layer and of the output, per estimator, with
     the saturation flags and ceilings of ``gib.planes.ib_point`` (rows ``complexity``,
-    ``prediction``, ``saturated``, ``over_bound``, ``complexity_ceiling``, ``prediction_ceiling``).
+    ``prediction``, ``saturated``, ``over_bound``, ``complexity_ceiling``, ``prediction_ceiling``)
+    and the flag ``negative`` (an estimate below zero, module docstring).
 
     Warns once per layer, estimator and kind of warning for the whole run (``SaturationWarning``,
-    ``BoundWarning``); which have warned is part of the state, so a resumed run does not warn again.
+    ``BoundWarning``, ``NegativeInformationWarning``); which have warned is part of the state, so
+    a resumed run does not warn again.
 
     Parameters
     ----------
@@ -150,42 +219,78 @@ class IBRecorder:
         self.tolerance = math.log2(len(y)) / len(y)  # ib_point's default
         self.ceilings = {label: ib_ceilings(X, y, name, **options) for label, (name, options) in estimators.items()}
         # the plug-in fast path: the dense codes of X and Y under each plug-in estimator, once
+        # (with a `device`, T is coded on the device and only its dense codes come to the host)
         self._codes: dict[str, tuple[PlugInEstimator, np.ndarray, np.ndarray]] = {}
         for label, (name, options) in estimators.items():
             estimator = get_estimator(name, **options)
-            if isinstance(estimator, PlugInEstimator) and estimator.device is None:
+            if isinstance(estimator, PlugInEstimator):
                 self._codes[label] = (estimator, row_codes(estimator.compact_codes(as_samples(X, "X"))),
                                       row_codes(estimator.compact_codes(as_samples(y, "y"))))
         self.warned: set[tuple[str, str, str]] = set()
 
-    def point(self, label: str, T: np.ndarray) -> IBPoint:
-        """The IB point of one layer's T under estimator ``label`` (flags and ceilings included)."""
+    def point(self, label: str, T: Any) -> IBPoint:
+        """The IB point of one layer's T (an array, or a tensor for an estimator with a
+        ``device``) under estimator ``label`` (flags and ceilings included)."""
         name, options = self.estimators[label]
         if label not in self._codes:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
-        t_codes = row_codes(estimator.compact_codes(as_samples(T, "T")))
+        if estimator.device is None:
+            T = _checked(T)
+            t_codes = _distinct_rows(estimator, T)
+            if t_codes is None:
+                if T.shape[1] < _NARROW:
+                    # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs
+                    # along its few columns); on a column-major copy they are ~15x faster
+                    T = np.asfortranarray(T)
+                t_codes = row_codes(estimator.compact_codes(T))
+        else:
+            t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
         # the plug-in informations of the partitions into distinct rows
         bias = estimator.bias == "miller-madow"
-        complexity, prediction = code_information(t_codes, x_codes, bias), code_information(t_codes, y_codes, bias)
+        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias)
         return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
 
     def rows(self, probed: Probed) -> list[dict]:
-        layers = dict(probed.layers) if self.record_layers else {}
-        layers[OUTPUT] = probed.outputs
-        if self.noise is not None:
-            layers = {layer: self.noisy(T, layer, probed.step) for layer, T in layers.items()}
-        rows, flagged = [], []
+        names = (list(probed.layers) if self.record_layers else []) + [OUTPUT]
+        noisy = {}
+
+        def T_of(layer: str, label: str) -> Any:
+            if self.noise is not None:  # drawn once per layer for all estimators
+                if layer not in noisy:
+                    noisy[layer] = self.noisy(probed.outputs if layer == OUTPUT else probed.layers[layer], layer,
+                                              probed.step)
+                return noisy[layer]
+            if label in self._codes and self._codes[label][0].device is not None:
+                return probed.tensor(layer)  # the buffer, where the model left it
+            return probed.outputs if layer == OUTPUT else probed.layers[layer]
+
+        # a last hooked layer that is the model's output (a final Linear) has the output's point
+        last = names[-2] if len(names) > 1 and self.noise is None else None
+        buffer = probed.tensors.get(last)  # its shape without a host copy
+        shape = None if last is None else tuple((probed.layers[last] if buffer is None else buffer).shape)
+        same = shape == probed.outputs.shape and np.array_equal(probed.layers[last], probed.outputs)
+        rows, flagged, negative = [], [], []
         for label in self.estimators:
-            for layer, T in layers.items():
-                point = self.point(label, T)
+            points = {}
+            for layer in names:
+                if layer == OUTPUT and same:
+                    point = points[last]
+                else:
+                    point = points[layer] = self.point(label, T_of(layer, label))
                 for measure in ("complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
                                 "prediction_ceiling"):
                     rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
+                below = min(point.complexity, point.prediction) < -NEGATIVE_TOL
+                rows.append(probed.row("IB", layer, label, "", "negative", below))
                 if point.saturated or point.over_bound:
                     flagged.append((layer, label, point))
+                if below:
+                    negative.append((layer, label))
         for layer, label, point in flagged:
             self._warn_once(layer, label, point, probed.step)
+        for layer, label in negative:
+            _warn_negative(self.warned, layer, label, probed.step, "I(X;T) or I(T;Y)")
         return rows
 
     def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:
@@ -212,11 +317,50 @@ class IBRecorder:
         self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
 
 
-class GIBRecorder(_Stateless):
+_NARROW = 64  #: layers narrower than this are binned from a column-major copy
+
+
+_SAMPLED_BLOCKS, _BLOCK_COLUMNS = 16, 32  #: the column sample of a wide T: 16 runs of 32 columns
+
+
+def _distinct_rows(estimator: PlugInEstimator, T: np.ndarray) -> np.ndarray | None:
+    """Dense codes of the rows of a wide T when a sample of its columns already tells every row
+    apart, else None.
+
+    Exact: the plug-in codes are a function of each column alone (binning over the column's own
+    range, or its own values), so rows that differ on some columns' codes differ on all of T's,
+    and T's partition is then the finest one, whatever the other columns hold. A wide layer
+    of a network usually tells its N probe rows apart (the IB plane saturates there): this costs a
+    sample of 512 contiguous-run columns instead of binning and sorting every column."""
+    N, d = T.shape
+    if d < 4 * _SAMPLED_BLOCKS * _BLOCK_COLUMNS:
+        return None
+    starts = np.linspace(0, d - _BLOCK_COLUMNS, _SAMPLED_BLOCKS).astype(np.int64)
+    sample = np.concatenate([T[:, start : start + _BLOCK_COLUMNS] for start in starts], axis=1)
+    codes = row_codes(estimator.compact_codes(sample))
+    return codes if int(codes.max()) + 1 == N else None
+
+
+def _checked(T: Any) -> np.ndarray:
+    """A probed layer's T, checked like ``as_samples`` checks it, in one pass over a float T:
+    a NaN or an infinity makes the sum non-finite (an overflowing sum is checked in full)."""
+    if isinstance(T, np.ndarray) and T.ndim == 2 and T.dtype.kind == "f" and len(T) >= 2:
+        with np.errstate(all="ignore"):  # overflow and inf - inf only send T to the full check
+            if np.isfinite(np.sum(T)):
+                return T
+    return as_samples(T, "T")
+
+
+class GIBRecorder:
     """The GIB point of one feature set, per estimator and synergy kind (rows ``complexity``,
-    ``prediction``, ``synergy``, ``joint``), and with ``null`` the references of the plane (rows
-    ``null_complexity``, ``null_prediction``, ``null_accuracy``, ``reference_complexity``,
-    ``constant_complexity``; SPEC 2, "References for the GIB plane").
+    ``prediction``, ``synergy``, ``joint``, and the flag ``negative``: an estimate below zero,
+    module docstring), and with ``null`` the references of the plane (rows ``null_complexity``,
+    ``null_prediction``, ``null_accuracy``, ``reference_complexity``, ``constant_complexity``;
+    SPEC 2, "References for the GIB plane").
+
+    With a plug-in estimator (``binning``, ``discrete``) the features' partitions are computed
+    once, here (module docstring); other estimators run ``gib_point`` at every record step.
+    Warns with ``NegativeInformationWarning`` once per estimator for the run (kept in the state).
 
     Parameters
     ----------
@@ -239,24 +383,52 @@ class GIBRecorder(_Stateless):
         self.kinds, self.target, self.output_bins, self.task = kinds, target, output_bins, task
         self.features = features
         self.null = null
-        # the features' bin codes, once: a plug-in estimate depends only on them (SPEC 3)
-        self._inputs = {}
+        self.warned: set[tuple[str, str, str]] = set()
+        # the features' partitions, once: a plug-in estimate depends only on them (SPEC 3); a null
+        # built by `gib.monitor.null_references` on these features holds them already
+        self.bound: dict[str, FixedInputEstimator] = {}  #: {label: the plug-in estimator bound to the features}
         for label, (est_name, options) in estimators.items():
+            shared = None if null is None else null[label].estimator
+            if isinstance(shared, FixedInputEstimator) and shared.X.shape == features.shape \
+                    and np.array_equal(shared.X, features):
+                self.bound[label] = shared
+                continue
             estimator = get_estimator(est_name, **options)
-            coded = isinstance(estimator, PlugInEstimator)
-            self._inputs[label] = estimator.codes(features) if coded else features
+            if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
+                self.bound[label] = FixedInputEstimator(estimator, features)
+        self._y_codes = discrete_codes(y, "y", output_bins) if self.bound else None
 
-    def rows(self, probed: Probed) -> list[dict]:
-        rows = []
-        accuracy = accuracy_of(probed.yhat, self.y, self.task, self.output_bins) if self.null else None
-        for label, (est_name, options) in self.estimators.items():
+    def point(self, label: str, yhat: np.ndarray) -> GIBPoint:
+        """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``:
+        ``gib_point(features, yhat, y, ...)``, from the features' partitions for a plug-in one."""
+        if label not in self.bound:
+            est_name, options = self.estimators[label]
             with warnings.catch_warnings():
                 # GIB's joint I(X;Z) saturates whenever the inputs are distinct (the 12-bit task's
                 # 4096 patterns are), and the synergy's pieces still carry the measure
                 warnings.simplefilter("ignore", SaturationWarning)
-                point = gib_point(self._inputs[label], probed.yhat, self.y, est_name, kind="featurewise",
-                                  target=self.target, output_bins=self.output_bins, **options)
+                return gib_point(self.features, yhat, self.y, est_name, kind="featurewise", target=self.target,
+                                 output_bins=self.output_bins, **options)
+        # gib_point's steps (SPEC 2) on codes, Y's computed once: Z, P = I(Yhat;Y), the PMI
+        # weights, and the leave-one-out from the partitions
+        a, b = discrete_codes(yhat, "yhat", self.output_bins), self._y_codes
+        z = {"joint": lambda: row_codes(np.column_stack([a, b])), "yhat": lambda: a, "y": lambda: b}[self.target]()
+        bound = self.bound[label]
+        pieces = bound.subsets.leave_one_out(z, pmi_weights(a, b), bound.bias == "miller-madow")
+        synergy = synergy_from(pieces, "featurewise")
+        return GIBPoint(complexity=-synergy, prediction=code_information(a, b), synergy=synergy, joint=pieces.joint,
+                        single=pieces.single, complement=pieces.complement, target=self.target)
+
+    def rows(self, probed: Probed) -> list[dict]:
+        rows = []
+        accuracy = accuracy_of(probed.yhat, self.y, self.task, self.output_bins) if self.null else None
+        for label in self.estimators:
+            point = self.point(label, probed.yhat)
             pieces = LeaveOneOut(point.joint, point.single, point.complement)
+            lowest = min(point.joint, point.prediction, np.min(point.single), np.min(point.complement))
+            below = lowest < -NEGATIVE_TOL
+            if below:
+                _warn_negative(self.warned, self.name, label, probed.step, "I(X;Z), an I(X_i;Z) or an I(X_-i;Z)")
             for kind in self.kinds:  # one leave-one-out serves every synergy kind
                 synergy = synergy_from(pieces, kind)
                 add = lambda measure, value, kind=kind: rows.append(  # noqa: E731
@@ -265,6 +437,7 @@ class GIBRecorder(_Stateless):
                 add("prediction", point.prediction)
                 add("synergy", synergy)
                 add("joint", point.joint)
+                add("negative", below)
                 if self.null is not None:
                     null_c, null_p = self.null[label].at(accuracy, kind=kind)
                     reference = self.null[label].reference_for(kind)
@@ -274,6 +447,12 @@ class GIBRecorder(_Stateless):
                     add("reference_complexity", reference.complexity_star)
                     add("constant_complexity", reference.complexity_constant)
         return rows
+
+    def state_dict(self) -> dict:
+        return {"warned": [list(key) for key in sorted(self.warned)]}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
 
 
 class TimerRecorder(_Stateless):

@@ -34,9 +34,9 @@ def test_test_preset_end_to_end(tmp_path):
     assert gib.groupby("layer").step.nunique().tolist() == [3, 3, 3]
     # one probe pass per step: IB and metric rows are recorded once, not once per feature set
     ib = frame[frame.plane == "IB"]
-    assert set(ib.layer) == {"output"} and len(ib) == 3 * 6  # point, two flags, two ceilings per step
-    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
-                               "prediction_ceiling"}
+    assert set(ib.layer) == {"output"} and len(ib) == 3 * 7  # point, three flags, two ceilings per step
+    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound", "negative",
+                               "complexity_ceiling", "prediction_ceiling"}
     assert (frame[frame.plane == "metric"].groupby(["step", "measure"]).size() == 1).all()
     assert (run.path / "figures" / "planes.png").stat().st_size > 10_000
     report = (run.path / "report.md").read_text()

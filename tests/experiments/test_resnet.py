@@ -39,9 +39,9 @@ def test_test_preset_end_to_end(tmp_path, cifar):
     assert set(frame.condition) == {"resnet8"}
     assert sorted(set(frame.epoch)) == [0, 1, 2]
     ib = frame[frame.plane == "IB"]
-    assert set(ib.layer) == {"output"} and len(ib) == 3 * 6  # the point, two flags, two ceilings per step
-    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
-                               "prediction_ceiling"}
+    assert set(ib.layer) == {"output"} and len(ib) == 3 * 7  # the point, three flags, two ceilings per step
+    assert set(ib.measure) == {"complexity", "prediction", "saturated", "over_bound", "negative",
+                               "complexity_ceiling", "prediction_ceiling"}
     gib = frame[frame.plane == "GIB"]
     assert set(gib.layer) == {"kpca5"}
     cost = frame[(frame.plane == "metric") & (frame.measure == "mi_seconds")]

@@ -646,3 +646,231 @@ def _key_entropies(keys: Any, m: int, N: int, w: Any | None, miller_madow: bool,
             ws = w[order]
         h[start:stop] = _group_entropies(s, ws, miller_madow, n_eff) / _LN2
     return h
+
+
+def _dense_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes 0..K-1 (in sorted order) of every row of ``keys`` (m, N), and each row's K."""
+    order = np.argsort(keys, axis=1)
+    s = np.take_along_axis(keys, order, axis=1)
+    new = np.ones(s.shape, dtype=bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    ranks = np.cumsum(new, axis=1) - 1
+    dense = np.empty(keys.shape, dtype=_compact(np.array([keys.shape[1]])).dtype)
+    np.put_along_axis(dense, order, ranks, axis=1)
+    return dense, ranks[:, -1] + 1
+
+
+class SubsetCodes:
+    """The partitions of a fixed X into distinct rows: of X, of every X_-i and of every X_i.
+
+    A plug-in estimate depends only on those partitions (SPEC 3), so for a fixed X (the probe
+    set's GIB features) they are computed once, and each ``leave_one_out(v, weights)`` combines
+    them with the codes of a new V: one ``bincount`` per block of subsets, no sort and no row
+    comparison. Row keys are exact mixed-radix numbers when the codes fit 62 bits, else the
+    64-bit hashes of the leave-one-out path (module docstring: the same keys, the same collision
+    bound); X_-i's key is X's minus column i's term. Subsets whose N rows are all distinct are
+    kept as a flag only: there I(X_S;V) = H(V).
+
+    Parameters
+    ----------
+    codes : array (N, n) of non-negative integers
+        The estimator's codes of X (``estimator.codes(X)``), NumPy.
+    """
+
+    def __init__(self, codes: np.ndarray):
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] < 2 or codes.dtype.kind not in "biu":
+            raise ValueError(f"`codes` must be (N, n >= 2) non-negative integer codes, got {codes.dtype} "
+                             f"{codes.shape}.")
+        N, n = codes.shape
+        self.n_samples, self.n_features = N, n
+        #: X_i: each column's codes as they are, and how many values each can take
+        self.single = np.ascontiguousarray(_compact(codes).T)
+        self.single_sizes = self.single.max(axis=1).astype(np.int64) + 1
+        k = self.single_sizes.astype(np.float64)
+        if np.sum(np.log2(k)) < 62:  # exact: a mixed-radix number per row
+            r = np.cumprod(np.concatenate(([1], self.single_sizes[:-1])))
+        else:
+            r = _multipliers(n)
+        full = np.zeros(N, dtype=np.int64)
+        for i in range(n):  # wraps modulo 2^64 for the hash, as the leave-one-out keys do
+            full += self.single[i].astype(np.int64) * r[i]
+        # subset 0 is X, subset i >= 1 is X_-(i-1)
+        distinct = np.zeros(n + 1, dtype=bool)
+        kept, kept_codes, kept_sizes = [], [], []
+        block = max(1, _BLOCK_ELEMENTS // (4 * N))
+        for start in range(0, n + 1, block):
+            stop = min(n + 1, start + block)
+            keys = np.empty((stop - start, N), dtype=np.int64)
+            for row, subset in enumerate(range(start, stop)):
+                keys[row] = full if subset == 0 else full - self.single[subset - 1].astype(np.int64) * r[subset - 1]
+            dense, sizes = _dense_rows(keys)
+            distinct[start:stop] = sizes == N
+            for row in np.flatnonzero(sizes < N):
+                kept.append(start + row)
+                kept_codes.append(dense[row])
+                kept_sizes.append(sizes[row])
+        self.distinct = distinct  #: subsets (X, then every X_-i) whose rows are all distinct
+        self.kept = np.array(kept, dtype=np.int64)  #: the other subsets
+        self.codes = np.array(kept_codes).reshape(len(kept), N)  #: their dense codes, (len(kept), N)
+        self.sizes = np.array(kept_sizes, dtype=np.int64)  #: their numbers of distinct rows
+
+    def leave_one_out(self, v: np.ndarray, weights: np.ndarray | None = None,
+                      miller_madow: bool = False) -> LeaveOneOut:
+        """I(X;V), every I(X_i;V) and every I(X_-i;V) in bits: the plug-in estimator's
+        ``leave_one_out(X, v, weights)`` for the X these codes came from.
+
+        Parameters
+        ----------
+        v : array (N,)
+            Dense codes 0..K-1 of V (:func:`row_codes`).
+        weights : array (N,), optional
+            Sample weights summing to 1 (``check_weights``); None: uniform.
+        miller_madow : bool
+            The Miller-Madow correction of every entropy.
+        """
+        v = np.asarray(v, dtype=np.int64)
+        N, n = self.n_samples, self.n_features
+        if v.shape != (N,):
+            raise ValueError(f"`v` has shape {v.shape}; pass one code per sample, shape ({N},).")
+        n_eff = N if weights is None else int(np.count_nonzero(weights))
+        w = np.full(N, 1.0 / N) if weights is None else np.asarray(weights, dtype=np.float64)
+        k_v = int(v.max()) + 1
+        h_v = _entropy_bits(_probabilities(v, weights), n_eff, miller_madow)
+        # weights that are a function of V (uniform ones, the PMI weights of Z = (Yhat, Y)):
+        # a cell's probability is its count times its V's weight, and tables are counted unweighted
+        w_of_v = np.zeros(k_v)
+        w_of_v[v] = w
+        if not np.array_equal(w_of_v[v], w):
+            w_of_v = None
+        # subsets of distinct rows: H(X_S) = H(X_S, V), so I(X_S;V) = H(V)
+        mi = np.full(n + 1, h_v)
+        if len(self.kept):
+            hx, hxv = self._table_entropies(self.codes, self.sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+            mi[self.kept] = hx + h_v - hxv
+        hx, hxv = self._table_entropies(self.single, self.single_sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+        return LeaveOneOut(float(mi[0]), hx + h_v - hxv, mi[1:])
+
+    @staticmethod
+    def _table_entropies(codes, sizes, v, k_v, w, w_of_v, n_eff, miller_madow):
+        """(H(X_S), H(X_S, V)) in bits of each row S of ``codes`` (values below ``sizes``), from
+        one contingency table per block of rows (rows side by side at offsets): weighted, or
+        counted when the weights are a function ``w_of_v`` of V."""
+        m, N = codes.shape
+        hx, hxv = np.empty(m), np.empty(m)
+        cells = sizes * k_v
+        start = 0
+        while start < m:
+            # rows whose tables together hold at most ~2^22 cells (or one row), and their samples
+            stop = start + 1
+            total = cells[start]
+            while stop < m and total + cells[stop] <= (1 << 22) and (stop - start + 1) * N <= _BLOCK_ELEMENTS // 8:
+                total += cells[stop]
+                stop += 1
+            offsets = np.concatenate(([0], np.cumsum(cells[start:stop])))
+            cell = codes[start:stop].astype(np.int64)
+            cell *= k_v
+            cell += v
+            cell += offsets[:-1, None]
+            if w_of_v is not None:
+                counts = np.bincount(cell.ravel(), minlength=int(offsets[-1])).reshape(-1, k_v)
+                # sum p log p over the cells (x, v) of p = c w_v: sum w_v c log c + sum_v n_v w_v log w_v,
+                # with c log c looked up (0 for the empty and the single-sample cells)
+                c_log_c = np.arange(N + 1.0)
+                c_log_c[1:] *= np.log(c_log_c[1:])
+                n_v = np.bincount(v, minlength=k_v)
+                positive = w_of_v > 0
+                constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
+                rows = offsets[:-1] // k_v
+                h = -(np.add.reduceat(c_log_c[counts] @ w_of_v, rows) + constant)
+                if miller_madow:
+                    occupied = (counts > 0) & positive
+                    h += (np.add.reduceat(occupied.sum(axis=1), rows) - 1) / (2.0 * n_eff)
+                hxv[start:stop] = h / _LN2
+                tables = ((hx, counts @ w_of_v, offsets // k_v),)
+            else:
+                table = np.bincount(cell.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
+                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), offsets // k_v))
+            for out, p, bounds in tables:
+                occupied = np.flatnonzero(p)  # logs of the occupied cells only: the tables are sparse
+                row = np.searchsorted(bounds, occupied, side="right") - 1
+                q = p[occupied]
+                h = -np.bincount(row, weights=q * np.log(q), minlength=stop - start)
+                if miller_madow:
+                    h += (np.bincount(row, minlength=stop - start) - 1) / (2.0 * n_eff)
+                out[start:stop] = h / _LN2
+            start = stop
+        return hx, hxv
+
+
+def code_entropy(codes: np.ndarray, miller_madow: bool = False) -> float:
+    """The plug-in H(A) in bits of a variable given as dense codes 0..K-1 (:func:`row_codes`),
+    unweighted; with ``miller_madow`` the Miller-Madow correction."""
+    return _entropy_bits(_probabilities(np.asarray(codes), None), len(codes), miller_madow)
+
+
+class FixedInputEstimator(PlugInEstimator):
+    """A plug-in estimator bound to one fixed X (a probe set's features), whose
+    ``leave_one_out(X, v, weights)`` on that X combines V with X's partitions computed once
+    (:class:`SubsetCodes`) instead of coding and sorting X again; on any other X, and for
+    ``entropy`` and ``mutual_information``, it is the estimator it wraps. Same numbers either way.
+
+    Parameters
+    ----------
+    estimator : PlugInEstimator
+        ``binning`` or ``discrete`` with its options (a ``device`` is not used on the fixed X:
+        there a leave-one-out is a few bincounts on the host).
+    X : array (N, n >= 2)
+        The fixed X, as the measures will pass it (2-D, checked).
+    """
+
+    def __init__(self, estimator: PlugInEstimator, X: Any):
+        if not isinstance(estimator, PlugInEstimator):
+            raise TypeError(f"`estimator` must be a plug-in estimator (binning, discrete), got "
+                            f"{type(estimator).__name__}.")
+        self.estimator, self.name, self.bias = estimator, estimator.name, estimator.bias
+        self.warn_saturation = estimator.warn_saturation
+        self.X = as_samples(X, "X")
+        self.subsets = SubsetCodes(estimator.codes(self.X))
+
+    def codes(self, a: Any) -> Any:
+        return self.estimator.codes(a)
+
+    def compact_codes(self, a: Any) -> Any:
+        return self.estimator.compact_codes(a)
+
+    def _entropy(self, a, w):
+        return self.estimator._entropy(a, w)
+
+    def _mutual_information(self, a, b, w):
+        return self.estimator._mutual_information(a, b, w)
+
+    def _leave_one_out(self, X, v, w):
+        if not (X is self.X or (X.shape == self.X.shape and np.array_equal(X, self.X))):
+            return self.estimator.leave_one_out(X, v, w)
+        if self.warn_saturation and self.subsets.distinct[0]:
+            self._warn_saturated(len(X), stacklevel=5)
+        return self.subsets.leave_one_out(row_codes(self.codes(v)), w, self._miller_madow)
+
+    def __repr__(self) -> str:
+        return f"FixedInputEstimator({self.estimator!r}, X of shape {self.X.shape})"
+
+
+def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False) -> list[float]:
+    """The plug-in I(A;B) in bits for each B of ``others``, all given as dense codes 0..K-1
+    (:func:`row_codes`), unweighted: :func:`code_information` with H(A) computed once, and no
+    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A))."""
+    n = len(a)
+    h_a = code_entropy(a, miller_madow)
+    ka = int(a.max()) + 1
+    out = []
+    for b in others:
+        counts = np.bincount(b)
+        if len(counts) == n and counts.max() == 1:  # B tells every sample apart
+            out.append(h_a)
+            continue
+        joint = b.astype(np.int64) * ka + a
+        cells = np.bincount(joint) if len(counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
+        h_b = _entropy_bits(counts[counts > 0] / n, n, miller_madow)
+        out.append(h_a + h_b - _entropy_bits(cells[cells > 0] / n, n, miller_madow))
+    return out
