@@ -206,7 +206,7 @@ class RenyiEstimator(Estimator):
 
     def _leave_one_out(self, X, v, w):
         """All subset entropies from one exponent matrix (module docstring)."""
-        if _xp.kind(X) in "biuUS":  # labels: ``_entropy``'s delta kernel of the rows, subset by subset
+        if _xp.kind(X) in "biu":  # integer codes: ``_entropy``'s delta kernel of the rows, subset by subset
             return self.leave_one_out_direct(_xp.to_numpy(X), v, w)
         w = np.full(X.shape[0], 1.0 / X.shape[0]) if w is None else w
         xp = _xp.namespace(X)
