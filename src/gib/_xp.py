@@ -284,7 +284,7 @@ def one_blas_thread(enabled: bool = True):
     """Context manager: NumPy's BLAS / LAPACK on one thread (a no-op if not ``enabled`` or
     without threadpoolctl). On small matrices BLAS threads cost more than they save, most of
     all on shared cores: a 200 x 200 ``eigvalsh`` takes 3 ms of CPU on one thread and 40 ms on
-    two loaded cores. (``estimators.gcmi`` has its own copy, ``one_blas_thread(dim)``.)"""
+    two loaded cores. (``estimators.gcmi`` enables it by its matrices' size.)"""
     import contextlib
 
     global _blas_pools

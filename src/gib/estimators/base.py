@@ -74,6 +74,18 @@ def constant_columns(a: Any, w: np.ndarray | None) -> np.ndarray:
     return _xp.to_numpy(xp.all(ref == ref[:1, ...], axis=0))
 
 
+def float_numbers(a: Any, name: str, who: str) -> Any:
+    """float64 data (a NumPy array or tensor) for an estimator that needs numbers (``who``,
+    e.g. "ksg needs", opens the message); labels are an error there."""
+    if _xp.kind(a) in "US":
+        raise TypeError(
+            f"`{name}` holds labels (dtype {a.dtype}); {who} numbers there. Labels belong "
+            "in the second argument (`b` or `v`)."
+        )
+    xp = _xp.namespace(a)
+    return xp.astype(a, xp.float64, copy=False)
+
+
 def leave_one_out_varying(
     est: Estimator, X: Any, v: np.ndarray, w: np.ndarray | None,
     fast: Callable[[Any, np.ndarray, np.ndarray | None], LeaveOneOut], v_continuous: bool,

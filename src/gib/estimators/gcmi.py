@@ -23,7 +23,6 @@ factor and log-determinant stays on the device; only the n-vectors of results co
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -46,23 +45,12 @@ _HALF_LOG_2PIE = 0.5 * (math.log(2.0 * math.pi) + 1.0)
 # thread. Entering a cached threadpoolctl limit costs ~0.015 ms (``threadpool_limits`` ~0.5 ms).
 # (The KDE estimators gain nothing: their BLAS calls, matrix-vector products, run on one thread.)
 SMALL_BLAS_DIM = 256
-_blas_pools: Any = None
 
 
 def one_blas_thread(dim: int):
-    """Context manager: BLAS limited to one thread when ``dim`` (columns) <= SMALL_BLAS_DIM;
-    a no-op for larger matrices or without threadpoolctl."""
-    global _blas_pools
-    if dim > SMALL_BLAS_DIM:
-        return contextlib.nullcontext()
-    if _blas_pools is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _blas_pools = ThreadpoolController().select(user_api="blas")
-        except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            _blas_pools = False
-    return _blas_pools.limit(limits=1) if _blas_pools else contextlib.nullcontext()
+    """Context manager: BLAS limited to one thread when ``dim`` (columns) <= SMALL_BLAS_DIM
+    (``_xp.one_blas_thread``); a no-op for larger matrices or without threadpoolctl."""
+    return _xp.one_blas_thread(dim <= SMALL_BLAS_DIM)
 
 
 def _check_numeric(a: Any, name: str) -> Any:

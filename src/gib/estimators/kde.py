@@ -36,7 +36,8 @@ import numpy as np
 
 from .. import _xp
 from .._validation import non_negative_float, positive_float
-from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import (Entropies, Estimator, LeaveOneOut, check_device, constant_columns, float_numbers, is_discrete,
+                   leave_one_out_varying, register)
 
 _LN2 = math.log(2.0)
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -257,14 +258,7 @@ def _leave_one_out_sums(
 
 # -- input preparation --------------------------------------------------------------------------
 def _numbers(a: Any, name: str) -> Any:
-    """float64 data (a NumPy array or tensor); labels are an error here."""
-    if _xp.kind(a) in "US":
-        raise TypeError(
-            f"`{name}` holds labels (dtype {a.dtype}); the KDE estimators need numbers there. "
-            "Labels belong in the second argument (`b` or `v`)."
-        )
-    xp = _xp.namespace(a)
-    return xp.astype(a, xp.float64, copy=False)
+    return float_numbers(a, name, "the KDE estimators need")
 
 
 def _check_magnitude(x: Any, name: str, c: float) -> None:

@@ -60,7 +60,8 @@ from scipy import special
 
 from .. import _xp
 from .._validation import non_negative_float, positive_int
-from .base import Entropies, Estimator, LeaveOneOut, check_device, constant_columns, is_discrete, leave_one_out_varying, register
+from .base import (Entropies, Estimator, LeaveOneOut, check_device, constant_columns, float_numbers, is_discrete,
+                   leave_one_out_varying, register)
 
 _LN2 = math.log(2.0)
 # Pair entries (rows x N) of one work array, by backend; about ten such arrays live at once.
@@ -203,13 +204,7 @@ def _candidates(largest: Any, second: Any, arg: Any, eps: Any, block: Any = None
 
 # -- input preparation --------------------------------------------------------------------------
 def _numbers(a: Any, name: str) -> Any:
-    if _xp.kind(a) in "US":
-        raise TypeError(
-            f"`{name}` holds labels (dtype {a.dtype}); ksg needs numbers there. Labels belong in "
-            "the second argument (`b` or `v`)."
-        )
-    xp = _xp.namespace(a)
-    return xp.astype(a, xp.float64, copy=False)
+    return float_numbers(a, name, "ksg needs")
 
 
 def _column_noise(a: np.ndarray, seed: int) -> np.ndarray:
