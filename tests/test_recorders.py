@@ -243,6 +243,62 @@ def test_code_informations_equal_code_information():
         assert close(got, want)
 
 
+def test_code_informations_with_kept_counts_are_the_same_numbers():
+    from gib.estimators.plugin import code_informations
+
+    rng = np.random.default_rng(17)
+    a, others = row_codes(rng.integers(0, 9, 500)), [row_codes(rng.permutation(500)), row_codes(rng.integers(0, 4, 500))]
+    for bias in (False, True):
+        assert code_informations(a, others, bias, [np.bincount(b) for b in others]) == code_informations(a, others, bias)
+
+
+def _sorted_row_ranks(codes):
+    """Dense codes of the distinct rows in the order of the sorted rows (last column most
+    significant), by np.unique on the rows themselves: what row_codes promises."""
+    rows = np.asarray(codes)[:, ::-1] if np.ndim(codes) == 2 else np.asarray(codes)[:, None]
+    return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int64, np.uint64, bool])
+@pytest.mark.parametrize("shape", [(3000, 1), (3000, 2), (600, 4), (50, 9)])
+def test_row_codes_rank_small_and_large_ranges_as_the_sorted_rows(shape, dtype):
+    # small ranges take the histogram ranks, large ones the sort; both are the sorted rows' ranks
+    rng = np.random.default_rng(shape[1])
+    for high in (2, 7, 30, 200):
+        codes = rng.integers(0, 2 if dtype is bool else high, size=shape).astype(dtype)
+        want = _sorted_row_ranks(codes)
+        if shape[1] * np.log2(high) >= 62:  # rows compared as bytes: ranked in another order
+            got = row_codes(codes)  # the same partition: a one-to-one map between the labels
+            pairs = np.unique(np.column_stack([got, want]), axis=0)
+            assert len(pairs) == len(np.unique(got)) == len(np.unique(want))
+            want = got
+        np.testing.assert_array_equal(row_codes(codes), want)
+        np.testing.assert_array_equal(row_codes(np.asfortranarray(codes)), want)
+        if shape[1] == 1:
+            np.testing.assert_array_equal(row_codes(codes[:, 0]), want)
+        # column bounds above the maxima are the same mixed radix order; bounds that do not fit
+        # 62 bits fall back to the maxima
+        for bound in (high, high + 3, 1 << 40):
+            np.testing.assert_array_equal(row_codes(codes, sizes=np.full(shape[1], bound)), want)
+    assert row_codes(np.zeros((0, 1), dtype=np.int64)).shape == (0,)
+    np.testing.assert_array_equal(row_codes(np.array([-3, 5, -3])), [0, 1, 0])
+
+
+@pytest.mark.parametrize("options", [{}, {"n_bins": 4}, {"range": (-0.5, 0.5)}, {"bin_size": 0.3},
+                                     {"n_bins": 300}])
+def test_compact_row_codes_are_the_row_codes_of_the_codes(options):
+    rng = np.random.default_rng(11)
+    estimator = get_estimator("binning", **options)
+    T = rng.normal(size=(2000, 6)).astype(np.float32)
+    T[:, 2] = 0.25  # a constant column: its codes are 0
+    for a in (T, np.asfortranarray(T), T.astype(np.float64), T[:, :1]):
+        want = row_codes(estimator.codes(a))
+        np.testing.assert_array_equal(estimator.compact_row_codes(a), want)
+        np.testing.assert_array_equal(estimator.compact_codes(a), estimator.codes(a))
+    labels = rng.integers(0, 5, size=(100, 2))
+    np.testing.assert_array_equal(get_estimator("discrete").compact_row_codes(labels), row_codes(labels))
+
+
 def test_ib_recorder_checks_T():
     rng = np.random.default_rng(8)
     X, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)

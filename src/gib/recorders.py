@@ -221,11 +221,13 @@ class IBRecorder:
         # the plug-in fast path: the dense codes of X and Y under each plug-in estimator, once
         # (with a `device`, T is coded on the device and only its dense codes come to the host)
         self._codes: dict[str, tuple[PlugInEstimator, np.ndarray, np.ndarray]] = {}
+        self._counts: dict[str, list[np.ndarray]] = {}  #: {label: the counts of X's and Y's codes}
         for label, (name, options) in estimators.items():
             estimator = get_estimator(name, **options)
             if isinstance(estimator, PlugInEstimator):
                 self._codes[label] = (estimator, row_codes(estimator.compact_codes(as_samples(X, "X"))),
                                       row_codes(estimator.compact_codes(as_samples(y, "y"))))
+                self._counts[label] = [np.bincount(codes) for codes in self._codes[label][1:]]
         self.warned: set[tuple[str, str, str]] = set()
 
     def point(self, label: str, T: Any) -> IBPoint:
@@ -243,12 +245,12 @@ class IBRecorder:
                     # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs
                     # along its few columns); on a column-major copy they are ~15x faster
                     T = np.asfortranarray(T)
-                t_codes = row_codes(estimator.compact_codes(T))
+                t_codes = estimator.compact_row_codes(T)
         else:
             t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
         # the plug-in informations of the partitions into distinct rows
         bias = estimator.bias == "miller-madow"
-        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias)
+        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias, self._counts[label])
         return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
 
     def rows(self, probed: Probed) -> list[dict]:
@@ -337,7 +339,7 @@ def _distinct_rows(estimator: PlugInEstimator, T: np.ndarray) -> np.ndarray | No
         return None
     starts = np.linspace(0, d - _BLOCK_COLUMNS, _SAMPLED_BLOCKS).astype(np.int64)
     sample = np.concatenate([T[:, start : start + _BLOCK_COLUMNS] for start in starts], axis=1)
-    codes = row_codes(estimator.compact_codes(sample))
+    codes = estimator.compact_row_codes(sample)
     return codes if int(codes.max()) + 1 == N else None
 
 

@@ -27,6 +27,7 @@ whose runs the signed sort also keeps together.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -72,7 +73,7 @@ def _column_codes(a: Any) -> Any:
     so neither the offset ``a - min`` nor a later product of ranges can overflow int64 (a
     uint64 column is cast to int64 first: the wrap-around is one-to-one, so labels stay apart).
     """
-    xp = _xp.namespace(a)
+    xp = np if _xp.is_numpy(a) else _xp.namespace(a)  # NumPy itself: no namespace lookup on small arrays
     kind = _xp.kind(a)
     if kind == "f":
         # floats at or beyond 2^63 (1e300, 2.**64) have no int64 value: sort them as they are
@@ -98,7 +99,7 @@ def _dense_columns(a: Any) -> Any:
     return codes
 
 
-def row_codes(codes: np.ndarray) -> np.ndarray:
+def row_codes(codes: np.ndarray, sizes: Any = None) -> np.ndarray:
     """Dense codes 0..K-1 of the distinct rows of a 2-D array of non-negative integer codes
     (e.g. :meth:`BinningEstimator.codes`), in the order of the sorted rows; exact.
 
@@ -107,6 +108,12 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     one opaque value for the sort, so no row is ever hashed (no collisions) and a 12,544-wide
     row costs one byte per column. Tensors (on any device) get one mixed-radix number or a
     64-bit hash per row (:func:`_multipliers`) and a sort on their device.
+
+    ``sizes`` (NumPy only), optional: a bound per column, every code of column j below
+    ``sizes[j]`` (``n_bins`` for equal-width bins), which spares the pass for the columns'
+    maxima. The result is the same: any mixed radix whose digits hold the codes orders the rows
+    as the codes do (the last column most significant), and where the bounds would not fit 62
+    bits the maxima are taken.
     """
     if not _xp.is_numpy(codes):
         return _tensor_row_codes(codes)
@@ -114,16 +121,36 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     if codes.ndim == 1:
         codes = codes[:, None]
     if codes.shape[1] == 1:
-        return np.unique(codes[:, 0], return_inverse=True)[1].ravel()
+        column = codes[:, 0]
+        if column.dtype.kind in "bu" or (column.dtype.kind == "i" and len(column) and column.min() >= 0):
+            return _dense_ranks(column, int(column.max()) + 1 if len(column) else 0)
+        return np.unique(column, return_inverse=True)[1].ravel()
     if codes.dtype.kind not in "bu" and codes.min() < 0:  # not codes: the mixed radix needs codes >= 0
         codes = _dense_columns(codes)
-    k = codes.max(axis=0).astype(np.float64) + 1
+    k = None if sizes is None else np.asarray(sizes, dtype=np.float64)
+    if k is None or not np.sum(np.log2(k)) < 62:
+        k = codes.max(axis=0).astype(np.float64) + 1
     if np.sum(np.log2(k)) < 62:
-        radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
-        return np.unique(codes @ radix, return_inverse=True)[1].ravel()
+        k = k.astype(np.int64)
+        radix = np.cumprod(np.concatenate(([1], k[:-1])))
+        return _dense_ranks(codes @ radix, int(radix[-1] * k[-1]))
     packed = np.ascontiguousarray(_compact(codes))
     rows = packed.view(np.dtype((np.void, packed.dtype.itemsize * packed.shape[1]))).ravel()
     return np.unique(rows, return_inverse=True)[1].ravel()
+
+
+def _dense_ranks(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.unique(keys, return_inverse=True)[1]`` of non-negative integer keys below ``bound``:
+    the rank of each key among the distinct keys. Keys of a small range are ranked from their
+    histogram (no sort: the occupied values in increasing order are the distinct keys sorted),
+    the same int64 codes."""
+    if bound > 8 * len(keys) + 1024:
+        return np.unique(keys, return_inverse=True)[1].ravel()
+    keys = keys.astype(np.intp, copy=False)  # bool and unsigned keys as indices
+    occupied = np.flatnonzero(np.bincount(keys, minlength=bound))
+    rank = np.empty(bound, dtype=np.int64)
+    rank[occupied] = np.arange(len(occupied), dtype=np.int64)
+    return rank[keys]
 
 
 def _tensor_row_codes(codes: Any) -> Any:
@@ -246,7 +273,7 @@ def _bin_scale(lo: Any, hi: Any, n_bins: int) -> tuple[Any, Any, Any]:
     is scaled up by 2^(maxexp / 2): multiplying by a power of two is exact, so the bins stay
     those of the exact width.
     """
-    xp = _xp.namespace(lo)
+    xp = np if _xp.is_numpy(lo) else _xp.namespace(lo)  # NumPy itself: no namespace lookup on small arrays
     with np.errstate(over="ignore"):  # detected below
         width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
         scale = xp.full_like(width, n_bins) / width
@@ -274,6 +301,11 @@ class PlugInEstimator(Estimator):
         """``codes(a)`` in the smallest unsigned integer type that holds them (NumPy; a tensor's
         codes come back as ``codes`` gives them)."""
         return _compact(self.codes(a)) if _xp.is_numpy(a) else self.codes(a)
+
+    def compact_row_codes(self, a: np.ndarray) -> np.ndarray:
+        """``row_codes(self.compact_codes(a))``: dense codes of the distinct rows of ``a``'s codes
+        (NumPy)."""
+        return row_codes(self.compact_codes(a))
 
     def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
         warnings.warn(
@@ -536,6 +568,14 @@ class BinningEstimator(PlugInEstimator):
         # clipped before the cast: a value far outside a fixed range has no int64 value
         return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
 
+    def compact_row_codes(self, a: np.ndarray) -> np.ndarray:
+        """``row_codes(self.compact_codes(a))``; equal-width bins put every code below ``n_bins``
+        (the codes are clipped to the edge bins), which ``row_codes`` takes as the columns' sizes
+        instead of a pass for their maxima (the same codes)."""
+        if not _xp.is_numpy(a) or a.dtype.kind != "f" or self.bin_size is not None or self.n_bins > 256:
+            return super().compact_row_codes(a)
+        return row_codes(self.compact_codes(a), sizes=np.full(a.shape[1], self.n_bins))
+
     def _size_bins(self, a: Any) -> Any:
         """floor(a / bin_size) as whole floats; float32 data that overflow are divided in float64,
         and a quotient beyond float64 raises (more bins than int64, or any float, can count)."""
@@ -588,8 +628,11 @@ class BinningEstimator(PlugInEstimator):
         else:
             lo, hi = a.min(axis=0), a.max(axis=0)
         factor, lo, scale = _bin_scale(lo, hi, self.n_bins)
-        out = np.empty(a.shape, dtype=np.uint8)
-        buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale))
+        # the codes and the buffer in a's memory order: a column-major a (a narrow layer's copy,
+        # whose column extremes are fast) is binned without a transposing pass
+        order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+        out = np.empty(a.shape, dtype=np.uint8, order=order)
+        buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale), order=order)
         for start in range(0, len(a), rows):
             part = buffer[: len(a[start : start + rows])]
             with np.errstate(over="ignore"):  # far outside a fixed range: clipped to the edge bin
@@ -776,8 +819,7 @@ class SubsetCodes:
                 counts = np.bincount(cell.ravel(), minlength=int(offsets[-1])).reshape(-1, k_v)
                 # sum p log p over the cells (x, v) of p = c w_v: sum w_v c log c + sum_v n_v w_v log w_v,
                 # with c log c looked up (0 for the empty and the single-sample cells)
-                c_log_c = np.arange(N + 1.0)
-                c_log_c[1:] *= np.log(c_log_c[1:])
+                c_log_c = _c_log_c(N)
                 n_v = np.bincount(v, minlength=k_v)
                 positive = w_of_v > 0
                 constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
@@ -801,6 +843,16 @@ class SubsetCodes:
                 out[start:stop] = h / _LN2
             start = stop
         return hx, hxv
+
+
+@functools.lru_cache(maxsize=8)
+def _c_log_c(N: int) -> np.ndarray:
+    """c log c (nats) for the counts c = 0..N (0 at c = 0 and c = 1), read-only: the same table
+    for every leave-one-out on N samples."""
+    table = np.arange(N + 1.0)
+    table[1:] *= np.log(table[1:])
+    table.flags.writeable = False
+    return table
 
 
 def code_entropy(codes: np.ndarray, miller_madow: bool = False) -> float:
@@ -856,21 +908,25 @@ class FixedInputEstimator(PlugInEstimator):
         return f"FixedInputEstimator({self.estimator!r}, X of shape {self.X.shape})"
 
 
-def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False) -> list[float]:
+def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False,
+                      counts: list[np.ndarray] | None = None) -> list[float]:
     """The plug-in I(A;B) in bits for each B of ``others``, all given as dense codes 0..K-1
     (:func:`row_codes`), unweighted: :func:`code_information` with H(A) computed once, and no
-    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A))."""
+    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A)).
+
+    ``counts``, optional: ``np.bincount(B)`` of each B, when the Bs are fixed and their counts
+    kept (the IB plane's X and Y); the same numbers."""
     n = len(a)
     h_a = code_entropy(a, miller_madow)
     ka = int(a.max()) + 1
     out = []
-    for b in others:
-        counts = np.bincount(b)
-        if len(counts) == n and counts.max() == 1:  # B tells every sample apart
+    for b, b_counts in zip(others, [None] * len(others) if counts is None else counts):
+        b_counts = np.bincount(b) if b_counts is None else b_counts
+        if len(b_counts) == n and b_counts.max() == 1:  # B tells every sample apart
             out.append(h_a)
             continue
         joint = b.astype(np.int64) * ka + a
-        cells = np.bincount(joint) if len(counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
-        h_b = _entropy_bits(counts[counts > 0] / n, n, miller_madow)
+        cells = np.bincount(joint) if len(b_counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
+        h_b = _entropy_bits(b_counts[b_counts > 0] / n, n, miller_madow)
         out.append(h_a + h_b - _entropy_bits(cells[cells > 0] / n, n, miller_madow))
     return out
