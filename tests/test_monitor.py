@@ -107,3 +107,29 @@ def test_monitor_rejects_bad_arguments():
         Monitor(tiny_model(), X, y[:-1])
     with pytest.raises(TypeError, match="`model`"):
         Monitor("model", X, y)
+
+
+class _FrozenNorm(nn.BatchNorm1d):
+    """A module whose ``train`` keeps it in eval mode (a frozen normalisation layer)."""
+
+    def train(self, mode=True):
+        return super().train(False)
+
+
+def test_probe_switches_modes_as_module_train_does():
+    from gib.monitor import Probe, _train
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(_FrozenNorm(4), nn.Tanh()), nn.Linear(4, 2))
+    reference = nn.Sequential(nn.Linear(3, 4), nn.Sequential(_FrozenNorm(4), nn.Tanh()), nn.Linear(4, 2))
+    for mode in (False, True, False, True):
+        _train(model, mode)
+        reference.train(mode)
+        assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    probe = Probe(model, np.zeros((8, 3), dtype=np.float32))
+    model.train(True)
+    probe()
+    assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    model[0].train(False)  # a submodule left in eval mode: train(True) on the model resets it, as before
+    probe()
+    assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    probe.close()

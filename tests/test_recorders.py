@@ -45,6 +45,23 @@ def test_subset_codes_equal_the_per_subset_computation(shape, bias):
         assert_same_pieces(subsets.leave_one_out(row_codes(z), weights, bias == "miller-madow"), want)
 
 
+def test_subset_codes_across_blocks_equal_the_per_subset_computation(monkeypatch):
+    # small blocks: the tables of several blocks of subsets, each with its kept rows of cells
+    from gib.estimators import plugin
+
+    monkeypatch.setattr(plugin, "_BLOCK_ELEMENTS", 8 * 3 * 400)
+    rng = np.random.default_rng(12)
+    X = rng.integers(0, 3, size=(400, 9))
+    est = get_estimator("discrete", bias="miller-madow")
+    subsets = SubsetCodes(est.codes(X))
+    yhat, y = rng.integers(0, 3, 400), rng.integers(0, 2, 400)
+    for v, weights in ((np.column_stack([yhat, y]), pmi_weights(yhat, y)), (yhat, pmi_weights(yhat, y)),
+                       (y, None)):
+        for _ in range(2):  # the second call reads the cells' rows kept by the first
+            got = subsets.leave_one_out(row_codes(v), weights, True)
+            assert_same_pieces(got, est.leave_one_out_direct(X, v, weights))
+
+
 def test_subset_codes_check_their_inputs():
     with pytest.raises(ValueError, match="codes"):
         SubsetCodes(np.zeros((10, 1), dtype=np.int64))
@@ -297,6 +314,26 @@ def test_compact_row_codes_are_the_row_codes_of_the_codes(options):
         np.testing.assert_array_equal(estimator.compact_codes(a), estimator.codes(a))
     labels = rng.integers(0, 5, size=(100, 2))
     np.testing.assert_array_equal(get_estimator("discrete").compact_row_codes(labels), row_codes(labels))
+
+
+@pytest.mark.parametrize("options", [{}, {"n_bins": 7, "range": (-1, 1)}, {"bin_size": 0.25}, {"n_bins": 400}])
+def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
+    from gib.recorders import _narrow_codes
+
+    rng = np.random.default_rng(21)
+    estimator = get_estimator("binning", **options)
+    layers = {f"l{w}": np.tanh(rng.normal(size=(700, w))).astype(np.float32) for w in (10, 5, 3, 2)}
+    layers["constant"] = np.full((700, 2), 0.5, dtype=np.float32)
+    layers["wide"] = rng.normal(size=(700, 80)).astype(np.float32)  # not narrow: left to its own path
+    got = _narrow_codes(estimator, layers)
+    assert set(got) == set(layers) - {"wide"}
+    for name, codes in got.items():
+        np.testing.assert_array_equal(codes, row_codes(estimator.codes(layers[name])))
+    layers["l5"][3, 1] = np.nan  # every layer goes to its own check, which names the problem
+    assert _narrow_codes(estimator, layers) == {}
+    recorder = IBRecorder(rng.normal(size=(700, 3)), rng.integers(0, 2, 700), {"b": ("binning", options)})
+    with pytest.raises(ValueError, match="NaN"):
+        recorder.point("b", layers["l5"])
 
 
 def test_ib_recorder_checks_T():

@@ -217,6 +217,21 @@ def _probe_inputs(X: Any) -> torch.Tensor:
     return X.float() if X.dtype == torch.bool else X
 
 
+def _train(module: nn.Module, mode: bool) -> None:
+    """``module.train(mode)``: what ``nn.Module.train`` does (the flag, then every child), with
+    the flag written directly where a module keeps ``nn.Module``'s ``train`` and ``__setattr__``
+    (~3x faster: the probe switches the model to eval mode and back at every record step, and on
+    a small model that costs a tenth of the forward pass). A module that overrides either gets
+    its own ``train``, for its whole subtree."""
+    kind = type(module)
+    if kind.train is not nn.Module.train or kind.__setattr__ is not nn.Module.__setattr__:
+        module.train(mode)
+        return
+    module.__dict__["training"] = mode
+    for child in module.children():
+        _train(child, mode)
+
+
 class Probe:
     """The forward hooks on a model and one forward pass over a fixed probe set.
 
@@ -387,7 +402,7 @@ class Probe:
         """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays
         (``numpy=False``: the buffers themselves, tensors on the model's device)."""
         was_training = self.model.training
-        self.model.eval()
+        _train(self.model, False)
         device = self.device()
         outputs = None
         try:
@@ -400,7 +415,7 @@ class Probe:
                 outputs[start : start + len(batch)] = out
         finally:
             self._capture = None
-            self.model.train(was_training)
+            _train(self.model, was_training)
         layers = {name: self._buffers[name] for name in self.layers if name in self._buffers}
         if not numpy:
             return layers, outputs

@@ -302,9 +302,12 @@ class PlugInEstimator(Estimator):
         codes come back as ``codes`` gives them)."""
         return _compact(self.codes(a)) if _xp.is_numpy(a) else self.codes(a)
 
-    def compact_row_codes(self, a: np.ndarray) -> np.ndarray:
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None) -> Any:
         """``row_codes(self.compact_codes(a))``: dense codes of the distinct rows of ``a``'s codes
-        (NumPy)."""
+        (NumPy). With ``blocks``, a list of column ranges (start, stop): the list of
+        ``compact_row_codes(a[:, start:stop])`` of every block (several layers side by side)."""
+        if blocks is not None:
+            return [self.compact_row_codes(a[:, start:stop]) for start, stop in blocks]
         return row_codes(self.compact_codes(a))
 
     def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
@@ -568,13 +571,18 @@ class BinningEstimator(PlugInEstimator):
         # clipped before the cast: a value far outside a fixed range has no int64 value
         return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
 
-    def compact_row_codes(self, a: np.ndarray) -> np.ndarray:
-        """``row_codes(self.compact_codes(a))``; equal-width bins put every code below ``n_bins``
-        (the codes are clipped to the edge bins), which ``row_codes`` takes as the columns' sizes
-        instead of a pass for their maxima (the same codes)."""
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None) -> Any:
+        """``row_codes(self.compact_codes(a))``, or with ``blocks`` that of every block of columns
+        (see ``PlugInEstimator``). Equal-width bins put every code below ``n_bins`` (the codes are
+        clipped to the edge bins), which ``row_codes`` takes as the columns' sizes instead of a
+        pass for their maxima; and a column's bins depend on that column alone, so the blocks are
+        binned in one pass over ``a``. The same codes either way."""
         if not _xp.is_numpy(a) or a.dtype.kind != "f" or self.bin_size is not None or self.n_bins > 256:
-            return super().compact_row_codes(a)
-        return row_codes(self.compact_codes(a), sizes=np.full(a.shape[1], self.n_bins))
+            return super().compact_row_codes(a, blocks)
+        codes = self.compact_codes(a)
+        if blocks is None:
+            return row_codes(codes, sizes=np.full(a.shape[1], self.n_bins))
+        return [row_codes(codes[:, start:stop], sizes=np.full(stop - start, self.n_bins)) for start, stop in blocks]
 
     def _size_bins(self, a: Any) -> Any:
         """floor(a / bin_size) as whole floats; float32 data that overflow are divided in float64,
@@ -757,6 +765,7 @@ class SubsetCodes:
         self.kept = np.array(kept, dtype=np.int64)  #: the other subsets
         self.codes = np.array(kept_codes).reshape(len(kept), N)  #: their dense codes, (len(kept), N)
         self.sizes = np.array(kept_sizes, dtype=np.int64)  #: their numbers of distinct rows
+        self._rows: dict[tuple[str, int, int], np.ndarray] = {}  #: ``_cell_rows`` of each block
 
     def leave_one_out(self, v: np.ndarray, weights: np.ndarray | None = None,
                       miller_madow: bool = False) -> LeaveOneOut:
@@ -788,17 +797,23 @@ class SubsetCodes:
             w_of_v = None
         # subsets of distinct rows: H(X_S) = H(X_S, V), so I(X_S;V) = H(V)
         mi = np.full(n + 1, h_v)
+        constant = None
+        if w_of_v is not None:  # sum_v n_v w_v log w_v, a term of every H(X_S, V) (_table_entropies)
+            n_v = np.bincount(v, minlength=k_v)
+            positive = w_of_v > 0
+            constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
         if len(self.kept):
-            hx, hxv = self._table_entropies(self.codes, self.sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+            hx, hxv = self._table_entropies("kept", v, k_v, w, w_of_v, constant, n_eff, miller_madow)
             mi[self.kept] = hx + h_v - hxv
-        hx, hxv = self._table_entropies(self.single, self.single_sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+        hx, hxv = self._table_entropies("single", v, k_v, w, w_of_v, constant, n_eff, miller_madow)
         return LeaveOneOut(float(mi[0]), hx + h_v - hxv, mi[1:])
 
-    @staticmethod
-    def _table_entropies(codes, sizes, v, k_v, w, w_of_v, n_eff, miller_madow):
-        """(H(X_S), H(X_S, V)) in bits of each row S of ``codes`` (values below ``sizes``), from
-        one contingency table per block of rows (rows side by side at offsets): weighted, or
-        counted when the weights are a function ``w_of_v`` of V."""
+    def _table_entropies(self, which, v, k_v, w, w_of_v, constant, n_eff, miller_madow):
+        """(H(X_S), H(X_S, V)) in bits of each row S of the ``"kept"`` subsets' codes or of the
+        ``"single"`` columns (values below their sizes), from one contingency table per block of
+        rows (rows side by side at offsets): weighted, or counted when the weights are a function
+        ``w_of_v`` of V (``constant``: sum_v n_v w_v log w_v)."""
+        codes, sizes = (self.codes, self.sizes) if which == "kept" else (self.single, self.single_sizes)
         m, N = codes.shape
         hx, hxv = np.empty(m), np.empty(m)
         cells = sizes * k_v
@@ -820,22 +835,22 @@ class SubsetCodes:
                 # sum p log p over the cells (x, v) of p = c w_v: sum w_v c log c + sum_v n_v w_v log w_v,
                 # with c log c looked up (0 for the empty and the single-sample cells)
                 c_log_c = _c_log_c(N)
-                n_v = np.bincount(v, minlength=k_v)
-                positive = w_of_v > 0
-                constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
                 rows = offsets[:-1] // k_v
                 h = -(np.add.reduceat(c_log_c[counts] @ w_of_v, rows) + constant)
                 if miller_madow:
-                    occupied = (counts > 0) & positive
+                    occupied = (counts > 0) & (w_of_v > 0)
                     h += (np.add.reduceat(occupied.sum(axis=1), rows) - 1) / (2.0 * n_eff)
                 hxv[start:stop] = h / _LN2
-                tables = ((hx, counts @ w_of_v, offsets // k_v),)
+                tables = ((hx, counts @ w_of_v, None),)
             else:
                 table = np.bincount(cell.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
-                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), offsets // k_v))
+                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), None))
             for out, p, bounds in tables:
                 occupied = np.flatnonzero(p)  # logs of the occupied cells only: the tables are sparse
-                row = np.searchsorted(bounds, occupied, side="right") - 1
+                if bounds is None:  # X_S's cells: each cell's row, kept for the block (no search)
+                    row = self._cell_rows(which, start, stop)[occupied]
+                else:
+                    row = np.searchsorted(bounds, occupied, side="right") - 1
                 q = p[occupied]
                 h = -np.bincount(row, weights=q * np.log(q), minlength=stop - start)
                 if miller_madow:
@@ -843,6 +858,15 @@ class SubsetCodes:
                 out[start:stop] = h / _LN2
             start = stop
         return hx, hxv
+
+    def _cell_rows(self, which: str, start: int, stop: int) -> np.ndarray:
+        """The row (start..stop-1, from 0) of every cell of the X_S tables of rows start..stop-1
+        side by side: row r holds ``sizes[r]`` cells. Kept per block of rows."""
+        key = (which, start, stop)
+        if key not in self._rows:
+            sizes = (self.sizes if which == "kept" else self.single_sizes)[start:stop]
+            self._rows[key] = np.repeat(np.arange(stop - start, dtype=_compact(np.array([stop - start])).dtype), sizes)
+        return self._rows[key]
 
 
 @functools.lru_cache(maxsize=8)
