@@ -133,3 +133,27 @@ def test_probe_switches_modes_as_module_train_does():
     probe()
     assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
     probe.close()
+
+
+def test_record_frames_are_the_rows_and_independent():
+    import pandas as pd
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+    rng = np.random.default_rng(0)
+    monitor = Monitor(model, rng.normal(size=(64, 4)).astype(np.float32), rng.integers(0, 2, 64), verbose=False)
+    frames = [monitor.record(step) for step in range(3)]
+    frames[0].loc[0, "layer"] = "changed"  # a change to one returned frame stays in it
+    frames[1].loc[1, "measure"] = "changed"
+    frames.append(monitor.record(3))
+    start = 0
+    for step, frame in enumerate(frames):
+        rows = monitor.rows[start : start + len(frame)]
+        start += len(frame)
+        want = pd.DataFrame({c: [row[c] for row in rows] for c in COLUMNS}, columns=COLUMNS)
+        if step == 0:
+            want.loc[0, "layer"] = "changed"
+        if step == 1:
+            want.loc[1, "measure"] = "changed"
+        pd.testing.assert_frame_equal(frame, want, check_exact=True)
+    monitor.close()

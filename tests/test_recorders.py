@@ -269,6 +269,23 @@ def test_code_informations_with_kept_counts_are_the_same_numbers():
         assert code_informations(a, others, bias, [np.bincount(b) for b in others]) == code_informations(a, others, bias)
 
 
+@pytest.mark.parametrize("width", [2, 6, 12])
+def test_row_keys_count_as_the_dense_codes(width):
+    # row_codes(dense=False): keys ordered as the rows, counted by sorting: the very same numbers
+    from gib.estimators.plugin import code_entropy, code_informations
+
+    rng = np.random.default_rng(width)
+    codes = rng.integers(0, 30, size=(3000, width)).astype(np.uint8)
+    codes[:1500] = codes[1500:]  # repeated rows
+    dense, keys = row_codes(codes), row_codes(codes, sizes=np.full(width, 30), dense=False)
+    np.testing.assert_array_equal(np.unique(keys, return_inverse=True)[1], dense)
+    distinct, labels = rng.permutation(3000), row_codes(rng.integers(0, 3, 3000))
+    wide = row_codes(rng.integers(0, 2000, 3000))  # the joint key of A's keys would overflow
+    for bias in (False, True):
+        assert code_entropy(keys, bias) == code_entropy(dense, bias)
+        assert code_informations(keys, [distinct, labels, wide], bias) == code_informations(dense, [distinct, labels, wide], bias)
+
+
 def _sorted_row_ranks(codes):
     """Dense codes of the distinct rows in the order of the sorted rows (last column most
     significant), by np.unique on the rows themselves: what row_codes promises."""
@@ -327,8 +344,9 @@ def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
     layers["wide"] = rng.normal(size=(700, 80)).astype(np.float32)  # not narrow: left to its own path
     got = _narrow_codes(estimator, layers)
     assert set(got) == set(layers) - {"wide"}
-    for name, codes in got.items():
-        np.testing.assert_array_equal(codes, row_codes(estimator.codes(layers[name])))
+    for name, codes in got.items():  # row keys where ranking needs a sort: ranked, the row codes
+        np.testing.assert_array_equal(np.unique(codes, return_inverse=True)[1], row_codes(estimator.codes(layers[name])))
+        np.testing.assert_array_equal(codes, estimator.compact_row_codes(layers[name], dense=False))
     layers["l5"][3, 1] = np.nan  # every layer goes to its own check, which names the problem
     assert _narrow_codes(estimator, layers) == {}
     recorder = IBRecorder(rng.normal(size=(700, 3)), rng.integers(0, 2, 700), {"b": ("binning", options)})

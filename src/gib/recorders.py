@@ -233,7 +233,8 @@ class IBRecorder:
     def point(self, label: str, T: Any, t_codes: np.ndarray | None = None) -> IBPoint:
         """The IB point of one layer's T (an array, or a tensor for an estimator with a
         ``device``) under estimator ``label`` (flags and ceilings included); ``t_codes``, optional:
-        T's row codes under a plug-in estimator when they are known (:func:`_narrow_codes`)."""
+        T's row codes (or row keys, ``row_codes(..., dense=False)``) under a plug-in estimator when
+        they are known (:func:`_narrow_codes`)."""
         name, options = self.estimators[label]
         if label not in self._codes:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
@@ -246,7 +247,7 @@ class IBRecorder:
                     # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs
                     # along its few columns); on a column-major copy they are ~15x faster
                     T = np.asfortranarray(T)
-                t_codes = estimator.compact_row_codes(T)
+                t_codes = estimator.compact_row_codes(T, dense=False)  # row keys: counted by sorting
         elif t_codes is None:
             t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
         # the plug-in informations of the partitions into distinct rows
@@ -350,7 +351,9 @@ def _distinct_rows(estimator: PlugInEstimator, T: np.ndarray) -> np.ndarray | No
 
 def _narrow_codes(estimator: PlugInEstimator, layers: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The row codes of every narrow float32 layer (fewer than ``_NARROW`` columns), binned side
-    by side in one column-major copy: {layer: codes}, empty where there is nothing to share.
+    by side in one column-major copy: {layer: codes}, empty where there is nothing to share. The
+    codes are row keys where ranking them would take a sort (``row_codes(..., dense=False)``):
+    ``code_informations`` counts them by sorting, with the numbers of the dense codes.
 
     A plug-in estimator codes each column on its own, so the codes are those of each layer coded
     alone (``estimator.compact_row_codes``); one copy, one finiteness check and one binning pass
@@ -371,7 +374,7 @@ def _narrow_codes(estimator: PlugInEstimator, layers: Mapping[str, Any]) -> dict
     with np.errstate(all="ignore"):
         if not np.isfinite(np.sum(stack)):
             return {}
-    return dict(zip(narrow, estimator.compact_row_codes(stack, blocks)))
+    return dict(zip(narrow, estimator.compact_row_codes(stack, blocks, dense=False)))
 
 
 def _checked(T: Any) -> np.ndarray:
@@ -430,6 +433,7 @@ class GIBRecorder:
             if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
                 self.bound[label] = FixedInputEstimator(estimator, features)
         self._y_codes = discrete_codes(y, "y", output_bins) if self.bound else None
+        self._y_size = None if self._y_codes is None else int(self._y_codes.max()) + 1
 
     def point(self, label: str, yhat: np.ndarray) -> GIBPoint:
         """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``:
@@ -445,7 +449,9 @@ class GIBRecorder:
         # gib_point's steps (SPEC 2) on codes, Y's computed once: Z, P = I(Yhat;Y), the PMI
         # weights, and the leave-one-out from the partitions
         a, b = discrete_codes(yhat, "yhat", self.output_bins), self._y_codes
-        z = {"joint": lambda: row_codes(np.column_stack([a, b])), "yhat": lambda: a, "y": lambda: b}[self.target]()
+        # Z's columns are dense codes: their sizes spare row_codes a pass for the maxima
+        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size)),
+             "yhat": lambda: a, "y": lambda: b}[self.target]()
         bound = self.bound[label]
         pieces = bound.subsets.leave_one_out(z, pmi_weights(a, b), bound.bias == "miller-madow")
         synergy = synergy_from(pieces, "featurewise")

@@ -99,7 +99,7 @@ def _dense_columns(a: Any) -> Any:
     return codes
 
 
-def row_codes(codes: np.ndarray, sizes: Any = None) -> np.ndarray:
+def row_codes(codes: np.ndarray, sizes: Any = None, dense: bool = True) -> np.ndarray:
     """Dense codes 0..K-1 of the distinct rows of a 2-D array of non-negative integer codes
     (e.g. :meth:`BinningEstimator.codes`), in the order of the sorted rows; exact.
 
@@ -114,6 +114,11 @@ def row_codes(codes: np.ndarray, sizes: Any = None) -> np.ndarray:
     maxima. The result is the same: any mixed radix whose digits hold the codes orders the rows
     as the codes do (the last column most significant), and where the bounds would not fit 62
     bits the maxima are taken.
+
+    ``dense=False`` (NumPy only): where the rows' mixed-radix numbers span more than a table can
+    rank, those numbers themselves, unranked: non-negative int64 ordered as the rows, for
+    :func:`code_entropy` and :func:`code_informations`, which count them by sorting and give
+    the numbers of the dense codes (the IB plane's layers: one sort instead of a ranking).
     """
     if not _xp.is_numpy(codes):
         return _tensor_row_codes(codes)
@@ -133,10 +138,17 @@ def row_codes(codes: np.ndarray, sizes: Any = None) -> np.ndarray:
     if np.sum(np.log2(k)) < 62:
         k = k.astype(np.int64)
         radix = np.cumprod(np.concatenate(([1], k[:-1])))
-        return _dense_ranks(codes @ radix, int(radix[-1] * k[-1]))
+        keys, bound = codes @ radix, int(radix[-1] * k[-1])
+        if not dense and bound > _TABLE_FACTOR * len(keys) + _TABLE_SLACK:
+            return keys
+        return _dense_ranks(keys, bound)
     packed = np.ascontiguousarray(_compact(codes))
     rows = packed.view(np.dtype((np.void, packed.dtype.itemsize * packed.shape[1]))).ravel()
     return np.unique(rows, return_inverse=True)[1].ravel()
+
+
+# Codes below TABLE_FACTOR * N + TABLE_SLACK are counted in a table (bincount), wider ones by sorting.
+_TABLE_FACTOR, _TABLE_SLACK = 8, 1024
 
 
 def _dense_ranks(keys: np.ndarray, bound: int) -> np.ndarray:
@@ -144,7 +156,7 @@ def _dense_ranks(keys: np.ndarray, bound: int) -> np.ndarray:
     the rank of each key among the distinct keys. Keys of a small range are ranked from their
     histogram (no sort: the occupied values in increasing order are the distinct keys sorted),
     the same int64 codes."""
-    if bound > 8 * len(keys) + 1024:
+    if bound > _TABLE_FACTOR * len(keys) + _TABLE_SLACK:
         return np.unique(keys, return_inverse=True)[1].ravel()
     keys = keys.astype(np.intp, copy=False)  # bool and unsigned keys as indices
     occupied = np.flatnonzero(np.bincount(keys, minlength=bound))
@@ -302,13 +314,15 @@ class PlugInEstimator(Estimator):
         codes come back as ``codes`` gives them)."""
         return _compact(self.codes(a)) if _xp.is_numpy(a) else self.codes(a)
 
-    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None) -> Any:
-        """``row_codes(self.compact_codes(a))``: dense codes of the distinct rows of ``a``'s codes
-        (NumPy). With ``blocks``, a list of column ranges (start, stop): the list of
-        ``compact_row_codes(a[:, start:stop])`` of every block (several layers side by side)."""
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None,
+                          dense: bool = True) -> Any:
+        """``row_codes(self.compact_codes(a), dense=dense)``: dense codes of the distinct rows of
+        ``a``'s codes (NumPy; ``dense=False``: see ``row_codes``). With ``blocks``, a list of column
+        ranges (start, stop): the list of ``compact_row_codes(a[:, start:stop])`` of every block
+        (several layers side by side)."""
         if blocks is not None:
-            return [self.compact_row_codes(a[:, start:stop]) for start, stop in blocks]
-        return row_codes(self.compact_codes(a))
+            return [self.compact_row_codes(a[:, start:stop], dense=dense) for start, stop in blocks]
+        return row_codes(self.compact_codes(a), dense=dense)
 
     def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
         warnings.warn(
@@ -571,18 +585,20 @@ class BinningEstimator(PlugInEstimator):
         # clipped before the cast: a value far outside a fixed range has no int64 value
         return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
 
-    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None) -> Any:
-        """``row_codes(self.compact_codes(a))``, or with ``blocks`` that of every block of columns
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None,
+                          dense: bool = True) -> Any:
+        """``row_codes(self.compact_codes(a), dense=dense)``, or with ``blocks`` that of every block of columns
         (see ``PlugInEstimator``). Equal-width bins put every code below ``n_bins`` (the codes are
         clipped to the edge bins), which ``row_codes`` takes as the columns' sizes instead of a
         pass for their maxima; and a column's bins depend on that column alone, so the blocks are
         binned in one pass over ``a``. The same codes either way."""
         if not _xp.is_numpy(a) or a.dtype.kind != "f" or self.bin_size is not None or self.n_bins > 256:
-            return super().compact_row_codes(a, blocks)
+            return super().compact_row_codes(a, blocks, dense)
         codes = self.compact_codes(a)
         if blocks is None:
-            return row_codes(codes, sizes=np.full(a.shape[1], self.n_bins))
-        return [row_codes(codes[:, start:stop], sizes=np.full(stop - start, self.n_bins)) for start, stop in blocks]
+            return row_codes(codes, sizes=np.full(a.shape[1], self.n_bins), dense=dense)
+        return [row_codes(codes[:, start:stop], sizes=np.full(stop - start, self.n_bins), dense=dense)
+                for start, stop in blocks]
 
     def _size_bins(self, a: Any) -> Any:
         """floor(a / bin_size) as whole floats; float32 data that overflow are divided in float64,
@@ -881,8 +897,16 @@ def _c_log_c(N: int) -> np.ndarray:
 
 def code_entropy(codes: np.ndarray, miller_madow: bool = False) -> float:
     """The plug-in H(A) in bits of a variable given as dense codes 0..K-1 (:func:`row_codes`),
-    unweighted; with ``miller_madow`` the Miller-Madow correction."""
-    return _entropy_bits(_probabilities(np.asarray(codes), None), len(codes), miller_madow)
+    unweighted; with ``miller_madow`` the Miller-Madow correction.
+
+    Codes of a wide range (the row keys of ``row_codes(..., dense=False)``) are counted by
+    sorting: the counts come in the order of the values, as a table of the dense codes has them,
+    so the number is the same."""
+    codes = np.asarray(codes)
+    if len(codes) and int(codes.max()) >= _TABLE_FACTOR * len(codes) + _TABLE_SLACK:
+        p = np.unique(codes, return_counts=True)[1].astype(np.float64)
+        return _entropy_bits(p / p.sum(), len(codes), miller_madow)
+    return _entropy_bits(_probabilities(codes, None), len(codes), miller_madow)
 
 
 class FixedInputEstimator(PlugInEstimator):
@@ -939,7 +963,9 @@ def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: boo
     joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A)).
 
     ``counts``, optional: ``np.bincount(B)`` of each B, when the Bs are fixed and their counts
-    kept (the IB plane's X and Y); the same numbers."""
+    kept (the IB plane's X and Y); the same numbers. A may also be given by the row keys of
+    ``row_codes(..., dense=False)`` (ordered as its rows; tables of a wide range are counted by
+    sorting, in the same order): the same numbers as its dense codes, without ranking the keys."""
     n = len(a)
     h_a = code_entropy(a, miller_madow)
     ka = int(a.max()) + 1
@@ -949,6 +975,9 @@ def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: boo
         if len(b_counts) == n and b_counts.max() == 1:  # B tells every sample apart
             out.append(h_a)
             continue
+        if len(b_counts) * ka >= 1 << 62:  # keys too wide for the joint key: A's dense codes, in the same order
+            a = np.unique(a, return_inverse=True)[1].ravel()
+            ka = int(a.max()) + 1
         joint = b.astype(np.int64) * ka + a
         cells = np.bincount(joint) if len(b_counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
         h_b = _entropy_bits(b_counts[b_counts > 0] / n, n, miller_madow)
