@@ -135,6 +135,7 @@ def test_probe_switches_modes_as_module_train_does():
     probe.close()
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the tiny model's saturated IB plane
 def test_record_frames_are_the_rows_and_independent():
     import pandas as pd
 
