@@ -228,8 +228,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
         r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
-        parts = " / ".join(f"{r['parts'].get(k, 0.0):.3f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
-        print(f"| {r['case']} | {r['layers']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.3f} | "
+        parts = " / ".join(f"{r['parts'].get(k, 0.0):.4f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
+        print(f"| {r['case']} | {r['layers']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.4f} | "
               f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | "
               f"{r['per_point_ratio']:.2f} | "
               f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)

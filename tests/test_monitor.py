@@ -107,3 +107,54 @@ def test_monitor_rejects_bad_arguments():
         Monitor(tiny_model(), X, y[:-1])
     with pytest.raises(TypeError, match="`model`"):
         Monitor("model", X, y)
+
+
+class _FrozenNorm(nn.BatchNorm1d):
+    """A module whose ``train`` keeps it in eval mode (a frozen normalisation layer)."""
+
+    def train(self, mode=True):
+        return super().train(False)
+
+
+def test_probe_switches_modes_as_module_train_does():
+    from gib.monitor import Probe, _train
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sequential(_FrozenNorm(4), nn.Tanh()), nn.Linear(4, 2))
+    reference = nn.Sequential(nn.Linear(3, 4), nn.Sequential(_FrozenNorm(4), nn.Tanh()), nn.Linear(4, 2))
+    for mode in (False, True, False, True):
+        _train(model, mode)
+        reference.train(mode)
+        assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    probe = Probe(model, np.zeros((8, 3), dtype=np.float32))
+    model.train(True)
+    probe()
+    assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    model[0].train(False)  # a submodule left in eval mode: train(True) on the model resets it, as before
+    probe()
+    assert [m.training for m in model.modules()] == [m.training for m in reference.modules()]
+    probe.close()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the tiny model's saturated IB plane
+def test_record_frames_are_the_rows_and_independent():
+    import pandas as pd
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+    rng = np.random.default_rng(0)
+    monitor = Monitor(model, rng.normal(size=(64, 4)).astype(np.float32), rng.integers(0, 2, 64), verbose=False)
+    frames = [monitor.record(step) for step in range(3)]
+    frames[0].loc[0, "layer"] = "changed"  # a change to one returned frame stays in it
+    frames[1].loc[1, "measure"] = "changed"
+    frames.append(monitor.record(3))
+    start = 0
+    for step, frame in enumerate(frames):
+        rows = monitor.rows[start : start + len(frame)]
+        start += len(frame)
+        want = pd.DataFrame({c: [row[c] for row in rows] for c in COLUMNS}, columns=COLUMNS)
+        if step == 0:
+            want.loc[0, "layer"] = "changed"
+        if step == 1:
+            want.loc[1, "measure"] = "changed"
+        pd.testing.assert_frame_equal(frame, want, check_exact=True)
+    monitor.close()

@@ -45,6 +45,23 @@ def test_subset_codes_equal_the_per_subset_computation(shape, bias):
         assert_same_pieces(subsets.leave_one_out(row_codes(z), weights, bias == "miller-madow"), want)
 
 
+def test_subset_codes_across_blocks_equal_the_per_subset_computation(monkeypatch):
+    # small blocks: the tables of several blocks of subsets, each with its kept rows of cells
+    from gib.estimators import plugin
+
+    monkeypatch.setattr(plugin, "_BLOCK_ELEMENTS", 8 * 3 * 400)
+    rng = np.random.default_rng(12)
+    X = rng.integers(0, 3, size=(400, 9))
+    est = get_estimator("discrete", bias="miller-madow")
+    subsets = SubsetCodes(est.codes(X))
+    yhat, y = rng.integers(0, 3, 400), rng.integers(0, 2, 400)
+    for v, weights in ((np.column_stack([yhat, y]), pmi_weights(yhat, y)), (yhat, pmi_weights(yhat, y)),
+                       (y, None)):
+        for _ in range(2):  # the second call reads the cells' rows kept by the first
+            got = subsets.leave_one_out(row_codes(v), weights, True)
+            assert_same_pieces(got, est.leave_one_out_direct(X, v, weights))
+
+
 def test_subset_codes_check_their_inputs():
     with pytest.raises(ValueError, match="codes"):
         SubsetCodes(np.zeros((10, 1), dtype=np.int64))
@@ -241,6 +258,100 @@ def test_code_informations_equal_code_information():
         got = code_informations(row_codes(a), [row_codes(distinct), row_codes(b)], bias)
         want = [code_information(row_codes(a), row_codes(c), bias) for c in (distinct, b)]
         assert close(got, want)
+
+
+def test_code_informations_with_kept_counts_are_the_same_numbers():
+    from gib.estimators.plugin import code_informations
+
+    rng = np.random.default_rng(17)
+    a, others = row_codes(rng.integers(0, 9, 500)), [row_codes(rng.permutation(500)), row_codes(rng.integers(0, 4, 500))]
+    for bias in (False, True):
+        assert code_informations(a, others, bias, [np.bincount(b) for b in others]) == code_informations(a, others, bias)
+
+
+@pytest.mark.parametrize("width", [2, 6, 12])
+def test_row_keys_count_as_the_dense_codes(width):
+    # row_codes(dense=False): keys ordered as the rows, counted by sorting: the very same numbers
+    from gib.estimators.plugin import code_entropy, code_informations
+
+    rng = np.random.default_rng(width)
+    codes = rng.integers(0, 30, size=(3000, width)).astype(np.uint8)
+    codes[:1500] = codes[1500:]  # repeated rows
+    dense, keys = row_codes(codes), row_codes(codes, sizes=np.full(width, 30), dense=False)
+    np.testing.assert_array_equal(np.unique(keys, return_inverse=True)[1], dense)
+    distinct, labels = rng.permutation(3000), row_codes(rng.integers(0, 3, 3000))
+    wide = row_codes(rng.integers(0, 2000, 3000))  # the joint key of A's keys would overflow
+    for bias in (False, True):
+        assert code_entropy(keys, bias) == code_entropy(dense, bias)
+        assert code_informations(keys, [distinct, labels, wide], bias) == code_informations(dense, [distinct, labels, wide], bias)
+
+
+def _sorted_row_ranks(codes):
+    """Dense codes of the distinct rows in the order of the sorted rows (last column most
+    significant), by np.unique on the rows themselves: what row_codes promises."""
+    rows = np.asarray(codes)[:, ::-1] if np.ndim(codes) == 2 else np.asarray(codes)[:, None]
+    return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int64, np.uint64, bool])
+@pytest.mark.parametrize("shape", [(3000, 1), (3000, 2), (600, 4), (50, 9)])
+def test_row_codes_rank_small_and_large_ranges_as_the_sorted_rows(shape, dtype):
+    # small ranges take the histogram ranks, large ones the sort; both are the sorted rows' ranks
+    rng = np.random.default_rng(shape[1])
+    for high in (2, 7, 30, 200):
+        codes = rng.integers(0, 2 if dtype is bool else high, size=shape).astype(dtype)
+        want = _sorted_row_ranks(codes)
+        if shape[1] * np.log2(high) >= 62:  # rows compared as bytes: ranked in another order
+            got = row_codes(codes)  # the same partition: a one-to-one map between the labels
+            pairs = np.unique(np.column_stack([got, want]), axis=0)
+            assert len(pairs) == len(np.unique(got)) == len(np.unique(want))
+            want = got
+        np.testing.assert_array_equal(row_codes(codes), want)
+        np.testing.assert_array_equal(row_codes(np.asfortranarray(codes)), want)
+        if shape[1] == 1:
+            np.testing.assert_array_equal(row_codes(codes[:, 0]), want)
+        # column bounds above the maxima are the same mixed radix order; bounds that do not fit
+        # 62 bits fall back to the maxima
+        for bound in (high, high + 3, 1 << 40):
+            np.testing.assert_array_equal(row_codes(codes, sizes=np.full(shape[1], bound)), want)
+    assert row_codes(np.zeros((0, 1), dtype=np.int64)).shape == (0,)
+    np.testing.assert_array_equal(row_codes(np.array([-3, 5, -3])), [0, 1, 0])
+
+
+@pytest.mark.parametrize("options", [{}, {"n_bins": 4}, {"range": (-0.5, 0.5)}, {"bin_size": 0.3},
+                                     {"n_bins": 300}])
+def test_compact_row_codes_are_the_row_codes_of_the_codes(options):
+    rng = np.random.default_rng(11)
+    estimator = get_estimator("binning", **options)
+    T = rng.normal(size=(2000, 6)).astype(np.float32)
+    T[:, 2] = 0.25  # a constant column: its codes are 0
+    for a in (T, np.asfortranarray(T), T.astype(np.float64), T[:, :1]):
+        want = row_codes(estimator.codes(a))
+        np.testing.assert_array_equal(estimator.compact_row_codes(a), want)
+        np.testing.assert_array_equal(estimator.compact_codes(a), estimator.codes(a))
+    labels = rng.integers(0, 5, size=(100, 2))
+    np.testing.assert_array_equal(get_estimator("discrete").compact_row_codes(labels), row_codes(labels))
+
+
+@pytest.mark.parametrize("options", [{}, {"n_bins": 7, "range": (-1, 1)}, {"bin_size": 0.25}, {"n_bins": 400}])
+def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
+    from gib.recorders import _narrow_codes
+
+    rng = np.random.default_rng(21)
+    estimator = get_estimator("binning", **options)
+    layers = {f"l{w}": np.tanh(rng.normal(size=(700, w))).astype(np.float32) for w in (10, 5, 3, 2)}
+    layers["constant"] = np.full((700, 2), 0.5, dtype=np.float32)
+    layers["wide"] = rng.normal(size=(700, 80)).astype(np.float32)  # not narrow: left to its own path
+    got = _narrow_codes(estimator, layers)
+    assert set(got) == set(layers) - {"wide"}
+    for name, codes in got.items():  # row keys where ranking needs a sort: ranked, the row codes
+        np.testing.assert_array_equal(np.unique(codes, return_inverse=True)[1], row_codes(estimator.codes(layers[name])))
+        np.testing.assert_array_equal(codes, estimator.compact_row_codes(layers[name], dense=False))
+    layers["l5"][3, 1] = np.nan  # every layer goes to its own check, which names the problem
+    assert _narrow_codes(estimator, layers) == {}
+    recorder = IBRecorder(rng.normal(size=(700, 3)), rng.integers(0, 2, 700), {"b": ("binning", options)})
+    with pytest.raises(ValueError, match="NaN"):
+        recorder.point("b", layers["l5"])
 
 
 def test_ib_recorder_checks_T():

@@ -217,6 +217,21 @@ def _probe_inputs(X: Any) -> torch.Tensor:
     return X.float() if X.dtype == torch.bool else X
 
 
+def _train(module: nn.Module, mode: bool) -> None:
+    """``module.train(mode)``: what ``nn.Module.train`` does (the flag, then every child), with
+    the flag written directly where a module keeps ``nn.Module``'s ``train`` and ``__setattr__``
+    (~3x faster: the probe switches the model to eval mode and back at every record step, and on
+    a small model that costs a tenth of the forward pass). A module that overrides either gets
+    its own ``train``, for its whole subtree."""
+    kind = type(module)
+    if kind.train is not nn.Module.train or kind.__setattr__ is not nn.Module.__setattr__:
+        module.train(mode)
+        return
+    module.__dict__["training"] = mode
+    for child in module.children():
+        _train(child, mode)
+
+
 class Probe:
     """The forward hooks on a model and one forward pass over a fixed probe set.
 
@@ -387,7 +402,7 @@ class Probe:
         """Run the probe set through the model: ({layer: T}, outputs), float32 NumPy arrays
         (``numpy=False``: the buffers themselves, tensors on the model's device)."""
         was_training = self.model.training
-        self.model.eval()
+        _train(self.model, False)
         device = self.device()
         outputs = None
         try:
@@ -400,7 +415,7 @@ class Probe:
                 outputs[start : start + len(batch)] = out
         finally:
             self._capture = None
-            self.model.train(was_training)
+            _train(self.model, was_training)
         layers = {name: self._buffers[name] for name in self.layers if name in self._buffers}
         if not numpy:
             return layers, outputs
@@ -775,7 +790,24 @@ class Monitor:
         rows = [row for recorder in self.recorders for row in recorder.rows(probed)]
         self.rows.extend(rows)
         self.loggers(rows)
-        return pd.DataFrame({column: [row[column] for row in rows] for column in COLUMNS}, columns=COLUMNS)
+        return self._frame_of(rows)
+
+    _LABELS = ("plane", "layer", "estimator", "kind", "measure")  #: the columns that name a row
+
+    def _frame_of(self, rows: list[dict]) -> pd.DataFrame:
+        """The rows as a frame. Every record step has the same rows but for step, epoch and value,
+        so the naming columns, converted to pandas' string arrays once, are kept and reused while
+        they stay the same: half the cost of building the frame from lists (the same frame)."""
+        labels = tuple(tuple(row[column] for column in self._LABELS) for row in rows)
+        kept = getattr(self, "_labels", None)
+        if kept is None or kept[0] != labels or not rows:
+            frame = pd.DataFrame({column: [row[column] for row in rows] for column in COLUMNS}, columns=COLUMNS)
+            self._labels = (labels, {column: frame[column].array.copy() for column in self._LABELS})
+            return frame
+        data = {"step": np.array([row["step"] for row in rows]), "epoch": np.array([row["epoch"] for row in rows])}
+        data.update({column: array.copy() for column, array in kept[1].items()})  # each frame its own arrays
+        data["value"] = np.array([row["value"] for row in rows])
+        return pd.DataFrame(data, columns=COLUMNS, copy=False)
 
     @staticmethod
     def _metrics(metrics: Any) -> dict[str, float]:

@@ -31,6 +31,10 @@ from .estimators.kde import non_negative_float
 from .estimators.plugin import PlugInEstimator, SaturationWarning
 from .measures import SYNERGY_KINDS, discrete_codes, pmi_weights, synergy_from
 
+#: the plug-in estimator of gib_point's I(Yhat;Y): stateless, built once (``get_estimator`` reads
+#: the class's signature at every call)
+_PREDICTION_ESTIMATOR = get_estimator("discrete")
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -154,7 +158,7 @@ def gib_point(
     z = gib_target(yhat, y, target, output_bins)
     check_same_length(X=X, yhat=z)
     a, b = discrete_codes(yhat, "yhat", output_bins), discrete_codes(y, "y", output_bins)
-    prediction = get_estimator("discrete").mutual_information(a, b)
+    prediction = _PREDICTION_ESTIMATOR.mutual_information(a, b)
     weights = pmi_weights(a, b)
     if resample:
         idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=weights)

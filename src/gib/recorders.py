@@ -221,21 +221,25 @@ class IBRecorder:
         # the plug-in fast path: the dense codes of X and Y under each plug-in estimator, once
         # (with a `device`, T is coded on the device and only its dense codes come to the host)
         self._codes: dict[str, tuple[PlugInEstimator, np.ndarray, np.ndarray]] = {}
+        self._counts: dict[str, list[np.ndarray]] = {}  #: {label: the counts of X's and Y's codes}
         for label, (name, options) in estimators.items():
             estimator = get_estimator(name, **options)
             if isinstance(estimator, PlugInEstimator):
                 self._codes[label] = (estimator, row_codes(estimator.compact_codes(as_samples(X, "X"))),
                                       row_codes(estimator.compact_codes(as_samples(y, "y"))))
+                self._counts[label] = [np.bincount(codes) for codes in self._codes[label][1:]]
         self.warned: set[tuple[str, str, str]] = set()
 
-    def point(self, label: str, T: Any) -> IBPoint:
+    def point(self, label: str, T: Any, t_codes: np.ndarray | None = None) -> IBPoint:
         """The IB point of one layer's T (an array, or a tensor for an estimator with a
-        ``device``) under estimator ``label`` (flags and ceilings included)."""
+        ``device``) under estimator ``label`` (flags and ceilings included); ``t_codes``, optional:
+        T's row codes (or row keys, ``row_codes(..., dense=False)``) under a plug-in estimator when
+        they are known (:func:`_narrow_codes`)."""
         name, options = self.estimators[label]
         if label not in self._codes:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
-        if estimator.device is None:
+        if t_codes is None and estimator.device is None:
             T = _checked(T)
             t_codes = _distinct_rows(estimator, T)
             if t_codes is None:
@@ -243,12 +247,12 @@ class IBRecorder:
                     # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs
                     # along its few columns); on a column-major copy they are ~15x faster
                     T = np.asfortranarray(T)
-                t_codes = row_codes(estimator.compact_codes(T))
-        else:
+                t_codes = estimator.compact_row_codes(T, dense=False)  # row keys: counted by sorting
+        elif t_codes is None:
             t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
         # the plug-in informations of the partitions into distinct rows
         bias = estimator.bias == "miller-madow"
-        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias)
+        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias, self._counts[label])
         return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
 
     def rows(self, probed: Probed) -> list[dict]:
@@ -273,11 +277,15 @@ class IBRecorder:
         rows, flagged, negative = [], [], []
         for label in self.estimators:
             points = {}
+            coded = {}  # the narrow layers' row codes, binned side by side on the host
+            if self.noise is None and label in self._codes and self._codes[label][0].device is None:
+                coded = _narrow_codes(self._codes[label][0], {layer: T_of(layer, label) for layer in names
+                                                              if not (layer == OUTPUT and same)})
             for layer in names:
                 if layer == OUTPUT and same:
                     point = points[last]
                 else:
-                    point = points[layer] = self.point(label, T_of(layer, label))
+                    point = points[layer] = self.point(label, T_of(layer, label), coded.get(layer))
                 for measure in ("complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
                                 "prediction_ceiling"):
                     rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
@@ -337,8 +345,36 @@ def _distinct_rows(estimator: PlugInEstimator, T: np.ndarray) -> np.ndarray | No
         return None
     starts = np.linspace(0, d - _BLOCK_COLUMNS, _SAMPLED_BLOCKS).astype(np.int64)
     sample = np.concatenate([T[:, start : start + _BLOCK_COLUMNS] for start in starts], axis=1)
-    codes = row_codes(estimator.compact_codes(sample))
+    codes = estimator.compact_row_codes(sample)
     return codes if int(codes.max()) + 1 == N else None
+
+
+def _narrow_codes(estimator: PlugInEstimator, layers: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The row codes of every narrow float32 layer (fewer than ``_NARROW`` columns), binned side
+    by side in one column-major copy: {layer: codes}, empty where there is nothing to share. The
+    codes are row keys where ranking them would take a sort (``row_codes(..., dense=False)``):
+    ``code_informations`` counts them by sorting, with the numbers of the dense codes.
+
+    A plug-in estimator codes each column on its own, so the codes are those of each layer coded
+    alone (``estimator.compact_row_codes``); one copy, one finiteness check and one binning pass
+    serve all the layers instead of a dozen small NumPy calls each. A non-finite sum (a NaN, an
+    infinity, or an overflow) leaves every layer to its own check, and its error."""
+    narrow = {layer: T for layer, T in layers.items() if isinstance(T, np.ndarray) and T.ndim == 2
+              and T.dtype == np.float32 and 2 <= len(T) and T.shape[1] < _NARROW}
+    if len(narrow) < 2 or len({len(T) for T in narrow.values()}) > 1:
+        return {}
+    blocks, start = [], 0
+    for T in narrow.values():
+        blocks.append((start, start + T.shape[1]))
+        start += T.shape[1]
+    # column-major: the column extremes of binning are ~15x faster there than on a narrow C-ordered T
+    stack = np.empty((len(next(iter(narrow.values()))), start), dtype=np.float32, order="F")
+    for T, (start, stop) in zip(narrow.values(), blocks):
+        stack[:, start:stop] = T
+    with np.errstate(all="ignore"):
+        if not np.isfinite(np.sum(stack)):
+            return {}
+    return dict(zip(narrow, estimator.compact_row_codes(stack, blocks, dense=False)))
 
 
 def _checked(T: Any) -> np.ndarray:
@@ -397,6 +433,7 @@ class GIBRecorder:
             if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
                 self.bound[label] = FixedInputEstimator(estimator, features)
         self._y_codes = discrete_codes(y, "y", output_bins) if self.bound else None
+        self._y_size = None if self._y_codes is None else int(self._y_codes.max()) + 1
 
     def point(self, label: str, yhat: np.ndarray) -> GIBPoint:
         """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``:
@@ -412,7 +449,9 @@ class GIBRecorder:
         # gib_point's steps (SPEC 2) on codes, Y's computed once: Z, P = I(Yhat;Y), the PMI
         # weights, and the leave-one-out from the partitions
         a, b = discrete_codes(yhat, "yhat", self.output_bins), self._y_codes
-        z = {"joint": lambda: row_codes(np.column_stack([a, b])), "yhat": lambda: a, "y": lambda: b}[self.target]()
+        # Z's columns are dense codes: their sizes spare row_codes a pass for the maxima
+        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size)),
+             "yhat": lambda: a, "y": lambda: b}[self.target]()
         bound = self.bound[label]
         pieces = bound.subsets.leave_one_out(z, pmi_weights(a, b), bound.bias == "miller-madow")
         synergy = synergy_from(pieces, "featurewise")

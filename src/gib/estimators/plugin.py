@@ -27,6 +27,7 @@ whose runs the signed sort also keeps together.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -72,7 +73,7 @@ def _column_codes(a: Any) -> Any:
     so neither the offset ``a - min`` nor a later product of ranges can overflow int64 (a
     uint64 column is cast to int64 first: the wrap-around is one-to-one, so labels stay apart).
     """
-    xp = _xp.namespace(a)
+    xp = np if _xp.is_numpy(a) else _xp.namespace(a)  # NumPy itself: no namespace lookup on small arrays
     kind = _xp.kind(a)
     if kind == "f":
         # floats at or beyond 2^63 (1e300, 2.**64) have no int64 value: sort them as they are
@@ -98,7 +99,7 @@ def _dense_columns(a: Any) -> Any:
     return codes
 
 
-def row_codes(codes: np.ndarray) -> np.ndarray:
+def row_codes(codes: np.ndarray, sizes: Any = None, dense: bool = True) -> np.ndarray:
     """Dense codes 0..K-1 of the distinct rows of a 2-D array of non-negative integer codes
     (e.g. :meth:`BinningEstimator.codes`), in the order of the sorted rows; exact.
 
@@ -107,6 +108,17 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     one opaque value for the sort, so no row is ever hashed (no collisions) and a 12,544-wide
     row costs one byte per column. Tensors (on any device) get one mixed-radix number or a
     64-bit hash per row (:func:`_multipliers`) and a sort on their device.
+
+    ``sizes`` (NumPy only), optional: a bound per column, every code of column j below
+    ``sizes[j]`` (``n_bins`` for equal-width bins), which spares the pass for the columns'
+    maxima. The result is the same: any mixed radix whose digits hold the codes orders the rows
+    as the codes do (the last column most significant), and where the bounds would not fit 62
+    bits the maxima are taken.
+
+    ``dense=False`` (NumPy only): where the rows' mixed-radix numbers span more than a table can
+    rank, those numbers themselves, unranked: non-negative int64 ordered as the rows, for
+    :func:`code_entropy` and :func:`code_informations`, which count them by sorting and give
+    the numbers of the dense codes (the IB plane's layers: one sort instead of a ranking).
     """
     if not _xp.is_numpy(codes):
         return _tensor_row_codes(codes)
@@ -114,16 +126,43 @@ def row_codes(codes: np.ndarray) -> np.ndarray:
     if codes.ndim == 1:
         codes = codes[:, None]
     if codes.shape[1] == 1:
-        return np.unique(codes[:, 0], return_inverse=True)[1].ravel()
+        column = codes[:, 0]
+        if column.dtype.kind in "bu" or (column.dtype.kind == "i" and len(column) and column.min() >= 0):
+            return _dense_ranks(column, int(column.max()) + 1 if len(column) else 0)
+        return np.unique(column, return_inverse=True)[1].ravel()
     if codes.dtype.kind not in "bu" and codes.min() < 0:  # not codes: the mixed radix needs codes >= 0
         codes = _dense_columns(codes)
-    k = codes.max(axis=0).astype(np.float64) + 1
+    k = None if sizes is None else np.asarray(sizes, dtype=np.float64)
+    if k is None or not np.sum(np.log2(k)) < 62:
+        k = codes.max(axis=0).astype(np.float64) + 1
     if np.sum(np.log2(k)) < 62:
-        radix = np.cumprod(np.concatenate(([1], k[:-1].astype(np.int64))))
-        return np.unique(codes @ radix, return_inverse=True)[1].ravel()
+        k = k.astype(np.int64)
+        radix = np.cumprod(np.concatenate(([1], k[:-1])))
+        keys, bound = codes @ radix, int(radix[-1] * k[-1])
+        if not dense and bound > _TABLE_FACTOR * len(keys) + _TABLE_SLACK:
+            return keys
+        return _dense_ranks(keys, bound)
     packed = np.ascontiguousarray(_compact(codes))
     rows = packed.view(np.dtype((np.void, packed.dtype.itemsize * packed.shape[1]))).ravel()
     return np.unique(rows, return_inverse=True)[1].ravel()
+
+
+# Codes below TABLE_FACTOR * N + TABLE_SLACK are counted in a table (bincount), wider ones by sorting.
+_TABLE_FACTOR, _TABLE_SLACK = 8, 1024
+
+
+def _dense_ranks(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.unique(keys, return_inverse=True)[1]`` of non-negative integer keys below ``bound``:
+    the rank of each key among the distinct keys. Keys of a small range are ranked from their
+    histogram (no sort: the occupied values in increasing order are the distinct keys sorted),
+    the same int64 codes."""
+    if bound > _TABLE_FACTOR * len(keys) + _TABLE_SLACK:
+        return np.unique(keys, return_inverse=True)[1].ravel()
+    keys = keys.astype(np.intp, copy=False)  # bool and unsigned keys as indices
+    occupied = np.flatnonzero(np.bincount(keys, minlength=bound))
+    rank = np.empty(bound, dtype=np.int64)
+    rank[occupied] = np.arange(len(occupied), dtype=np.int64)
+    return rank[keys]
 
 
 def _tensor_row_codes(codes: Any) -> Any:
@@ -246,7 +285,7 @@ def _bin_scale(lo: Any, hi: Any, n_bins: int) -> tuple[Any, Any, Any]:
     is scaled up by 2^(maxexp / 2): multiplying by a power of two is exact, so the bins stay
     those of the exact width.
     """
-    xp = _xp.namespace(lo)
+    xp = np if _xp.is_numpy(lo) else _xp.namespace(lo)  # NumPy itself: no namespace lookup on small arrays
     with np.errstate(over="ignore"):  # detected below
         width = xp.where(hi > lo, hi - lo, xp.ones_like(hi))
         scale = xp.full_like(width, n_bins) / width
@@ -274,6 +313,16 @@ class PlugInEstimator(Estimator):
         """``codes(a)`` in the smallest unsigned integer type that holds them (NumPy; a tensor's
         codes come back as ``codes`` gives them)."""
         return _compact(self.codes(a)) if _xp.is_numpy(a) else self.codes(a)
+
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None,
+                          dense: bool = True) -> Any:
+        """``row_codes(self.compact_codes(a), dense=dense)``: dense codes of the distinct rows of
+        ``a``'s codes (NumPy; ``dense=False``: see ``row_codes``). With ``blocks``, a list of column
+        ranges (start, stop): the list of ``compact_row_codes(a[:, start:stop])`` of every block
+        (several layers side by side)."""
+        if blocks is not None:
+            return [self.compact_row_codes(a[:, start:stop], dense=dense) for start, stop in blocks]
+        return row_codes(self.compact_codes(a), dense=dense)
 
     def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
         warnings.warn(
@@ -536,6 +585,21 @@ class BinningEstimator(PlugInEstimator):
         # clipped before the cast: a value far outside a fixed range has no int64 value
         return xp.astype(xp.clip(xp.floor(t), 0, self.n_bins - 1), xp.int64)
 
+    def compact_row_codes(self, a: np.ndarray, blocks: list[tuple[int, int]] | None = None,
+                          dense: bool = True) -> Any:
+        """``row_codes(self.compact_codes(a), dense=dense)``, or with ``blocks`` that of every block of columns
+        (see ``PlugInEstimator``). Equal-width bins put every code below ``n_bins`` (the codes are
+        clipped to the edge bins), which ``row_codes`` takes as the columns' sizes instead of a
+        pass for their maxima; and a column's bins depend on that column alone, so the blocks are
+        binned in one pass over ``a``. The same codes either way."""
+        if not _xp.is_numpy(a) or a.dtype.kind != "f" or self.bin_size is not None or self.n_bins > 256:
+            return super().compact_row_codes(a, blocks, dense)
+        codes = self.compact_codes(a)
+        if blocks is None:
+            return row_codes(codes, sizes=np.full(a.shape[1], self.n_bins), dense=dense)
+        return [row_codes(codes[:, start:stop], sizes=np.full(stop - start, self.n_bins), dense=dense)
+                for start, stop in blocks]
+
     def _size_bins(self, a: Any) -> Any:
         """floor(a / bin_size) as whole floats; float32 data that overflow are divided in float64,
         and a quotient beyond float64 raises (more bins than int64, or any float, can count)."""
@@ -588,8 +652,11 @@ class BinningEstimator(PlugInEstimator):
         else:
             lo, hi = a.min(axis=0), a.max(axis=0)
         factor, lo, scale = _bin_scale(lo, hi, self.n_bins)
-        out = np.empty(a.shape, dtype=np.uint8)
-        buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale))
+        # the codes and the buffer in a's memory order: a column-major a (a narrow layer's copy,
+        # whose column extremes are fast) is binned without a transposing pass
+        order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+        out = np.empty(a.shape, dtype=np.uint8, order=order)
+        buffer = np.empty((min(rows, len(a)), a.shape[1]), dtype=np.result_type(a, lo, scale), order=order)
         for start in range(0, len(a), rows):
             part = buffer[: len(a[start : start + rows])]
             with np.errstate(over="ignore"):  # far outside a fixed range: clipped to the edge bin
@@ -714,6 +781,7 @@ class SubsetCodes:
         self.kept = np.array(kept, dtype=np.int64)  #: the other subsets
         self.codes = np.array(kept_codes).reshape(len(kept), N)  #: their dense codes, (len(kept), N)
         self.sizes = np.array(kept_sizes, dtype=np.int64)  #: their numbers of distinct rows
+        self._rows: dict[tuple[str, int, int], np.ndarray] = {}  #: ``_cell_rows`` of each block
 
     def leave_one_out(self, v: np.ndarray, weights: np.ndarray | None = None,
                       miller_madow: bool = False) -> LeaveOneOut:
@@ -745,17 +813,23 @@ class SubsetCodes:
             w_of_v = None
         # subsets of distinct rows: H(X_S) = H(X_S, V), so I(X_S;V) = H(V)
         mi = np.full(n + 1, h_v)
+        constant = None
+        if w_of_v is not None:  # sum_v n_v w_v log w_v, a term of every H(X_S, V) (_table_entropies)
+            n_v = np.bincount(v, minlength=k_v)
+            positive = w_of_v > 0
+            constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
         if len(self.kept):
-            hx, hxv = self._table_entropies(self.codes, self.sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+            hx, hxv = self._table_entropies("kept", v, k_v, w, w_of_v, constant, n_eff, miller_madow)
             mi[self.kept] = hx + h_v - hxv
-        hx, hxv = self._table_entropies(self.single, self.single_sizes, v, k_v, w, w_of_v, n_eff, miller_madow)
+        hx, hxv = self._table_entropies("single", v, k_v, w, w_of_v, constant, n_eff, miller_madow)
         return LeaveOneOut(float(mi[0]), hx + h_v - hxv, mi[1:])
 
-    @staticmethod
-    def _table_entropies(codes, sizes, v, k_v, w, w_of_v, n_eff, miller_madow):
-        """(H(X_S), H(X_S, V)) in bits of each row S of ``codes`` (values below ``sizes``), from
-        one contingency table per block of rows (rows side by side at offsets): weighted, or
-        counted when the weights are a function ``w_of_v`` of V."""
+    def _table_entropies(self, which, v, k_v, w, w_of_v, constant, n_eff, miller_madow):
+        """(H(X_S), H(X_S, V)) in bits of each row S of the ``"kept"`` subsets' codes or of the
+        ``"single"`` columns (values below their sizes), from one contingency table per block of
+        rows (rows side by side at offsets): weighted, or counted when the weights are a function
+        ``w_of_v`` of V (``constant``: sum_v n_v w_v log w_v)."""
+        codes, sizes = (self.codes, self.sizes) if which == "kept" else (self.single, self.single_sizes)
         m, N = codes.shape
         hx, hxv = np.empty(m), np.empty(m)
         cells = sizes * k_v
@@ -776,24 +850,23 @@ class SubsetCodes:
                 counts = np.bincount(cell.ravel(), minlength=int(offsets[-1])).reshape(-1, k_v)
                 # sum p log p over the cells (x, v) of p = c w_v: sum w_v c log c + sum_v n_v w_v log w_v,
                 # with c log c looked up (0 for the empty and the single-sample cells)
-                c_log_c = np.arange(N + 1.0)
-                c_log_c[1:] *= np.log(c_log_c[1:])
-                n_v = np.bincount(v, minlength=k_v)
-                positive = w_of_v > 0
-                constant = float(np.sum(n_v[positive] * w_of_v[positive] * np.log(w_of_v[positive])))
+                c_log_c = _c_log_c(N)
                 rows = offsets[:-1] // k_v
                 h = -(np.add.reduceat(c_log_c[counts] @ w_of_v, rows) + constant)
                 if miller_madow:
-                    occupied = (counts > 0) & positive
+                    occupied = (counts > 0) & (w_of_v > 0)
                     h += (np.add.reduceat(occupied.sum(axis=1), rows) - 1) / (2.0 * n_eff)
                 hxv[start:stop] = h / _LN2
-                tables = ((hx, counts @ w_of_v, offsets // k_v),)
+                tables = ((hx, counts @ w_of_v, None),)
             else:
                 table = np.bincount(cell.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
-                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), offsets // k_v))
+                tables = ((hxv, table, offsets), (hx, table.reshape(-1, k_v).sum(axis=1), None))
             for out, p, bounds in tables:
                 occupied = np.flatnonzero(p)  # logs of the occupied cells only: the tables are sparse
-                row = np.searchsorted(bounds, occupied, side="right") - 1
+                if bounds is None:  # X_S's cells: each cell's row, kept for the block (no search)
+                    row = self._cell_rows(which, start, stop)[occupied]
+                else:
+                    row = np.searchsorted(bounds, occupied, side="right") - 1
                 q = p[occupied]
                 h = -np.bincount(row, weights=q * np.log(q), minlength=stop - start)
                 if miller_madow:
@@ -802,11 +875,38 @@ class SubsetCodes:
             start = stop
         return hx, hxv
 
+    def _cell_rows(self, which: str, start: int, stop: int) -> np.ndarray:
+        """The row (start..stop-1, from 0) of every cell of the X_S tables of rows start..stop-1
+        side by side: row r holds ``sizes[r]`` cells. Kept per block of rows."""
+        key = (which, start, stop)
+        if key not in self._rows:
+            sizes = (self.sizes if which == "kept" else self.single_sizes)[start:stop]
+            self._rows[key] = np.repeat(np.arange(stop - start, dtype=_compact(np.array([stop - start])).dtype), sizes)
+        return self._rows[key]
+
+
+@functools.lru_cache(maxsize=8)
+def _c_log_c(N: int) -> np.ndarray:
+    """c log c (nats) for the counts c = 0..N (0 at c = 0 and c = 1), read-only: the same table
+    for every leave-one-out on N samples."""
+    table = np.arange(N + 1.0)
+    table[1:] *= np.log(table[1:])
+    table.flags.writeable = False
+    return table
+
 
 def code_entropy(codes: np.ndarray, miller_madow: bool = False) -> float:
     """The plug-in H(A) in bits of a variable given as dense codes 0..K-1 (:func:`row_codes`),
-    unweighted; with ``miller_madow`` the Miller-Madow correction."""
-    return _entropy_bits(_probabilities(np.asarray(codes), None), len(codes), miller_madow)
+    unweighted; with ``miller_madow`` the Miller-Madow correction.
+
+    Codes of a wide range (the row keys of ``row_codes(..., dense=False)``) are counted by
+    sorting: the counts come in the order of the values, as a table of the dense codes has them,
+    so the number is the same."""
+    codes = np.asarray(codes)
+    if len(codes) and int(codes.max()) >= _TABLE_FACTOR * len(codes) + _TABLE_SLACK:
+        p = np.unique(codes, return_counts=True)[1].astype(np.float64)
+        return _entropy_bits(p / p.sum(), len(codes), miller_madow)
+    return _entropy_bits(_probabilities(codes, None), len(codes), miller_madow)
 
 
 class FixedInputEstimator(PlugInEstimator):
@@ -856,21 +956,30 @@ class FixedInputEstimator(PlugInEstimator):
         return f"FixedInputEstimator({self.estimator!r}, X of shape {self.X.shape})"
 
 
-def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False) -> list[float]:
+def code_informations(a: np.ndarray, others: list[np.ndarray], miller_madow: bool = False,
+                      counts: list[np.ndarray] | None = None) -> list[float]:
     """The plug-in I(A;B) in bits for each B of ``others``, all given as dense codes 0..K-1
     (:func:`row_codes`), unweighted: :func:`code_information` with H(A) computed once, and no
-    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A))."""
+    joint table for a B whose N codes are all distinct (then H(A,B) = H(B), so I(A;B) = H(A)).
+
+    ``counts``, optional: ``np.bincount(B)`` of each B, when the Bs are fixed and their counts
+    kept (the IB plane's X and Y); the same numbers. A may also be given by the row keys of
+    ``row_codes(..., dense=False)`` (ordered as its rows; tables of a wide range are counted by
+    sorting, in the same order): the same numbers as its dense codes, without ranking the keys."""
     n = len(a)
     h_a = code_entropy(a, miller_madow)
     ka = int(a.max()) + 1
     out = []
-    for b in others:
-        counts = np.bincount(b)
-        if len(counts) == n and counts.max() == 1:  # B tells every sample apart
+    for b, b_counts in zip(others, [None] * len(others) if counts is None else counts):
+        b_counts = np.bincount(b) if b_counts is None else b_counts
+        if len(b_counts) == n and b_counts.max() == 1:  # B tells every sample apart
             out.append(h_a)
             continue
+        if len(b_counts) * ka >= 1 << 62:  # keys too wide for the joint key: A's dense codes, in the same order
+            a = np.unique(a, return_inverse=True)[1].ravel()
+            ka = int(a.max()) + 1
         joint = b.astype(np.int64) * ka + a
-        cells = np.bincount(joint) if len(counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
-        h_b = _entropy_bits(counts[counts > 0] / n, n, miller_madow)
+        cells = np.bincount(joint) if len(b_counts) * ka <= 8 * n else np.unique(joint, return_counts=True)[1]
+        h_b = _entropy_bits(b_counts[b_counts > 0] / n, n, miller_madow)
         out.append(h_a + h_b - _entropy_bits(cells[cells > 0] / n, n, miller_madow))
     return out
