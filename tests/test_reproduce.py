@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -65,7 +66,9 @@ def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_pa
     (out / "exp" / "report.md").write_text("r\n")
     gradient = np.linspace(0, 255, 40 * 30 * 3).reshape(30, 40, 3).astype(np.uint8)
     Image.fromarray(gradient).save(out / "exp" / "figures" / "a.png")
-    (out / "exp" / "table.parquet").write_bytes(b"x")
+    # a result table whose text names the file the run read (teacher-student's data_source)
+    source = f"MNIST train: pickle {tmp_path}/venv/lib/python3.11/site-packages/mnist/data/mnist.pkl.gz"
+    pd.DataFrame({"value": [0.1, 2.0 / 3.0], "data_source": [source, None]}).to_parquet(out / "exp" / "table.parquet")
     (out / "exp" / "sub-run" / "figures").mkdir(parents=True)  # a variant's sub-run: its report only
     (out / "exp" / "sub-run" / "report.md").write_text("sub\n")
     Image.fromarray(gradient).save(out / "exp" / "sub-run" / "figures" / "b.png")
@@ -77,6 +80,10 @@ def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_pa
     assert sorted(p.relative_to(dest).as_posix() for p in written) == [
         REPORT, "exp/figures/a.png", "exp/report.md", "exp/sub-run/report.md", "exp/table.parquet"]
     assert (dest / REPORT).read_text() == "new\n" and not (dest / "old").exists()
+    table = pd.read_parquet(dest / "exp" / "table.parquet")
+    assert table["value"].tolist() == [0.1, 2.0 / 3.0]  # the numbers as they were
+    assert table["data_source"][0] == "MNIST train: pickle mnist/data/mnist.pkl.gz (installed package)"
+    assert pd.isna(table["data_source"][1])  # a missing cell stays missing
     with Image.open(dest / "exp" / "figures" / "a.png") as small:
         assert small.mode == "P" and small.size == (40, 30)  # a palette PNG of the same figure
         assert np.abs(np.asarray(small.convert("RGB"), dtype=int) - gradient).max() <= 16

@@ -322,6 +322,18 @@ def _palette_png(source: Path, target: Path) -> None:
     palette.save(target, format="PNG", optimize=True)
 
 
+def _public_table(source: Path, target: Path) -> None:
+    """Copy a result table with every text cell through :func:`public_text` (a run records its
+    data source, which names the file it read), the numbers untouched."""
+    import pandas as pd
+
+    table = pd.read_parquet(source)
+    for column in table.columns:
+        if pd.api.types.is_string_dtype(table[column]) or table[column].dtype == object:
+            table[column] = table[column].map(lambda cell: public_text(cell) if isinstance(cell, str) else cell)
+    table.to_parquet(target, index=False)
+
+
 def check_publish(out: str | Path, dest: str | Path) -> None:
     """Raise ValueError unless ``dest`` may receive a published report of ``out`` (see
     :func:`publish`); called before a reproduction starts, so a bad ``--publish`` fails at once."""
@@ -357,6 +369,8 @@ def publish(out: str | Path, dest: str | Path, small_figures: bool = True) -> li
                 _palette_png(source, target)
             elif source.suffix == ".md":
                 target.write_text(public_text(source.read_text()))
+            elif source.suffix == ".parquet":
+                _public_table(source, target)
             else:
                 shutil.copyfile(source, target)
             written.append(target)
