@@ -63,6 +63,28 @@ def _multipliers(n: int) -> np.ndarray:
     return r.view(np.int64)
 
 
+def _key_terms(codes: Any) -> tuple[Any, Any]:
+    """(column terms r_i * c_i of the row keys, (n, N); the full row keys h, (N,)), int64
+    wrapping modulo 2^64 (module docstring): the key of X_S is h minus the terms outside S."""
+    xp = _xp.namespace(codes)
+    r = _xp.asarray(_multipliers(codes.shape[1]), codes)
+    terms = xp.astype(codes.T, xp.int64, copy=True)
+    terms *= r[:, None]
+    return terms, xp.sum(terms, axis=0)
+
+
+def _complement_keys(terms: Any, h_all: Any, start: int, stop: int) -> Any:
+    """Row keys of the subsets start..stop-1 of (X, X_-0, X_-1, ...): key row 0 is X's, key row
+    i >= 1 is X_-(i-1)'s, one subtraction of its column's term (``_key_terms``)."""
+    xp = _xp.namespace(h_all)
+    out = xp.empty((stop - start, h_all.shape[0]), dtype=xp.int64, device=_xp.device(h_all))
+    lo = max(start, 1)
+    if start == 0:
+        out[0, :] = h_all
+    _xp.subtract(h_all[None, :], terms[lo - 1 : stop - 1, :], out=out[lo - start :, :])
+    return out
+
+
 def _column_codes(a: Any) -> Any:
     """Non-negative int64 codes per column of already-discrete data (labels, integers), exact for
     every representable value.
@@ -365,21 +387,13 @@ class PlugInEstimator(Estimator):
         vt = _xp.asarray(vcode, codes)
         wt = None if w is None else _xp.asarray(w, codes)
 
-        r = _xp.asarray(_multipliers(n), codes)
-        terms = xp.astype(codes.T, xp.int64, copy=True)  # (n, N): column i's term r_i * c_i of every row key
-        terms *= r[:, None]
-        h_all = xp.sum(terms, axis=0)  # wraps modulo 2^64
+        terms, h_all = _key_terms(codes)
         block = max(1, _BLOCK_ELEMENTS // N)
         hx = xp.empty(n + 1, dtype=xp.float64, device=_xp.device(codes))
         hxv = xp.empty(n + 1, dtype=xp.float64, device=_xp.device(codes))
         for start in range(0, n + 1, block):
             stop = min(n + 1, start + block)
-            # key row 0 is the joint X; key row i >= 1 is X_-(i-1): one subtraction per column
-            keys = xp.empty((stop - start, N), dtype=xp.int64, device=_xp.device(codes))
-            lo = max(start, 1)
-            if start == 0:
-                keys[0, :] = h_all
-            _xp.subtract(h_all[None, :], terms[lo - 1 : stop - 1, :], out=keys[lo - start :, :])
+            keys = _complement_keys(terms, h_all, start, stop)
             keys <<= shift
             keys |= vt
             hx[start:stop], hxv[start:stop] = _sorted_entropies(keys, wt, shift, self._miller_madow, n_eff)
@@ -427,16 +441,7 @@ class PlugInEstimator(Estimator):
         n_eff = self._n_eff(w, N)
         wt = None if w is None else _xp.asarray(w, codes)
         terms, h_all = _key_terms(codes)
-
-        def keys(start, stop):
-            """Key row 0 is X, key row i >= 1 is X_-(i-1): one subtraction per column."""
-            out = xp.empty((stop - start, N), dtype=xp.int64, device=dev)
-            lo = max(start, 1)
-            if start == 0:
-                out[0, :] = h_all
-            _xp.subtract(h_all[None, :], terms[lo - 1 : stop - 1, :], out=out[lo - start :, :])
-            return out
-
+        keys = lambda start, stop: _complement_keys(terms, h_all, start, stop)  # noqa: E731
         h = _xp.to_numpy(_key_entropies(keys, n + 1, N, wt, self._miller_madow, n_eff))
         k = int(xp.max(codes)) + 1
         if n * k <= max(1 << 22, 4 * N * n):  # singles from one table of counts
@@ -679,16 +684,6 @@ def _compact(codes: np.ndarray) -> np.ndarray:
 
 
 # -- subset entropies (the higher-order measures) -----------------------------------------------
-def _key_terms(codes: Any) -> tuple[Any, Any]:
-    """(column terms r_i * c_i of the row keys, (n, N); the full row keys h, (N,)), int64
-    wrapping modulo 2^64 (module docstring): the key of X_S is h minus the terms outside S."""
-    xp = _xp.namespace(codes)
-    r = _xp.asarray(_multipliers(codes.shape[1]), codes)
-    terms = xp.astype(codes.T, xp.int64, copy=True)
-    terms *= r[:, None]
-    return terms, xp.sum(terms, axis=0)
-
-
 def _key_entropies(keys: Any, m: int, N: int, w: Any | None, miller_madow: bool, n_eff: int) -> Any:
     """Plug-in entropies (bits) of m variables given by row keys, ``keys(start, stop)`` giving
     rows start..stop-1 as a (stop - start, N) int64 array: one sort per variable, in blocks of
