@@ -40,9 +40,13 @@ def as_samples(a: Any, name: str, *, min_samples: int = 2) -> np.ndarray:
     check_sample_shape(arr.shape, name, min_samples)
     if arr.ndim == 1:
         arr = arr[:, None]
-    # NaN and infinities show in a real array's extremes: two passes without an (N, n) temporary
+    # NaN and infinities make a real array's sum non-finite: one pass without an (N, n)
+    # temporary; a sum that only overflowed is settled by the extremes (two more passes)
     if arr.dtype.kind == "f":
-        finite = bool(np.isfinite(np.min(arr)) and np.isfinite(np.max(arr)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = bool(np.isfinite(np.sum(arr)))
+        if not finite:
+            finite = bool(np.isfinite(np.min(arr)) and np.isfinite(np.max(arr)))
     else:
         finite = arr.dtype.kind != "c" or bool(np.all(np.isfinite(arr)))
     if not finite:

@@ -240,7 +240,7 @@ class IBRecorder:
             return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
         estimator, x_codes, y_codes = self._codes[label]
         if t_codes is None and estimator.device is None:
-            T = _checked(T)
+            T = as_samples(T, "T")
             t_codes = _distinct_rows(estimator, T)
             if t_codes is None:
                 if T.shape[1] < _NARROW:
@@ -375,16 +375,6 @@ def _narrow_codes(estimator: PlugInEstimator, layers: Mapping[str, Any]) -> dict
         if not np.isfinite(np.sum(stack)):
             return {}
     return dict(zip(narrow, estimator.compact_row_codes(stack, blocks, dense=False)))
-
-
-def _checked(T: Any) -> np.ndarray:
-    """A probed layer's T, checked like ``as_samples`` checks it, in one pass over a float T:
-    a NaN or an infinity makes the sum non-finite (an overflowing sum is checked in full)."""
-    if isinstance(T, np.ndarray) and T.ndim == 2 and T.dtype.kind == "f" and len(T) >= 2:
-        with np.errstate(all="ignore"):  # overflow and inf - inf only send T to the full check
-            if np.isfinite(np.sum(T)):
-                return T
-    return as_samples(T, "T")
 
 
 class GIBRecorder:
