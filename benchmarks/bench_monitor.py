@@ -58,7 +58,6 @@ class Case:
     probe_x: np.ndarray
     probe_y: np.ndarray
     layers: dict | None = None
-    probe_batch: int = 128  #: the Monitor's batch_size: small batches keep conv activations in cache
 
 
 class SmallConvNet(nn.Module):
@@ -83,8 +82,7 @@ def mlp_case(scale: int = 1) -> Case:
     x_train, y_train, _, _ = twelve_bit_task(seed=0)
     model = twelve_bit_net("tanh", seed=0)
     return Case("mlp", model, torch.optim.Adam(model.parameters(), lr=4e-4), torch.as_tensor(x_train),
-                torch.as_tensor(y_train), 256, twelve_bit_patterns(), twelve_bit_labels(),
-                probe_batch=4096)  # one batch: a tiny net's forward pass is all per-call overhead
+                torch.as_tensor(y_train), 256, twelve_bit_patterns(), twelve_bit_labels())
 
 
 def _mnist(n_train: int, n_probe: int, pad: bool):
@@ -170,8 +168,9 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     train_epoch(case, 0)  # warm-up
     start = time.perf_counter()
     monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning",
-                          batch_size=probe_batch or case.probe_batch, verbose=False)
+                          batch_size=probe_batch, verbose=False)
     build_seconds = time.perf_counter() - start
+    chosen_batch = monitor.batch_size
     monitor.record(0)  # warm-up
     # epochs and record steps interleaved, as a monitored run has them; the best of each is the
     # one least disturbed by the machine's other load
@@ -201,7 +200,8 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     best = min(steps, key=lambda s: s["record"])
     best["rest"] = best["record"] - sum(v for k, v in best.items() if k not in ("record", "cpu"))
     cpu_ratio = min(s["cpu"] for s in steps) / epoch_cpu
-    return dict(case=case.name, layers=len(values) // 2 - 1,  # IB points: the hooked layers and the output
+    # IB points: the hooked layers and the output
+    return dict(case=case.name, layers=len(values) // 2 - 1, batch=chosen_batch,
                 epoch=epoch_seconds, build=build_seconds, record=best["record"], ratio=best["record"] / epoch_seconds,
                 cpu_ratio=cpu_ratio, parts=best, per_point=per_point_seconds,
                 per_point_ratio=per_point_seconds / epoch_seconds, deviation=deviation, **times)
@@ -215,21 +215,22 @@ def main() -> None:
     parser.add_argument("--size", choices=("full", "small"), default="full",
                         help="small: conv and resnet with 1/5 of the epoch and probe samples")
     parser.add_argument("--probe-batch", type=int, default=None,
-                        help="the Monitor's batch_size (default: 4096 for mlp, 128 for conv and resnet)")
+                        help="the Monitor's batch_size (default: the Monitor's own, by the widest layer; "
+                             "1024 was the default before it)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # saturation warnings of the untrained models' wide layers
     print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}; "
           f"size {args.size}.\n")
-    print("| case | IB layers (with the output) | epoch (s) | Monitor built (s) | record (s) | record / epoch "
+    print("| case | IB layers (with the output) | probe batch | epoch (s) | Monitor built (s) | record (s) | record / epoch "
           "| record / epoch (CPU time) | goal "
           "| record: probe / metrics / IB / GIB / rest (s) | per-point path (s) | per-point / epoch "
           "| per-point: probe / IB / GIB (s) | max difference (bits) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
         r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
         parts = " / ".join(f"{r['parts'].get(k, 0.0):.4f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
-        print(f"| {r['case']} | {r['layers']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.4f} | "
+        print(f"| {r['case']} | {r['layers']} | {r['batch']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.4f} | "
               f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | "
               f"{r['per_point_ratio']:.2f} | "
               f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)

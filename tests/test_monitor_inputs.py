@@ -235,3 +235,36 @@ def test_default_layers_follow_the_forward_pass_not_the_registration_order():
     with torch.no_grad():
         expected = torch.tanh(model.fc1(torch.as_tensor(X))).numpy()
     np.testing.assert_allclose(layers["fc1"], expected, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:.*saturated")
+def test_the_default_batch_size_keeps_the_widest_layer_to_the_cpu_budget():
+    from gib.monitor import ACCELERATOR_BATCH, CPU_BATCH_BYTES, default_batch_size
+
+    cpu = torch.device("cpu")
+    assert default_batch_size(16 * 32 * 32, 5000, cpu) == CPU_BATCH_BYTES // (4 * 16 * 32 * 32) == 256
+    assert default_batch_size(12, 4096, cpu) == 4096  # a narrow net: one batch
+    assert default_batch_size(10**8, 5000, cpu) == 16  # at least 16 rows
+    assert default_batch_size(10**8, 3, cpu) == 3
+    assert default_batch_size(12, 5000, torch.device("meta")) == ACCELERATOR_BATCH
+
+    class Conv(nn.Module):  # 8 x 24 x 24 = 4608 values a row after the convolution
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(1, 8, 3), nn.Linear(8 * 24 * 24, 3)
+
+        def forward(self, x):
+            return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+    torch.manual_seed(0)
+    images = np.random.default_rng(1).normal(size=(1200, 1, 26, 26)).astype(np.float32)
+    labels = np.random.default_rng(2).integers(0, 3, 1200)
+    model = Conv()
+    chosen = Monitor(model, images, labels, verbose=False)
+    assert chosen.batch_size == chosen.probe.batch_size == CPU_BATCH_BYTES // (4 * 4608) == 910
+    assert "in batches of 910" in chosen.probe.summary()
+    fixed = Monitor(model, images, labels, batch_size=1200, verbose=False)
+    # two batches or one: the same rows
+    a, b = chosen.record(0), fixed.record(0)
+    np.testing.assert_allclose(a["value"].to_numpy(float), b["value"].to_numpy(float), rtol=0, atol=1e-12)
+    chosen.close(), fixed.close()

@@ -42,7 +42,7 @@ from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, Me
                         NegativeInformationWarning, Probed, TimerRecorder)
 from .recorders import HigherOrderRecorder
 
-__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_layers",
+__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_batch_size", "default_layers",
            "null_references"]
 
 _ACTIVATIONS = tuple(
@@ -55,6 +55,24 @@ _ACTIVATIONS = tuple(
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 #: probe rows of the dry forward pass that checks the model, the inputs and the output selector
 DRY_ROWS = 8
+#: the default ``batch_size`` on the CPU keeps one batch of the widest hooked layer (float32) to
+#: about this many bytes, so a layer's input and output stay in cache: on ResNet-20 and the small
+#: conv net of ``benchmarks/bench_monitor.py`` the forward pass took 1.4-1.6x longer when a batch
+#: of the widest layer held 38-151 MB than at 8-19 MB
+CPU_BATCH_BYTES = 16 * 2**20
+#: the default ``batch_size`` on an accelerator, where larger batches keep it busy
+ACCELERATOR_BATCH = 1024
+
+
+def default_batch_size(widest: int, n: int, device: torch.device) -> int:
+    """The probe's default batch size: on the CPU, as many rows as fit ``CPU_BATCH_BYTES`` of the
+    widest tensor of a row (``widest`` values: the input, a hooked layer or the output; at least
+    16 rows), on an accelerator ``ACCELERATOR_BATCH``; never more than the ``n`` probe rows. A model
+    with wider tensors than those it is hooked at (``layers=`` a few modules) may want a smaller
+    ``batch_size``."""
+    if device.type != "cpu":
+        return max(1, min(n, ACCELERATOR_BATCH))
+    return max(1, min(n, max(16, CPU_BATCH_BYTES // (4 * max(1, widest)))))
 
 
 def default_layers(model: nn.Module, example: torch.Tensor | None = None) -> dict[str, nn.Module]:
@@ -250,7 +268,10 @@ class Probe:
         Probe inputs, first axis = samples.
     layers : list of str or dict, optional
         Module names to hook, or {label: module}; default :func:`default_layers`.
-    batch_size : int
+    batch_size : int, optional
+        Rows per forward pass; default :func:`default_batch_size` of the widest hooked layer (on
+        the CPU, about 16 MB of it a batch: 256 rows for ResNet-20, the whole probe set for a
+        small MLP; 1024 on an accelerator).
     output : None, int, str or callable
         How to get the output tensor from what the model returns: None takes a tensor as is and
         the ``logits`` of a Hugging Face ``ModelOutput``; an int indexes a tuple; a str names an
@@ -258,12 +279,13 @@ class Probe:
     """
 
     def __init__(self, model: nn.Module, X: Any, *, layers: Sequence[str] | Mapping[str, nn.Module] | None = None,
-                 batch_size: int = 1024, output: Any = None):
+                 batch_size: int | None = None, output: Any = None):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
         if output is not None and not isinstance(output, (int, str)) and not callable(output):
             raise TypeError(f"`output` must be None, an index, a name or a callable, got {type(output).__name__}.")
-        self.model, self.output, self.batch_size = model, output, positive_int(batch_size, "batch_size")
+        self.model, self.output = model, output
+        self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
         X = _probe_inputs(X)
         dtype = self._float_dtype()
         if X.is_floating_point() and dtype is not None and X.dtype != dtype:
@@ -299,6 +321,9 @@ class Probe:
         except BaseException:
             self.close()
             raise
+        if self.batch_size is None:
+            widest = max(int(np.prod(shape)) for shape in [self.X.shape[1:], *self.shapes.values(), self.output_shape])
+            self.batch_size = default_batch_size(widest, len(self.X), self.device())
 
     def _float_dtype(self) -> torch.dtype | None:
         for p in self.model.parameters():
@@ -384,7 +409,7 @@ class Probe:
 
     def summary(self) -> str:
         """What the hooks capture: name, module, shape per sample, before or after activation."""
-        lines = [f"gib.Monitor probes {len(self.X)} samples; layers recorded:"]
+        lines = [f"gib.Monitor probes {len(self.X)} samples in batches of {self.batch_size}; layers recorded:"]
         for name, module in self.layers.items():
             kind = type(module).__name__
             where = "after activation" if isinstance(module, _ACTIVATIONS) else (
@@ -458,8 +483,10 @@ class Monitor:
     gib_target : {"joint", "yhat", "y"}
     every : int
         ``on_epoch_end`` records every ``every`` epochs (and always the first call).
-    batch_size : int
-        Probe forward passes run in batches of this size.
+    batch_size : int, optional
+        Probe forward passes run in batches of this size; default :func:`default_batch_size`
+        of the widest hooked layer (on the CPU about 16 MB of it a batch, 1024 on an
+        accelerator).
     ib_input : array, optional
         The X of I(X;T) (default: the raw inputs flattened).
     record_layers_ib : bool
@@ -539,8 +566,8 @@ class Monitor:
     feature set into distinct rows of X, of every X_i and of every X_-i (shared with the null
     references of ``null_references``), so a record step bins each layer once and combines
     codes (``benchmarks/bench_monitor.py``; README, "Watching a model train"). The probe's
-    forward pass is often the larger part: ``batch_size`` around 128 keeps a conv net's
-    activations in cache (twice as fast as 1024 on the CPU).
+    forward pass is often the larger part; the default ``batch_size`` keeps a conv net's
+    activations in cache (1.5x faster than batches of 1024 on the CPU).
     """
 
     def __init__(
@@ -559,7 +586,7 @@ class Monitor:
         gib_target: str = "joint",
         output_bins: int = 30,
         every: int = 1,
-        batch_size: int = 1024,
+        batch_size: int | None = None,
         ib_input: Any = None,
         record_layers_ib: bool = True,
         progress: bool = False,
@@ -584,7 +611,7 @@ class Monitor:
         self.synergy_kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in synergy_kinds)
         self.output_bins = positive_int(output_bins, "output_bins")
         self.every = positive_int(every, "every")
-        self.batch_size = positive_int(batch_size, "batch_size")
+        self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
         self.mi_device = mi_device
         self.estimators = _estimator_specs(estimators, mi_device)
         self.ib_estimators = (self.estimators if ib_estimators is None
@@ -617,6 +644,7 @@ class Monitor:
             self.probe.close()
             raise
         self.layers = self.probe.layers
+        self.batch_size = self.probe.batch_size
         self.rows: list[dict] = []
         self._epochs_seen = 0
         if verbose:

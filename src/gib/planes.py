@@ -101,6 +101,15 @@ class GIBPoint:
     kind: str = "featurewise"
     target: str = "joint"
 
+    @classmethod
+    def of(cls, pieces: LeaveOneOut, prediction: float, kind: str = "featurewise",
+           target: str = "joint") -> GIBPoint:
+        """The point of the leave-one-out ``pieces`` of I(.;Z) under the PMI weights and of
+        P = I(Yhat;Y): the synergy of ``kind`` and C = -S (``gib_point``'s last step)."""
+        synergy = synergy_from(pieces, kind)
+        return cls(complexity=-synergy, prediction=float(prediction), synergy=synergy, joint=float(pieces.joint),
+                   single=pieces.single, complement=pieces.complement, kind=kind, target=target)
+
     def objective(self, beta: float) -> float:
         """GIB_beta = P - beta * C (maximised)."""
         return self.prediction - beta * self.complexity
@@ -163,18 +172,7 @@ def gib_point(
     if resample:
         idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=weights)
         X, z, weights = X[idx], z[idx], None
-    t = get_estimator(estimator, **options).leave_one_out(X, z, weights)
-    s = synergy_from(t, kind)
-    return GIBPoint(
-        complexity=-s,
-        prediction=float(prediction),
-        synergy=s,
-        joint=float(t.joint),
-        single=t.single,
-        complement=t.complement,
-        kind=kind,
-        target=target,
-    )
+    return GIBPoint.of(get_estimator(estimator, **options).leave_one_out(X, z, weights), prediction, kind, target)
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
