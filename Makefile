@@ -31,8 +31,17 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest
 
-bench: install-dev
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(PIP) install -e '.[dev,bench]'
+	touch $@
+
+# every benchmark (README, "Benchmarks"); bench_monitor at 1/5 of its conv and ResNet samples
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_synergy.py
+	$(BIN)/python benchmarks/bench_backends.py
+	$(BIN)/python benchmarks/bench_knn.py
+	$(BIN)/python benchmarks/bench_hoi.py
+	$(BIN)/python benchmarks/bench_monitor.py --size small
 	$(BIN)/python benchmarks/bench_cli.py
 
 clean:

@@ -5,7 +5,9 @@ with the same measurements made through the public per-point functions (``gib.ib
 One process, torch on one thread, the same model and probe set for both paths. For each case the
 table gives the seconds of a training epoch and of a record step (epochs and record steps
 interleaved, the best of ``--repeats`` each), their ratio in wall-clock and in CPU time (the
-process's, steadier under other load on a shared machine), the same for the per-point path, the
+process's, steadier under other load on a shared machine), the probe set's forward pass alone
+next to the epoch (the model in eval mode, no gradients, the probe's batches: the floor of a
+record step), the same for the per-point path, the
 largest difference between the two paths' values (bits), and where each path's time goes
 (wall-clock seconds of the best record step): the record step per recorder (probe forward pass,
 metrics, IB, GIB, the rest: rows and frame), the per-point path as probe / IB / GIB.
@@ -124,6 +126,20 @@ def train_epoch(case: Case, epoch: int) -> None:
         case.optimizer.step()
 
 
+def bare_forward(model: nn.Module, X: torch.Tensor, batch_size: int) -> float:
+    """Seconds of the probe set's forward pass alone, as the probe batches it, in eval mode without
+    gradients (the probe's hooks idle): the floor of a record step."""
+    was_training = model.training
+    model.eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        for first in range(0, len(X), batch_size):
+            model(X[first : first + batch_size])
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    return seconds
+
+
 def per_point_record(monitor: gib.Monitor) -> tuple[dict, dict]:
     """One record step through the public per-point functions; returns values and seconds."""
     times, values = {}, {}
@@ -174,7 +190,7 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     monitor.record(0)  # warm-up
     # epochs and record steps interleaved, as a monitored run has them; the best of each is the
     # one least disturbed by the machine's other load
-    epochs, steps = [], []
+    epochs, steps, forwards = [], [], []
     for step in range(1, repeats + 1):
         start, cpu = time.perf_counter(), time.process_time()
         train_epoch(case, step)
@@ -190,6 +206,7 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
         for recorder in monitor.recorders:
             del recorder.rows  # back to the class's method
         steps.append(seconds)
+        forwards.append(bare_forward(case.model, monitor.probe.X, monitor.batch_size))
     epoch_seconds, epoch_cpu = min(e[0] for e in epochs), min(e[1] for e in epochs)
     values, times = per_point_record(monitor)
     per_point_seconds = sum(times.values())
@@ -202,6 +219,7 @@ def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     cpu_ratio = min(s["cpu"] for s in steps) / epoch_cpu
     # IB points: the hooked layers and the output
     return dict(case=case.name, layers=len(values) // 2 - 1, batch=chosen_batch,
+                forward=min(forwards) / epoch_seconds,
                 epoch=epoch_seconds, build=build_seconds, record=best["record"], ratio=best["record"] / epoch_seconds,
                 cpu_ratio=cpu_ratio, parts=best, per_point=per_point_seconds,
                 per_point_ratio=per_point_seconds / epoch_seconds, deviation=deviation, **times)
@@ -223,15 +241,15 @@ def main() -> None:
     print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}; "
           f"size {args.size}.\n")
     print("| case | IB layers (with the output) | probe batch | epoch (s) | Monitor built (s) | record (s) | record / epoch "
-          "| record / epoch (CPU time) | goal "
+          "| record / epoch (CPU time) | goal | forward pass alone / epoch "
           "| record: probe / metrics / IB / GIB / rest (s) | per-point path (s) | per-point / epoch "
           "| per-point: probe / IB / GIB (s) | max difference (bits) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
         r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
         parts = " / ".join(f"{r['parts'].get(k, 0.0):.4f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
         print(f"| {r['case']} | {r['layers']} | {r['batch']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.4f} | "
-              f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {parts} | {r['per_point']:.3f} | "
+              f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {r['forward']:.3f} | {parts} | {r['per_point']:.3f} | "
               f"{r['per_point_ratio']:.2f} | "
               f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)
 

@@ -4,6 +4,7 @@ the estimators' plain per-subset leave-one-out), the torch path, and the negativ
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -380,3 +381,32 @@ def test_ib_recorder_wide_layers_equal_ib_point(options):
     for T in (distinct, repeated, unsampled):
         got, want = recorder.point("b", T), gib.ib_point(T, X, y, "binning", warn=False, **options)
         assert abs(got.complexity - want.complexity) <= TOL and abs(got.prediction - want.prediction) <= TOL
+
+
+def test_negative_summary_counts_flagged_points_once_per_point():
+    from gib.experiments.reporting import negative_summary
+
+    rows = []
+    for seed in (0, 1):
+        for step in (0, 1, 2):
+            flagged = float(seed == 1 and step == 2)
+            rows.append(dict(condition="tanh", seed=seed, step=step, plane="IB", layer="h", estimator="kde",
+                             kind="", measure="negative", value=0.0))
+            for kind in ("featurewise", "sum_vs_whole"):  # one flag per kind, the same point
+                rows.append(dict(condition="tanh", seed=seed, step=step, plane="GIB", layer="input",
+                                 estimator="kde", kind=kind, measure="negative", value=flagged))
+    frame = pd.DataFrame(rows)
+    text = negative_summary(frame)
+    assert "1 of 12 IB and GIB points have an estimate below zero" in text
+    assert "| tanh | GIB | input | kde | 6 | 1 |" in text and "| tanh | IB |" not in text
+    assert "None of the 12" in negative_summary(frame.assign(value=0.0))
+    assert negative_summary(frame, estimator="binning") == ""
+    assert negative_summary(frame[frame.measure != "negative"]) == ""
+    # a Monitor's own frame (no condition, no seed), with KDE's biased I(X;T) of independent data
+    X, y, probed = probed_independent()
+    recorder = IBRecorder(X, y, {"kde": ("kde", {})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NegativeInformationWarning)
+        monitor_rows = pd.DataFrame(recorder.rows(probed))
+    text = negative_summary(monitor_rows)
+    assert "| all runs | IB | h | kde | 1 | 1 |" in text

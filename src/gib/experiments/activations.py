@@ -198,6 +198,7 @@ def report(run_dir) -> str:
         reporting.markdown_table(table),
         "",
         reporting.saturation_summary(frame, estimator=run_dir.config["estimator"]),
+        reporting.negative_summary(frame, estimator=run_dir.config["estimator"]),
         "## Final test accuracy\n",
         "\n## GIB against its references\n",
         _references_section(frame, null, run_dir),

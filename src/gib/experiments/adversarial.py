@@ -360,6 +360,7 @@ def report(run_dir) -> str:
                   f"{adv.get(c, float('nan')):.3f}, probe (training) {probe.get(c, float('nan')):.3f}"
                   for c in order),
         reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
+        reporting.negative_summary(frame, estimator=cfg["estimator"]),
         "\n## Claims\n",
         *(c.markdown() for c in _claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel)),
         "\nFigures: `figures/planes.png`, `figures/complexity.png`, `figures/accuracy.png`.\n",

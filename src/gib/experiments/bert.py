@@ -647,6 +647,7 @@ def report(run_dir) -> str:
         "`random labels` is the shuffled-label part of the unlearning protocol.\n",
         reporting.markdown_table(phases),
         "\n" + reporting.saturation_summary(frame, estimator=cfg["estimator"]),
+        reporting.negative_summary(frame, estimator=cfg["estimator"]),
         "\n## Accuracy\n",
         *[f"- {c}: final test accuracy {test_acc.get(c, float('nan')):.3f}, probe (training subset) accuracy "
           f"{probe_acc.get(c, float('nan')):.3f}" for c in conditions],

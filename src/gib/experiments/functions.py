@@ -305,6 +305,7 @@ def report(run_dir) -> str:
         "the IB verdict is about estimator noise.\n",
         reporting.markdown_table(table),
         "\n" + reporting.saturation_summary(frame, estimator=cfg["estimator"]),
+        reporting.negative_summary(frame, estimator=cfg["estimator"]),
         "\n## Final errors (MSE, mean and worst over seeds)\n",
         reporting.markdown_table(errors, floatfmt="{:.3g}"),
         *[n for n in notes if n],

@@ -183,6 +183,7 @@ def report(run_dir) -> str:
         f"\n## IB plane of the logits (recorded once per run; X = {ib_line(info)})\n",
         reporting.markdown_table(ib),
         "\n" + reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
+        reporting.negative_summary(frame, estimator=cfg["estimator"]),
         "\n## Paper observation (App. H; not one of SPEC 4's claims)\n",
         *(c.markdown() for c in _observations(rough, cfg["depths"], names)),
         f"\nFigures: {figs}.\n",

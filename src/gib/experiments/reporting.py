@@ -1,4 +1,5 @@
-"""Shared pieces of the run reports: phase tables as markdown, claim lines, IB saturation."""
+"""Shared pieces of the run reports: phase tables as markdown, claim lines, IB saturation, negative
+estimates."""
 
 from __future__ import annotations
 
@@ -114,6 +115,52 @@ def saturation_summary(frame: pd.DataFrame, ib_layer: str | None = None, estimat
         "(README: Reading a saturated IB plane)."
     )
     return "\n".join([heading, verdict + "\n", markdown_table(table)]) + "\n"
+
+
+def negative_summary(frame: pd.DataFrame, estimator: str | None = None) -> str:
+    """Markdown lines on the estimates below zero (the Monitor's ``negative`` rows, IB and GIB
+    planes): per condition x plane x layer x estimator, how many records (seed x record step)
+    have an estimate below zero. ``kde`` and ``gcmi`` can return one for nearly independent
+    variables; it is the estimator's bias, not information, and reads as zero.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A results frame (``plane``, ``layer``, ``estimator``, ``measure``, ``value`` columns;
+        ``condition`` and ``seed`` when it has them).
+    estimator : str, optional
+        Only this estimator; by default all of them.
+
+    Returns
+    -------
+    str
+        A heading and one line when no record is flagged, with a table when some are; an empty
+        string when the frame holds no ``negative`` rows (runs recorded before the flag).
+    """
+    rows = frame[frame["plane"].isin(("IB", "GIB")) & (frame["measure"] == "negative")]
+    if estimator is not None:
+        rows = rows[rows["estimator"] == estimator]
+    if rows.empty:
+        return ""
+    if "condition" not in rows.columns:
+        rows = rows.assign(condition="")
+    # a GIB point has one flag per synergy kind (the same leave-one-out): count each point once
+    keys = [c for c in ("condition", "seed", "step", "plane", "layer", "estimator") if c in rows.columns]
+    flags = rows.groupby(keys, sort=False)["value"].max().reset_index()
+    flagged = flags[flags["value"] >= 0.5]
+    heading = "## Negative estimates\n"
+    if flagged.empty:
+        return heading + f"\nNone of the {len(flags)} IB and GIB points has an estimate below zero.\n"
+    table = (flagged.groupby(["condition", "plane", "layer", "estimator"]).size().rename("negative")
+             .reset_index().merge(flags.groupby(["condition", "plane", "layer", "estimator"]).size()
+                                  .rename("records").reset_index()))
+    table["condition"] = table["condition"].replace("", "all runs")
+    line = (f"{len(flagged)} of {len(flags)} IB and GIB points have an estimate below zero (an I(X;T), I(T;Y), "
+            "I(X;Z), I(X_i;Z), I(X_-i;Z) or I(Yhat;Y) under -1e-12 bits): the estimator's bias for nearly "
+            "independent variables (kde, gcmi; README, estimator table), not information: read a negative "
+            "value as zero, and a plane made of them as showing no information.")
+    return "\n".join([heading, line + "\n", markdown_table(table[["condition", "plane", "layer", "estimator",
+                                                                    "records", "negative"]])]) + "\n"
 
 
 def compressing(table: pd.DataFrame, plane: str) -> list[str]:

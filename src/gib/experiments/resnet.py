@@ -414,6 +414,7 @@ def report(run_dir) -> str:
         reporting.PHASE_LEGEND + "\n",
         reporting.markdown_table(table),
         "\n" + reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
+        reporting.negative_summary(frame, estimator=cfg["estimator"]),
         "\n## Accuracy at the last epoch (probe = training images; test)\n",
         "\n".join(f"- {c}: probe {acc.get(c, float('nan')):.3f}, test {test_acc.get(c, float('nan')):.3f}"
                   for c in names),
