@@ -225,6 +225,12 @@ def test_sweep_figure_averages_the_runs_of_a_grid_point():
         assert half_widths == pytest.approx([2 / 2**0.5, 0.0, 2 / 2**0.5])
     line = axes[1].containers[0].lines[0]  # lr=b: its one run as it is
     assert list(line.get_xdata()) == first["complexity"] and "1 seed(s)" in axes[1].get_title()
+    # a frame that is not a sweep table, or a key it has no column for: the argument is named
+    with pytest.raises(ValueError, match="`frame` has no `run` column"):
+        sweep_figure(frame.drop(columns="run"), ["lr"])
+    with pytest.raises(ValueError, match=r"`keys` names \['width'\]"):
+        sweep_figure(frame, ["lr", "width"])
+    assert len(sweep_figure(frame, "lr", ib_layer="h").axes) == 4  # one key as a string
 
 
 # -- a real dask.distributed cluster that loses a worker ------------------------------------------

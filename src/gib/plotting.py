@@ -727,7 +727,16 @@ def sweep_figure(frame: pd.DataFrame, keys: Sequence[str], ib_layer: str | None 
     -------
     Figure
     """
+    if "run" not in frame.columns:
+        raise ValueError("`frame` has no `run` column: sweep_figure draws a merged sweep table "
+                         "(gib.sweep.merge_runs); draw one run's rows with information_plane or plane_grid.")
+    if isinstance(keys, str):
+        keys = [keys]
     columns = _grid_columns(frame, keys)
+    missing = [k for k, c in zip(keys, columns) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"`keys` names {missing}, which the sweep table has no column for; its grid "
+                         f"columns: {[c for c in frame.columns if c.startswith('grid_')] or 'none'}.")
     groups = list(frame.groupby(columns, sort=True, dropna=False)) if columns else [((), frame)]
     planes = [p for p in PLANES if "plane" in frame.columns and (frame["plane"] == p).any()]
     if not planes:
