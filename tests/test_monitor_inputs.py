@@ -64,6 +64,8 @@ X, Y = data()
         (lambda: Monitor(mlp(), X, Y, layers=["nosuch"]), ValueError, "`layers` names"),
         (lambda: Monitor(mlp(), X, Y, output=3.5), TypeError, "`output` must be None"),
         (lambda: Monitor("model", X, Y), TypeError, "`model` must be a torch.nn.Module"),
+        (lambda: Monitor(mlp(), X, Y, mi_device="gpu"), ValueError, "`mi_device` must be None, 'cpu', 'cuda'"),
+        (lambda: Monitor(mlp(), X, Y, batch_size=0), ValueError, "`batch_size` must be a positive integer"),
     ],
 )
 def test_bad_inputs_fail_at_construction_naming_the_argument(build, error, match):

@@ -111,8 +111,9 @@ def kind(a: Any) -> str:
     return "u" if a.dtype in (torch.uint8, torch.uint16, torch.uint32, torch.uint64) else "i"
 
 
-def as_device(device: Any) -> Any:
-    """Check the ``device`` option: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or a torch.device."""
+def as_device(device: Any, name: str = "device") -> Any:
+    """Check the ``device`` option (its errors name the argument ``name``): ``"cpu"``, ``"cuda"``,
+    ``"cuda:<index>"`` or a torch.device."""
     torch = _torch()
     if isinstance(device, torch.device):
         dev = device
@@ -123,23 +124,23 @@ def as_device(device: Any) -> Any:
             dev = None
         if dev is None or dev.type not in DEVICE_TYPES:
             raise ValueError(
-                f"`device` must be None, 'cpu', 'cuda', 'cuda:<index>' or a torch.device; got {device!r}."
+                f"`{name}` must be None, 'cpu', 'cuda', 'cuda:<index>' or a torch.device; got {device!r}."
             )
     else:
-        raise ValueError(f"`device` must be None, a string such as 'cuda', or a torch.device; got {device!r}.")
+        raise ValueError(f"`{name}` must be None, a string such as 'cuda', or a torch.device; got {device!r}.")
     if dev.type not in DEVICE_TYPES:
         raise ValueError(
-            f"`device` {device!r} is not supported: the estimators compute in float64 on 'cpu' or 'cuda'."
+            f"`{name}` {device!r} is not supported: the estimators compute in float64 on 'cpu' or 'cuda'."
         )
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
-                f"`device` is {device!r}, but CUDA is not available here (torch.cuda.is_available() "
-                "is False). Use device='cpu', or leave device=None for the NumPy backend."
+                f"`{name}` is {device!r}, but CUDA is not available here (torch.cuda.is_available() "
+                f"is False). Use {name}='cpu', or leave {name}=None for the NumPy backend."
             )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(
-                f"`device` is {device!r}, but only {torch.cuda.device_count()} CUDA device(s) exist."
+                f"`{name}` is {device!r}, but only {torch.cuda.device_count()} CUDA device(s) exist."
             )
     return dev
 

@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from . import _xp
 from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
 from .estimators import PlugInEstimator, get_estimator
 from .estimators.plugin import FixedInputEstimator
@@ -612,6 +613,8 @@ class Monitor:
         self.output_bins = positive_int(output_bins, "output_bins")
         self.every = positive_int(every, "every")
         self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
+        if mi_device is not None:
+            _xp.as_device(mi_device, "mi_device")  # errors name the Monitor's argument
         self.mi_device = mi_device
         self.estimators = _estimator_specs(estimators, mi_device)
         self.ib_estimators = (self.estimators if ib_estimators is None
