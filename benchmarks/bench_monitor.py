@@ -240,17 +240,17 @@ def main() -> None:
     warnings.simplefilter("ignore")  # saturation warnings of the untrained models' wide layers
     print(f"Machine: {platform.machine()}, torch {torch.__version__} on 1 thread, numpy {np.__version__}; "
           f"size {args.size}.\n")
-    print("| case | IB layers (with the output) | probe batch | epoch (s) | Monitor built (s) | record (s) | record / epoch "
-          "| record / epoch (CPU time) | goal | forward pass alone / epoch "
+    print("| case | IB layers (with the output) | probe batch | epoch (s) | Monitor built (s) | record (s) "
+          "| record / epoch | record / epoch (CPU time) | goal | forward pass alone / epoch "
           "| record: probe / metrics / IB / GIB / rest (s) | per-point path (s) | per-point / epoch "
           "| per-point: probe / IB / GIB (s) | max difference (bits) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
         r = measure(CASES[name](5 if args.size == "small" else 1), args.repeats, args.probe_batch)
         parts = " / ".join(f"{r['parts'].get(k, 0.0):.4f}" for k in ("probe", "metrics", "IB", "GIB", "rest"))
-        print(f"| {r['case']} | {r['layers']} | {r['batch']} | {r['epoch']:.3f} | {r['build']:.3f} | {r['record']:.4f} | "
-              f"{r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} | {r['forward']:.3f} | {parts} | {r['per_point']:.3f} | "
-              f"{r['per_point_ratio']:.2f} | "
+        print(f"| {r['case']} | {r['layers']} | {r['batch']} | {r['epoch']:.3f} | {r['build']:.3f} "
+              f"| {r['record']:.4f} | {r['ratio']:.3f} | {r['cpu_ratio']:.3f} | <= {GOALS[name]} "
+              f"| {r['forward']:.3f} | {parts} | {r['per_point']:.3f} | {r['per_point_ratio']:.2f} | "
               f"{r['probe']:.3f} / {r['ib']:.3f} / {r['gib']:.3f} | {r['deviation']:.1e} |", flush=True)
 
 

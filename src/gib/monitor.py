@@ -43,8 +43,8 @@ from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, Me
                         NegativeInformationWarning, Probed, TimerRecorder)
 from .recorders import HigherOrderRecorder
 
-__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_batch_size", "default_layers",
-           "null_references"]
+__all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_batch_size",
+           "default_layers", "null_references"]
 
 _ACTIVATIONS = tuple(
     getattr(nn, name)
@@ -323,7 +323,8 @@ class Probe:
             self.close()
             raise
         if self.batch_size is None:
-            widest = max(int(np.prod(shape)) for shape in [self.X.shape[1:], *self.shapes.values(), self.output_shape])
+            shapes = [self.X.shape[1:], *self.shapes.values(), self.output_shape]
+            widest = max(int(np.prod(shape)) for shape in shapes)
             self.batch_size = default_batch_size(widest, len(self.X), self.device())
 
     def _float_dtype(self) -> torch.dtype | None:
