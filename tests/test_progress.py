@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import torch
 
-from gib._progress import progress_bar
+from gib._progress import progress_bar, steps_bar
 from gib.monitor import Monitor
 
 
@@ -31,6 +31,19 @@ def test_bars_are_off_unless_stderr_is_a_terminal(monkeypatch):
     for _ in progress_bar(range(3), desc="quiet", enabled=False, file=quiet):
         pass
     assert quiet.getvalue() == ""
+
+
+def test_a_resumed_loop_bar_counts_the_steps_done_and_is_off_when_none_are_left(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with steps_bar(0, 10, "fresh") as bar:  # step 0 is the record before training: nothing done yet
+        assert (bar.total, bar.n, bar.disable) == (10, 0, False)
+    with steps_bar(4, 10, "resumed", unit="batch") as bar:  # steps 1-3 done
+        assert (bar.total, bar.n, bar.unit) == (10, 3, "batch")
+    with steps_bar(11, 10, "finished") as bar:
+        assert bar.disable
+    with steps_bar(4, 10, "quiet", enabled=False) as bar:
+        assert bar.disable
 
 
 def test_monitor_progress_writes_nothing_into_a_log(capfd):

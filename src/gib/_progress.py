@@ -32,3 +32,11 @@ def progress_bar(iterable: Iterable | None = None, *, enabled: bool = True, **op
     options.setdefault("leave", False)
     options.setdefault("dynamic_ncols", True)
     return tqdm(iterable, disable=not (enabled and (widget or on_terminal)), **options)
+
+
+def steps_bar(start: int, last: int, desc: str, *, unit: str = "epoch", enabled: bool = True):
+    """The bar of a resumable loop over steps ``start..last``, step 0 (recorded before any
+    training) not counted: ``last`` steps in all, those before ``start`` done already; off when
+    ``enabled`` is False or nothing is left to run."""
+    return progress_bar(total=last, initial=max(0, start - 1), desc=desc, unit=unit,
+                        enabled=enabled and start <= last)

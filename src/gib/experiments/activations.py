@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._progress import progress_bar
+from .._progress import steps_bar
 from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
@@ -99,8 +99,7 @@ def run(config: Config, run_dir) -> None:
             # -- the loop: epoch 0 is recorded before any training; a checkpoint at every record
             key = f"{activation}-seed{seed}"
             start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
-            with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
-                              enabled=config.progress and start <= config.epochs) as bar:
+            with steps_bar(start, config.epochs, key, enabled=config.progress) as bar:
                 for epoch in range(start, config.epochs + 1):
                     metrics = {}
                     if epoch > 0:

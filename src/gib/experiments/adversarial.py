@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from .._progress import progress_bar
+from .._progress import steps_bar
 from ..data import load_mnist
 from ..models import ACTIVATIONS, adversarial_loss, adversarial_net, fgsm
 from ..monitor import Monitor
@@ -158,8 +158,7 @@ def run(config: Config, run_dir) -> None:
             key = f"eps{eps:g}-seed{seed}"
             with monitor:
                 start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
-                with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
-                                  enabled=config.progress and start <= config.epochs) as bar:
+                with steps_bar(start, config.epochs, key, enabled=config.progress) as bar:
                     for epoch in range(start, config.epochs + 1):
                         metrics = {}
                         if epoch > 0:

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._progress import progress_bar
+from .._progress import progress_bar, steps_bar
 from ..monitor import COLUMNS, OUTPUT, Monitor
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -391,8 +391,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     start = resume(run_dir, key, model=classifier.model, optimizer=optimizer, scheduler=scheduler, monitor=monitor)
     loss_sum, loss_count, order = 0.0, 0, None
     try:
-        with progress_bar(total=total, initial=max(0, start - 1), desc=key, unit="batch",
-                          enabled=config.progress and start <= total) as bar:
+        with steps_bar(start, total, key, unit="batch", enabled=config.progress) as bar:
             for step in range(start, total + 1):
                 if step > 0:
                     epoch, batch = divmod(step - 1, steps_per_epoch)

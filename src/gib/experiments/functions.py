@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._progress import progress_bar
+from .._progress import steps_bar
 from ..models import FUNCTION_NAMES, function_data, function_net
 from ..monitor import OUTPUT, Monitor
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -110,8 +110,7 @@ def run(config: Config, run_dir) -> None:
             # -- the loop: full-batch GD; epoch 0 is recorded before any training
             key = f"{function}-seed{seed}"
             start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)
-            with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
-                              enabled=config.progress and start <= config.epochs) as bar:
+            with steps_bar(start, config.epochs, key, enabled=config.progress) as bar:
                 for epoch in range(start, config.epochs + 1):
                     if epoch > 0:
                         model.train()

@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._progress import progress_bar
+from .._progress import steps_bar
 from ..data import StandInWarning, load_image_dataset
 from ..features import EIGEN_SOLVERS, kernel_pca_features
 from ..models import random_crop_flip, resnet
@@ -248,8 +248,7 @@ def train_condition(config: TrainingConfig, run_dir, data: CifarData, depth: int
     # -- the loop: crop + flip minibatches; epoch 0 is recorded before any training
     with make_monitor(model) as monitor:
         start = resume(run_dir, key, model=model, optimizer=optimizer, scheduler=scheduler, monitor=monitor)
-        with progress_bar(total=config.epochs, initial=max(0, start - 1), desc=key, unit="epoch",
-                          enabled=config.progress and start <= config.epochs) as bar:
+        with steps_bar(start, config.epochs, key, enabled=config.progress) as bar:
             for epoch in range(start, config.epochs + 1):
                 metrics = {}
                 if epoch > 0:

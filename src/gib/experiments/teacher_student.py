@@ -38,7 +38,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._progress import progress_bar
+from .._progress import steps_bar
 from ..data import load_image_dataset
 from ..models import random_crop_flip, resnet
 from ..runs import resume, save
@@ -275,8 +275,7 @@ def train(run_dir, key: str, model, data: Data, config: Config, seed: int, teach
     optimizer, scheduler = _optimizer(model, config, epochs)
     history = History()
     start = max(1, resume(run_dir, key, model=model, optimizer=optimizer, scheduler=scheduler, history=history))
-    with progress_bar(total=epochs, initial=start - 1, desc=key, unit="epoch",
-                      enabled=config.progress and start <= epochs) as bar:
+    with steps_bar(start, epochs, key, enabled=config.progress) as bar:
         for epoch in range(start, epochs + 1):
             began = time.perf_counter()
             model.train()
