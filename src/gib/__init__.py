@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Entropies": "estimators",
     "LeaveOneOut": "estimators",
-    "SaturationWarning": "estimators",
+    "SaturationWarning": "exceptions",
+    "NegativeInformationWarning": "exceptions",
     "available_estimators": "estimators",
     "get_estimator": "estimators",
     "entropy": "measures",
@@ -30,7 +31,7 @@ _EXPORTS = {
     "o_information": "measures",
     "s_information": "measures",
     "total_correlation": "measures",
-    "BoundWarning": "planes",
+    "BoundWarning": "exceptions",
     "CompressionPhase": "planes",
     "GIBPoint": "planes",
     "GIBReference": "planes",
@@ -51,12 +52,12 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imports
-    from .estimators import Entropies, LeaveOneOut, SaturationWarning, available_estimators, get_estimator
+    from .estimators import Entropies, LeaveOneOut, available_estimators, get_estimator
+    from .exceptions import BoundWarning, NegativeInformationWarning, SaturationWarning
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
     from .monitor import Monitor
     from .planes import (
-        BoundWarning,
         CompressionPhase,
         GIBPoint,
         GIBReference,

@@ -28,7 +28,8 @@ from scipy import linalg, stats
 from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int, renamed
 from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
-from .estimators.plugin import PlugInEstimator, SaturationWarning
+from .estimators.plugin import PlugInEstimator
+from .exceptions import BoundWarning, SaturationWarning
 from .measures import SYNERGY_KINDS, discrete_codes, pmi_weights, synergy_from
 
 #: the plug-in estimator of gib_point's I(Yhat;Y): stateless, built once (``get_estimator`` reads
@@ -45,11 +46,6 @@ REMEDIES = (
     "noise-injected probe (Monitor `ib_noise`), or a bigger or lower-dimensional probe set "
     "(README: Reading a saturated IB plane)"
 )
-
-
-class BoundWarning(UserWarning):
-    """An IB estimate exceeds a bound that the true value obeys (I(T;Y) <= H(Y) for a discrete Y,
-    I(X;T) <= min(log2 N, H(X)) for the plug-in estimators): KDE and GCMI can do this."""
 
 
 @dataclass(frozen=True)

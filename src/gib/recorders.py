@@ -61,20 +61,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from ._validation import as_device_samples, as_samples, one_of, to_numpy
-from .estimators import LeaveOneOut, SaturationWarning, get_estimator
+from .estimators import LeaveOneOut, get_estimator
 from .estimators import PlugInEstimator, code_information, discrete_codes, row_codes
 from .estimators.plugin import FixedInputEstimator, code_informations
+from .exceptions import NegativeInformationWarning, SaturationWarning
 from .measures import HIGHER_ORDER_MEASURES, higher_order, pmi_weights, synergy_from
 from .planes import (GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point,
                      ib_point_warnings)
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
-
-
-class NegativeInformationWarning(UserWarning):
-    """An estimated mutual information is below zero (``kde`` and ``gcmi`` can do this for
-    independent variables: an estimator bias); the point is flagged ``negative`` in the frame."""
 
 
 def _warn_negative(warned: set, layer: str, label: str, step: int, what: str) -> None:

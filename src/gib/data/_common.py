@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..exceptions import StandInWarning
+
 SPLITS = ("train", "test")
 
 #: The opener used by :func:`download_file`; tests replace it to serve local bytes.
@@ -35,10 +37,6 @@ class DataFormatError(ValueError):
 
 class DataDownloadError(OSError):
     """Every mirror failed, or a downloaded file did not match its checksum."""
-
-
-class StandInWarning(UserWarning):
-    """A loader returned an offline stand-in instead of the data set asked for."""
 
 
 @dataclass(frozen=True)

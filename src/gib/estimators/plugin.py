@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import _xp
+from ..exceptions import SaturationWarning
 from .._validation import as_samples, one_of, positive_float, positive_int
 from .base import Entropies, Estimator, LeaveOneOut, check_device, register
 
@@ -47,12 +48,6 @@ _ROW_BLOCK_ELEMENTS = 1 << 19
 # Integer codes whose column spans less than this are shifted by their minimum; wider columns
 # get dense codes by sorting (exact, and no offset or product of ranges can overflow int64).
 _SMALL_SPAN = 1 << 24
-
-
-class SaturationWarning(UserWarning):
-    """An estimate sits at its ceiling and carries no signal: every joint row of X is unique, so
-    the plug-in I(X;V) equals H(V) (here), or an IB point is at min(log2 N, H(X)) or H(Y)
-    (``gib.ib_point`` and the Monitor)."""
 
 
 def _multipliers(n: int) -> np.ndarray:

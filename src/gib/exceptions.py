@@ -1,0 +1,56 @@
+"""The warnings gib emits, in one module, and where the docs explain each.
+
+Every warning is at most two lines, is given once per cause per run, and ends with a link to the
+docs page that explains the cause and its remedies. A user silences one kind with the standard
+filter, e.g. ``warnings.simplefilter("ignore", gib.exceptions.SaturationWarning)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, MutableSet
+
+#: the published documentation; messages link to its pages (stable names and anchors)
+DOCS_URL = "https://gib-developers.github.io/gib/"
+
+
+def docs_link(page: str, anchor: str = "") -> str:
+    """The URL of a docs page (``"estimators"``) and optional anchor (``"saturation"``)."""
+    return f"{DOCS_URL}{page}.html" + (f"#{anchor}" if anchor else "")
+
+
+class GibWarning(UserWarning):
+    """Base class of every warning gib emits."""
+
+
+class SaturationWarning(GibWarning):
+    """An estimate sits at its ceiling and carries no signal: every joint row of X is unique, so
+    the plug-in I(X;V) equals H(V), or an IB point is at min(log2 N, H(X)) or H(Y)."""
+
+
+class BoundWarning(GibWarning):
+    """An IB estimate exceeds a bound that the true value obeys (I(T;Y) <= H(Y) for a discrete Y,
+    I(X;T) <= min(log2 N, H(X)) for the plug-in estimators): KDE and GCMI can do this."""
+
+
+class NegativeInformationWarning(GibWarning):
+    """An estimated mutual information is below zero (``kde`` and ``gcmi`` can do this for
+    independent variables: an estimator bias); the point is flagged ``negative`` in the frame."""
+
+
+class StandInWarning(GibWarning):
+    """A loader returned an offline stand-in instead of the data set asked for."""
+
+
+def warn_once(seen: MutableSet | None, key: Hashable, category: type[Warning], message: str,
+              link: str = "", stacklevel: int = 3) -> None:
+    """Warn ``message`` (one or two short lines) with its docs ``link``, once per ``key`` in ``seen``.
+
+    ``seen`` is the caller's record of what it already said (a run's set); None warns every time.
+    """
+    if seen is not None:
+        if key in seen:
+            return
+        seen.add(key)
+    text = message.rstrip() + (f"\n  See {link}" if link else "")
+    warnings.warn(text, category, stacklevel=stacklevel + 1)
