@@ -62,3 +62,4 @@ def offline_wandb(tmp_path, monkeypatch):
     yield history
     wandb.finish()
     wandb.teardown()
+

@@ -134,3 +134,36 @@ def test_help_and_list_import_nothing_heavy():
         assert not (_imported_by(code) & heavy), args
     assert not (_imported_by("import gib; gib.__version__") & heavy)
     assert "numpy" in _imported_by("import gib; gib.synergy")  # the public names still resolve
+
+
+def test_plot_and_report_read_a_monitor_folder(tmp_path):
+    import numpy as np
+    import torch
+    from click.testing import CliRunner
+    from torch import nn
+
+    import gib
+    from gib.cli import main
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2))
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(64, 4)).astype(np.float32)
+    y = X[:, 0].astype(int) ^ X[:, 1].astype(int)
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.5)
+    with gib.Monitor(model, X, y, verbose=False) as monitor:
+        for step in range(4):
+            monitor.record(step)
+            loss = nn.functional.cross_entropy(model(torch.as_tensor(X)), torch.as_tensor(y))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        monitor.save(tmp_path / "mine")
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", str(tmp_path / "mine")])
+    assert result.exit_code == 0, result.output
+    assert "# Monitor run: mine" in result.output and "| GIB | input |" in result.output
+    assert "4 record step(s) (0 to 3)" in result.output
+    result = runner.invoke(main, ["plot", str(tmp_path / "mine")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mine" / "figures" / "planes_output.png").is_file()

@@ -251,9 +251,11 @@ def test_the_recorder_keeps_every_class_of_the_prediction_apart():
     X = rng.normal(size=(400, 3))
     yhat = rng.integers(0, 40, 400)
     estimators = {"binning": ("binning", {"n_bins": 4, "device": "cpu"})}
-    recorder = HigherOrderRecorder(X, "input", estimators, measures=("total_correlation",), task="classification",
-                                   output_bins=30)
-    rows = recorder.rows(Probed(0, 0.0, {}, np.zeros((400, 40)), yhat))
+    from gib.recorders import ProbeSet
+
+    recorder = HigherOrderRecorder(("total_correlation",), estimators=estimators, features=X, output_bins=30)
+    recorder.bind(ProbeSet.of(X, yhat))
+    rows = recorder.rows(0, Probed(0, 0.0, {}, np.zeros((400, 40)), yhat))
     added = {row["kind"]: row["value"] for row in rows}
     assert added["prediction"] == pytest.approx(gib.mutual_information(X, yhat, estimator="binning", n_bins=4),
                                                 abs=1e-9)

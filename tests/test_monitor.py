@@ -1,6 +1,7 @@
 """The monitor records the expected rows on a tiny model and removes its hooks on close."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -158,3 +159,119 @@ def test_record_frames_are_the_rows_and_independent():
             want.loc[1, "measure"] = "changed"
         pd.testing.assert_frame_equal(frame, want, check_exact=True)
     monitor.close()
+
+
+# -- the Monitor as recorders (a new measurement is a recorder passed in) ---------------------
+class WeightNorm:
+    """A user-defined recorder: the norm of the model's parameters, and how many records it made
+    (state that must survive a resume)."""
+
+    def __init__(self, model):
+        self.model, self.count = model, 0
+
+    def rows(self, step, probed):
+        self.count += 1
+        norm = float(sum(p.detach().pow(2).sum() for p in self.model.parameters()) ** 0.5)
+        return [probed.row("metric", "output", "", "", "weight_norm", norm),
+                probed.row("metric", "output", "", "", "records_seen", self.count)]
+
+    def state_dict(self):
+        return {"count": self.count}
+
+    def load_state_dict(self, state):
+        self.count = state["count"]
+
+    def config(self):
+        return {"weight_norm": True}
+
+
+def test_a_user_recorder_is_recorded_and_survives_resume():
+    torch.manual_seed(0)
+    model = tiny_model()
+    X, y = probe_set()
+    recorders = gib.default_recorders() + [WeightNorm(model)]
+    mon = Monitor(model, X, y, recorders, verbose=False)
+    mon.record(0)
+    mon.record(1)
+    state = mon.state_dict()
+    mon.close()
+    resumed = Monitor(model, X, y, gib.default_recorders() + [WeightNorm(model)], verbose=False)
+    resumed.load_state_dict(state)
+    resumed.record(2)
+    frame = resumed.frame
+    seen = frame[frame.measure == "records_seen"].set_index("step")["value"]
+    assert seen.to_dict() == {0: 1.0, 1: 2.0, 2: 3.0}  # counted on across the resume
+    norm = np.sqrt(sum(float((p.detach() ** 2).sum()) for p in model.parameters()))
+    assert frame[frame.measure == "weight_norm"]["value"].iloc[-1] == pytest.approx(norm, rel=1e-6)
+    assert resumed.config()["weight_norm"] is True
+    assert any(r["recorder"] == "WeightNorm" for r in resumed.config()["recorders"])
+    resumed.close()
+
+
+def test_monitor_signature_and_the_deprecated_options():
+    import inspect
+
+    parameters = [p for p in inspect.signature(Monitor).parameters.values() if p.kind is not p.VAR_KEYWORD]
+    assert len(parameters) <= 10
+    assert all(p.kind is p.KEYWORD_ONLY for p in parameters[4:])
+    X, y = probe_set()
+    with pytest.warns(DeprecationWarning, match="default_recorders"):
+        old = Monitor(tiny_model(), X, y, estimators="discrete", verbose=False)
+    new = Monitor(tiny_model(), X, y, gib.default_recorders(estimators="discrete"), verbose=False)
+    torch.manual_seed(1)
+    a = old.record(0)
+    b = new.record(0)
+    pd.testing.assert_frame_equal(a, b)  # the same recorders either way (both untrained copies differ only
+    old.close()                          # in their weights, which tiny_model fixes by seed)
+    new.close()
+    with pytest.raises(TypeError, match="'estimator'"):
+        Monitor(tiny_model(), X, y, estimator="binning")
+    with pytest.raises(TypeError, match=r"`recorders\[0\]`"):
+        Monitor(tiny_model(), X, y, [object()])
+
+
+def test_verbose_prints_one_short_line_per_record(capsys):
+    X, y = probe_set()
+    mon = Monitor(tiny_model(), X, y, verbose=True)
+    capsys.readouterr()
+    mon.record(0)
+    mon.record(5)
+    lines = capsys.readouterr().out.splitlines()
+    mon.close()
+    assert len(lines) == 2 and all(len(line) < 120 for line in lines)
+    assert lines[1].startswith("gib step 5 | acc ") and "GIB C " in lines[1] and "IB " in lines[1]
+    assert lines[1].endswith(" s")
+    quiet = Monitor(tiny_model(), X, y, verbose=False)
+    quiet.record(0)
+    quiet.close()
+    assert capsys.readouterr().out == ""
+
+
+def test_save_checks_its_folder(tmp_path):
+    X, y = probe_set()
+    mon = Monitor(tiny_model(), X, y, verbose=False)
+    mon.record(0)
+    with pytest.raises(TypeError, match="`directory` must be a folder path"):
+        mon.save(3.5)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="`directory`"):
+        mon.save(tmp_path / "file")
+    assert mon.save(tmp_path / "run").exists()
+    mon.close()
+
+
+def test_a_model_that_raises_is_blamed_not_the_inputs():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    X, y = probe_set()
+    with pytest.raises(RuntimeError, match="the model raised RuntimeError: boom") as caught:
+        Monitor(Broken(), X, y, verbose=False)
+    assert "`X`" not in str(caught.value)
+    with pytest.raises(ValueError, match="`X` does not fit the model"):
+        Monitor(tiny_model(), X[:, :3], y, verbose=False)

@@ -6,7 +6,14 @@ import torch
 from torch import nn
 
 from gib.monitor import Monitor, Probe
+from gib.recorders import ProbeSet
 from gib.recorders import GIBRecorder, IBRecorder, MetricsRecorder, Probed
+
+def bind(recorder, X, y, task="classification"):
+    """The recorder bound to the probe set (X, y), as a Monitor binds it."""
+    recorder.bind(ProbeSet.of(X, y, task))
+    return recorder
+
 
 
 def mlp(width=4, classes=3):
@@ -157,7 +164,8 @@ def _probed(layers, outputs, yhat, step=3):
 def test_metrics_recorder():
     outputs = np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0], [0.0, 2.0]], dtype=np.float32)
     y = np.array([0, 1, 1, 1])
-    rows = MetricsRecorder(y, "classification").rows(_probed({}, outputs, outputs.argmax(1)))
+    probed = _probed({}, outputs, outputs.argmax(1))
+    rows = bind(MetricsRecorder(), outputs, y).rows(probed.step, probed)
     values = {r["measure"]: r["value"] for r in rows}
     assert values["accuracy"] == 0.75 and values["n_probe"] == 4 and values["train_loss"] == 0.25
     expected = -np.mean(np.log(np.exp(outputs[np.arange(4), y]) / np.exp(outputs).sum(1)))
@@ -174,8 +182,9 @@ def test_ib_recorder_fast_path_equals_ib_point():
     T = np.tanh(Xp @ rng.normal(size=(5, 40)))  # wide: the byte-row path of row_codes
     for spec in ({"binning": ("binning", {"n_bins": 8})}, {"saxe": ("binning", {"bin_size": 0.5})},
                  {"mm": ("binning", {"n_bins": 4, "bias": "miller-madow"})}):
-        recorder = IBRecorder(Xp, y, spec)
-        rows = recorder.rows(_probed({"h": T}, T[:, :3], y))
+        recorder = bind(IBRecorder(spec), Xp, y)
+        probed = _probed({"h": T}, T[:, :3], y)
+        rows = recorder.rows(probed.step, probed)
         (label, (name, options)), = spec.items()
         for layer, t in (("h", T), ("output", T[:, :3])):
             direct = gib.ib_point(t, Xp, y, name, warn=False, **options)
@@ -192,10 +201,10 @@ def test_gib_recorder_equals_gib_point_and_a_state_round_trips():
     features = rng.normal(size=(200, 4))
     y = rng.integers(0, 2, 200)
     yhat = np.where(rng.random(200) < 0.8, y, 1 - y)
-    recorder = GIBRecorder(features, "input", y, {"binning": ("binning", {})},
-                           kinds=("featurewise", "sum_vs_whole"), target="joint", output_bins=30,
-                           task="classification")
-    rows = recorder.rows(_probed({}, np.c_[1 - yhat, yhat].astype(np.float32), yhat))
+    recorder = bind(GIBRecorder({"binning": ("binning", {})}, features=features, kinds=("featurewise", "sum_vs_whole"), target="joint",
+                    output_bins=30), features, y)
+    probed = _probed({}, np.c_[1 - yhat, yhat].astype(np.float32), yhat)
+    rows = recorder.rows(probed.step, probed)
     for kind in ("featurewise", "sum_vs_whole"):
         direct = gib.gib_point(features, yhat, y, "binning", kind=kind)
         got = {r["measure"]: r["value"] for r in rows if r["kind"] == kind}

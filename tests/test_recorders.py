@@ -14,7 +14,14 @@ from gib.estimators import get_estimator, row_codes
 from gib.estimators.plugin import SubsetCodes
 from gib.measures import pmi_weights
 from gib.monitor import Monitor, Probe
+from gib.recorders import ProbeSet
 from gib.recorders import OUTPUT, GIBRecorder, IBRecorder, NegativeInformationWarning, Probed
+
+def bind(recorder, X, y, task="classification"):
+    """The recorder bound to the probe set (X, y), as a Monitor binds it."""
+    recorder.bind(ProbeSet.of(X, y, task))
+    return recorder
+
 
 TOL = 1e-9  # bits: the fast paths are exact up to rounding
 
@@ -77,8 +84,8 @@ def test_gib_recorder_equals_gib_point(target, options):
     rng = np.random.default_rng(3)
     N = 400
     X, y = rng.normal(size=(N, 6)), rng.integers(0, 3, N)
-    recorder = GIBRecorder(X, "input", y, {"b": ("binning", options)}, kinds=("featurewise", "sum_vs_whole"),
-                           target=target, output_bins=30, task="classification")
+    recorder = bind(GIBRecorder({"b": ("binning", options)}, features=X, kinds=("featurewise", "sum_vs_whole"),
+                                target=target, output_bins=30), X, y)
     for accuracy in (0.3, 0.8, 1.0):
         yhat = np.where(rng.random(N) < accuracy, y, rng.integers(0, 3, N))
         got = recorder.point("b", yhat)
@@ -94,8 +101,8 @@ def test_ib_recorder_torch_path_equals_numpy_and_ib_point():
     N = 300
     X, y = rng.integers(0, 2, size=(N, 6)).astype(np.float32), rng.integers(0, 2, N)
     T = np.tanh(X @ rng.normal(size=(6, 4)).astype(np.float32))
-    host = IBRecorder(X, y, {"b": ("binning", {})})
-    device = IBRecorder(X, y, {"b": ("binning", {"device": "cpu"})})
+    host = bind(IBRecorder({"b": ("binning", {})}), X, y)
+    device = bind(IBRecorder({"b": ("binning", {"device": "cpu"})}), X, y)
     want = gib.ib_point(T, X, y, "binning", warn=False)
     for point in (host.point("b", T), device.point("b", torch.as_tensor(T))):
         assert abs(point.complexity - want.complexity) <= TOL and abs(point.prediction - want.prediction) <= TOL
@@ -183,37 +190,38 @@ def test_negative_estimates_are_flagged_and_warned_once():
     # KDE's I(X;T) of independent X and T is biased below zero (checked directly first)
     X, y, probed = probed_independent()
     assert gib.mutual_information(X, probed.layers["h"], "kde") < 0
-    recorder = IBRecorder(X, y, {"kde": ("kde", {})})
+    recorder = bind(IBRecorder({"kde": ("kde", {})}), X, y)
     with pytest.warns(NegativeInformationWarning, match="below zero") as caught:
-        rows = recorder.rows(probed)
+        rows = recorder.rows(probed.step, probed)
     negative = {r["layer"]: r["value"] for r in rows if r["measure"] == "negative"}
     assert negative["h"] == 1.0
-    assert len([w for w in caught if w.category is NegativeInformationWarning]) == len(
-        [v for v in negative.values() if v == 1.0])
+    # one warning for the run, naming every flagged layer
+    (warning,) = [w for w in caught if w.category is NegativeInformationWarning]
+    assert all(f"layer {layer!r}" in str(warning.message) for layer, v in negative.items() if v == 1.0)
     state = recorder.state_dict()
-    again = IBRecorder(X, y, {"kde": ("kde", {})})
+    again = bind(IBRecorder({"kde": ("kde", {})}), X, y)
     again.load_state_dict(state)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NegativeInformationWarning)
-        again.rows(probed)  # warned already in this run: no second warning
+        again.rows(probed.step, probed)  # warned already in this run: no second warning
 
 
 def test_gib_negative_flag():
     X, y, probed = probed_independent(seed=2)
     want = gib.gib_point(X, probed.yhat, y, "kde")
     lowest = min(want.joint, want.prediction, want.single.min(), want.complement.min())
-    recorder = GIBRecorder(X, "input", y, {"kde": ("kde", {})}, kinds=("featurewise",), target="joint",
-                           output_bins=30, task="classification")
+    recorder = bind(GIBRecorder({"kde": ("kde", {})}, features=X, kinds=("featurewise",), target="joint",
+                    output_bins=30), X, y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rows = recorder.rows(probed)
+        rows = recorder.rows(probed.step, probed)
     flag = next(r["value"] for r in rows if r["measure"] == "negative")
     assert flag == float(lowest < -1e-12)
     assert any(w.category is NegativeInformationWarning for w in caught) == (lowest < -1e-12)
     # plug-in estimates are never negative
-    plugin = GIBRecorder(X, "input", y, {"b": ("binning", {})}, kinds=("featurewise",), target="joint",
-                         output_bins=30, task="classification")
-    assert next(r["value"] for r in plugin.rows(probed) if r["measure"] == "negative") == 0.0
+    plugin = bind(GIBRecorder({"b": ("binning", {})}, features=X, kinds=("featurewise",), target="joint",
+                    output_bins=30), X, y)
+    assert next(r["value"] for r in plugin.rows(probed.step, probed) if r["measure"] == "negative") == 0.0
 
 
 def test_fixed_input_estimator_equals_the_estimator_it_wraps():
@@ -244,9 +252,9 @@ def test_null_references_share_the_partitions_and_equal_the_plain_null():
     for accuracy in (0.5, 0.735, 1.0):
         assert close(null.at(accuracy), plain.at(accuracy))
     assert abs(null.reference.complexity_star - plain.reference.complexity_star) <= TOL
-    recorder = GIBRecorder(X, "input", y, {"binning": ("binning", {})}, kinds=("featurewise",), target="joint",
-                           output_bins=30, task="classification", null={"binning": null})
-    assert recorder.bound["binning"] is null.estimator  # built once for the plane and its null
+    recorder = bind(GIBRecorder({"binning": ("binning", {})}, features=X, kinds=("featurewise",), target="joint",
+                    output_bins=30, null={"binning": null}), X, y)
+    assert recorder.planes["binning"].bound is null.estimator  # built once for the plane and its null
 
 
 def test_code_informations_equal_code_information():
@@ -336,7 +344,7 @@ def test_compact_row_codes_are_the_row_codes_of_the_codes(options):
 
 @pytest.mark.parametrize("options", [{}, {"n_bins": 7, "range": (-1, 1)}, {"bin_size": 0.25}, {"n_bins": 400}])
 def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
-    from gib.recorders import _narrow_codes
+    from gib.planes import _narrow_codes
 
     rng = np.random.default_rng(21)
     estimator = get_estimator("binning", **options)
@@ -350,7 +358,7 @@ def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
         np.testing.assert_array_equal(codes, estimator.compact_row_codes(layers[name], dense=False))
     layers["l5"][3, 1] = np.nan  # every layer goes to its own check, which names the problem
     assert _narrow_codes(estimator, layers) == {}
-    recorder = IBRecorder(rng.normal(size=(700, 3)), rng.integers(0, 2, 700), {"b": ("binning", options)})
+    recorder = bind(IBRecorder({"b": ("binning", options)}), rng.normal(size=(700, 3)), rng.integers(0, 2, 700))
     with pytest.raises(ValueError, match="NaN"):
         recorder.point("b", layers["l5"])
 
@@ -358,7 +366,7 @@ def test_narrow_layers_coded_side_by_side_equal_each_layer_coded_alone(options):
 def test_ib_recorder_checks_T():
     rng = np.random.default_rng(8)
     X, y = rng.normal(size=(100, 3)), rng.integers(0, 2, 100)
-    recorder = IBRecorder(X, y, {"b": ("binning", {})})
+    recorder = bind(IBRecorder({"b": ("binning", {})}), X, y)
     T = np.abs(rng.normal(size=(100, 4))).astype(np.float32)
     huge = T * np.float32(1e37)  # a sum that overflows float32: checked in full, and finite
     assert recorder.point("b", huge).complexity == recorder.point("b", T).complexity
@@ -377,7 +385,7 @@ def test_ib_recorder_wide_layers_equal_ib_point(options):
     repeated = np.repeat(rng.normal(size=(N // 3, 3000)).astype(np.float32), 3, axis=0)
     unsampled = repeated.copy()
     unsampled[:, 1500] = np.arange(N) % 7  # rows told apart by a column outside the sample
-    recorder = IBRecorder(X, y, {"b": ("binning", options)})
+    recorder = bind(IBRecorder({"b": ("binning", options)}), X, y)
     for T in (distinct, repeated, unsampled):
         got, want = recorder.point("b", T), gib.ib_point(T, X, y, "binning", warn=False, **options)
         assert abs(got.complexity - want.complexity) <= TOL and abs(got.prediction - want.prediction) <= TOL
@@ -404,9 +412,9 @@ def test_negative_summary_counts_flagged_points_once_per_point():
     assert negative_summary(frame[frame.measure != "negative"]) == ""
     # a Monitor's own frame (no condition, no seed), with KDE's biased I(X;T) of independent data
     X, y, probed = probed_independent()
-    recorder = IBRecorder(X, y, {"kde": ("kde", {})})
+    recorder = bind(IBRecorder({"kde": ("kde", {})}), X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NegativeInformationWarning)
-        monitor_rows = pd.DataFrame(recorder.rows(probed))
+        monitor_rows = pd.DataFrame(recorder.rows(probed.step, probed))
     text = negative_summary(monitor_rows)
     assert "| all runs | IB | h | kde | 1 | 1 |" in text

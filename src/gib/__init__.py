@@ -47,6 +47,7 @@ _EXPORTS = {
     "null_predictions": "planes",
     "null_trajectory": "planes",
     "Monitor": "monitor",
+    "default_recorders": "recorders",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
     from .monitor import Monitor
+    from .recorders import default_recorders
     from .planes import (
         CompressionPhase,
         GIBPoint,

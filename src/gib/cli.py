@@ -150,11 +150,12 @@ def run(name, preset, seeds, sets, out, device, fresh, pdf, no_progress, quiet) 
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--pdf", is_flag=True, help="Write PDF figures beside the PNGs.")
 def plot(run_dir, pdf) -> None:
-    """Redraw the figures of RUN_DIR."""
+    """Redraw the figures of RUN_DIR (an experiment's run, or a folder of Monitor.save())."""
     from .experiments import render
+    from .monitor_report import is_monitor_folder, render as render_monitor
 
     try:
-        render(run_dir, pdf=pdf)
+        (render_monitor if is_monitor_folder(run_dir) else render)(run_dir, pdf=pdf)
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
     for path in sorted((Path(run_dir) / "figures").glob("*")):
@@ -164,11 +165,13 @@ def plot(run_dir, pdf) -> None:
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def report(run_dir) -> None:
-    """Write and print the claim numbers of RUN_DIR (report.md)."""
+    """Write and print the claim numbers of RUN_DIR (report.md); for a folder of Monitor.save(),
+    the numbers of every recorded trajectory."""
     from .experiments import render
+    from .monitor_report import is_monitor_folder, render as render_monitor
 
     try:
-        click.echo(render(run_dir))
+        click.echo((render_monitor if is_monitor_folder(run_dir) else render)(run_dir))
     except (ValueError, FileNotFoundError) as err:
         _fail(err)
 

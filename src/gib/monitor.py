@@ -20,9 +20,13 @@ once, when the monitor is built.
 
 from __future__ import annotations
 
+import inspect
 import json
 import numbers
+import os
+import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,19 +36,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import _xp
-from ._validation import as_samples, check_same_length, one_of, positive_float, positive_int, to_numpy
-from .estimators import PlugInEstimator, get_estimator
-from .estimators.plugin import FixedInputEstimator
+from ._validation import as_samples, check_same_length, one_of, positive_int, to_numpy
+from .exceptions import NegativeInformationWarning
 from .loggers import Loggers
-from .measures import SYNERGY_KINDS
-from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
-from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, MetricsRecorder,
-                        NegativeInformationWarning, Probed, TimerRecorder)
-from .recorders import HigherOrderRecorder
+from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, Probed, ProbeSet, default_recorders,
+                        null_references)
 
 __all__ = ["COLUMNS", "OUTPUT", "Monitor", "NegativeInformationWarning", "Probe", "default_batch_size",
-           "default_layers", "null_references"]
+           "default_layers", "default_recorders", "null_references"]
 
 _ACTIVATIONS = tuple(
     getattr(nn, name)
@@ -148,71 +147,6 @@ def _layers_by_execution(model: nn.Module, example: torch.Tensor) -> dict[str, n
     return {name: follower.get(name, named[name]) for name in order}
 
 
-def _estimator_specs(estimators: Any, device: Any = None, name: str = "estimators") -> dict[str, tuple[str, dict]]:
-    """Normalise ``"binning"``, ``["binning", "gcmi"]`` or ``{"label": ("binning", {...})}``
-    / ``{"binning": {...}}`` into {label: (name, options)}, validating each once. A ``device``
-    is added to every estimator's options that does not name its own."""
-    shape = (f"`{name}` takes an estimator name ('binning'), a list of names, or {{label: (name, options)}} / "
-             "{name: options}")
-    if isinstance(estimators, str):
-        estimators = [estimators]
-    if isinstance(estimators, Mapping):
-        specs = {}
-        for label, spec in estimators.items():
-            if isinstance(spec, Mapping):
-                specs[label] = (label, dict(spec))
-            elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], Mapping):
-                specs[label] = (spec[0], dict(spec[1]))
-            else:
-                raise ValueError(f"{shape}; `{name}[{label!r}]` is {spec!r}.")
-    elif isinstance(estimators, (list, tuple)) and all(isinstance(e, str) for e in estimators):
-        specs = {e: (e, {}) for e in estimators}
-    else:
-        raise TypeError(f"{shape}; got {type(estimators).__name__}.")
-    if not specs:
-        raise ValueError(f"`{name}` is empty; name at least one, e.g. 'binning'.")
-    if device is not None:
-        specs = {label: (est, {"device": device, **options}) for label, (est, options) in specs.items()}
-    for est, options in specs.values():
-        get_estimator(est, **options)  # fail now, not after an epoch of training
-    return specs
-
-
-def null_references(
-    features: Any,
-    y: Any,
-    estimators: Any = "binning",
-    *,
-    family: str = "linear",
-    n_seeds: int = 3,
-    task: str = "classification",
-    gib_target: str = "joint",
-    output_bins: int = 30,
-    mi_device: Any = None,
-) -> dict[str, NullReference]:
-    """One :class:`gib.planes.NullReference` per GIB estimator of a Monitor, built from the same
-    estimator spec (``estimators``, ``mi_device``) the Monitor is given.
-
-    Build them once per probe set and pass them as ``Monitor(..., null=...)`` to every Monitor on
-    that probe set: their null points are then computed once for all of them. A plug-in
-    estimator (binning, discrete) is bound to the features here
-    (:class:`gib.estimators.plugin.FixedInputEstimator`): the features' partitions are computed
-    once, and each null point, and each of the Monitor's GIB points, reuses them.
-    """
-    y = as_samples(y, "y")
-    y = y[:, 0] if y.shape[1] == 1 else y
-    features = as_samples(features, "features")
-    references = {}
-    for label, (name, options) in _estimator_specs(estimators, mi_device).items():
-        estimator = get_estimator(name, **options)
-        if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
-            # the features' partitions once for every null point (and for the Monitor's GIB plane)
-            name, options = FixedInputEstimator(estimator, features), {}
-        references[label] = NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name,
-                                          target=gib_target, output_bins=output_bins, task=task, **options)
-    return references
-
-
 def _probe_inputs(X: Any) -> torch.Tensor:
     """The probe inputs as a tensor, checked: numbers, at least 2 samples, finite."""
     if not isinstance(X, torch.Tensor):
@@ -234,6 +168,20 @@ def _probe_inputs(X: Any) -> torch.Tensor:
     if X.is_complex():
         raise TypeError("`X` is complex; pass real-valued probe inputs.")
     return X.float() if X.dtype == torch.bool else X
+
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+
+
+def _raised_by_torch(err: BaseException) -> bool:
+    """Whether the innermost frame of ``err`` is torch's own code (a shape or type that torch
+    refuses: the inputs' fault) rather than the model's (a fault of the model)."""
+    tb = err.__traceback__
+    if tb is None:
+        return True
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_TORCH_DIR)
 
 
 def _train(module: nn.Module, mode: bool) -> None:
@@ -394,6 +342,13 @@ class Probe:
                 out = self.model(rows.to(self.device()))
         except (RuntimeError, TypeError, ValueError, IndexError) as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            if not _raised_by_torch(err):
+                # the model's own code raised: a fault of the model, not of the probe inputs
+                raise RuntimeError(
+                    f"the model raised {type(err).__name__}: {first}, in its forward pass on {len(rows)} probe "
+                    f"rows of shape {tuple(rows.shape)} ({rows.dtype}); fix the model (the traceback above shows "
+                    "where)."
+                ) from err
             raise ValueError(
                 f"`X` does not fit the model: its forward pass on {len(rows)} probe rows of shape "
                 f"{tuple(rows.shape)} ({rows.dtype}) raised {type(err).__name__}: {first}. Pass probe inputs of "
@@ -455,121 +410,69 @@ class Probe:
         self._handles = []
 
 
+#: the options of :func:`gib.recorders.default_recorders` that earlier versions took as Monitor
+#: keywords; they still work for this release, with a DeprecationWarning
+_RECORDER_OPTIONS = frozenset(inspect.signature(default_recorders).parameters)
+
+
 class Monitor:
     """Records the IB plane of each watched layer and the GIB plane of the model's outputs.
+
+    A Monitor is a :class:`Probe` (forward hooks and one forward pass over a fixed probe set per
+    record step) and a list of recorders, each turning the probed step into tidy rows (see
+    :mod:`gib.recorders`). It never owns the training loop: call :meth:`record` (or
+    :meth:`on_epoch_end`) when a point is wanted, and read :attr:`frame`.
 
     Parameters
     ----------
     model : torch.nn.Module
+        The network to watch.
     X, y : array-like
         The fixed probe set: inputs (any shape, first axis = samples) and targets (class labels
         for classification; values (N,) or (N, k) for regression).
+    recorders : list, optional
+        What to measure at each record step. Default: :func:`gib.recorders.default_recorders`
+        (metrics, the IB plane of every hooked layer and of the output, the GIB plane of the
+        inputs). A recorder is any object with ``rows(step, probed)``, plus ``bind``,
+        ``state_dict``, ``load_state_dict`` and ``config`` where it needs them: a new
+        measurement is a recorder added to this list.
     layers : list of str or dict, optional
         Module names to watch (from ``model.named_modules()``), or {label: module}. Default:
-        ``default_layers(model)``. The model output is always recorded as layer ``"output"``.
-    features : array (N, n), callable or {name: array}, optional
-        GIB input features: the raw inputs flattened (default), a precomputed array, a transform
-        applied once to X (e.g. a fitted Kernel PCA's ``transform``), or several named feature
-        sets, each recorded as its own GIB plane from the same probe pass.
-    features_name : str
-        Label of the GIB feature set in the results ("input" by default; with a dict of feature
-        sets, their names).
+        :func:`default_layers`. The output is always recorded as layer ``"output"``.
     task : {"classification", "regression"}
         Classification: Yhat = argmax of the output (one output: its sign). Regression: Yhat =
-        the output, binned like Y in ``output_bins`` bins (SPEC 2).
-    estimators : str, list or dict
-        Estimators of both planes: names, or {label: (name, options)} / {name: options}.
-    ib_estimators : optional
-        Estimators of the IB plane when they differ (e.g. ``kde_upper``).
-    synergy_kinds : sequence of {"featurewise", "sum_vs_whole"}
-    gib_target : {"joint", "yhat", "y"}
-    every : int
-        ``on_epoch_end`` records every ``every`` epochs (and always the first call).
-    batch_size : int, optional
-        Probe forward passes run in batches of this size; default :func:`default_batch_size`
-        of the widest hooked layer (on the CPU about 16 MB of it a batch, 1024 on an
-        accelerator).
-    ib_input : array, optional
-        The X of I(X;T) (default: the raw inputs flattened).
-    record_layers_ib : bool
-        Record the IB plane of the hooked layers (the output's is always recorded).
-    progress : bool
-        Kept for compatibility; a record step is now short enough to need no bar.
-    mi_device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
-        Passed as ``device`` to every estimator: the leave-one-out computations of the GIB
-        plane then run in torch there (e.g. on the model's GPU); None: NumPy. The IB plane's
-        mutual informations stay NumPy.
-    null : {None, "linear", "random"}, NullReference or {estimator label: NullReference}
-        References of the GIB plane (SPEC 2, ours). With a family name, a
-        :class:`gib.planes.NullReference` of that family is built on each GIB feature set for
-        each GIB estimator with the Monitor's estimator spec, target and output bins; an instance
-        (one GIB estimator) or a mapping is used as is (see :func:`null_references`, to share one
-        between Monitors on the same probe set); with several feature sets, a mapping from each
-        feature set's name to one of those. Each record step then adds GIB rows
-        ``null_complexity`` and ``null_prediction`` (the seed-averaged null at the probe accuracy
-        just measured; for regression the binned agreement of :func:`gib.planes.binned_agreement`),
-        ``null_accuracy`` (that accuracy), ``reference_complexity`` (C*) and
-        ``constant_complexity``, per GIB estimator and kind.
-    null_seeds : int
-        Null predictors averaged when ``null`` is a family name.
-    ib_noise : float, optional
-        Variance s2 of Gaussian noise added to every IB layer's T (the output included) before
-        its IB point is estimated: the noise-injected probe T + N(0, s2 I), whose I(X;T) is
-        finite for a deterministic network. Use it with ``kde`` or ``gcmi``, which otherwise
-        estimate the unbounded information of a deterministic map (and go over the plug-in
-        bounds), and choose s2 against the activations' scale (Saxe et al. use 1e-3 for the
-        12-bit task, 0.1 for MNIST); the IB numbers then depend on s2, so report it. With
-        ``binning`` one noise draw per probe row lowers I(X;T) only when the probe repeats
-        inputs and the noise spreads them over shared bins: for a probe of distinct inputs the
-        plug-in I(X;T) stays H(T), and fewer bins or ``bin_size`` are the remedy there.
-        ``kde_upper`` adds its own noise analytically and needs none. None (default): no noise.
-        The GIB plane and the metrics see the noiseless outputs.
-    seed : int, default 0
-        Seed of ``ib_noise``: the draw for a record step comes from (seed, layer, step), so a
-        resumed run adds the same noise as an uninterrupted one.
-    log : str, callable, logger or list of them, optional
-        Where each record's values also go, as scalars named ``gib/GIB/complexity``,
-        ``gib/IB/<layer>/complexity``, ...: ``"tensorboard"``, ``"wandb"``, ``"csv"``, a callable
-        ``log(metrics, step)``, an object with ``log_metrics(metrics, step)`` (e.g. a Lightning
-        logger), or a list of these (see :mod:`gib.loggers`).
+        the output.
     output : None, int, str or callable
         Which part of what the model returns are its predictions (see :class:`Probe`): needed
         for a model that returns a tuple or a dict.
-    timer : bool
-        Add the cost of every record step as metric rows ``record_seconds`` and ``mi_seconds``.
-    verbose : bool
-        Print once what the hooks capture (name, module, shape, before or after activation).
-    higher_order : sequence of str
-        Higher-order measures of each GIB feature set to record (``"o_information"``,
-        ``"s_information"``, ``"total_correlation"``, ``"dual_total_correlation"``), per GIB
-        estimator, as rows of plane ``"HOI"`` (see :class:`gib.recorders.HigherOrderRecorder`):
-        kind ``"features"`` (the features alone, computed once) and ``"prediction"`` (what Yhat
-        adds as one more variable). Empty (default): none.
+    batch_size : int, optional
+        Probe forward passes run in batches of this size; default :func:`default_batch_size`.
+    log : str, callable, logger or list of them, optional
+        Where each record's values also go, as scalars (``"tensorboard"``, ``"wandb"``,
+        ``"csv"``, a callable ``log(metrics, step)``, an object with ``log_metrics``; see
+        :mod:`gib.loggers`).
+    verbose : bool, default True
+        Print what the hooks capture once, and one short line per record step (step, accuracy,
+        the GIB point, the last layer's IB point, seconds), written so that a trainer's progress
+        bar stays intact.
 
     Notes
     -----
-    Each IB point is checked against its estimator's ceilings (``gib.planes.ib_ceilings``,
-    computed once for the probe set): every record step adds, next to ``complexity`` and
-    ``prediction``, the rows ``saturated`` and ``over_bound`` (1.0 or 0.0) and the ceilings
-    ``complexity_ceiling`` and ``prediction_ceiling`` in bits. A layer and estimator whose point
-    is saturated (or over the bound) warns with ``SaturationWarning`` (``BoundWarning``) once
-    per run, at its first such record step; ``state_dict`` keeps which have warned.
+    Earlier versions took the recorders' options (``estimators``, ``null``, ``ib_noise``, ...)
+    as keywords of the Monitor; they still work for this release, with a ``DeprecationWarning``:
+    pass ``recorders=gib.default_recorders(...)`` instead. ``every`` moved to
+    :meth:`on_epoch_end`.
 
-    A mutual information is never negative, but ``kde`` and ``gcmi`` can estimate one below zero
-    for (nearly) independent variables (an estimator bias). Every IB point and every GIB point
-    (per estimator and kind) therefore also gets the row ``negative`` (1.0 or 0.0): 1.0 when one of
-    its estimates is below -1e-12 bits (IB: I(X;T) or I(T;Y); GIB: I(X;Z), an I(X_i;Z), an
-    I(X_-i;Z) or I(Yhat;Y)); the first such point of each layer (GIB: feature set) and estimator
-    warns with ``gib.monitor.NegativeInformationWarning``, once per run (kept in ``state_dict``).
-    Read a flagged point as "no information measured", not as a value.
+    Examples
+    --------
+    .. code-block:: python
 
-    Cost: the plug-in estimators (``binning``, ``discrete``) compute what depends only on the
-    probe set once, here: the codes of X and Y for the IB plane, the partitions of each GIB
-    feature set into distinct rows of X, of every X_i and of every X_-i (shared with the null
-    references of ``null_references``), so a record step bins each layer once and combines
-    codes (``benchmarks/bench_monitor.py``; README, "Watching a model train"). The probe's
-    forward pass is often the larger part; the default ``batch_size`` keeps a conv net's
-    activations in cache (1.5x faster than batches of 1024 on the CPU).
+        monitor = gib.Monitor(model, X_probe, y_probe)
+        for epoch in range(epochs):
+            train_one_epoch(model)
+            monitor.on_epoch_end(epoch)
+        monitor.close()
+        monitor.save("my_run")          # metrics.parquet + monitor.json; `gib plot my_run`
     """
 
     def __init__(
@@ -577,84 +480,75 @@ class Monitor:
         model: nn.Module,
         X: Any,
         y: Any,
+        recorders: Sequence[Any] | None = None,
         *,
         layers: Sequence[str] | Mapping[str, nn.Module] | None = None,
-        features: Any = None,
-        features_name: str = "input",
         task: str = "classification",
-        estimators: Any = "binning",
-        ib_estimators: Any = None,
-        synergy_kinds: Sequence[str] = ("featurewise",),
-        gib_target: str = "joint",
-        output_bins: int = 30,
-        every: int = 1,
-        batch_size: int | None = None,
-        ib_input: Any = None,
-        record_layers_ib: bool = True,
-        progress: bool = False,
-        mi_device: Any = None,
-        ib_noise: float | None = None,
-        seed: int = 0,
-        null: str | NullReference | Mapping[str, Any] | None = None,
-        null_seeds: int = 3,
-        log: Any = None,
         output: Any = None,
-        timer: bool = False,
+        batch_size: int | None = None,
+        log: Any = None,
         verbose: bool = True,
-        higher_order: Sequence[str] = (),
+        **deprecated: Any,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}.")
         self.model = model
         self.task = one_of(task, "task", ("classification", "regression"))
-        self.gib_target = one_of(gib_target, "gib_target", GIB_TARGETS)
-        if isinstance(synergy_kinds, str):
-            synergy_kinds = (synergy_kinds,)
-        self.synergy_kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in synergy_kinds)
-        self.output_bins = positive_int(output_bins, "output_bins")
-        self.every = positive_int(every, "every")
-        self.batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
-        if mi_device is not None:
-            _xp.as_device(mi_device, "mi_device")  # errors name the Monitor's argument
-        self.mi_device = mi_device
-        self.estimators = _estimator_specs(estimators, mi_device)
-        self.ib_estimators = (self.estimators if ib_estimators is None
-                              else _estimator_specs(ib_estimators, mi_device, "ib_estimators"))
-        self.record_layers_ib = bool(record_layers_ib)
-        self.progress = progress
-        self.ib_noise = None if ib_noise is None else positive_float(ib_noise, "ib_noise")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
-        self.seed = int(seed)
-        self.null_seeds = positive_int(null_seeds, "null_seeds")
+        self.every = positive_int(deprecated.pop("every", 1), "every")
+        deprecated.pop("progress", None)  # a record step needs no bar
+        recorders = self._recorders(recorders, deprecated)
+        self.verbose = bool(verbose)
         self.loggers = Loggers(log)  # a bad `log` fails here, before any hook is placed
-        self.higher_order = (higher_order,) if isinstance(higher_order, str) else tuple(higher_order)
-
         self.y = self._targets(y)
-        self.probe = Probe(model, X, layers=layers, batch_size=self.batch_size, output=output)
+        self.probe = Probe(model, X, layers=layers, batch_size=batch_size, output=output)
         try:
             self._check_against_model(len(self.y))
             flat = to_numpy(self.probe.X.float() if self.probe.X.dtype == torch.bfloat16 else self.probe.X)
             flat = flat.reshape(len(flat), -1)
-            self.ib_input = as_samples(flat if ib_input is None else ib_input, "ib_input")
-            self.feature_sets = self._feature_sets(features, features_name, flat)
-            lengths = {"X": self.probe.X, "y": self.y, "ib_input": self.ib_input}
-            lengths.update({f"features[{name!r}]" if len(self.feature_sets) > 1 else "features": f
-                            for name, f in self.feature_sets.items()})
-            check_same_length(**lengths)
-            self.null = self._check_null(null)
-            self.recorders = self._recorders(timer)
+            check_same_length(X=self.probe.X, y=self.y)
+            width = int(np.prod(self.probe.output_shape)) if self.probe.output_shape else 1
+            self.probe_set = ProbeSet(inputs=flat, raw=self.probe.X, y=self.y, task=self.task,
+                                      layers=tuple(self.probe.layers), output_width=width)
+            for recorder in recorders:
+                bind = getattr(recorder, "bind", None)
+                if bind is not None:
+                    bind(self.probe_set)
         except BaseException:
             self.probe.close()
             raise
+        self.recorders = recorders
         self.layers = self.probe.layers
         self.batch_size = self.probe.batch_size
         self.rows: list[dict] = []
         self._epochs_seen = 0
-        if verbose:
+        if self.verbose:
             print(self.probe.summary())
 
     # -- checks at construction ----------------------------------------------------------------
+    @staticmethod
+    def _recorders(recorders: Any, deprecated: dict) -> list:
+        unknown = sorted(set(deprecated) - _RECORDER_OPTIONS)
+        if unknown:
+            raise TypeError(f"Monitor() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; the "
+                            "recorders' options go to gib.default_recorders(...), passed as `recorders=`.")
+        if deprecated:
+            if recorders is not None:
+                raise TypeError(f"pass {', '.join(sorted(deprecated))} to gib.default_recorders(...), not beside "
+                                "`recorders=`.")
+            options = ", ".join(f"{k}=..." for k in sorted(deprecated))
+            warnings.warn(f"Monitor({options}) is deprecated; pass recorders=gib.default_recorders({options}).",
+                          DeprecationWarning, stacklevel=3)
+            return default_recorders(**deprecated)
+        if recorders is None:
+            return default_recorders()
+        if not isinstance(recorders, (list, tuple)):
+            raise TypeError(f"`recorders` must be a list of recorders, got {type(recorders).__name__}.")
+        for i, recorder in enumerate(recorders):
+            if not callable(getattr(recorder, "rows", None)):
+                raise TypeError(f"`recorders[{i}]` ({type(recorder).__name__}) has no `rows(step, probed)` method; "
+                                "a recorder returns the tidy rows of a record step (see gib.recorders).")
+        return list(recorders)
+
     def _targets(self, y: Any) -> np.ndarray:
         y = as_samples(y, "y")
         if self.task == "classification":
@@ -688,102 +582,60 @@ class Monitor:
         elif self.y.ndim == 2 and self.y.shape[1] != k:
             raise ValueError(f"`y` has {self.y.shape[1]} targets per sample but the model {k} outputs.")
 
-    def _feature_sets(self, features: Any, features_name: str, flat: np.ndarray) -> dict[str, np.ndarray]:
-        if isinstance(features, Mapping):
-            if not features:
-                raise ValueError("`features` is an empty mapping; give {name: features} or leave it None.")
-            return {str(name): as_samples(f, f"features[{name!r}]") for name, f in features.items()}
-        if callable(features):
-            features = features(to_numpy(self.probe.X))
-        return {features_name: as_samples(flat if features is None else features, "features")}
-
-    def _check_null(self, null: Any) -> dict[str, dict[str, NullReference]] | str | None:
-        """{feature set: {estimator label: NullReference}}, a family name or None."""
-        if null is None:
-            return None
-        if isinstance(null, str):
-            return one_of(null, "null", NULL_FAMILIES)
-        names = list(self.feature_sets)
-        per_set = (isinstance(null, Mapping) and len(names) > 1 and set(null) == set(names)) or (
-            isinstance(null, Mapping) and len(names) == 1 and set(null) == set(names) and names[0] not in self.estimators)
-        if not per_set:
-            if len(names) > 1:
-                raise ValueError(f"`null` for {len(names)} feature sets must map each of {names} to its null.")
-            null = {names[0]: null}
-        return {name: self._null_for(null[name], name) for name in names}
-
-    def _null_for(self, null: Any, features: str) -> dict[str, NullReference]:
-        where = "`null`" if len(self.feature_sets) == 1 else f"`null[{features!r}]`"
-        if isinstance(null, NullReference):
-            if len(self.estimators) > 1:
-                raise ValueError(
-                    f"{where} is one NullReference but the Monitor has {len(self.estimators)} GIB estimators "
-                    f"({', '.join(self.estimators)}); pass {{label: NullReference}} (see `null_references`)."
-                )
-            null = {label: null for label in self.estimators}
-        if not isinstance(null, Mapping):
-            raise TypeError(
-                f"{where} must be None, one of {', '.join(map(repr, NULL_FAMILIES))}, a NullReference or "
-                f"{{estimator label: NullReference}}; got {type(null).__name__}."
-            )
-        missing = [label for label in self.estimators if label not in null]
-        if missing:
-            raise ValueError(f"{where} has no NullReference for the GIB estimator(s) {missing}; give one per label.")
-        wanted = {"n_samples": len(self.y), "n_features": int(self.feature_sets[features].shape[1]),
-                  "task": self.task, "target": self.gib_target}
-        if self.task == "regression":
-            wanted["output_bins"] = self.output_bins
-        for label in self.estimators:
-            reference = null[label]
-            if not isinstance(reference, NullReference):
-                raise TypeError(f"{where}[{label!r}] must be a NullReference, got {type(reference).__name__}.")
-            wrong = {k: (getattr(reference, k), v) for k, v in wanted.items() if getattr(reference, k) != v}
-            if wrong:
-                listed = ", ".join(f"{k} {got!r} (the Monitor's {want!r})" for k, (got, want) in wrong.items())
-                raise ValueError(f"{where}[{label!r}] was built for another probe set or setting: {listed}.")
-        return {label: null[label] for label in self.estimators}
-
-    def _recorders(self, timer: bool) -> list:
-        recorders: list = [MetricsRecorder(self.y, self.task)]
-        if self.ib_estimators:
-            recorders.append(IBRecorder(self.ib_input, self.y, self.ib_estimators, layers=self.record_layers_ib,
-                                        noise=self.ib_noise, seed=self.seed))
-        for name, features in self.feature_sets.items():
-            if isinstance(self.null, str):  # built now, to fail before any training; computed lazily
-                null = null_references(features, self.y, self.estimators, family=self.null, n_seeds=self.null_seeds,
-                                       task=self.task, gib_target=self.gib_target, output_bins=self.output_bins)
-            else:
-                null = None if self.null is None else self.null[name]
-            recorders.append(GIBRecorder(features, name, self.y, self.estimators, kinds=self.synergy_kinds,
-                                         target=self.gib_target, output_bins=self.output_bins, task=self.task,
-                                         null=null))
-        if self.higher_order:
-            recorders += [HigherOrderRecorder(features, name, self.estimators, measures=self.higher_order,
-                                              task=self.task, output_bins=self.output_bins)
-                          for name, features in self.feature_sets.items()]
-        if timer:
-            recorders.append(TimerRecorder())
-        return recorders
-
-    # -- what earlier versions exposed ----------------------------------------------------------
-    @property
-    def features(self) -> np.ndarray:
-        """The (first) GIB feature set."""
-        return next(iter(self.feature_sets.values()))
-
-    @property
-    def features_name(self) -> str:
-        return next(iter(self.feature_sets))
+    # -- the default recorders, as earlier versions exposed them --------------------------------
+    def _first(self, kind: type) -> Any:
+        return next((r for r in self.recorders if isinstance(r, kind)), None)
 
     @property
     def ib_recorder(self) -> IBRecorder | None:
-        return next((r for r in self.recorders if isinstance(r, IBRecorder)), None)
+        """The first :class:`gib.recorders.IBRecorder`, if any."""
+        return self._first(IBRecorder)
+
+    @property
+    def gib_recorders(self) -> list[GIBRecorder]:
+        """The GIB recorders, one per feature set."""
+        return [r for r in self.recorders if isinstance(r, GIBRecorder)]
 
     @property
     def ib_ceilings(self) -> dict[str, tuple[float, float]]:
         """{IB estimator label: (min(log2 N, H(X)), H(Y))}, computed once for the probe set."""
         recorder = self.ib_recorder
         return {} if recorder is None else recorder.ceilings
+
+    @property
+    def feature_sets(self) -> dict[str, np.ndarray]:
+        """{name: features} of the GIB recorders."""
+        return {r.name: r.features for r in self.gib_recorders}
+
+    @property
+    def features(self) -> np.ndarray | None:
+        """The (first) GIB feature set."""
+        return next(iter(self.feature_sets.values()), None)
+
+    @property
+    def features_name(self) -> str | None:
+        return next(iter(self.feature_sets), None)
+
+    @property
+    def estimators(self) -> dict[str, tuple[str, dict]]:
+        """The (first) GIB recorder's estimators, {label: (name, options)}."""
+        first = self._first(GIBRecorder)
+        return {} if first is None else first.estimators
+
+    @property
+    def ib_estimators(self) -> dict[str, tuple[str, dict]]:
+        recorder = self.ib_recorder
+        return {} if recorder is None else recorder.estimators
+
+    @property
+    def ib_input(self) -> np.ndarray | None:
+        recorder = self.ib_recorder
+        return None if recorder is None else recorder.X
+
+    @property
+    def synergy_kinds(self) -> tuple[str, ...]:
+        first = self._first(GIBRecorder)
+        return ("featurewise",) if first is None else first.kinds
 
     def close(self) -> None:
         """Remove every hook from the model, and close the loggers made from names in ``log``."""
@@ -817,12 +669,37 @@ class Monitor:
         probe_seconds = time.perf_counter() - started
         # host copies of the layers are made when a recorder reads them: the estimators with a
         # `device` read the buffers where they are
-        probed = Probed(int(step), float(step if epoch is None else epoch), HostArrays(tensors), outputs,
+        step = int(step)
+        probed = Probed(step, float(step if epoch is None else epoch), HostArrays(tensors), outputs,
                         self.predictions(outputs), metrics, started, probe_seconds, tensors, output_tensor)
-        rows = [row for recorder in self.recorders for row in recorder.rows(probed)]
+        rows = [row for recorder in self.recorders for row in recorder.rows(step, probed)]
         self.rows.extend(rows)
         self.loggers(rows)
+        if self.verbose:
+            _write(self.summary_line(rows, time.perf_counter() - started))
         return self._frame_of(rows)
+
+    def summary_line(self, rows: list[dict], seconds: float) -> str:
+        """One short line for a record step: step, accuracy, the first GIB point, the last hooked
+        layer's IB point, the seconds the step took."""
+        def first(plane: str, measure: str, layer: str | None = None) -> float | None:
+            return next((r["value"] for r in rows if r["plane"] == plane and r["measure"] == measure
+                         and (layer is None or r["layer"] == layer)), None)
+
+        parts = [f"gib step {rows[0]['step'] if rows else '?'}"]
+        accuracy = first("metric", "accuracy")
+        if accuracy is not None:
+            parts.append(f"acc {accuracy:.3f}")
+        complexity, prediction = first("GIB", "complexity"), first("GIB", "prediction")
+        if complexity is not None:
+            parts.append(f"GIB C {complexity:+.4f} P {prediction:.4f}")
+        ib_layers = [r["layer"] for r in rows if r["plane"] == "IB" and r["layer"] != OUTPUT]
+        layer = ib_layers[-1] if ib_layers else OUTPUT
+        ib_c, ib_p = first("IB", "complexity", layer), first("IB", "prediction", layer)
+        if ib_c is not None:
+            parts.append(f"IB {layer} ({ib_c:.3f}, {ib_p:.3f})")
+        parts.append(f"{seconds:.2f} s")
+        return " | ".join(parts)
 
     _LABELS = ("plane", "layer", "estimator", "kind", "measure")  #: the columns that name a row
 
@@ -855,11 +732,13 @@ class Monitor:
                 raise TypeError(f"`metrics[{name!r}]` is {value!r}; metrics are numbers.") from None
         return out
 
-    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float] | None = None) -> pd.DataFrame | None:
-        """Record when ``epoch`` is a multiple of ``every`` (and at the first call)."""
+    def on_epoch_end(self, epoch: int, metrics: Mapping[str, float] | None = None,
+                     every: int | None = None) -> pd.DataFrame | None:
+        """Record when ``epoch`` is a multiple of ``every`` (default 1), and at the first call."""
+        every = self.every if every is None else positive_int(every, "every")
         first = self._epochs_seen == 0
         self._epochs_seen += 1
-        if first or epoch % self.every == 0:
+        if first or epoch % every == 0:
             return self.record(epoch, epoch, metrics)
         return None
 
@@ -876,56 +755,55 @@ class Monitor:
 
         if not self.rows:
             raise ValueError("nothing recorded yet: call `record(step)` first.")
-        hooked = [name for name in self.layers if self.record_layers_ib]
-        selection.setdefault("estimator", next(iter(self.estimators)))
+        recorder = self.ib_recorder
+        hooked = list(self.layers) if recorder is not None and recorder.record_layers else []
+        if self.estimators:
+            selection.setdefault("estimator", next(iter(self.estimators)))
         selection.setdefault("kind", self.synergy_kinds[0])
-        selection.setdefault("gib_layer", self.features_name)
+        if self.features_name is not None:
+            selection.setdefault("gib_layer", self.features_name)
         return information_plane(self.frame, ib_layer=layer or (hooked[-1] if hooked else OUTPUT), **selection)
 
     def config(self) -> dict:
-        """What produced the rows, JSON-serialisable."""
-        return {
-            "task": self.task,
-            "layers": list(self.layers),
-            "features": self.features_name if len(self.feature_sets) == 1 else list(self.feature_sets),
-            "n_features": int(self.features.shape[1]),
-            "n_probe": int(len(self.y)),
-            "estimators": {k: [n, o] for k, (n, o) in self.estimators.items()},
-            "ib_estimators": {k: [n, o] for k, (n, o) in self.ib_estimators.items()},
-            "synergy_kinds": list(self.synergy_kinds),
-            "gib_target": self.gib_target,
-            "output_bins": self.output_bins,
-            "every": self.every,
-            "ib_noise": self.ib_noise,
-            "seed": self.seed,
-            "null": self._null_config(),
-            "null_seeds": self.null_seeds,
-        }
+        """What produced the rows, JSON-serialisable: the probe and each recorder's ``config()``
+        (the first recorder of each kind's keys also at the top level)."""
+        described = []
+        out: dict[str, Any] = {"task": self.task, "layers": list(self.layers), "n_probe": int(len(self.y)),
+                               "batch_size": self.batch_size, "every": self.every}
+        for recorder in self.recorders:
+            config = recorder.config() if callable(getattr(recorder, "config", None)) else {}
+            described.append({"recorder": type(recorder).__name__, **config})
+            for key, value in config.items():
+                out.setdefault(key, value)
+        if len(self.feature_sets) > 1:
+            out["features"] = list(self.feature_sets)
+        out["recorders"] = described
+        return out
 
-    def _null_config(self) -> Any:
-        if self.null is None or isinstance(self.null, str):
-            return self.null
-        described = {name: {label: {"family": r.family, "n_seeds": r.n_seeds, "seeds": r.seeds,
-                                    "resolution": r.resolution} for label, r in refs.items()}
-                     for name, refs in self.null.items()}
-        return described[self.features_name] if len(described) == 1 else described
-
-    def save(self, directory: str | Path) -> Path:
-        """Write ``metrics.parquet`` and ``monitor.json`` (the config) into ``directory``."""
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``metrics.parquet`` and ``monitor.json`` (the config) into ``directory``; ``gib
+        plot`` and ``gib report`` read that folder."""
+        if not isinstance(directory, (str, os.PathLike)):
+            raise TypeError(f"`directory` must be a folder path (str or pathlib.Path), got {type(directory).__name__}.")
         directory = Path(directory)
+        if directory.exists() and not directory.is_dir():
+            raise NotADirectoryError(f"`directory` {directory} is a file; pass a folder path to save into.")
         directory.mkdir(parents=True, exist_ok=True)
         self.frame.to_parquet(directory / "metrics.parquet", index=False)
         (directory / "monitor.json").write_text(json.dumps(self.config(), indent=2, default=str))
         return directory / "metrics.parquet"
 
+    def _state_keys(self) -> list[str]:
+        return [f"{i}:{type(r).__name__}" for i, r in enumerate(self.recorders)]
+
     def state_dict(self) -> dict:
-        state = {"rows": list(self.rows), "epochs_seen": self._epochs_seen}
-        recorder = self.ib_recorder
-        state["warned"] = [] if recorder is None else recorder.state_dict()["warned"]
-        state["gib_warned"] = {r.name: r.state_dict()["warned"] for r in self.recorders if isinstance(r, GIBRecorder)}
-        return state
+        """The rows recorded so far and each recorder's state (plain data, for any checkpoint)."""
+        states = {key: r.state_dict() for key, r in zip(self._state_keys(), self.recorders)
+                  if callable(getattr(r, "state_dict", None))}
+        return {"rows": list(self.rows), "epochs_seen": self._epochs_seen, "recorders": states}
 
     def load_state_dict(self, state: Mapping) -> None:
+        """Restore what :meth:`state_dict` returned (also the format of earlier versions)."""
         if not isinstance(state, Mapping) or "rows" not in state or "epochs_seen" not in state:
             raise ValueError(
                 "`state` is not a Monitor state: it needs 'rows' and 'epochs_seen' (pass what "
@@ -935,11 +813,37 @@ class Monitor:
         rows = list(state["rows"])
         if any(not isinstance(r, Mapping) or set(COLUMNS) - set(r) for r in rows):
             raise ValueError(f"`state['rows']` must be rows with the columns {COLUMNS}.")
+        states = state.get("recorders")
+        if states is None:  # earlier versions: the IB and GIB recorders' warnings only
+            states = {}
+            for key, recorder in zip(self._state_keys(), self.recorders):
+                if isinstance(recorder, IBRecorder):
+                    states[key] = {"warned": _legacy_warned(state.get("warned", []))}
+                elif isinstance(recorder, GIBRecorder):
+                    states[key] = {"warned": _legacy_warned(state.get("gib_warned", {}).get(recorder.name, []))}
+        elif not isinstance(states, Mapping):
+            raise ValueError("`state['recorders']` must map recorder keys to their states.")
         self.rows = rows
         self._epochs_seen = int(state["epochs_seen"])
-        if self.ib_recorder is not None:
-            # states saved before the saturation warnings have no "warned": nothing warned yet
-            self.ib_recorder.load_state_dict({"warned": state.get("warned", [])})
-        for recorder in self.recorders:
-            if isinstance(recorder, GIBRecorder):
-                recorder.load_state_dict({"warned": state.get("gib_warned", {}).get(recorder.name, [])})
+        for key, recorder in zip(self._state_keys(), self.recorders):
+            if key in states and callable(getattr(recorder, "load_state_dict", None)):
+                recorder.load_state_dict(states[key])
+
+
+_LEGACY_CAUSES = {"SaturationWarning": "saturated", "BoundWarning": "over_bound",
+                  "NegativeInformationWarning": "negative"}
+
+
+def _legacy_warned(keys: Any) -> list[list[str]]:
+    """Earlier states kept (layer, estimator, warning class) per warning; now one per cause."""
+    return sorted({(_LEGACY_CAUSES[key[-1]],) for key in keys if key and key[-1] in _LEGACY_CAUSES})
+
+
+def _write(line: str) -> None:
+    """Print a line above any tqdm progress bar (a trainer's), leaving the bar intact."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        print(line, file=sys.stdout, flush=True)
+        return
+    tqdm.write(line, file=sys.stdout)

@@ -1,41 +1,31 @@
 """Recorders: each turns one probed record step into tidy rows and keeps its own state.
 
 A :class:`gib.Monitor` probes the model once per record step (:class:`gib.monitor.Probe`) and
-hands the :class:`Probed` step to each of its recorders in turn, concatenating their rows
-(STYLE.md, "A new measurement is a recorder, not a subclass"):
+hands the :class:`Probed` step to each of its recorders in turn, concatenating their rows. A new
+measurement is a recorder passed to the Monitor, not an edit of it. A recorder is any object with
+
+- ``rows(step, probed) -> list[dict]``: the tidy rows of one record step (:data:`COLUMNS`;
+  :meth:`Probed.row` builds one), required;
+- ``bind(probe_set)``: called once by the Monitor with the :class:`ProbeSet` (probe inputs,
+  targets, task, hooked layers) before the first record; do there what the probe set fixes;
+- ``state_dict()`` / ``load_state_dict(state)``: what a resumed run needs (plain data);
+- ``config()``: what produced its rows, JSON-serialisable, for ``Monitor.config()``;
+
+each of the last three only where it needs them. The default set is built by
+:func:`default_recorders` from the options of the planes:
 
 - :class:`MetricsRecorder`: accuracy and loss on the probe set, the probe size, the caller's metrics;
 - :class:`IBRecorder`: the IB point of every probed layer, per estimator, with its saturation flags;
 - :class:`GIBRecorder`: the GIB point of one feature set, per estimator and synergy kind, with the
-  task's C* and the null predictors at the measured accuracy (SPEC 2); one per feature set;
+  task's C* and the null predictors at the measured accuracy; one per feature set;
 - :class:`TimerRecorder`: what the record step cost;
 - :class:`HigherOrderRecorder`: higher-order measures (O-information and its relatives) of one
-  GIB feature set, alone and with the prediction joined (plane ``"HOI"``); the Monitor's
-  ``higher_order`` option, off by default.
+  GIB feature set, alone and with the prediction joined (plane ``"HOI"``).
 
-Work that depends only on the fixed probe set is done once, when a recorder is built: the IB
-plane's ceilings H(X), H(Y) and the dense codes of X and Y; for the GIB plane, the partitions of
-the features into distinct rows of X, of every X_i and of every X_-i, and the targets' codes.
-
-The IB fast path (plug-in estimators, SPEC 3)
----------------------------------------------
-A plug-in estimate depends only on the partition of the samples into distinct code rows. So each
-layer's T is binned once per record and reduced to one dense code per sample
-(:func:`gib.estimators.row_codes`); I(X;T) and I(T;Y) are then plug-in informations between
-that code and the dense codes of X and Y computed when the recorder was built: one pass over the
-wide activations per layer instead of six, and the same numbers as ``ib_point`` on T (a test
-checks it against the direct computation).
-
-The GIB fast path (plug-in estimators)
---------------------------------------
-The features are fixed, so their partitions (X, every X_i, every X_-i) are computed once
-(:class:`gib.estimators.plugin.SubsetCodes`, held by a
-:class:`gib.estimators.plugin.FixedInputEstimator`), and Y's codes: a record step codes Yhat and
-Z = (Yhat, Y), computes the PMI weights and combines Z's codes with those partitions, one
-``bincount`` per block of subsets: the same numbers as ``gib_point`` (tests check it against
-the direct computation). The null references built by
-:func:`gib.monitor.null_references` hold the same estimator, so the null's points, computed
-lazily at each new grid accuracy, cost the same few bincounts.
+Both planes are computed by the one implementation in :mod:`gib.planes`: an IB recorder keeps an
+:class:`gib.planes.IBPlane` per estimator and a GIB recorder a :class:`gib.planes.GIBPlane` per
+estimator, built once at ``bind``, so what the probe set fixes (ceilings, codes of X and Y, the
+features' partitions for the plug-in estimators) is computed once for the run.
 
 Negative estimates
 ------------------
@@ -43,48 +33,73 @@ A mutual information is >= 0, but the ``kde`` and ``gcmi`` estimators can return
 value for (nearly) independent variables, an estimator bias. Each IB and GIB point gets a row
 ``negative`` (1.0 or 0.0, like ``saturated``): 1.0 when one of its informations (IB: I(X;T),
 I(T;Y); GIB: I(X;Z), any I(X_i;Z) or I(X_-i;Z), I(Yhat;Y)) is below ``-NEGATIVE_TOL`` bits, and
-a :class:`NegativeInformationWarning` once per layer (feature set) and estimator for the run.
-
-Every row is a dict with the columns of :data:`COLUMNS`.
+a :class:`gib.exceptions.NegativeInformationWarning` once per run and recorder.
 """
 
 from __future__ import annotations
 
 import math
 import time
-import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._validation import as_device_samples, as_samples, one_of, to_numpy
-from .estimators import LeaveOneOut, get_estimator
-from .estimators import PlugInEstimator, code_information, discrete_codes, row_codes
-from .estimators.plugin import FixedInputEstimator, code_informations
-from .exceptions import NegativeInformationWarning, SaturationWarning
-from .measures import HIGHER_ORDER_MEASURES, higher_order, pmi_weights, synergy_from
-from .planes import (GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point,
-                     ib_point_warnings)
+from ._validation import as_samples, check_same_length, one_of, positive_int
+from .estimators import LeaveOneOut, PlugInEstimator, discrete_codes, get_estimator
+from .estimators.plugin import FixedInputEstimator
+from .exceptions import NegativeInformationWarning, SaturationWarning, BoundWarning, docs_link, warn_once
+from .measures import HIGHER_ORDER_MEASURES, SYNERGY_KINDS, higher_order, synergy_from
+from .planes import GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, NullReference, binned_agreement
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
 
-
-def _warn_negative(warned: set, layer: str, label: str, step: int, what: str) -> None:
-    """Warn once per run for (layer, estimator) that an estimate is below zero."""
-    key = (str(layer), str(label), NegativeInformationWarning.__name__)
-    if key not in warned:
-        warned.add(key)
-        warnings.warn(f"{what} is below zero at layer {layer!r}, estimator {label!r}, step {step}: an estimator bias "
-                      "(the true value is >= 0); the point is flagged `negative` in the frame. (Warned once per "
-                      "layer and estimator for this run.)", NegativeInformationWarning, stacklevel=5)
-
-
 COLUMNS = ["step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value"]
 OUTPUT = "output"  #: the layer name of the model's output
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    """What a Monitor's recorders are bound to: the fixed probe set and how it is read.
+
+    Attributes
+    ----------
+    inputs : np.ndarray
+        The probe inputs flattened to (N, d) (float32 or the inputs' integer type).
+    raw : Any
+        The probe inputs as the model takes them (a tensor, first axis = samples).
+    y : np.ndarray
+        The targets: class labels (N,) for classification, values (N,) or (N, k) for regression.
+    task : {"classification", "regression"}
+    layers : tuple of str
+        The hooked layers' names, in execution order (the output is :data:`OUTPUT`).
+    output_width : int
+        Outputs per sample.
+    """
+
+    inputs: np.ndarray = field(repr=False)
+    raw: Any = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    task: str
+    layers: tuple[str, ...]
+    output_width: int
+
+    @property
+    def n(self) -> int:
+        """The number of probe samples."""
+        return len(self.y)
+
+    @classmethod
+    def of(cls, X: Any, y: Any, task: str = "classification", layers: Sequence[str] = ()) -> ProbeSet:
+        """A probe set of inputs ``X`` and targets ``y`` without a model (to bind and test a
+        recorder on its own): ``recorder.bind(ProbeSet.of(X, y))``."""
+        X = np.asarray(X)
+        y = np.asarray(y)
+        return cls(inputs=X.reshape(len(X), -1), raw=X, y=y, task=one_of(task, "task", ("classification", "regression")),
+                   layers=tuple(layers), output_width=1)
 
 
 @dataclass
@@ -93,7 +108,7 @@ class Probed:
 
     step: int
     epoch: float
-    layers: dict[str, np.ndarray]  #: T of every hooked layer, (N, width)
+    layers: Mapping[str, np.ndarray]  #: T of every hooked layer, (N, width), copied to the host when read
     outputs: np.ndarray  #: the model's outputs, (N, k)
     yhat: np.ndarray  #: the predictions (class labels, or the outputs for regression)
     metrics: Mapping[str, float] = field(default_factory=dict)  #: the caller's metrics
@@ -111,6 +126,7 @@ class Probed:
         return torch.as_tensor(self.outputs if layer == OUTPUT else self.layers[layer]) if found is None else found
 
     def row(self, plane: str, layer: str, estimator: str, kind: str, measure: str, value: Any) -> dict:
+        """One tidy row of this step (:data:`COLUMNS`)."""
         return dict(step=self.step, epoch=self.epoch, plane=plane, layer=layer, estimator=estimator, kind=kind,
                     measure=measure, value=float(value))
 
@@ -134,10 +150,49 @@ class HostArrays(Mapping):
         return len(self._tensors)
 
 
+@runtime_checkable
 class Recorder(Protocol):
-    def rows(self, probed: Probed) -> list[dict]: ...  # tidy rows for one step
-    def state_dict(self) -> dict: ...
-    def load_state_dict(self, state: Mapping) -> None: ...
+    """The one method a recorder must have (module docstring: ``bind``, ``state_dict``,
+    ``load_state_dict`` and ``config`` are optional)."""
+
+    def rows(self, step: int, probed: Probed) -> list[dict]: ...  # tidy rows for one step
+
+
+def estimator_specs(estimators: Any, device: Any = None, name: str = "estimators") -> dict[str, tuple[str, dict]]:
+    """Normalise ``"binning"``, ``["binning", "gcmi"]`` or ``{"label": ("binning", {...})}``
+    / ``{"binning": {...}}`` into {label: (name, options)}, validating each once. A ``device``
+    is added to every estimator's options that does not name its own."""
+    shape = (f"`{name}` takes an estimator name ('binning'), a list of names, or {{label: (name, options)}} / "
+             "{name: options}")
+    if isinstance(estimators, str):
+        estimators = [estimators]
+    if isinstance(estimators, Mapping):
+        specs = {}
+        for label, spec in estimators.items():
+            if isinstance(spec, Mapping):
+                specs[label] = (label, dict(spec))
+            elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], Mapping):
+                specs[label] = (spec[0], dict(spec[1]))
+            else:
+                raise ValueError(f"{shape}; `{name}[{label!r}]` is {spec!r}.")
+    elif isinstance(estimators, (list, tuple)) and all(isinstance(e, str) for e in estimators):
+        specs = {e: (e, {}) for e in estimators}
+    else:
+        raise TypeError(f"{shape}; got {type(estimators).__name__}.")
+    if not specs:
+        raise ValueError(f"`{name}` is empty; name at least one, e.g. 'binning'.")
+    if device is not None:
+        specs = {label: (est, {"device": device, **options}) for label, (est, options) in specs.items()}
+    for est, options in specs.values():
+        get_estimator(est, **options)  # fail now, not after an epoch of training
+    return specs
+
+
+def _warn_negative(warned: set, where: str, step: int, what: str) -> None:
+    """Warn once per run and recorder that an estimate is below zero."""
+    warn_once(warned, ("negative",), NegativeInformationWarning,
+              f"{what} is below zero at {where}, step {step}: an estimator bias, flagged `negative` in the frame.",
+              docs_link("estimators", "negative-estimates"), stacklevel=4)
 
 
 class _Stateless:
@@ -155,12 +210,12 @@ def accuracy_of(yhat: np.ndarray, y: np.ndarray, task: str, output_bins: int) ->
 
 class MetricsRecorder(_Stateless):
     """Accuracy and cross-entropy (classification) or MSE (regression) on the probe set, the probe
-    size ``n_probe`` (it sets the phase rule's noise floor, SPEC 2) and the caller's metrics."""
+    size ``n_probe`` (it sets the phase rule's noise floor) and the caller's metrics."""
 
-    def __init__(self, y: np.ndarray, task: str):
-        self.y, self.task = y, task
+    def bind(self, probe_set: ProbeSet) -> None:
+        self.y, self.task = probe_set.y, probe_set.task
 
-    def rows(self, probed: Probed) -> list[dict]:
+    def rows(self, step: int, probed: Probed) -> list[dict]:
         add = probed.row
         y, outputs = self.y, probed.outputs
         if self.task == "classification":
@@ -187,81 +242,63 @@ def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 class IBRecorder:
     """The IB point (I(X;T), I(T;Y)) of every probed layer and of the output, per estimator, with
-    the saturation flags and ceilings of ``gib.planes.ib_point`` (rows ``complexity``,
+    the saturation flags and ceilings of :func:`gib.planes.ib_point` (rows ``complexity``,
     ``prediction``, ``saturated``, ``over_bound``, ``complexity_ceiling``, ``prediction_ceiling``)
     and the flag ``negative`` (an estimate below zero, module docstring).
 
-    Warns once per layer, estimator and kind of warning for the whole run (``SaturationWarning``,
-    ``BoundWarning``, ``NegativeInformationWarning``); which have warned is part of the state, so
-    a resumed run does not warn again.
+    Warns once per run and kind of warning (``SaturationWarning``, ``BoundWarning``,
+    ``NegativeInformationWarning``), naming every layer concerned at that step; which have
+    warned is part of the state, so a resumed run does not warn again.
 
     Parameters
     ----------
-    X : array (N, d)
-        The X of I(X;T).
-    y : array (N,) or (N, k)
-    estimators : {label: (name, options)}
+    estimators : str, list or dict
+        The IB estimators: names, or {label: (name, options)} / {name: options}.
+    X : array (N, d), optional
+        The X of I(X;T); default: the probe inputs flattened.
     layers : bool
         Whether the hooked layers are recorded (the output always is).
-    noise, seed
-        The noise-injected probe: T + N(0, noise) drawn from (seed, layer, step) (``Monitor``'s
-        ``ib_noise``), or None.
+    noise : float, optional
+        Variance of the noise-injected probe: T + N(0, noise) drawn from (seed, layer, step).
+    seed : int
+        Seed of ``noise``.
+    device : optional
+        Passed as ``device`` to every estimator that does not name its own.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, estimators: dict[str, tuple[str, dict]], *,
-                 layers: bool = True, noise: float | None = None, seed: int = 0):
-        self.X, self.y, self.estimators = X, y, estimators
-        self.record_layers, self.noise, self.seed = layers, noise, seed
-        self.tolerance = math.log2(len(y)) / len(y)  # ib_point's default
-        self.ceilings = {label: ib_ceilings(X, y, name, **options) for label, (name, options) in estimators.items()}
-        # the plug-in fast path: the dense codes of X and Y under each plug-in estimator, once
-        # (with a `device`, T is coded on the device and only its dense codes come to the host)
-        self._codes: dict[str, tuple[PlugInEstimator, np.ndarray, np.ndarray]] = {}
-        self._counts: dict[str, list[np.ndarray]] = {}  #: {label: the counts of X's and Y's codes}
-        for label, (name, options) in estimators.items():
-            estimator = get_estimator(name, **options)
-            if isinstance(estimator, PlugInEstimator):
-                self._codes[label] = (estimator, row_codes(estimator.compact_codes(as_samples(X, "X"))),
-                                      row_codes(estimator.compact_codes(as_samples(y, "y"))))
-                self._counts[label] = [np.bincount(codes) for codes in self._codes[label][1:]]
-        self.warned: set[tuple[str, str, str]] = set()
+    def __init__(self, estimators: Any = "binning", *, X: Any = None, layers: bool = True,
+                 noise: float | None = None, seed: int = 0, device: Any = None):
+        self.estimators = estimator_specs(estimators, device, "ib_estimators")
+        self.input, self.record_layers, self.noise, self.seed = X, bool(layers), noise, int(seed)
+        self.warned: set[tuple[str, ...]] = set()
 
-    def point(self, label: str, T: Any, t_codes: np.ndarray | None = None) -> IBPoint:
-        """The IB point of one layer's T (an array, or a tensor for an estimator with a
-        ``device``) under estimator ``label`` (flags and ceilings included); ``t_codes``, optional:
-        T's row codes (or row keys, ``row_codes(..., dense=False)``) under a plug-in estimator when
-        they are known (:func:`_narrow_codes`)."""
-        name, options = self.estimators[label]
-        if label not in self._codes:
-            return ib_point(T, self.X, self.y, name, warn=False, ceilings=self.ceilings[label], **options)
-        estimator, x_codes, y_codes = self._codes[label]
-        if t_codes is None and estimator.device is None:
-            T = as_samples(T, "T")
-            t_codes = _distinct_rows(estimator, T)
-            if t_codes is None:
-                if T.shape[1] < _NARROW:
-                    # column extremes of a narrow C-ordered T are slow (NumPy's inner loop runs
-                    # along its few columns); on a column-major copy they are ~15x faster
-                    T = np.asfortranarray(T)
-                t_codes = estimator.compact_row_codes(T, dense=False)  # row keys: counted by sorting
-        elif t_codes is None:
-            t_codes = to_numpy(row_codes(estimator.codes(as_device_samples(T, "T", estimator.device))))
-        # the plug-in informations of the partitions into distinct rows
-        bias = estimator.bias == "miller-madow"
-        complexity, prediction = code_informations(t_codes, [x_codes, y_codes], bias, self._counts[label])
-        return IBPoint.flagged(complexity, prediction, *self.ceilings[label], self.tolerance)
+    def bind(self, probe_set: ProbeSet) -> None:
+        X = probe_set.inputs if self.input is None else as_samples(self.input, "ib_input")
+        check_same_length(ib_input=X, y=probe_set.y)
+        self.X, self.y = X, probe_set.y
+        self.planes = {label: IBPlane(X, probe_set.y, name, **options)
+                       for label, (name, options) in self.estimators.items()}
 
-    def rows(self, probed: Probed) -> list[dict]:
+    @property
+    def ceilings(self) -> dict[str, tuple[float, float]]:
+        """{label: (min(log2 N, H(X)), H(Y))}, computed once for the probe set."""
+        return {label: plane.ceilings for label, plane in self.planes.items()}
+
+    def point(self, label: str, T: Any) -> Any:
+        """The IB point of one layer's T under estimator ``label``."""
+        return self.planes[label].point(T)
+
+    def rows(self, step: int, probed: Probed) -> list[dict]:
         names = (list(probed.layers) if self.record_layers else []) + [OUTPUT]
         noisy = {}
 
-        def T_of(layer: str, label: str) -> Any:
+        def T_of(layer: str, plane: IBPlane) -> Any:
             if self.noise is not None:  # drawn once per layer for all estimators
                 if layer not in noisy:
                     noisy[layer] = self.noisy(probed.outputs if layer == OUTPUT else probed.layers[layer], layer,
-                                              probed.step)
+                                              step)
                 return noisy[layer]
-            if label in self._codes and self._codes[label][0].device is not None:
+            if plane.plugin and plane.estimator.device is not None:
                 return probed.tensor(layer)  # the buffer, where the model left it
             return probed.outputs if layer == OUTPUT else probed.layers[layer]
 
@@ -270,31 +307,24 @@ class IBRecorder:
         buffer = probed.tensors.get(last)  # its shape without a host copy
         shape = None if last is None else tuple((probed.layers[last] if buffer is None else buffer).shape)
         same = shape == probed.outputs.shape and np.array_equal(probed.layers[last], probed.outputs)
-        rows, flagged, negative = [], [], []
-        for label in self.estimators:
-            points = {}
-            coded = {}  # the narrow layers' row codes, binned side by side on the host
-            if self.noise is None and label in self._codes and self._codes[label][0].device is None:
-                coded = _narrow_codes(self._codes[label][0], {layer: T_of(layer, label) for layer in names
-                                                              if not (layer == OUTPUT and same)})
+        rows, saturated, over, negative = [], [], [], []
+        for label, plane in self.planes.items():
+            points = plane.points({layer: T_of(layer, plane) for layer in names if not (layer == OUTPUT and same)})
+            if same:
+                points[OUTPUT] = points[last]
             for layer in names:
-                if layer == OUTPUT and same:
-                    point = points[last]
-                else:
-                    point = points[layer] = self.point(label, T_of(layer, label), coded.get(layer))
+                point = points[layer]
                 for measure in ("complexity", "prediction", "saturated", "over_bound", "complexity_ceiling",
                                 "prediction_ceiling"):
                     rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
                 below = min(point.complexity, point.prediction) < -NEGATIVE_TOL
                 rows.append(probed.row("IB", layer, label, "", "negative", below))
-                if point.saturated or point.over_bound:
-                    flagged.append((layer, label, point))
+                (over if point.over_bound else saturated if point.saturated else []).append((layer, label, point))
                 if below:
-                    negative.append((layer, label))
-        for layer, label, point in flagged:
-            self._warn_once(layer, label, point, probed.step)
-        for layer, label in negative:
-            _warn_negative(self.warned, layer, label, probed.step, "I(X;T) or I(T;Y)")
+                    negative.append(f"layer {layer!r} ({label})")
+        self._warn(saturated, over, step)
+        if negative:
+            _warn_negative(self.warned, ", ".join(negative), step, "I(X;T) or I(T;Y)")
         return rows
 
     def noisy(self, T: np.ndarray, layer: str, step: int) -> np.ndarray:
@@ -304,14 +334,25 @@ class IBRecorder:
         rng = np.random.default_rng(entropy)
         return T + rng.normal(0.0, math.sqrt(self.noise), size=T.shape)
 
-    def _warn_once(self, layer: str, label: str, point: IBPoint, step: int) -> None:
-        where = f"layer {layer!r}, estimator {label!r}, step {step}"
-        for category, message in ib_point_warnings(point, self.tolerance, where):
-            key = (str(layer), str(label), category.__name__)
-            if key not in self.warned:
-                self.warned.add(key)
-                warnings.warn(message + " (Warned once per layer and estimator for this run.)", category,
-                              stacklevel=5)
+    def _warn(self, saturated: list, over: list, step: int) -> None:
+        """One short warning per cause for the run, naming the layers of this step."""
+        if saturated:
+            layers = sorted({layer for layer, _, _ in saturated}, key=[l for l, _, _ in saturated].index)
+            labels = sorted({label for _, label, _ in saturated})
+            warn_once(self.warned, ("saturated",), SaturationWarning,
+                      f"IB plane at its ceiling (I(X;T) = log2 N or I(T;Y) = H(Y)) for {', '.join(labels)} at "
+                      f"layer(s) {', '.join(layers)}, step {step}: those points carry no signal.",
+                      docs_link("estimators", "saturation"), stacklevel=4)
+        if over:
+            layers = [layer for layer, _, _ in over]
+            warn_once(self.warned, ("over_bound",), BoundWarning,
+                      f"IB estimate above a bound the true value obeys at layer(s) {', '.join(dict.fromkeys(layers))}, "
+                      f"step {step} (kde and gcmi estimate differential quantities): read that axis as unreliable.",
+                      docs_link("estimators", "saturation"), stacklevel=4)
+
+    def config(self) -> dict:
+        return {"ib_estimators": {k: [n, o] for k, (n, o) in self.estimators.items()}, "ib_noise": self.noise,
+                "seed": self.seed, "record_layers_ib": self.record_layers}
 
     def state_dict(self) -> dict:
         # warned keys as sorted lists of str: plain data for any checkpoint format
@@ -321,147 +362,165 @@ class IBRecorder:
         self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
 
 
-_NARROW = 64  #: layers narrower than this are binned from a column-major copy
+def null_references(
+    features: Any,
+    y: Any,
+    estimators: Any = "binning",
+    *,
+    family: str = "linear",
+    n_seeds: int = 3,
+    task: str = "classification",
+    gib_target: str = "joint",
+    output_bins: int = 30,
+    mi_device: Any = None,
+) -> dict[str, NullReference]:
+    """One :class:`gib.planes.NullReference` per GIB estimator, built from the same estimator spec
+    (``estimators``, ``mi_device``) a GIB recorder is given.
 
-
-_SAMPLED_BLOCKS, _BLOCK_COLUMNS = 16, 32  #: the column sample of a wide T: 16 runs of 32 columns
-
-
-def _distinct_rows(estimator: PlugInEstimator, T: np.ndarray) -> np.ndarray | None:
-    """Dense codes of the rows of a wide T when a sample of its columns already tells every row
-    apart, else None.
-
-    Exact: the plug-in codes are a function of each column alone (binning over the column's own
-    range, or its own values), so rows that differ on some columns' codes differ on all of T's,
-    and T's partition is then the finest one, whatever the other columns hold. A wide layer
-    of a network usually tells its N probe rows apart (the IB plane saturates there): this costs a
-    sample of 512 contiguous-run columns instead of binning and sorting every column."""
-    N, d = T.shape
-    if d < 4 * _SAMPLED_BLOCKS * _BLOCK_COLUMNS:
-        return None
-    starts = np.linspace(0, d - _BLOCK_COLUMNS, _SAMPLED_BLOCKS).astype(np.int64)
-    sample = np.concatenate([T[:, start : start + _BLOCK_COLUMNS] for start in starts], axis=1)
-    codes = estimator.compact_row_codes(sample)
-    return codes if int(codes.max()) + 1 == N else None
-
-
-def _narrow_codes(estimator: PlugInEstimator, layers: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The row codes of every narrow float32 layer (fewer than ``_NARROW`` columns), binned side
-    by side in one column-major copy: {layer: codes}, empty where there is nothing to share. The
-    codes are row keys where ranking them would take a sort (``row_codes(..., dense=False)``):
-    ``code_informations`` counts them by sorting, with the numbers of the dense codes.
-
-    A plug-in estimator codes each column on its own, so the codes are those of each layer coded
-    alone (``estimator.compact_row_codes``); one copy, one finiteness check and one binning pass
-    serve all the layers instead of a dozen small NumPy calls each. A non-finite sum (a NaN, an
-    infinity, or an overflow) leaves every layer to its own check, and its error."""
-    narrow = {layer: T for layer, T in layers.items() if isinstance(T, np.ndarray) and T.ndim == 2
-              and T.dtype == np.float32 and 2 <= len(T) and T.shape[1] < _NARROW}
-    if len(narrow) < 2 or len({len(T) for T in narrow.values()}) > 1:
-        return {}
-    blocks, start = [], 0
-    for T in narrow.values():
-        blocks.append((start, start + T.shape[1]))
-        start += T.shape[1]
-    # column-major: the column extremes of binning are ~15x faster there than on a narrow C-ordered T
-    stack = np.empty((len(next(iter(narrow.values()))), start), dtype=np.float32, order="F")
-    for T, (start, stop) in zip(narrow.values(), blocks):
-        stack[:, start:stop] = T
-    with np.errstate(all="ignore"):
-        if not np.isfinite(np.sum(stack)):
-            return {}
-    return dict(zip(narrow, estimator.compact_row_codes(stack, blocks, dense=False)))
+    Build them once per probe set and pass them as ``null=`` to every Monitor (or
+    :class:`GIBRecorder`) on that probe set: their null points are then computed once for all of
+    them. A plug-in estimator (binning, discrete) is bound to the features here
+    (:class:`gib.estimators.plugin.FixedInputEstimator`): the features' partitions are computed
+    once, and each null point, and each of the Monitor's GIB points, reuses them.
+    """
+    y = as_samples(y, "y")
+    y = y[:, 0] if y.shape[1] == 1 else y
+    features = as_samples(features, "features")
+    references = {}
+    for label, (name, options) in estimator_specs(estimators, mi_device).items():
+        estimator = get_estimator(name, **options)
+        if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
+            # the features' partitions once for every null point (and for the Monitor's GIB plane)
+            name, options = FixedInputEstimator(estimator, features), {}
+        references[label] = NullReference(features, y, family=family, n_seeds=n_seeds, estimator=name,
+                                          target=gib_target, output_bins=output_bins, task=task, **options)
+    return references
 
 
 class GIBRecorder:
     """The GIB point of one feature set, per estimator and synergy kind (rows ``complexity``,
     ``prediction``, ``synergy``, ``joint``, and the flag ``negative``: an estimate below zero,
     module docstring), and with ``null`` the references of the plane (rows ``null_complexity``,
-    ``null_prediction``, ``null_accuracy``, ``reference_complexity``, ``constant_complexity``;
-    SPEC 2, "References for the GIB plane").
-
-    With a plug-in estimator (``binning``, ``discrete``) the features' partitions are computed
-    once, here (module docstring); other estimators run ``gib_point`` at every record step.
-    Warns with ``NegativeInformationWarning`` once per estimator for the run (kept in the state).
+    ``null_prediction``, ``null_accuracy``, ``reference_complexity``, ``constant_complexity``).
 
     Parameters
     ----------
-    features : array (N, n)
+    estimators : str, list or dict
+        The GIB estimators: names, or {label: (name, options)} / {name: options}.
+    features : array (N, n), callable or None
+        The features whose synergy is measured: an array, a transform applied once to the probe
+        inputs, or None for the probe inputs flattened.
     name : str
         The feature set's label (the rows' ``layer``).
-    y : array
-    estimators : {label: (name, options)}
     kinds : sequence of {"featurewise", "sum_vs_whole"}
     target : {"joint", "yhat", "y"}
     output_bins : int
-    task : {"classification", "regression"}
-    null : {label: NullReference} or None
+        Bins of regression outputs and targets.
+    null : {None, "linear", "random"}, NullReference or {label: NullReference}
+        The references of the plane: a family name builds the nulls at ``bind`` (see
+        :func:`null_references`), an instance (one GIB estimator) or a mapping is used as is.
+    null_seeds : int
+        Null predictors averaged when ``null`` is a family name.
+    device : optional
+        Passed as ``device`` to every estimator that does not name its own.
     """
 
-    def __init__(self, features: np.ndarray, name: str, y: np.ndarray, estimators: dict[str, tuple[str, dict]], *,
-                 kinds: tuple[str, ...], target: str, output_bins: int, task: str,
-                 null: dict[str, NullReference] | None = None):
-        self.name, self.y, self.estimators = name, y, estimators
-        self.kinds, self.target, self.output_bins, self.task = kinds, target, output_bins, task
-        self.features = features
-        self.null = null
-        self.warned: set[tuple[str, str, str]] = set()
-        # the features' partitions, once: a plug-in estimate depends only on them (SPEC 3); a null
-        # built by `gib.monitor.null_references` on these features holds them already
-        self.bound: dict[str, FixedInputEstimator] = {}  #: {label: the plug-in estimator bound to the features}
-        for label, (est_name, options) in estimators.items():
-            shared = None if null is None else null[label].estimator
-            if isinstance(shared, FixedInputEstimator) and shared.X.shape == features.shape \
-                    and np.array_equal(shared.X, features):
-                self.bound[label] = shared
-                continue
-            estimator = get_estimator(est_name, **options)
-            if isinstance(estimator, PlugInEstimator) and features.shape[1] >= 2:
-                self.bound[label] = FixedInputEstimator(estimator, features)
-        self._y_codes = discrete_codes(y, "y", output_bins) if self.bound else None
-        self._y_size = None if self._y_codes is None else int(self._y_codes.max()) + 1
+    def __init__(self, estimators: Any = "binning", *, features: Any = None, name: str = "input",
+                 kinds: Sequence[str] = ("featurewise",), target: str = "joint", output_bins: int = 30,
+                 null: Any = None, null_seeds: int = 3, device: Any = None):
+        self.estimators = estimator_specs(estimators, device)
+        if isinstance(kinds, str):
+            kinds = (kinds,)
+        self.kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in kinds)
+        self.target = one_of(target, "gib_target", GIB_TARGETS)
+        self.output_bins = positive_int(output_bins, "output_bins")
+        self.null_seeds = positive_int(null_seeds, "null_seeds")
+        if isinstance(null, str):
+            one_of(null, "null", NULL_FAMILIES)
+        self.name, self._features, self._null, self.device = str(name), features, null, device
+        self.warned: set[tuple[str, ...]] = set()
 
-    def point(self, label: str, yhat: np.ndarray) -> GIBPoint:
-        """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``:
-        ``gib_point(features, yhat, y, ...)``, from the features' partitions for a plug-in one."""
-        if label not in self.bound:
-            est_name, options = self.estimators[label]
-            with warnings.catch_warnings():
-                # GIB's joint I(X;Z) saturates whenever the inputs are distinct (the 12-bit task's
-                # 4096 patterns are), and the synergy's pieces still carry the measure
-                warnings.simplefilter("ignore", SaturationWarning)
-                return gib_point(self.features, yhat, self.y, est_name, kind="featurewise", target=self.target,
-                                 output_bins=self.output_bins, **options)
-        # gib_point's steps (SPEC 2) on codes, Y's computed once: Z, P = I(Yhat;Y), the PMI
-        # weights, and the leave-one-out from the partitions. gib_point on the bound estimator gives
-        # the same numbers, but its per-call checks and Y's codes cost 0.8-1.1 ms a record on the
-        # 12-bit MLP, a sixth of the record step
-        a, b = discrete_codes(yhat, "yhat", self.output_bins), self._y_codes
-        # Z's columns are dense codes: their sizes spare row_codes a pass for the maxima
-        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size)),
-             "yhat": lambda: a, "y": lambda: b}[self.target]()
-        bound = self.bound[label]
-        pieces = bound.subsets.leave_one_out(z, pmi_weights(a, b), bound.bias == "miller-madow")
-        return GIBPoint.of(pieces, code_information(a, b), target=self.target)
+    def bind(self, probe_set: ProbeSet) -> None:
+        features = self._features
+        if callable(features) and not hasattr(features, "shape"):
+            import torch
 
-    def rows(self, probed: Probed) -> list[dict]:
+            raw = probe_set.raw
+            features = features(raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw)
+        where = "features" if self.name == "input" else f"features[{self.name!r}]"
+        self.features = as_samples(probe_set.inputs if features is None else features, where)
+        check_same_length(**{where: self.features, "y": probe_set.y})
+        self.y, self.task = probe_set.y, probe_set.task
+        self.null = self._bind_null(self._null)
+        # one plane per estimator: the features' partitions once for a plug-in estimator, shared
+        # with a null built by `null_references` on these features
+        self.planes = {}
+        for label, (est_name, options) in self.estimators.items():
+            shared = None if self.null is None else self.null[label].estimator
+            if isinstance(shared, FixedInputEstimator) and shared.X.shape == self.features.shape \
+                    and np.array_equal(shared.X, self.features):
+                est_name, options = shared, {}
+            self.planes[label] = GIBPlane(self.features, self.y, est_name, target=self.target,
+                                          output_bins=self.output_bins, **options)
+
+    def _bind_null(self, null: Any) -> dict[str, NullReference] | None:
+        where = "`null`" if self.name == "input" else f"`null[{self.name!r}]`"
+        if null is None:
+            return None
+        if isinstance(null, str):  # built now, to fail before any training; computed lazily
+            return null_references(self.features, self.y, self.estimators, family=null, n_seeds=self.null_seeds,
+                                   task=self.task, gib_target=self.target, output_bins=self.output_bins)
+        if isinstance(null, NullReference):
+            if len(self.estimators) > 1:
+                raise ValueError(
+                    f"{where} is one NullReference but there are {len(self.estimators)} GIB estimators "
+                    f"({', '.join(self.estimators)}); pass {{label: NullReference}} (see `null_references`)."
+                )
+            null = {label: null for label in self.estimators}
+        if not isinstance(null, Mapping):
+            raise TypeError(
+                f"{where} must be None, one of {', '.join(map(repr, NULL_FAMILIES))}, a NullReference or "
+                f"{{estimator label: NullReference}}; got {type(null).__name__}."
+            )
+        missing = [label for label in self.estimators if label not in null]
+        if missing:
+            raise ValueError(f"{where} has no NullReference for the GIB estimator(s) {missing}; give one per label.")
+        wanted = {"n_samples": len(self.y), "n_features": int(self.features.shape[1]),
+                  "task": self.task, "target": self.target}
+        if self.task == "regression":
+            wanted["output_bins"] = self.output_bins
+        for label in self.estimators:
+            reference = null[label]
+            if not isinstance(reference, NullReference):
+                raise TypeError(f"{where}[{label!r}] must be a NullReference, got {type(reference).__name__}.")
+            wrong = {k: (getattr(reference, k), v) for k, v in wanted.items() if getattr(reference, k) != v}
+            if wrong:
+                listed = ", ".join(f"{k} {got!r} (the Monitor's {want!r})" for k, (got, want) in wrong.items())
+                raise ValueError(f"{where}[{label!r}] was built for another probe set or setting: {listed}.")
+        return {label: null[label] for label in self.estimators}
+
+    def point(self, label: str, yhat: np.ndarray):
+        """The feature-wise GIB point of the predictions ``yhat`` under estimator ``label``."""
+        return self.planes[label].point(yhat)
+
+    def rows(self, step: int, probed: Probed) -> list[dict]:
         rows = []
         accuracy = accuracy_of(probed.yhat, self.y, self.task, self.output_bins) if self.null else None
-        for label in self.estimators:
-            point = self.point(label, probed.yhat)
-            pieces = LeaveOneOut(point.joint, point.single, point.complement)
-            lowest = min(point.joint, point.prediction, np.min(point.single), np.min(point.complement))
+        for label, plane in self.planes.items():
+            pieces, prediction = plane.pieces(probed.yhat)
+            lowest = min(pieces.joint, prediction, np.min(pieces.single), np.min(pieces.complement))
             below = lowest < -NEGATIVE_TOL
             if below:
-                _warn_negative(self.warned, self.name, label, probed.step, "I(X;Z), an I(X_i;Z) or an I(X_-i;Z)")
+                _warn_negative(self.warned, f"feature set {self.name!r} ({label})", step,
+                               "I(X;Z), an I(X_i;Z) or an I(X_-i;Z)")
             for kind in self.kinds:  # one leave-one-out serves every synergy kind
                 synergy = synergy_from(pieces, kind)
                 add = lambda measure, value, kind=kind: rows.append(  # noqa: E731
                     probed.row("GIB", self.name, label, kind, measure, value))
                 add("complexity", -synergy)
-                add("prediction", point.prediction)
+                add("prediction", prediction)
                 add("synergy", synergy)
-                add("joint", point.joint)
+                add("joint", pieces.joint)
                 add("negative", below)
                 if self.null is not None:
                     null_c, null_p = self.null[label].at(accuracy, kind=kind)
@@ -472,6 +531,19 @@ class GIBRecorder:
                     add("reference_complexity", reference.complexity_star)
                     add("constant_complexity", reference.complexity_constant)
         return rows
+
+    def config(self) -> dict:
+        return {"features": self.name, "n_features": int(self.features.shape[1]) if hasattr(self, "features") else None,
+                "estimators": {k: [n, o] for k, (n, o) in self.estimators.items()},
+                "synergy_kinds": list(self.kinds), "gib_target": self.target, "output_bins": self.output_bins,
+                "null": self._null_config(), "null_seeds": self.null_seeds}
+
+    def _null_config(self) -> Any:
+        null = getattr(self, "null", None)
+        if null is None or isinstance(self._null, str):
+            return self._null if isinstance(self._null, str) else None
+        return {label: {"family": r.family, "n_seeds": r.n_seeds, "seeds": r.seeds, "resolution": r.resolution}
+                for label, r in null.items()}
 
     def state_dict(self) -> dict:
         return {"warned": [list(key) for key in sorted(self.warned)]}
@@ -485,7 +557,7 @@ class TimerRecorder(_Stateless):
     forward pass included, up to this recorder) and ``mi_seconds`` (without the forward pass).
     Timings depend on the machine and its load: they are measurements, not results."""
 
-    def rows(self, probed: Probed) -> list[dict]:
+    def rows(self, step: int, probed: Probed) -> list[dict]:
         total = time.perf_counter() - probed.started
         return [probed.row("metric", OUTPUT, "", "", "record_seconds", total),
                 probed.row("metric", OUTPUT, "", "", "mi_seconds", total - probed.probe_seconds)]
@@ -498,7 +570,7 @@ class HigherOrderRecorder(_Stateless):
     measure's name):
 
     - kind ``"features"``: M(X) of the n features alone; it depends only on the probe set, so
-      it is computed once, when the recorder is built, and repeated at every step;
+      it is computed once, at ``bind``, and repeated at every step;
     - kind ``"prediction"``: ``M(X, Yhat) - M(X)``, what the prediction adds as an (n + 1)-th
       variable (Yhat as one code per sample: class labels, or regression outputs binned in
       ``output_bins`` bins). For TC it is I(X;Yhat); for O-information it is the gradient of
@@ -510,29 +582,41 @@ class HigherOrderRecorder(_Stateless):
 
     Parameters
     ----------
-    features : array (N, n)
-    name : str
-        The feature set's label (the rows' ``layer``).
-    estimators : {label: (name, options)}
     measures : sequence of str
         Names from ``HIGHER_ORDER_MEASURES``.
-    task : {"classification", "regression"}
+    estimators : str, list or dict
+    features : array (N, n), callable or None
+        As for :class:`GIBRecorder`.
+    name : str
+        The feature set's label (the rows' ``layer``).
     output_bins : int
+    device : optional
     """
 
-    def __init__(self, features: np.ndarray, name: str, estimators: dict[str, tuple[str, dict]], *,
-                 measures: tuple[str, ...], task: str, output_bins: int):
+    def __init__(self, measures: Sequence[str], *, estimators: Any = "binning", features: Any = None,
+                 name: str = "input", output_bins: int = 30, device: Any = None):
         if isinstance(measures, str):
             measures = (measures,)
         self.measures = tuple(one_of(m, "higher_order", HIGHER_ORDER_MEASURES) for m in measures)
-        self.name, self.estimators, self.task, self.output_bins = name, estimators, task, output_bins
+        self.estimators = estimator_specs(estimators, device)
+        self.name, self._features, self.output_bins = str(name), features, positive_int(output_bins, "output_bins")
+
+    def bind(self, probe_set: ProbeSet) -> None:
+        features = self._features
+        if callable(features) and not hasattr(features, "shape"):
+            import torch
+
+            raw = probe_set.raw
+            features = features(raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw)
+        features = as_samples(probe_set.inputs if features is None else features, "features")
+        self.task = probe_set.task
         self.features = features[:, ~np.all(features == features[:1], axis=0)]
         # per estimator: the features as it reads them and M(X) of every measure. A plug-in
         # estimator's bin codes are made once, on the host whatever its device, so that Yhat's
         # codes joined to them stay one code per class (binned with the features, many classes
         # would share bins)
         self._inputs, self.alone = {}, {}
-        for label, (est_name, options) in estimators.items():
+        for label, (est_name, options) in self.estimators.items():
             estimator = get_estimator(est_name, **options)
             coded = isinstance(estimator, PlugInEstimator)
             self._inputs[label] = estimator.codes(self.features) if coded else self.features
@@ -544,7 +628,7 @@ class HigherOrderRecorder(_Stateless):
         est_name, options = self.estimators[label]
         return higher_order(measure, X, est_name, **options)
 
-    def rows(self, probed: Probed) -> list[dict]:
+    def rows(self, step: int, probed: Probed) -> list[dict]:
         yhat = probed.yhat if self.task == "classification" else discrete_codes(probed.yhat, "yhat", self.output_bins)
         constant = bool(np.all(yhat == yhat[:1]))
         rows = []
@@ -557,3 +641,124 @@ class HigherOrderRecorder(_Stateless):
                 rows.append(probed.row("HOI", self.name, label, "features", measure, alone))
                 rows.append(probed.row("HOI", self.name, label, "prediction", measure, added))
         return rows
+
+    def config(self) -> dict:
+        return {"higher_order": list(self.measures), "features": self.name}
+
+
+def default_recorders(
+    *,
+    estimators: Any = "binning",
+    ib_estimators: Any = None,
+    features: Any = None,
+    features_name: str = "input",
+    synergy_kinds: Sequence[str] = ("featurewise",),
+    gib_target: str = "joint",
+    output_bins: int = 30,
+    ib_input: Any = None,
+    record_layers_ib: bool = True,
+    mi_device: Any = None,
+    ib_noise: float | None = None,
+    seed: int = 0,
+    null: Any = None,
+    null_seeds: int = 3,
+    timer: bool = False,
+    higher_order: Sequence[str] = (),
+) -> list:
+    """The Monitor's default recorders, from the options of the two planes.
+
+    ``Monitor(model, X, y)`` uses ``default_recorders()``; pass ``recorders=default_recorders(...)``
+    to change an option, and add your own recorders to the list (module docstring).
+
+    Parameters
+    ----------
+    estimators : str, list or dict
+        Estimators of both planes: names, or {label: (name, options)} / {name: options}.
+    ib_estimators : optional
+        Estimators of the IB plane when they differ (e.g. ``kde_upper``); ``[]`` records no IB plane.
+    features : array (N, n), callable or {name: array}, optional
+        GIB input features: the raw inputs flattened (default), a precomputed array, a transform
+        applied once to X (e.g. a fitted Kernel PCA's ``transform``), or several named feature
+        sets, each recorded as its own GIB plane from the same probe pass.
+    features_name : str
+        Label of the GIB feature set in the results ("input" by default; with a dict of feature
+        sets, their names).
+    synergy_kinds : sequence of {"featurewise", "sum_vs_whole"}
+    gib_target : {"joint", "yhat", "y"}
+        Z = (Yhat, Y) (default), or Yhat or Y alone.
+    output_bins : int
+        Bins of regression outputs (Yhat = the output binned like Y).
+    ib_input : array, optional
+        The X of I(X;T) (default: the raw inputs flattened).
+    record_layers_ib : bool
+        Record the IB plane of the hooked layers (the output's is always recorded).
+    mi_device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Passed as ``device`` to every estimator: the leave-one-out computations of the GIB plane
+        then run in torch there (e.g. on the model's GPU); None: NumPy.
+    ib_noise : float, optional
+        Variance s2 of Gaussian noise added to every IB layer's T (the output included) before its
+        IB point is estimated: the noise-injected probe T + N(0, s2 I), whose I(X;T) is finite for
+        a deterministic network (use it with ``kde`` or ``gcmi``; choose s2 against the
+        activations' scale: Saxe et al. use 1e-3 for the 12-bit task, 0.1 for MNIST). With
+        ``binning`` and distinct probe inputs it changes nothing: fewer bins are the remedy there.
+    seed : int
+        Seed of ``ib_noise``: the draw of a record step comes from (seed, layer, step), so a
+        resumed run adds the same noise as an uninterrupted one.
+    null : {None, "linear", "random"}, NullReference or mapping
+        References of the GIB plane (C* and null predictors at the measured accuracy): a family
+        name builds them per feature set and estimator; an instance (one GIB estimator) or
+        {label: NullReference} is used as is (:func:`null_references` shares one between
+        Monitors); with several feature sets, a mapping from each set's name to one of those.
+    null_seeds : int
+        Null predictors averaged when ``null`` is a family name.
+    timer : bool
+        Add the cost of every record step as metric rows ``record_seconds`` and ``mi_seconds``.
+    higher_order : sequence of str
+        Higher-order measures of each GIB feature set (:class:`HigherOrderRecorder`).
+
+    Returns
+    -------
+    list
+        Metrics, IB, one GIB per feature set, then the higher-order and timer recorders asked for.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}.")
+    if ib_noise is not None:
+        from ._validation import positive_float
+
+        ib_noise = positive_float(ib_noise, "ib_noise")
+    if mi_device is not None:
+        from . import _xp
+
+        _xp.as_device(mi_device, "mi_device")  # errors name this argument
+    gib_labels = set(estimator_specs(estimators))  # errors name `estimators`, before the IB plane's
+    if isinstance(features, Mapping):
+        if not features:
+            raise ValueError("`features` is an empty mapping; give {name: features} or leave it None.")
+        sets = {str(name): f for name, f in features.items()}
+    else:
+        sets = {features_name: features}
+    names = list(sets)
+    nulls = {name: null for name in names}
+    if isinstance(null, Mapping) and not isinstance(null, NullReference):
+        if set(null) == set(names) and (len(names) > 1 or names[0] not in gib_labels):
+            nulls = dict(null)
+        elif len(names) > 1:
+            raise ValueError(f"`null` for {len(names)} feature sets must map each of {names} to its null.")
+    elif isinstance(null, NullReference) and len(names) > 1:
+        raise ValueError(f"`null` for {len(names)} feature sets must map each of {names} to its null.")
+    recorders: list = [MetricsRecorder()]
+    ib_specs = estimators if ib_estimators is None else ib_estimators
+    if not (isinstance(ib_specs, (list, tuple, Mapping)) and len(ib_specs) == 0):
+        recorders.append(IBRecorder(ib_specs, X=ib_input, layers=record_layers_ib, noise=ib_noise, seed=seed,
+                                    device=mi_device))
+    for name, f in sets.items():
+        recorders.append(GIBRecorder(estimators, features=f, name=name, kinds=synergy_kinds, target=gib_target,
+                                     output_bins=output_bins, null=nulls[name], null_seeds=null_seeds,
+                                     device=mi_device))
+    if higher_order:
+        recorders += [HigherOrderRecorder(higher_order, estimators=estimators, features=f, name=name,
+                                          output_bins=output_bins, device=mi_device) for name, f in sets.items()]
+    if timer:
+        recorders.append(TimerRecorder())
+    return recorders
