@@ -183,7 +183,7 @@ RECORDERS = {"MetricsRecorder": "metrics", "IBRecorder": "IB", "GIBRecorder": "G
 def measure(case: Case, repeats: int, probe_batch: int | None) -> dict:
     train_epoch(case, 0)  # warm-up
     start = time.perf_counter()
-    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, estimators="binning",
+    monitor = gib.Monitor(case.model, case.probe_x, case.probe_y, gib.default_recorders(estimators="binning"),
                           batch_size=probe_batch, verbose=False)
     build_seconds = time.perf_counter() - start
     chosen_batch = monitor.batch_size

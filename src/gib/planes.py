@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from scipy import linalg, stats
 
 from ._validation import (as_array, as_device_samples, as_samples, check_same_length, one_of, positive_float,
                           positive_int, renamed, to_numpy)
-from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
+from .estimators import KDEUpperEstimator, KSGEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import FixedInputEstimator, PlugInEstimator, code_information, code_informations, row_codes
 from .exceptions import BoundWarning, SaturationWarning
@@ -62,6 +62,11 @@ class IBPoint:
     prediction_ceiling: float = math.inf  #: H(Y), inf for a continuous Y under kde/gcmi
     saturated: bool = False
     over_bound: bool = False
+    #: the 95% bootstrap interval of each estimate (``bootstrap=`` replicates), NaN without one
+    complexity_low: float = math.nan
+    complexity_high: float = math.nan
+    prediction_low: float = math.nan
+    prediction_high: float = math.nan
 
     @classmethod
     def flagged(cls, complexity: float, prediction: float, complexity_ceiling: float, prediction_ceiling: float,
@@ -94,6 +99,11 @@ class GIBPoint:
     complement: np.ndarray = field(repr=False)  #: I(X_-i;Z)
     kind: str = "featurewise"
     target: str = "joint"
+    #: the 95% bootstrap interval of each estimate (``bootstrap=`` replicates), NaN without one
+    complexity_low: float = math.nan
+    complexity_high: float = math.nan
+    prediction_low: float = math.nan
+    prediction_high: float = math.nan
 
     @classmethod
     def of(cls, pieces: LeaveOneOut, prediction: float, kind: str = "featurewise",
@@ -127,6 +137,7 @@ def gib_point(
     resample: bool = False,
     seed: int = 0,
     output_bins: int = 30,
+    bootstrap: int = 0,
     **options: Any,
 ) -> GIBPoint:
     """The GIB point of a model whose outputs on inputs ``X`` are ``yhat`` for targets ``y``.
@@ -147,7 +158,10 @@ def gib_point(
         False (default): exact weighted estimates under the PMI-reweighted distribution.
         True: draw N samples with probability proportional to the PMI weights (seeded).
     seed : int
-        Seed of the resampling.
+        Seed of the resampling and of the bootstrap replicates.
+    bootstrap : int
+        Bootstrap replicates of the point's 95% interval (``complexity_low``, ...); 0: none
+        (see :class:`GIBPlane`).
 
     Returns
     -------
@@ -157,8 +171,71 @@ def gib_point(
     """
     one_of(kind, "kind", SYNERGY_KINDS)
     seed, output_bins = _seed(seed), positive_int(output_bins, "output_bins")
-    plane = GIBPlane(X, y, estimator, target=target, output_bins=output_bins, **options)
+    plane = GIBPlane(X, y, estimator, target=target, output_bins=output_bins, bootstrap=bootstrap, seed=seed,
+                     **options)
     return plane.point(yhat, kind, resample=resample, seed=seed)
+
+
+#: the percentiles of the replicates that bound a bootstrapped point's 95% interval
+INTERVAL = (2.5, 97.5)
+
+
+def bootstrap_counts(n: int, replicates: int, seed: int = 0) -> np.ndarray:
+    """The bootstrap replicates of a probe set of ``n`` samples as multinomial counts, shape
+    (replicates, n): replicate r holds sample k ``counts[r, k]`` times. A plug-in estimate takes
+    them as sample weights exactly, so a replicate is a reweighted estimate of the same data
+    rather than a copy with repeated rows (which would break nearest-neighbour and
+    leave-one-out estimators). Drawn once per plane from ``seed``: every record step of a run
+    uses the same replicates, so intervals along a trajectory are comparable."""
+    replicates = positive_int(replicates, "bootstrap")
+    if replicates < 20:
+        raise ValueError(f"`bootstrap` = {replicates} replicates cannot give a 95% interval; use at least 20 "
+                         "(200 is a good default), or 0 for none.")
+    return np.random.default_rng(_seed(seed)).multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.float64)
+
+
+def _interval(values: Any, estimate: float) -> tuple[float, float]:
+    """The basic (pivotal) bootstrap interval ``(2 e - q_97.5, 2 e - q_2.5)`` of an estimate ``e``
+    from its replicates' percentiles. Plug-in informations are biased, and a replicate (which
+    repeats some samples and drops others) has more bias than the estimate; the basic interval
+    reads the bias off the replicates and centres on the estimate, where the percentile interval
+    would sit beside it (on a saturated layer, entirely below it)."""
+    low, high = np.percentile(np.asarray(values, dtype=np.float64), INTERVAL)
+    return float(2 * estimate - high), float(2 * estimate - low)
+
+
+def _replicate_entropies(codes: np.ndarray, counts: np.ndarray, miller_madow: bool) -> np.ndarray:
+    """Plug-in entropies in bits of dense ``codes`` (N,) under each replicate's counts (B, N),
+    all in one bincount."""
+    B, n = counts.shape
+    k = int(codes.max()) + 1
+    table = np.bincount((codes[None, :] + k * np.arange(B)[:, None]).ravel(), weights=counts.ravel(),
+                        minlength=B * k).reshape(B, k)
+    p = table / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1)
+    if miller_madow:
+        h = h + (np.count_nonzero(table, axis=1) - 1) / (2.0 * n)
+    return h / math.log(2)
+
+
+def _replicate_informations(a: np.ndarray, others: list[np.ndarray], counts: np.ndarray,
+                            miller_madow: bool) -> list[np.ndarray]:
+    """The plug-in I(A;B) of dense codes under each replicate's counts, for each B of ``others``."""
+    h_a = _replicate_entropies(a, counts, miller_madow)
+    out = []
+    for b in others:
+        joint = a.astype(np.int64) * (int(b.max()) + 1) + b
+        out.append(h_a + _replicate_entropies(b, counts, miller_madow)
+                   - _replicate_entropies(np.unique(joint, return_inverse=True)[1].ravel(), counts, miller_madow))
+    return out
+
+
+_NO_WEIGHTS = (KSGEstimator,)  #: estimators that take no sample weights
+
+
+def _weighted(estimator: Any) -> bool:
+    return getattr(estimator, "supports_weights", not isinstance(estimator, _NO_WEIGHTS))
 
 
 class GIBPlane:
@@ -186,10 +263,16 @@ class GIBPlane:
         Z = (Yhat, Y) (default), or Yhat or Y alone.
     output_bins : int
         Bins of real-valued predictions and targets.
+    bootstrap : int
+        Replicates of the 95% interval of each point (0: none); see :func:`bootstrap_counts`.
+        Each replicate re-estimates the PMI weights, P and the leave-one-out under its counts:
+        a bootstrapped point costs about ``bootstrap + 1`` points.
+    seed : int
+        Seed of the replicates.
     """
 
     def __init__(self, X: Any, y: Any, estimator: Any = "binning", *, target: str = "joint",
-                 output_bins: int = 30, **options: Any):
+                 output_bins: int = 30, bootstrap: int = 0, seed: int = 0, **options: Any):
         self.target = one_of(target, "target", GIB_TARGETS)
         self.output_bins = positive_int(output_bins, "output_bins")
         self.X = as_samples(X, "X")
@@ -204,6 +287,7 @@ class GIBPlane:
                 self.bound = self.estimator
         elif isinstance(self.estimator, PlugInEstimator) and self.X.shape[1] >= 2:
             self.bound = FixedInputEstimator(self.estimator, self.X)
+        self.counts = None if not bootstrap else bootstrap_counts(len(self.X), bootstrap, seed)
 
     def pieces(self, yhat: Any, resample: bool = False, seed: int = 0) -> tuple[LeaveOneOut, float]:
         """The leave-one-out pieces of I(.;Z) under the PMI weights, and P = I(Yhat;Y) (SPEC 2)."""
@@ -223,10 +307,55 @@ class GIBPlane:
         return self.estimator.leave_one_out(self.X, z, weights), prediction
 
     def point(self, yhat: Any, kind: str = "featurewise", resample: bool = False, seed: int = 0) -> GIBPoint:
-        """The GIB point of the predictions ``yhat`` (see :func:`gib_point`)."""
+        """The GIB point of the predictions ``yhat`` (see :func:`gib_point`), with its interval
+        when the plane bootstraps."""
         one_of(kind, "kind", SYNERGY_KINDS)
         pieces, prediction = self.pieces(yhat, resample, seed)
-        return GIBPoint.of(pieces, prediction, kind, self.target)
+        point = GIBPoint.of(pieces, prediction, kind, self.target)
+        if self.counts is None:
+            return point
+        return replace(point, **self.intervals(self.replicates(yhat), kind, point.complexity, point.prediction))
+
+    def replicates(self, yhat: Any) -> list[tuple[LeaveOneOut, float]]:
+        """The leave-one-out pieces and P of every bootstrap replicate (``bootstrap`` > 0)."""
+        if self.counts is None:
+            raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
+        a = discrete_codes(yhat, "yhat", self.output_bins)
+        check_same_length(X=self.X, yhat=a)
+        b = self.y_codes
+        kb = self._y_size
+        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, kb)),
+             "yhat": lambda: a, "y": lambda: b}[self.target]()
+        cell = a.astype(np.int64) * kb + b
+        predictions = _replicate_informations(a, [b], self.counts, False)[0]
+        out = []
+        for counts, prediction in zip(self.counts, predictions):
+            # the PMI weights of this replicate's joint histogram of (Yhat, Y), times its counts
+            joint = np.bincount(cell, weights=counts, minlength=int(cell.max()) + 1)
+            pa = np.bincount(a, weights=counts)
+            pb = np.bincount(b, weights=counts, minlength=kb)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w = counts * joint[cell] * counts.sum() / (pa[a] * pb[b])
+            w = np.where(counts > 0, w, 0.0)
+            w /= w.sum()
+            if self.bound is not None:
+                pieces = self.bound.subsets.leave_one_out(z, w, self.bound.bias == "miller-madow")
+            elif _weighted(self.estimator):
+                pieces = self.estimator.leave_one_out(self.X, z, w)
+            else:  # an estimator without weights: the replicate as a copy of the drawn rows
+                idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
+                pieces = self.estimator.leave_one_out(self.X[idx], z[idx], None)
+            out.append((pieces, float(prediction)))
+        return out
+
+    @staticmethod
+    def intervals(replicates: list[tuple[LeaveOneOut, float]], kind: str, complexity: float,
+                  prediction: float) -> dict[str, float]:
+        """``complexity_low``/``_high`` and ``prediction_low``/``_high``: the 95% intervals of the
+        point (``complexity``, ``prediction``) from its replicates (:func:`_interval`)."""
+        c_low, c_high = _interval([-synergy_from(pieces, kind) for pieces, _ in replicates], complexity)
+        p_low, p_high = _interval([p for _, p in replicates], prediction)
+        return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
@@ -322,6 +451,8 @@ def ib_point(
     saturation_tol: float | None = None,
     warn: bool = True,
     ceilings: tuple[float, float] | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
     **options: Any,
 ) -> IBPoint:
     """The standard IB point of a layer: (I(X;T), I(T;Y)) in bits, checked against its ceilings.
@@ -348,6 +479,11 @@ def ib_point(
     ceilings : (float, float), optional
         ``ib_ceilings(X, y, estimator, **options)``, computed once for a fixed probe set;
         computed here when not given.
+    bootstrap : int
+        Bootstrap replicates of the point's 95% interval (``complexity_low``, ...); 0: none
+        (see :class:`IBPlane`).
+    seed : int
+        Seed of the replicates.
 
     Returns
     -------
@@ -357,7 +493,8 @@ def ib_point(
         (only ``kde`` and ``gcmi`` can exceed them). An over-bound point is saturated too.
         A constant X or Y has a ceiling of 0 and so is saturated: that axis carries no signal.
     """
-    plane = IBPlane(X, y, estimator, saturation_tol=saturation_tol, ceilings=ceilings, **options)
+    plane = IBPlane(X, y, estimator, saturation_tol=saturation_tol, ceilings=ceilings, bootstrap=bootstrap,
+                    seed=seed, **options)
     point = plane.point(T)
     if warn:
         for category, message in ib_point_warnings(point, plane.tolerance):
@@ -389,10 +526,16 @@ class IBPlane:
         Tolerance in bits of the ceiling comparisons (default log2(N) / N, see :func:`ib_point`).
     ceilings : (float, float), optional
         ``ib_ceilings(X, y, estimator, **options)`` when already known.
+    bootstrap : int
+        Replicates of the 95% interval of each point (0: none); see :func:`bootstrap_counts`.
+        A plug-in estimator takes the replicates' counts as weights on the codes (cheap);
+        others re-estimate with weights, or on the drawn rows when they take none.
+    seed : int
+        Seed of the replicates.
     """
 
     def __init__(self, X: Any, y: Any, estimator: Any = "binning", *, saturation_tol: float | None = None,
-                 ceilings: tuple[float, float] | None = None, **options: Any):
+                 ceilings: tuple[float, float] | None = None, bootstrap: int = 0, seed: int = 0, **options: Any):
         self.estimator = est = get_estimator(estimator, **options)
         self.X, self.y = as_samples(X, "X"), as_samples(y, "y")
         n = check_same_length(X=self.X, y=self.y)
@@ -403,6 +546,7 @@ class IBPlane:
         if self.plugin:
             self._codes = [row_codes(est.compact_codes(self.X)), row_codes(est.compact_codes(self.y))]
             self._counts = [np.bincount(codes) for codes in self._codes]
+        self.counts = None if not bootstrap else bootstrap_counts(n, bootstrap, seed)
 
     def point(self, T: Any, t_codes: np.ndarray | None = None) -> IBPoint:
         """The IB point of one layer's T (an array, or a tensor for an estimator with a
@@ -419,7 +563,8 @@ class IBPlane:
             check_same_length(T=T, X=self.X)
         if not self.plugin:
             complexity, prediction = _estimate(est, T, self.X, "X"), _estimate(est, T, self.y, "y")
-            return IBPoint.flagged(complexity, prediction, *self.ceilings, self.tolerance)
+            point = IBPoint.flagged(complexity, prediction, *self.ceilings, self.tolerance)
+            return point if self.counts is None else replace(point, **self._intervals(point, T))
         if t_codes is None and est.device is None:
             t_codes = _distinct_rows(est, T)
             if t_codes is None:
@@ -433,7 +578,30 @@ class IBPlane:
             check_same_length(T=T, X=self.X)
             t_codes = to_numpy(row_codes(est.codes(T)))
         complexity, prediction = code_informations(t_codes, self._codes, est.bias == "miller-madow", self._counts)
-        return IBPoint.flagged(complexity, prediction, *self.ceilings, self.tolerance)
+        point = IBPoint.flagged(complexity, prediction, *self.ceilings, self.tolerance)
+        return point if self.counts is None else replace(point, **self._intervals(point, None, t_codes))
+
+    def _intervals(self, point: IBPoint, T: Any, t_codes: np.ndarray | None = None) -> dict[str, float]:
+        """The 95% bootstrap intervals of I(X;T) and I(T;Y)."""
+        if self.plugin:
+            dense = np.unique(t_codes, return_inverse=True)[1].ravel()  # row keys ranked
+            complexity, prediction = _replicate_informations(dense, self._codes, self.counts,
+                                                             self.estimator.bias == "miller-madow")
+        else:
+            T = to_numpy(T)
+            complexity, prediction = [], []
+            for counts in self.counts:
+                if _weighted(self.estimator):
+                    w = counts / counts.sum()
+                    complexity.append(self.estimator.mutual_information(T, self.X, w))
+                    prediction.append(self.estimator.mutual_information(T, self.y, w))
+                else:
+                    idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
+                    complexity.append(self.estimator.mutual_information(T[idx], self.X[idx]))
+                    prediction.append(self.estimator.mutual_information(T[idx], self.y[idx]))
+        c_low, c_high = _interval(complexity, point.complexity)
+        p_low, p_high = _interval(prediction, point.prediction)
+        return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
 
     def points(self, layers: Mapping[str, Any]) -> dict[str, IBPoint]:
         """The IB point of every layer of ``layers`` ({name: T}); a plug-in estimator on the host
