@@ -46,6 +46,8 @@ _EXPORTS = {
     "null_predictions": "planes",
     "null_trajectory": "planes",
     "Monitor": "monitor",
+    "multiplets": "interactions",
+    "multiplets_nbest": "interactions",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -54,6 +56,7 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .estimators import Entropies, LeaveOneOut, SaturationWarning, available_estimators, get_estimator
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
+    from .interactions import multiplets, multiplets_nbest
     from .monitor import Monitor
     from .planes import (
         BoundWarning,
