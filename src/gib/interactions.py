@@ -200,10 +200,10 @@ def multiplets(X: Any, measure: str = "o_information", orders: Any = (3, 4), est
     --------
     >>> import itertools, numpy as np
     >>> bits = np.array(list(itertools.product([0, 1], repeat=2)))
-    >>> X = np.column_stack([bits, bits[:, 0] ^ bits[:, 1], bits[:, 0]])  # XOR triplet 0, 1, 2
+    >>> X = np.column_stack([bits, bits[:, 0] ^ bits[:, 1], bits[:, 0]])  # x2 = x0 XOR x1, x3 = x0
     >>> frame = multiplets(X, orders=3, estimator="discrete")
-    >>> frame[["multiplet", "value"]].round(6).to_dict("list")
-    {'multiplet': [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)], 'value': [-1.0, 1.0, 0.0, 0.0]}
+    >>> frame[["multiplet", "value"]].round(6).to_dict("list")  # two XOR triplets: 1 bit of synergy each
+    {'multiplet': [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)], 'value': [-1.0, 0.0, 0.0, -1.0]}
     """
     import pandas as pd
 
