@@ -232,3 +232,24 @@ def test_o_information_equals_hoi(hoi_x64, with_target, method):
 def test_other_measures_equal_hoi(hoi_x64, measure, metric):
     X, _, estimator = hoi_data("gc", False)
     assert_equal_hoi(gib.multiplets(X, measure, orders=3, estimator=estimator), hoi_table(metric, X, (3,), "gc"))
+
+
+# -- the landscape figure ----------------------------------------------------------------------
+def test_landscape_draws_each_order_and_the_value_range():
+    from matplotlib.collections import QuadMesh
+
+    from gib.plotting import multiplets_landscape
+
+    X = np.column_stack([planted(2000), np.random.default_rng(10).integers(0, 2, size=(2000, 3))])
+    frame = gib.multiplets(X, orders=(3, 4), estimator="discrete")
+    fig = multiplets_landscape(frame, bins=20, title="planted")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert low < frame["value"].min() < -0.99 and high > frame["value"].max() > 0.7  # the XOR; the copies
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["3", "4"]
+    assert ax.get_ylabel() == "O-information (bits)" and "84 of order 3, 126 of order 4" in ax.get_title()
+    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
+    share = np.ma.filled(mesh.get_array(), np.nan).reshape(20, 2)
+    np.testing.assert_allclose(np.nansum(share, axis=0), 1.0)  # each order's shares add up to 1
+    with pytest.raises(ValueError, match="`frame`"):
+        multiplets_landscape(frame.iloc[:0])
