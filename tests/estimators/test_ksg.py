@@ -318,3 +318,16 @@ def test_the_largest_floats_are_estimated_and_mixed_magnitudes_refused():
     mixed = np.column_stack([rng.standard_normal(50) * 1e300, rng.standard_normal(50) * 1e-20])
     with pytest.raises(ValueError, match="`standardize`"):
         gib.mutual_information(mixed, rng.standard_normal(50), "ksg", standardize=False)
+
+
+def test_one_dimensional_counts_equal_the_pairwise_predicate():
+    """The sorted-values counts of the tree path: #{j : |x_j - x_i| < eps_i} with the difference
+    rounded as the pairwise path rounds it, radii on the gaps themselves and ties included."""
+    from gib.estimators.ksg import _counts_within_sorted
+
+    rng = np.random.default_rng(16)
+    x = np.concatenate([np.round(rng.standard_normal(300), 1), rng.standard_normal(200) * 1e-3 + 0.1])
+    gaps = np.abs(x[:, None] - x[None, :])
+    eps = gaps[np.arange(len(x)), rng.integers(0, len(x), len(x))]  # radii that are gaps: boundary cases
+    eps[:50] = rng.random(50)
+    np.testing.assert_array_equal(_counts_within_sorted(x, eps), np.sum(gaps < eps[:, None], axis=1))

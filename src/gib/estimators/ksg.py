@@ -37,10 +37,11 @@ are refused.
 The tree path
 -------------
 In few dimensions (a single feature against V, or any space of at most ``_TREE_MAX_DIM``
-columns) with many samples, k-d trees (``scipy.spatial.cKDTree``, max-norm ``p=inf``) replace
+columns) with many samples (400 or more), k-d trees (``scipy.spatial.cKDTree``, max-norm ``p=inf``) replace
 the pairwise distances: eps_i from a (k + 1)-nearest query (the sample itself at distance 0
 first), the strict counts from ``query_ball_point(r=nextafter(eps, 0), return_length=True)``
-less the sample itself, O(N log N) time and O(N) memory. The tree computes the same max-norm
+less the sample itself (in one dimension, binary searches in the sorted values on the very
+predicate ``|x_j - x_i| < eps_i``), O(N log N) time and O(N) memory. The tree computes the same max-norm
 distances (``max |x_ad - x_bd|``) and the counts are summed in the same row blocks, so its
 values equal the pairwise path's; the tests compare them. ``leave_one_out`` takes its singles
 from trees then, and keeps the pairwise pass for the joint and the complements.
@@ -97,8 +98,8 @@ _BLOCK_ELEMENTS = {"numpy": 1 << 18, "cpu": 1 << 20, "cuda": 1 << 25}
 # a block's pairs (module docstring); above it, compaction costs more than it saves.
 _CANDIDATE_FRACTION = 0.5
 # The tree path (module docstring): spaces of at most this many columns, at least this many samples.
-_TREE_MAX_DIM = 3
-_TREE_MIN_SAMPLES = 1000
+_TREE_MAX_DIM = 4
+_TREE_MIN_SAMPLES = 400
 # Data beyond 2^+-_SAFE_EXPONENT are scaled by a power of two (module docstring, "Scale").
 _SAFE_EXPONENT = 500
 
@@ -147,19 +148,51 @@ def _kth_distances(points: np.ndarray, k: int) -> np.ndarray:
 
 
 def _strict_counts(points: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """#{j != i : d(i, j) < eps_i} in the max-norm, as float64: the points within
-    nextafter(eps_i, 0) of point i, less i itself (0 where eps_i is 0)."""
-    from scipy.spatial import cKDTree
+    """#{j != i : d(i, j) < eps_i} in the max-norm, as float64 (0 where eps_i is 0): in one
+    dimension by binary searches in the sorted values (``_counts_within_sorted``), else the
+    points of a k-d tree within nextafter(eps_i, 0) of point i, less i itself."""
+    if points.shape[1] == 1:
+        counts = _counts_within_sorted(points[:, 0], eps)
+    else:
+        from scipy.spatial import cKDTree
 
-    counts = cKDTree(points).query_ball_point(points, np.nextafter(eps, 0.0), p=np.inf, return_length=True)
+        counts = cKDTree(points).query_ball_point(points, np.nextafter(eps, 0.0), p=np.inf, return_length=True)
     return np.where(eps > 0, np.asarray(counts, dtype=np.float64) - 1.0, 0.0)
+
+
+def _counts_within_sorted(x: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """#{j : |x_j - x_i| < eps_i} (i itself included) for 1-D x, with the difference rounded
+    as the pairwise path rounds it: in the sorted values, ``s_j - x_i`` (above x_i) and
+    ``x_i - s_j`` (below) are monotone in j, so each side's count is one vectorised binary
+    search on that very predicate (log2 N passes over the samples)."""
+    s = np.sort(x)
+    N = len(s)
+    p = np.searchsorted(s, x, side="left")  # s[p_i:] >= x_i > s[:p_i]
+
+    def first(lo: np.ndarray, hi: np.ndarray, is_after: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Per sample, the first index in [lo, hi) where ``is_after`` holds (it holds from there on)."""
+        lo, hi = lo.copy(), hi.copy()
+        while True:
+            active = lo < hi
+            if not active.any():
+                return lo
+            mid = (lo + hi) // 2
+            after = is_after(np.minimum(mid, N - 1))
+            hi = np.where(active & after, mid, hi)
+            lo = np.where(active & ~after, mid + 1, lo)
+
+    above = first(p, np.full(N, N), lambda m: ~(s[m] - x < eps)) - p
+    below = p - first(np.zeros(N, dtype=p.dtype), p, lambda m: x - s[m] < eps)
+    return above + below
 
 
 def _block_total(values: np.ndarray, rows: int) -> float:
     """The sum of ``values`` as the pairwise path adds them: per block of ``rows``, then blocks in order."""
+    full = len(values) - len(values) % rows
+    sums = list(np.sum(values[:full].reshape(-1, rows), axis=1)) + ([np.sum(values[full:])] if full < len(values) else [])
     total = 0.0
-    for start in range(0, len(values), rows):
-        total += float(np.sum(values[start : start + rows]))
+    for part in sums:
+        total += float(part)
     return total
 
 
@@ -386,7 +419,7 @@ class KSGEstimator(Estimator):
       (``I(X_i;V) = 0``, ``I(X_-i;V) = I(X;V)``, as the other estimators).
     - Cost of ``leave_one_out``: n + 1 selections over N per sample, n over the candidates
       (module docstring), and n passes of gap updates over the N^2 pairs; memory bounded by
-      row blocks. From 1000 samples on, spaces of at most 3 columns (a single feature and V,
+      row blocks. From 400 samples on, spaces of at most 4 columns (a single feature and V,
       ``entropy`` and ``mutual_information`` of few columns) go by k-d trees instead, in
       O(N log N) time and O(N) memory, with the same values (module docstring, "The tree path").
     - Any scale: columns at 1e160 or 1e300 are standardised as exactly as any other, and
