@@ -253,3 +253,19 @@ def test_landscape_draws_each_order_and_the_value_range():
     np.testing.assert_allclose(np.nansum(share, axis=0), 1.0)  # each order's shares add up to 1
     with pytest.raises(ValueError, match="`frame`"):
         multiplets_landscape(frame.iloc[:0])
+
+
+def test_chunks_and_the_progress_bar_change_nothing(monkeypatch):
+    """Small chunks (several per order and per subset size) and a progress bar asked for give
+    the same table as one chunk."""
+    import gib.interactions as interactions
+
+    rng = np.random.default_rng(17)
+    X = rng.integers(0, 3, size=(80, 7))
+    y = rng.integers(0, 2, size=80)
+    whole = gib.multiplets(X, orders=(3, 4), estimator="discrete", target=y)
+    monkeypatch.setattr(interactions, "_CHUNK", 6)
+    chunked = gib.multiplets(X, orders=(3, 4), estimator="discrete", target=y, progress=True)
+    pd.testing.assert_frame_equal(whole, chunked)
+    with pytest.raises(TypeError, match="`progress`"):
+        gib.multiplets(X, orders=3, progress="yes")

@@ -45,12 +45,15 @@ _CHUNK = 1 << 14
 _PROGRESS_SUBSETS = 20_000
 
 
-def _combinations(n: int, k: int, start: int, stop: int) -> np.ndarray:
-    """The k-subsets of range(n) number start..stop-1, in ``itertools.combinations`` order, as a
-    (stop - start, k) intp array."""
-    chunk = itertools.islice(itertools.combinations(range(n), k), start, stop)
-    flat = np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.intp, count=(stop - start) * k)
-    return flat.reshape(stop - start, k)
+def _combination_chunks(n: int, k: int):
+    """The k-subsets of range(n) in ``itertools.combinations`` order, as (rows, k) intp arrays of
+    at most ``_CHUNK`` rows, from one iterator (no subset generated twice)."""
+    combos = itertools.combinations(range(n), k)
+    total = math.comb(n, k)
+    for start in range(0, total, _CHUNK):
+        rows = min(_CHUNK, total - start)
+        flat = itertools.chain.from_iterable(itertools.islice(combos, rows))
+        yield np.fromiter(flat, dtype=np.intp, count=rows * k).reshape(rows, k)
 
 
 class _Ranks:
@@ -79,17 +82,13 @@ class _SubsetTables:
             table = self.with_target if joined else self.alone
             if s in table:
                 continue
-            total = math.comb(self.n, s)
-            values = np.empty(total)
-            for start in range(0, total, _CHUNK):
-                stop = min(total, start + _CHUNK)
-                subsets = _combinations(self.n, s, start, stop)
+            values = np.empty(math.comb(self.n, s))
+            for subsets in _combination_chunks(self.n, s):
                 asked = subsets
-                if joined:
-                    asked = np.concatenate([subsets, np.full((len(subsets), len(self.target)), 0)], axis=1)
-                    asked[:, s:] = self.target
+                if joined:  # the target's columns after the subset's
+                    asked = np.column_stack([subsets, np.broadcast_to(self.target, (len(subsets), len(self.target)))])
                 values[self.ranks(subsets)] = self.entropy_of(asked)
-                bar.update(stop - start)
+                bar.update(len(subsets))
             table[s] = values
 
     def lookup(self, subsets: np.ndarray, joined: bool = False) -> np.ndarray:
@@ -279,15 +278,12 @@ def _frame(measure: str, orders: list[int], n: int, names: list | None, values_o
     with progress_bar(total=total, desc="multiplets", unit="multiplet",
                       enabled=bool(progress) if progress is not None else total > _PROGRESS_SUBSETS // 10) as bar:
         for k in orders:
-            count = math.comb(n, k)
-            for start in range(0, count, _CHUNK):
-                stop = min(count, start + _CHUNK)
-                combos = _combinations(n, k, start, stop)
-                part = {"multiplet": _tuples(combos), "order": np.full(stop - start, k), "value": values_of(combos)}
+            for combos in _combination_chunks(n, k):
+                part = {"multiplet": _tuples(combos), "order": np.full(len(combos), k), "value": values_of(combos)}
                 if names is not None:
                     part["names"] = _tuples(labels[combos])
                 parts.append(pd.DataFrame(part))
-                bar.update(stop - start)
+                bar.update(len(combos))
     frame = pd.concat(parts, ignore_index=True)
     frame.attrs["measure"] = measure
     return frame
