@@ -101,10 +101,10 @@ def _needed(measure: str, orders: list[int], target: bool) -> list[tuple[int, bo
     for k in orders:
         if measure == "synergy":  # I(X_S;y), I(X_i;y), I(X_S-i;y), each from H(.) and H(., y)
             sizes |= {(k, False), (k, True), (1, False), (1, True), (k - 1, False), (k - 1, True)}
-        elif target:  # the k + 1 variables (X_S, y): H(X_S, y), H(X_i), H(X_S-i, y), H(X_S)
-            sizes |= {(k, True), (1, False), (k, False)}
+        elif target:  # the k + 1 variables (X_S, y): H(X_S, y), H(X_i), and H(X_S-i, y), H(X_S) but for TC
+            sizes |= {(k, True), (1, False)}
             if measure != "total_correlation":
-                sizes |= {(k - 1, True)}
+                sizes |= {(k - 1, True), (k, False)}
         else:
             sizes |= {(k, False), (1, False)}
             if measure != "total_correlation":
