@@ -14,7 +14,7 @@ A multiplet S of order k needs H(X_S), every H(X_i) and every H(X_S-i); each S-i
 variables lies in n - k + 1 multiplets of order k. So the entropies of all subsets of each
 needed size are estimated once, in batches (``Estimator.subset_entropies``: plug-in row keys
 summed from per-column terms, ``gcmi`` log-determinants of principal submatrices of one
-covariance), and kept in one array per size, indexed by the subsets' colexicographic ranks
+covariance, ``kde`` squared distances summed from per-column gaps), and kept in one array per size, indexed by the subsets' colexicographic ranks
 ``sum_j C(c_j, j + 1)`` (c_0 < c_1 < ...): the measures of the multiplets are then sums of
 looked-up entropies, one vectorised pass per chunk of multiplets. Memory: the arrays hold
 C(n, s) floats for each size s used (fewer than the C(n, k) rows of the table itself when
@@ -168,9 +168,9 @@ def multiplets(X: Any, measure: str = "o_information", orders: Any = (3, 4), est
     orders : int or sequence of int, default (3, 4)
         The multiplet sizes k, each in 2..n: every one of the C(n, k) subsets is measured.
     estimator : str or Estimator, default "binning"
-        Any estimator (:func:`gib.get_estimator`), by name or instance. ``binning``, ``discrete``
-        and ``gcmi`` estimate a batch of subsets at once; the others each subset on its own
-        (each still once).
+        Any estimator (:func:`gib.get_estimator`), by name or instance. ``binning``, ``discrete``,
+        ``gcmi`` and ``kde`` estimate a batch of subsets at once; the others each subset on its
+        own (each still once).
     target : array (N,), optional
         A variable y (one column) for the task-related measures and the synergy.
     progress : bool, optional
