@@ -115,7 +115,8 @@ def main() -> None:
         vs = np.tanh(Xs[:, 0]) + Xs[:, 2] ** 2 + 0.3 * rng.normal(size=N_single)
         ys = np.digitize(vs, [0.0, 1.0])
         what = f"ksg single-feature MIs, {{}} (N = {N_single}, n = {n_single})"
-        for label, target, theirs in (("continuous V", vs, mutual_info_regression), ("classes", ys, mutual_info_classif)):
+        for label, target, theirs in (("continuous V", vs, mutual_info_regression),
+                                      ("classes", ys, mutual_info_classif)):
             ours = best_of(lambda: [ksg.mutual_information(Xs[:, [i]], target) for i in range(n_single)], r)
             other = best_of(lambda: theirs(Xs, target, n_neighbors=k, random_state=0), r)
             row(what.format(label), ours, other, f"scikit-learn {theirs.__name__}")
@@ -123,7 +124,8 @@ def main() -> None:
         [ksg.mutual_information(Xs[:, [i]], vs) for i in range(n_single)]
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        lines.append(f"| ksg single-feature MIs, continuous V (N = {N_single}): tracemalloc peak {peak:.1f} MB | | | | |")
+        lines.append(f"| ksg single-feature MIs, continuous V (N = {N_single}): tracemalloc peak {peak:.1f} MB "
+                     "| | | | |")
     print("\n".join(lines))
     N_mem, n_mem = (1000, 4) if args.quick else (5000, 8)
     traced, rss = peak_memory(N_mem, n_mem)

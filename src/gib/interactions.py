@@ -14,8 +14,9 @@ A multiplet S of order k needs H(X_S), every H(X_i) and every H(X_S-i); each S-i
 variables lies in n - k + 1 multiplets of order k. So the entropies of all subsets of each
 needed size are estimated once, in batches (``Estimator.subset_entropies``: plug-in row keys
 summed from per-column terms, ``gcmi`` log-determinants of principal submatrices of one
-covariance, ``kde`` squared distances summed from per-column gaps), and kept in one array per size, indexed by the subsets' colexicographic ranks
-``sum_j C(c_j, j + 1)`` (c_0 < c_1 < ...): the measures of the multiplets are then sums of
+covariance, ``kde`` squared distances summed from per-column gaps), and kept in one array per
+size, indexed by the subsets' colexicographic ranks ``sum_j C(c_j, j + 1)`` (c_0 < c_1 < ...):
+the measures of the multiplets are then sums of
 looked-up entropies, one vectorised pass per chunk of multiplets. Memory: the arrays hold
 C(n, s) floats for each size s used (fewer than the C(n, k) rows of the table itself when
 k <= n / 2), and the work goes in chunks of ``_CHUNK`` subsets.
@@ -229,8 +230,8 @@ def multiplets(X: Any, measure: str = "o_information", orders: Any = (3, 4), est
             )
 
     if measure == "synergy" and not _synergy_from_entropies(est, y):
-        return _frame(measure, orders, n, names, lambda combos: np.array([_synergy_of(est, X[:, c], y) for c in combos]),
-                      progress, sum(math.comb(n, k) for k in orders))
+        synergies = lambda combos: np.array([_synergy_of(est, X[:, c], y) for c in combos])  # noqa: E731
+        return _frame(measure, orders, n, names, synergies, progress, sum(math.comb(n, k) for k in orders))
 
     if y is None:
         data, target_columns = X, None

@@ -189,7 +189,9 @@ def _counts_within_sorted(x: np.ndarray, eps: np.ndarray) -> np.ndarray:
 def _block_total(values: np.ndarray, rows: int) -> float:
     """The sum of ``values`` as the pairwise path adds them: per block of ``rows``, then blocks in order."""
     full = len(values) - len(values) % rows
-    sums = list(np.sum(values[:full].reshape(-1, rows), axis=1)) + ([np.sum(values[full:])] if full < len(values) else [])
+    sums = list(np.sum(values[:full].reshape(-1, rows), axis=1))
+    if full < len(values):
+        sums.append(np.sum(values[full:]))
     total = 0.0
     for part in sums:
         total += float(part)
@@ -535,8 +537,8 @@ class KSGEstimator(Estimator):
         common = _common_exponent(peaks, name)
         if not common:
             return a, b
-        exponent = lambda m: np.full(m, common)  # noqa: E731
-        return _times_power_of_two(a, exponent(a.shape[1])), b if discrete else _times_power_of_two(b, exponent(b.shape[1]))
+        a = _times_power_of_two(a, np.full(a.shape[1], common))
+        return a, b if discrete else _times_power_of_two(b, np.full(b.shape[1], common))
 
     # -- the Estimator interface ---------------------------------------------------------------
     def _entropy(self, a, w):
