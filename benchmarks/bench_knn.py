@@ -8,7 +8,10 @@
       (``npeet`` is not on the package registry; its fork ``npeet-plus`` is, same ``mi``);
 - renyi: gib's fast ``leave_one_out`` against its per-subset computation, at alpha = 1.01
   (eigenvalues) and alpha = 2 (Frobenius norms, no eigenvalues);
-- the peak memory of ksg's ``leave_one_out`` at N = 5000 (tracemalloc: NumPy's allocations).
+- the peak memory of ksg's ``leave_one_out`` at N = 5000 (tracemalloc: NumPy's allocations);
+- ksg's single-feature MIs alone (``mutual_information`` of each column, which goes by k-d trees
+  and sorted-value counts from 400 samples on) against scikit-learn's ``mutual_info_regression``
+  and ``mutual_info_classif`` at N = 5000 and 20000, and their peak memory.
 
 Ratios are alternative / gib (> 1: gib is faster), timed in this one process, best of
 ``--repeats``. Run: ``nice -n 15 .venv/bin/python benchmarks/bench_knn.py`` (``--quick``: smaller).
@@ -25,7 +28,7 @@ import tracemalloc
 
 import numpy as np
 from bench_synergy import best_of  # the timing helper of the benchmarks (same folder)
-from sklearn.feature_selection import mutual_info_regression
+from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
 import gib
 
@@ -105,6 +108,24 @@ def main() -> None:
         row(f"renyi leave_one_out, alpha = {alpha} (N = {N_renyi}, n = {n_renyi})", fast, direct,
             "gib Renyi MI per subset (2n + 1 calls)")
 
+    for N_single in (2000, 5000) if args.quick else (5000, 20000):
+        n_single = 8
+        Xs = rng.normal(size=(N_single, n_single))
+        Xs[:, 1] += Xs[:, 0]
+        vs = np.tanh(Xs[:, 0]) + Xs[:, 2] ** 2 + 0.3 * rng.normal(size=N_single)
+        ys = np.digitize(vs, [0.0, 1.0])
+        what = f"ksg single-feature MIs, {{}} (N = {N_single}, n = {n_single})"
+        for label, target, theirs in (("continuous V", vs, mutual_info_regression),
+                                      ("classes", ys, mutual_info_classif)):
+            ours = best_of(lambda: [ksg.mutual_information(Xs[:, [i]], target) for i in range(n_single)], r)
+            other = best_of(lambda: theirs(Xs, target, n_neighbors=k, random_state=0), r)
+            row(what.format(label), ours, other, f"scikit-learn {theirs.__name__}")
+        tracemalloc.start()
+        [ksg.mutual_information(Xs[:, [i]], vs) for i in range(n_single)]
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        lines.append(f"| ksg single-feature MIs, continuous V (N = {N_single}): tracemalloc peak {peak:.1f} MB "
+                     "| | | | |")
     print("\n".join(lines))
     N_mem, n_mem = (1000, 4) if args.quick else (5000, 8)
     traced, rss = peak_memory(N_mem, n_mem)

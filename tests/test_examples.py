@@ -18,7 +18,7 @@ def load(name):
 
 
 def test_every_example_is_tested():
-    tested = {"own_loop", "lightning_trainer", "huggingface_trainer", "tensorboard_logging"}
+    tested = {"own_loop", "lightning_trainer", "huggingface_trainer", "tensorboard_logging", "plot_multiplets"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -57,3 +57,21 @@ def test_huggingface_trainer(tmp_path):
     frame = callback.monitor.frame
     assert sorted(set(frame.step)) == [0, 1]
     assert "eval_accuracy" in set(frame.measure) and np.isfinite(frame.value).all()
+
+
+def test_plot_multiplets():
+    """The gallery example finds what was planted: the two XOR triplets first among the
+    synergistic ones (about -1 bit), the copies as the redundant one, the XOR pair about y."""
+    import matplotlib.pyplot as plt
+
+    import gib
+
+    example = load("plot_multiplets")
+    try:
+        assert set(example.synergistic["multiplet"][:2]) == {(0, 1, 2), (3, 4, 5)}
+        assert example.synergistic["value"].iloc[1] < -0.99 < example.synergistic["value"].iloc[2]
+        assert example.redundant["multiplet"].iloc[0] == (6, 7, 8)
+        assert gib.multiplets_nbest(example.about_y, n=1)["multiplet"].iloc[0] == (9, 10)
+        assert example.fig.axes[0].get_ylabel() == "O-information (bits)"
+    finally:
+        plt.close("all")

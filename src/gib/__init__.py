@@ -48,6 +48,8 @@ _EXPORTS = {
     "null_trajectory": "planes",
     "Monitor": "monitor",
     "default_recorders": "recorders",
+    "multiplets": "interactions",
+    "multiplets_nbest": "interactions",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -57,6 +59,7 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .exceptions import BoundWarning, NegativeInformationWarning, SaturationWarning
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
+    from .interactions import multiplets, multiplets_nbest
     from .monitor import Monitor
     from .recorders import default_recorders
     from .planes import (

@@ -38,6 +38,12 @@ class NegativeInformationWarning(GibWarning):
     independent variables: an estimator bias); the point is flagged ``negative`` in the frame."""
 
 
+class TiedNeighboursWarning(GibWarning):
+    """k-nearest-neighbour estimates with samples whose k-th neighbour is at distance 0 (values
+    repeated at least k + 1 times, with no noise to break the ties): their neighbour counts are 0
+    and the estimate is inflated."""
+
+
 class StandInWarning(GibWarning):
     """A loader returned an offline stand-in instead of the data set asked for."""
 

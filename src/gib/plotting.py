@@ -821,3 +821,64 @@ def _measure_figure(frame: pd.DataFrame, columns: list[str], keys: Sequence[str]
     what = "mean over seeds of each run's mean value (bars: 1 s.d. across seeds)"
     fig.suptitle(f"{title}: {what}" if title else what, fontsize=10)
     return fig
+
+
+def multiplets_landscape(frame: pd.DataFrame, bins: int = 64, title: str | None = None) -> Figure:
+    """The landscape of a :func:`gib.multiplets` table, as hoi draws it: for each order, the
+    distribution of the multiplets' values (the share of that order's multiplets in each bin of
+    values, on a log colour scale), orders side by side.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A table of :func:`gib.multiplets` (columns ``order`` and ``value``, in bits).
+    bins : int, default 64
+        Bins of values, shared by the orders (over the values' range).
+    title : str, optional
+        Title above the panel.
+
+    Returns
+    -------
+    Figure
+        One panel: x the order, y the value in bits (a dashed line at 0: for the O-information,
+        redundancy above, synergy below), with a colour bar of the share of multiplets.
+    """
+    if not isinstance(frame, pd.DataFrame) or not {"order", "value"} <= set(frame.columns) or frame.empty:
+        raise ValueError("`frame` must be a non-empty table of gib.multiplets (columns order and value).")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"`bins` must be a positive integer, got {bins!r}.")
+    values = frame["value"].to_numpy(dtype=np.float64)
+    orders = frame["order"].to_numpy()
+    finite = np.isfinite(values)
+    if not finite.any():
+        raise ValueError("`frame` has no finite value to draw.")
+    lo, hi = float(values[finite].min()), float(values[finite].max())
+    if hi <= lo:  # one value: a bin of a small width around it
+        lo, hi = lo - 0.5 * max(abs(lo), 1e-3), hi + 0.5 * max(abs(hi), 1e-3)
+    edges = np.linspace(lo, hi, bins + 1)
+    levels = np.unique(orders)
+    share = np.full((bins, len(levels)), np.nan)
+    for column, order in enumerate(levels):
+        chosen = values[(orders == order) & finite]
+        counts = np.histogram(chosen, bins=edges)[0] / max(len(chosen), 1)
+        share[:, column] = np.where(counts > 0, counts, np.nan)
+    fig = Figure(figsize=(1.1 * len(levels) + 3.2, 4.0), layout="constrained")
+    ax = fig.subplots()
+    x_edges = np.concatenate([levels - 0.5, [levels[-1] + 0.5]]).astype(np.float64)
+    positive = share[np.isfinite(share)]
+    mesh = ax.pcolormesh(x_edges, edges, share, cmap="turbo", norm=LogNorm(vmin=positive.min(), vmax=positive.max()))
+    fig.colorbar(mesh, ax=ax, label="share of the order's multiplets")
+    if lo < 0 < hi:
+        ax.axhline(0.0, color="k", linestyle="--", linewidth=0.8)
+    measure = frame.attrs.get("measure", "value")
+    label = {"o_information": "O-information", "s_information": "S-information", "synergy": "synergy about the target",
+             "total_correlation": "total correlation", "dual_total_correlation": "dual total correlation"}
+    ax.set_xticks(levels)
+    ax.set_xlim(x_edges[0], x_edges[-1])
+    pad = 0.04 * (hi - lo)  # the extreme bins clear of the frame
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("order (variables in the multiplet)")
+    ax.set_ylabel(f"{label.get(measure, str(measure))} (bits)")
+    counts = ", ".join(f"{int(np.sum(orders == o))} of order {o}" for o in levels)
+    ax.set_title(f"{title}\n{counts}" if title else counts, fontsize=9)
+    return fig

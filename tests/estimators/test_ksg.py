@@ -3,12 +3,14 @@ on every backend (the ``backend`` fixture, conftest.py) against the per-subset c
 closed forms for Gaussians, and scikit-learn's KSG / Ross implementations on the same data."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 from scipy import special
 
 import gib
+from gib.exceptions import TiedNeighboursWarning
 from gib.estimators import get_estimator
 
 LN2 = math.log(2.0)
@@ -73,7 +75,7 @@ def test_leave_one_out_blocks_and_noise(backend, monkeypatch):
     np.testing.assert_allclose(fast.complement, direct.complement, atol=tol)
     np.testing.assert_allclose(fast.single, direct.single, atol=tol)
     # the noise breaks the ties of column 3: its estimate differs from the noiseless one
-    plain = get_estimator("ksg", k=4).leave_one_out(X, v)
+    plain = get_estimator("ksg", k=4, noise=0.0).leave_one_out(X, v)
     assert fast.single[3] != pytest.approx(plain.single[3], abs=1e-9)
 
 
@@ -151,7 +153,7 @@ def test_kozachenko_leonenko_gaussian_entropy():
 def test_kozachenko_leonenko_hand_computed():
     """Four points on a line, k = 1: every nearest neighbour is at distance 1, so
     H = psi(4) - psi(1) + log(2) nats."""
-    h = gib.entropy(np.array([0.0, 1.0, 2.0, 3.0]), estimator="ksg", k=1)
+    h = gib.entropy(np.array([0.0, 1.0, 2.0, 3.0]), estimator="ksg", k=1, noise=0.0)  # exact, no jitter
     assert h == pytest.approx((special.psi(4) - special.psi(1) + math.log(2.0)) / LN2, abs=1e-12)
 
 
@@ -214,7 +216,7 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="single sample"):
         gib.mutual_information(np.arange(5.0), np.arange(5), estimator="ksg")
     with pytest.raises(ValueError, match="`noise`"):
-        gib.entropy(np.zeros(10) + np.arange(10) // 5, estimator="ksg")
+        gib.entropy(np.zeros(10) + np.arange(10) // 5, estimator="ksg", noise=0.0)
     with pytest.raises(TypeError, match="`a`"):
         gib.mutual_information(np.array(["a", "b", "c", "d", "e"]), np.arange(5.0), estimator="ksg")
 
@@ -222,3 +224,110 @@ def test_errors_name_the_argument():
 def test_registered():
     assert "ksg" in gib.estimators.available_estimators()
     assert repr(get_estimator("ksg", k=5)).startswith("KSGEstimator(k=5")
+
+
+# -- the tree path (ksg module docstring) -----------------------------------------------------
+@pytest.fixture
+def pairwise_only(monkeypatch):
+    """Run the estimator with the k-d tree path off: every distance from the pairwise blocks."""
+    import gib.estimators.ksg as ksg
+
+    def run(fn):
+        with monkeypatch.context() as patch:
+            patch.setattr(ksg, "_TREE_MIN_SAMPLES", 10**12)
+            return fn()
+
+    return run
+
+
+@pytest.mark.parametrize("noise", [1e-10, 0.0])
+@pytest.mark.parametrize("target", ["continuous", "classes", "small_classes"])
+def test_tree_path_equals_the_pairwise_path(pairwise_only, noise, target):
+    """From 1000 samples on, few-column spaces go by k-d trees: the same eps, counts and block
+    sums, so the very same numbers, ties (a quantised column) included."""
+    import gib.estimators.ksg as ksg
+
+    rng = np.random.default_rng(11)
+    N = max(1200, ksg._TREE_MIN_SAMPLES)
+    X = rng.standard_normal((N, 3))
+    X[:, 1] = np.round(X[:, 1] * 2) / 2  # ties
+    v = np.tanh(X[:, 0]) + 0.5 * rng.standard_normal(N)
+    if target != "continuous":
+        v = np.digitize(v, [-0.5, 0.5])
+        if target == "small_classes":
+            v[:3] = 7  # a class of 3 (k_i = 2) and one of a single sample (left out)
+            v[3] = 8
+    est = get_estimator("ksg", noise=noise)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TiedNeighboursWarning)
+        for a in (X[:, [0]], X[:, [1]], X[:, :2]):
+            assert est.mutual_information(a, v) == pairwise_only(lambda: est.mutual_information(a, v))
+        tree, pairwise = est.leave_one_out(X, v), pairwise_only(lambda: est.leave_one_out(X, v))
+    assert tree.joint == pairwise.joint
+    np.testing.assert_array_equal(tree.single, pairwise.single)
+    np.testing.assert_array_equal(tree.complement, pairwise.complement)
+    if noise:
+        assert est.entropy(X[:, :2]) == pairwise_only(lambda: est.entropy(X[:, :2]))
+
+
+def test_tree_path_warns_where_ties_remain():
+    rng = np.random.default_rng(12)
+    z = np.round(rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=1500) * 2) / 2
+    with pytest.warns(TiedNeighboursWarning, match="`noise`"):
+        gib.mutual_information(z[:, 0], z[:, 1], estimator="ksg", noise=0.0)
+
+
+# -- ties and scale (ksg module docstring) ----------------------------------------------------
+def test_ties_are_broken_by_default_and_warned_without_noise():
+    """A Gaussian pair of r = 0.6 (0.322 bits) rounded to a grid of 0.5: the default noise gives
+    the peers' value (scikit-learn's spread over seeds is ~0.05 bits here); without noise the
+    counts of 0 inflate it past 5 bits, with a warning."""
+    rng = np.random.default_rng(13)
+    z = np.round(rng.multivariate_normal([0, 0], [[1, 0.6], [0.6, 1]], size=1000) * 2) / 2
+    truth = -0.5 * np.log2(1 - 0.36)
+    assert gib.mutual_information(z[:, 0], z[:, 1], estimator="ksg") == pytest.approx(truth, abs=0.08)
+    with pytest.warns(TiedNeighboursWarning, match="distance 0"):
+        assert gib.mutual_information(z[:, 0], z[:, 1], estimator="ksg", noise=0.0) > 5.0
+    with pytest.warns(TiedNeighboursWarning):
+        gib.leave_one_out(np.column_stack([z, z[:, 0] * 2]), z[:, 1], estimator="ksg", noise=0.0)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e300, 1e-300])
+def test_extreme_scales_give_the_values_of_ordinary_ones(scale):
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    v = X[:, 0] + 0.5 * rng.standard_normal(60)
+    assert gib.mutual_information(X * scale, y, "ksg") == pytest.approx(gib.mutual_information(X, y, "ksg"), abs=1e-9)
+    assert gib.synergy(X * scale, y, "ksg") == pytest.approx(gib.synergy(X, y, "ksg"), abs=1e-9)
+    assert gib.synergy(X * scale, v * scale, "ksg") == pytest.approx(gib.synergy(X, v, "ksg"), abs=1e-9)
+    unscaled = gib.mutual_information(X * scale, v * scale, "ksg", standardize=False)
+    assert unscaled == pytest.approx(gib.mutual_information(X, v, "ksg", standardize=False), abs=1e-9)
+    # the entropy is in the data's units: shifted by d log2(scale)
+    assert gib.entropy(X * scale, "ksg") == pytest.approx(gib.entropy(X, "ksg") + 3 * np.log2(scale), abs=1e-9)
+    h = gib.get_estimator("ksg").entropies(X * scale)
+    np.testing.assert_allclose(h.single, gib.get_estimator("ksg").entropies(X).single + np.log2(scale), atol=1e-9)
+
+
+def test_the_largest_floats_are_estimated_and_mixed_magnitudes_refused():
+    rng = np.random.default_rng(15)
+    extremes = rng.choice([1.7e308, -1.7e308, 1e308, -1e307, 0.0, 5.0], size=(50, 2))
+    extremes += rng.standard_normal((50, 2)) * 1e300
+    assert np.isfinite(gib.entropy(extremes, "ksg"))
+    assert np.isfinite(gib.mutual_information(extremes[:, 0], extremes[:, 1], "ksg"))
+    mixed = np.column_stack([rng.standard_normal(50) * 1e300, rng.standard_normal(50) * 1e-20])
+    with pytest.raises(ValueError, match="`standardize`"):
+        gib.mutual_information(mixed, rng.standard_normal(50), "ksg", standardize=False)
+
+
+def test_one_dimensional_counts_equal_the_pairwise_predicate():
+    """The sorted-values counts of the tree path: #{j : |x_j - x_i| < eps_i} with the difference
+    rounded as the pairwise path rounds it, radii on the gaps themselves and ties included."""
+    from gib.estimators.ksg import _counts_within_sorted
+
+    rng = np.random.default_rng(16)
+    x = np.concatenate([np.round(rng.standard_normal(300), 1), rng.standard_normal(200) * 1e-3 + 0.1])
+    gaps = np.abs(x[:, None] - x[None, :])
+    eps = gaps[np.arange(len(x)), rng.integers(0, len(x), len(x))]  # radii that are gaps: boundary cases
+    eps[:50] = rng.random(50)
+    np.testing.assert_array_equal(_counts_within_sorted(x, eps), np.sum(gaps < eps[:, None], axis=1))

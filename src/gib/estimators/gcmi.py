@@ -590,6 +590,64 @@ class GaussianCopulaEstimator(Estimator):
             h[0, 1] = h[1, 0] = 0.0
         return h
 
+    def _subset_entropies(self, X, w):
+        """Batched subset entropies (``Estimator.subset_entropies``): one copula covariance C of
+        X, then H(X_S) from the log-determinant of each principal submatrix C_S,S, a stack of
+        ``_SUBSET_STACK`` of them eliminated at once (``_stacked_pivots``); a submatrix singular
+        to within the ridge is regularised on its own, as ``log_det`` does."""
+        with one_blas_thread(X.shape[1]):
+            c, n_eff = _covariance(_copula(_check_numeric(X, "X"), w, "X"), w)
+
+        def entropies(subsets: np.ndarray) -> np.ndarray:
+            m, s = subsets.shape
+            _check_size(n_eff, s, "`X`")
+            out = np.empty(m)
+            for start in range(0, m, _SUBSET_STACK):
+                chosen = subsets[start : start + _SUBSET_STACK]
+                sub = c[chosen[:, :, None], chosen[:, None, :]]
+                variances = np.diagonal(sub, axis1=1, axis2=2)
+                low = variances < self.ridge
+                if low.any():  # ``_floored``: a variance below the ridge is raised to it
+                    sub = sub.copy()
+                    rows, cols = np.nonzero(low)
+                    sub[rows, cols, cols] = self.ridge
+                    variances = np.diagonal(sub, axis1=1, axis2=2)
+                pivots = _stacked_pivots(sub)
+                # ``_factor``: every variance and pivot positive, each pivot at least ridge times its variance
+                regular = np.all(variances > 0, axis=1) & np.all(pivots > 0, axis=1)
+                if self.ridge > 0:
+                    regular &= ~np.any(pivots < self.ridge * variances, axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    log_det = np.where(regular, np.sum(np.log(np.where(regular[:, None], pivots, 1.0)), axis=1), np.nan)
+                for row in np.flatnonzero(np.isnan(log_det)):  # singular within the ridge: on its own
+                    log_det[row] = self.log_det(_principal(c, chosen[row]), "`X`")
+                out[start : start + len(chosen)] = self._bits(log_det, s, n_eff)
+            return out
+
+        return entropies
+
+
+# Principal submatrices eliminated together.
+_SUBSET_STACK = 1 << 14
+
+
+def _stacked_pivots(a: np.ndarray) -> np.ndarray:
+    """The pivots of Gaussian elimination (the squared diagonal of the Cholesky factor: each
+    column's variance given the columns before it) of a stack of symmetric (s, s) matrices,
+    shape (m, s); one vectorised step per column, so small matrices cost no per-matrix call.
+    A zero pivot leaves the later ones undefined (NaN or inf): the caller treats that matrix on
+    its own."""
+    a = np.array(a, dtype=np.float64)
+    m, s, _ = a.shape
+    pivots = np.empty((m, s))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for j in range(s):
+            pivots[:, j] = a[:, j, j]
+            if j + 1 < s:
+                column = a[:, j + 1 :, j] / a[:, j, j, None]
+                a[:, j + 1 :, j + 1 :] -= column[:, :, None] * a[:, j, None, j + 1 :]
+    return pivots
+
 
 def _inverse(chol: Any) -> Any:
     """C^-1 = L^-T L^-1 from C's lower Cholesky factor L."""

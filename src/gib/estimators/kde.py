@@ -575,6 +575,51 @@ class KDEEstimator(Estimator):
             h[i, j] = h[j, i] = self._nats(pairs, g, n - 2, total - g.log_sigma[i] - g.log_sigma[j]) / _LN2
         return h
 
+    def _subset_entropies(self, X, w):
+        """Batched subset entropies (``Estimator.subset_entropies``): X standardised once (a
+        subset's standardisation is the full one's columns), each column's squared gaps of a
+        block of rows computed once for the whole batch, and a subset's squared distances their
+        sum in the subset's column order, as the direct computation adds them (module
+        docstring); the exponentials are each subset's own."""
+        X = _numbers(X, "X")
+        w, (X,) = _drop_unweighted(w, len(X), X)
+        g = _standardise(X, w, "X")
+        zt = np.ascontiguousarray(_xp.to_numpy(g.z).T)
+        N = zt.shape[1]
+
+        def entropies(subsets: np.ndarray) -> np.ndarray:
+            m, size = subsets.shape
+            c = self._exponent(g.n_eff)(size)
+            used = np.unique(subsets)
+            slot = np.searchsorted(used, subsets)  # each subset's columns among the gaps kept
+            r = _blocks(zt, N, size)[0]  # the direct computation's blocks, unless the gaps would not fit
+            r = max(1, min(r, _SUBSET_GAP_ELEMENTS // (len(used) * N)))
+            gaps, dist, tmp = np.empty((len(used), r, N)), np.empty((r, N)), np.empty((r, N))
+            totals = np.zeros(m)
+            for start in range(0, N, r):
+                stop = min(N, start + r)
+                k = stop - start
+                for i, column in enumerate(used):
+                    _xp.subtract_outer(zt[column, start:stop], zt[column], out=gaps[i, :k])
+                    _xp.square_(gaps[i, :k])
+                rows = np.arange(k)
+                for j in range(m):
+                    d = dist[:k]
+                    d[...] = gaps[slot[j, 0], :k]
+                    for i in slot[j, 1:]:
+                        d += gaps[i, :k]
+                    may_underflow = c * d.max() > -_EXP_FLOOR
+                    np.multiply(d, -c, out=tmp[:k])
+                    totals[j] += float(_log_sums(np, tmp[:k], w, w[start:stop], (rows, start + rows), False,
+                                                 may_underflow, lambda: d * -c))
+            return self._nats(totals, g, size, g.log_sigma[subsets].sum(axis=1)) / _LN2
+
+        return entropies
+
+
+# Squared gaps kept at once by the batched subset entropies (64 MB of float64).
+_SUBSET_GAP_ELEMENTS = 1 << 23
+
 
 # -- kde_upper -----------------------------------------------------------------------------------
 @register

@@ -475,6 +475,88 @@ class PlugInEstimator(Estimator):
         out[second, first] = h
         return out
 
+    def _subset_entropies(self, X, w):
+        """Batched subset entropies (``Estimator.subset_entropies``): X coded once; a subset whose
+        cells fit a small table (the product of its columns' numbers of codes) is counted with one
+        ``bincount`` per block of subsets, a wider one by sorting its row keys, the sums of its
+        columns' terms r_j c_j (module docstring; the collision bound of ``_key_entropies``)."""
+        codes = _xp.to_numpy(self.codes(X))
+        N = codes.shape[0]
+        n_eff = self._n_eff(w, N)
+        sizes = codes.max(axis=0).astype(np.int64) + 1
+        log_sizes = np.log2(sizes.astype(np.float64))
+        codes_t = np.ascontiguousarray(codes.T, dtype=np.int64)
+        # a table beats a sort of N keys while it has at most a few cells a sample
+        table_bits = math.log2(min(_SUBSET_TABLE_CELLS, _TABLE_FACTOR * N)) + 1e-9
+        terms = None  # the hashed keys' column terms, made when a subset needs them
+
+        def entropies(subsets: np.ndarray) -> np.ndarray:
+            nonlocal terms
+            m = len(subsets)
+            h = np.empty(m)
+            small = np.sum(log_sizes[subsets], axis=1) <= table_bits
+            rows = np.flatnonzero(small)
+            if len(rows):
+                h[rows] = _table_subset_entropies(codes_t, sizes, subsets[rows], w, self._miller_madow, n_eff)
+            rows = np.flatnonzero(~small)
+            if len(rows):
+                if terms is None:
+                    terms = _key_terms(codes)[0]
+                chosen = subsets[rows]
+
+                def keys(start: int, stop: int) -> np.ndarray:
+                    out = terms[chosen[start:stop, 0]].copy()
+                    for j in range(1, chosen.shape[1]):
+                        out += terms[chosen[start:stop, j]]
+                    return out
+
+                h[rows] = _key_entropies(keys, len(rows), N, w, self._miller_madow, n_eff)
+            return h
+
+        return entropies
+
+
+# Subsets whose product of column code counts is at most this many cells are counted in a table.
+_SUBSET_TABLE_CELLS = 1 << 16
+
+
+def _table_subset_entropies(codes_t: np.ndarray, sizes: np.ndarray, subsets: np.ndarray, w: np.ndarray | None,
+                            miller_madow: bool, n_eff: int) -> np.ndarray:
+    """Plug-in entropies (bits) of column subsets whose cells fit a small table: each subset's
+    rows as mixed-radix numbers (exact), the tables of a block of subsets side by side at
+    offsets, counted by one ``bincount``; ``codes_t`` is columns x samples (int64)."""
+    m, s = subsets.shape
+    N = codes_t.shape[1]
+    h = np.empty(m)
+    radix = np.ones((m, s), dtype=np.int64)
+    for j in range(1, s):
+        radix[:, j] = radix[:, j - 1] * sizes[subsets[:, j - 1]]
+    cells = radix[:, -1] * sizes[subsets[:, -1]]
+    c_log_c = _c_log_c(N) if w is None else None
+    start = 0
+    while start < m:
+        # cache-sized blocks: subsets whose samples and cells are each at most _ROW_BLOCK_ELEMENTS (or one subset)
+        stop = min(m, start + max(1, _ROW_BLOCK_ELEMENTS // N))
+        stop = start + max(1, int(np.searchsorted(np.cumsum(cells[start:stop]), _ROW_BLOCK_ELEMENTS, side="right")))
+        offsets = np.concatenate(([0], np.cumsum(cells[start:stop])))
+        key = codes_t[subsets[start:stop, 0]] * radix[start:stop, 0, None]
+        for j in range(1, s):
+            key += codes_t[subsets[start:stop, j]] * radix[start:stop, j, None]
+        key += offsets[:-1, None]
+        if w is None:
+            counts = np.bincount(key.ravel(), minlength=int(offsets[-1]))
+            nats = math.log(N) - np.add.reduceat(c_log_c[counts], offsets[:-1]) / N
+            occupied = counts > 0
+        else:
+            p = np.bincount(key.ravel(), weights=np.tile(w, stop - start), minlength=int(offsets[-1]))
+            occupied = p > 0
+            nats = -np.add.reduceat(p * np.log(np.where(occupied, p, 1.0)), offsets[:-1])
+        if miller_madow:
+            nats += (np.add.reduceat(occupied, offsets[:-1]) - 1) / (2.0 * n_eff)
+        h[start:stop] = nats / _LN2
+        start = stop
+    return h
+
 
 @register
 class DiscreteEstimator(PlugInEstimator):
