@@ -79,7 +79,7 @@ def run(config: Config, run_dir) -> None:
     x_test = torch.as_tensor(X_test, dtype=torch.float32, device=config.device)
     y_test_t = torch.as_tensor(y_test, dtype=torch.long, device=config.device)
     schedule = record_schedule(config.epochs, config.record_every, config.record_log_points)
-    gib_spec = (config.estimator, config.estimator_options())
+    gib_spec = (config.estimator, config.estimator_kwargs())
     ib_spec = ("binning", {"bin_size": config.ib_bin_size}) if (
         config.estimator == "binning" and config.ib_bin_size) else gib_spec
     # every activation and seed is probed on the same 4096 patterns: one null serves them all

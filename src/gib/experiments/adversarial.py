@@ -140,7 +140,7 @@ def run(config: Config, run_dir) -> None:
     probe_x, probe_y = train.x_flat[: config.probe_size].copy(), train.y[: config.probe_size].copy()
     measured_x = pooled(probe_x, pool)  # X of both planes
     schedule = record_schedule(config.epochs, config.record_every)
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     null = shared_null(config, measured_x, probe_y, gib_spec)  # one probe set for every eps and seed
     frames = []
     for seed in config.seeds:

@@ -370,7 +370,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     monitor = Monitor(
         classifier, torch.as_tensor(task.train_ids[task.probe]), task.train_y[task.probe], layers={},
         features=features, features_name=FEATURES_NAME, record_layers_ib=False, ib_input=features,
-        estimators={config.estimator: (config.estimator, config.estimator_options())},
+        estimators={config.estimator: (config.estimator, config.estimator_kwargs())},
         synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
         null=config.null if null is None else null, null_seeds=config.null_seeds, verbose=False,
     )
@@ -440,7 +440,7 @@ def run(config: Config, run_dir) -> None:
     frames = []
     # both protocols and every seed are probed on the same samples: one null serves them all
     null = shared_null(config, gib_features(config, task.train_ids[task.probe])[0], task.train_y[task.probe],
-                       {config.estimator: (config.estimator, config.estimator_options())},
+                       {config.estimator: (config.estimator, config.estimator_kwargs())},
                        gib_target=config.gib_target)
     for seed in config.seeds:
         for protocol in config.protocols:

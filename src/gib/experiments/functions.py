@@ -79,7 +79,7 @@ def estimator_spec(config: Config) -> dict:
     codes of Yhat and Y (ordered like the values), which as class labels would split into up to
     ``output_bins``^2 classes, most too small for a class covariance; App. F.2 says GCMI needs
     no discretisation. The PMI weights still come from the binned histogram."""
-    options = config.estimator_options()
+    options = config.estimator_kwargs()
     if config.estimator == "gcmi":
         options = {**options, "target_type": "continuous"}
     return {config.estimator: (config.estimator, options)}

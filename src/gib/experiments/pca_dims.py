@@ -69,7 +69,7 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=list(feature_sets), kpca=info,
                     ib_input=ib_name if ib_name == "pixels" else feature_name(max(config.components)))
     frames = []
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     # one probe set for every depth and seed: one null per feature set serves them all
     nulls = None if config.null is None else {
         name: shared_null(config, f, data.probe_y, gib_spec) for name, f in feature_sets.items()}

@@ -305,7 +305,7 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=name, n_features=int(features.shape[1]), kpca=kpca_info,
                     ib_input=ib_name if ib_name == "pixels" else name)
     frames = []
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     null = shared_null(config, features, data.probe_y, gib_spec)  # one probe set for every depth and seed
     for seed in config.seeds:
         for depth in config.depths:
