@@ -276,6 +276,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def random_subset(n: int, size: int, rng: np.random.Generator, sort: bool = False) -> np.ndarray:
+    """``size`` indices of ``range(n)`` drawn by ``rng`` without replacement (all n when ``size``
+    is 0 or at least n), in the drawn order or, with ``sort``, ascending."""
+    order = rng.permutation(n)
+    chosen = order if not size or size >= n else order[:size]
+    return np.sort(chosen) if sort else chosen
+
+
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """The randomness of one epoch (shuffling, augmentation) depends on (seed, epoch) only, so a
     resumed run draws exactly what an uninterrupted one would."""

@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._progress import progress_bar, steps_bar
+from ..measures import distribution_entropy
+from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -45,7 +47,8 @@ from ..runs import resume, save
 from ..text import HashTokenizer, encode_texts, load_tokenizer, pad_token_id, vocab_size
 from . import reporting
 from .base import (
-    BaseConfig, Experiment, epoch_generator, merge_frames, register, rows_with, seed_everything, shared_null,
+    BaseConfig, Experiment, epoch_generator, merge_frames, random_subset, register, rows_with, seed_everything,
+    shared_null,
 )
 from .constraints import AtLeast, NonEmpty, NonNegative, OneOf, Positive
 
@@ -134,20 +137,6 @@ def record_steps(epochs: int, steps_per_epoch: int, records_per_epoch: int) -> l
         start = epoch * steps_per_epoch
         steps |= {start + (r * steps_per_epoch) // records_per_epoch for r in range(records_per_epoch)}
     return sorted(steps)
-
-
-class TokenClassifier(nn.Module):
-    """Token ids in, logits out: a sequence classifier with its attention mask built from padding,
-    so the monitor can probe it with the id rows alone."""
-
-    def __init__(self, model: nn.Module, pad_id: int):
-        super().__init__()
-        self.model = model
-        self.pad_id = int(pad_id)
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        mask = (input_ids != self.pad_id).long()
-        return self.model(input_ids=input_ids, attention_mask=mask).logits
 
 
 def _model_missing(model: str, why: str) -> ValueError:
@@ -246,15 +235,9 @@ class TextTask:
     info: dict
 
 
-def _entropy_bits(labels: np.ndarray) -> float:
-    p = np.bincount(labels) / len(labels)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
-def _subset(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    order = rng.permutation(n)
-    return order if size == 0 or size >= n else order[:size]
+def _label_entropy(labels: np.ndarray) -> float:
+    """Plug-in entropy in bits of integer labels (their frequencies)."""
+    return float(distribution_entropy(np.bincount(labels) / len(labels)))
 
 
 def load_task(config: Config, tokenizer) -> TextTask:
@@ -271,8 +254,8 @@ def load_task(config: Config, tokenizer) -> TextTask:
             test = load_text_dataset("ag_news", split="test", **kw)
     notes = sorted({str(w.message).splitlines()[0] for w in caught})
     rng = np.random.default_rng(config.data_seed)
-    train_index = _subset(len(train), config.train_samples, rng)
-    test_index = _subset(len(test), config.test_samples, rng)
+    train_index = random_subset(len(train), config.train_samples, rng)
+    test_index = random_subset(len(test), config.test_samples, rng)
     if config.mi_samples > len(train_index):
         raise ValueError(f"--set mi_samples={config.mi_samples}: only {len(train_index)} training texts are used.")
     train_texts = [train.texts[i] for i in train_index]
@@ -298,10 +281,10 @@ def load_task(config: Config, tokenizer) -> TextTask:
         "max_length": config.max_length,
         "mean_tokens": float(lengths.mean()),
         "truncated_fraction": float(np.mean(lengths == config.max_length)),
-        "probe_label_entropy": float(_entropy_bits(train.y[train_index][probe])),
+        "probe_label_entropy": float(_label_entropy(train.y[train_index][probe])),
         "probe_ids_per_position": float(np.mean([len(np.unique(col)) for col in probe_ids.T])),
         "probe_unique_rows": int(len(np.unique(probe_ids, axis=0))),
-        "probe_token_entropy": _entropy_bits(np.unique(probe_ids, axis=0, return_inverse=True)[1].ravel()),
+        "probe_token_entropy": _label_entropy(np.unique(probe_ids, axis=0, return_inverse=True)[1].ravel()),
         "probe_constant_positions": [int(i) for i in np.flatnonzero(np.all(probe_ids == probe_ids[:1], axis=0))],
     }
     return TextTask(train_ids, train.y[train_index].astype(np.int64), test_ids, test.y[test_index].astype(np.int64),

@@ -40,10 +40,11 @@ import torch.nn.functional as F
 
 from .._progress import steps_bar
 from ..data import load_image_dataset
+from ..measures import SynergyRatio, synergy_ratio
 from ..models import random_crop_flip, resnet
 from ..runs import resume, save
 from . import reporting
-from .base import DEPTH, BaseConfig, Experiment, epoch_generator, register
+from .base import DEPTH, BaseConfig, Experiment, epoch_generator, random_subset, register
 from .constraints import EPOCH_FRACTION, AtLeast, NonEmpty, NonNegative, OneOf, Positive, Range
 
 LN2 = math.log(2.0)
@@ -99,79 +100,7 @@ PRESETS = {
 }
 
 
-# -- the measure --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SynergyRatio:
-    """The synergy ratio of App. E.2 and its parts, all in bits."""
-
-    cross_entropy: float  #: student's cross-entropy = estimate of H(Y_T | X_clean)
-    marginal_entropy: float  #: H(Y_T): entropy of the teacher's mean prediction over augmented samples
-    mean_entropy: float  #: mean entropy of the teacher's per-sample softmax, H(Y_T | X_aug)
-    ratio: float  #: cross_entropy / marginal_entropy
-
-    @property
-    def excess(self) -> float:
-        """(cross-entropy - teacher's own mean entropy) / marginal: the KL part of the ratio."""
-        return (self.cross_entropy - self.mean_entropy) / self.marginal_entropy
-
-
-def _entropy_bits(p: np.ndarray) -> np.ndarray:
-    """Entropy in bits of each row of a probability array (0 log 0 = 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return terms.sum(axis=-1)
-
-
-def _check_probs(a: object, name: str) -> np.ndarray:
-    arr = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64)
-    if arr.ndim != 2 or len(arr) == 0:
-        raise ValueError(f"`{name}` must be samples x classes (2-D, non-empty), got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)) or arr.min() < 0 or not np.allclose(arr.sum(1), 1.0, atol=1e-4):
-        raise ValueError(f"`{name}` rows must be probability vectors (non-negative, summing to 1).")
-    return arr
-
-
-def synergy_ratio(teacher_probs: object, student_probs: object) -> SynergyRatio:
-    """Synergy ratio ``H(Y_T | X_clean) / H(Y_T)`` of App. E.2, in bits.
-
-    Parameters
-    ----------
-    teacher_probs : array (M, C)
-        The teacher's softmax on M augmented training samples ``aug(x)``.
-    student_probs : array (M, C)
-        The student's softmax on the matching clean images ``x`` (row k: the clean image whose
-        augmentation gave row k of ``teacher_probs``).
-
-    Returns
-    -------
-    SynergyRatio
-        ``cross_entropy = mean_k -sum_c p_T[k, c] log2 q_S[k, c]`` (the paper: "the conditional
-        entropy is estimated as the final cross-entropy loss ... of the converged student");
-        ``marginal_entropy = H(mean_k p_T[k])`` (the paper's "marginal entropy of teacher
-        predictions", the expectation over all augmented training samples); ``ratio`` their
-        quotient, the proportion of the teacher's output entropy not predictable from clean images.
-
-    Notes
-    -----
-    The numerator is the raw cross-entropy, not the KL: a student that matches an augmentation-
-    invariant teacher exactly reaches ``mean_k H(p_T[k])``, the teacher's own conditional entropy,
-    so the ratio is ``mean_entropy / marginal_entropy`` -- 0 for a confident (one-hot) teacher --
-    and the best constant student (the marginal itself) gives exactly 1.
-    """
-    p = _check_probs(teacher_probs, "teacher_probs")
-    q = _check_probs(student_probs, "student_probs")
-    if p.shape != q.shape:
-        raise ValueError(f"`teacher_probs` {p.shape} and `student_probs` {q.shape} must have the same shape.")
-    log_q = np.log2(np.clip(q, np.finfo(np.float64).tiny, None))
-    cross = float(np.mean(-(p * log_q).sum(1)))
-    marginal = float(_entropy_bits(p.mean(0)))
-    mean_entropy = float(np.mean(_entropy_bits(p)))
-    if marginal <= 0:
-        raise ValueError("the teacher predicts one class with certainty on every sample: H(Y_T) = 0 and "
-                         "the synergy ratio is undefined.")
-    return SynergyRatio(cross, marginal, mean_entropy, cross / marginal)
-
-
+# -- the correlation of the measure with the gap ------------------------------------------------
 def correlation(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Pearson r and two-sided p; NaN when fewer than 3 points or a constant column."""
     from scipy.stats import pearsonr
@@ -199,12 +128,6 @@ class Data:
         return (x - self.mean) / self.std
 
 
-def _subset(n: int, size: int, seed: int) -> np.ndarray:
-    if not size or size >= n:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).permutation(n)[:size])
-
-
 def load_data(config: Config) -> Data:
     import warnings
 
@@ -214,7 +137,8 @@ def load_data(config: Config) -> Data:
         warnings.simplefilter("ignore", StandInWarning)  # the report names the data used
         train = load_image_dataset("cifar10", config.data_path, "train", allow_standin=True)
         test = load_image_dataset("cifar10", config.data_path, "test", allow_standin=True)
-    tr, te = _subset(len(train), config.train_size, 0), _subset(len(test), config.test_size, 1)
+    tr = random_subset(len(train), config.train_size, np.random.default_rng(0), sort=True)
+    te = random_subset(len(test), config.test_size, np.random.default_rng(1), sort=True)
     device = torch.device(config.device)
     x_train = torch.as_tensor(train.x[tr]).to(device)
     mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
