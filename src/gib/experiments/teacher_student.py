@@ -389,7 +389,6 @@ def claims(run_dir) -> list[reporting.Claim]:
 def report(run_dir) -> str:
     results = _results(run_dir)
     cfg = run_dir.config
-    sources = sorted(set(results["data_source"]))
     columns = ["depth", "seed", "teacher_train_accuracy", "teacher_test_accuracy", "accuracy_gap", "loss_gap_bits",
                "teacher_marginal_entropy_bits", "teacher_mean_entropy_bits", "student_cross_entropy_bits",
                "synergy_ratio", "excess_ratio", "teacher_seconds", "student_seconds"]
@@ -397,36 +396,39 @@ def report(run_dir) -> str:
     r_loss = correlation(results["synergy_ratio"], results["loss_gap_bits"])
     r_excess = correlation(results["excess_ratio"], results[GAP_COLUMNS[cfg.get("gap", "accuracy")][0]])
     own = float((results["teacher_mean_entropy_bits"] / results["student_cross_entropy_bits"]).mean())
-    lines = [
-        reporting.header(run_dir, "Fig. 3b: synergy with augmentation noise vs generalization gap"),
-        "Data: " + "; ".join(sources) + ".\n",
-        f"Depths {cfg['depths']}, teacher {cfg['epochs']} epochs, student {cfg['student_epochs']} epochs, "
-        f"SGD lr {cfg['lr']} momentum {cfg['momentum']} weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}, "
-        f"LR x{cfg['lr_gamma']} at fractions {cfg['milestones']} of the epochs; "
-        f"train images {cfg['train_size'] or 'all'}, test images {cfg['test_size'] or 'all'}; "
-        f"student targets {'re-augmented every epoch' if cfg['fresh_augmentation'] else 'one fixed augmentation'}; "
-        f"entropies over {cfg['eval_draws']} augmentation(s) of every training image.\n",
-        "Synergy ratio = student's final cross-entropy (estimate of H(Y_T | X_clean)) / H(Y_T), the entropy of the "
-        "teacher's mean softmax over the augmented training samples; both in bits (App. E.2). "
-        "`excess_ratio` subtracts the teacher's own mean entropy from the numerator (the KL part). "
-        "There is no information plane in this experiment, so no phase numbers; `estimator` and `synergy` "
-        "do not enter it.\n",
-        "## Per depth and seed\n",
-        reporting.markdown_table(results[columns].astype({"depth": str, "seed": str})),
-        "\n## Correlations (Pearson, over depth x seed)\n",
-        f"- synergy ratio vs accuracy gap: r = {r_acc[0]:.3f}, p = {r_acc[1]:.3g}",
-        f"- synergy ratio vs loss gap: r = {r_loss[0]:.3f}, p = {r_loss[1]:.3g}",
-        f"- excess ratio vs {cfg.get('gap', 'accuracy')} gap: r = {r_excess[0]:.3f}, p = {r_excess[1]:.3g}",
-        f"\nOn average {own:.0%} of the ratio is the teacher's own uncertainty (teacher_mean_entropy / "
-        "student_cross_entropy: what even a perfect clean-image student must pay) and the rest the excess, "
-        "the part that depends on the augmentation.",
-        f"\nTraining time (this machine): teachers {results['teacher_seconds'].sum():.0f} s, "
-        f"students {results['student_seconds'].sum():.0f} s in all.\n",
-        "\n## Claims\n",
-        *(c.markdown() for c in claims(run_dir)),
-        "\nFigures: `figures/synergy_vs_gap.png`, `figures/training.png`.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 3b: synergy with augmentation noise vs generalization gap",
+        data="Data: " + "; ".join(sorted(set(results["data_source"]))) + ".",
+        setup=f"Depths {cfg['depths']}, teacher {cfg['epochs']} epochs, student {cfg['student_epochs']} epochs, "
+              f"SGD lr {cfg['lr']} momentum {cfg['momentum']} weight decay {cfg['weight_decay']}, batch "
+              f"{cfg['batch_size']}, LR x{cfg['lr_gamma']} at fractions {cfg['milestones']} of the epochs; "
+              f"train images {cfg['train_size'] or 'all'}, test images {cfg['test_size'] or 'all'}; student targets "
+              f"{'re-augmented every epoch' if cfg['fresh_augmentation'] else 'one fixed augmentation'}; "
+              f"entropies over {cfg['eval_draws']} augmentation(s) of every training image.\n\n"
+              "Synergy ratio = student's final cross-entropy (estimate of H(Y_T | X_clean)) / H(Y_T), the entropy "
+              "of the teacher's mean softmax over the augmented training samples; both in bits (App. E.2). "
+              "`excess_ratio` subtracts the teacher's own mean entropy from the numerator (the KL part). "
+              "There is no information plane in this experiment, so no phase numbers; `estimator` and `synergy` "
+              "do not enter it.",
+        sections=[
+            reporting.Section("Per depth and seed",
+                              reporting.markdown_table(results[columns].astype({"depth": str, "seed": str}))),
+            reporting.Section("Correlations (Pearson, over depth x seed)", "\n\n".join([
+                reporting.bullets([
+                    f"synergy ratio vs accuracy gap: r = {r_acc[0]:.3f}, p = {r_acc[1]:.3g}",
+                    f"synergy ratio vs loss gap: r = {r_loss[0]:.3f}, p = {r_loss[1]:.3g}",
+                    f"excess ratio vs {cfg.get('gap', 'accuracy')} gap: r = {r_excess[0]:.3f}, p = {r_excess[1]:.3g}",
+                ]),
+                f"On average {own:.0%} of the ratio is the teacher's own uncertainty (teacher_mean_entropy / "
+                "student_cross_entropy: what even a perfect clean-image student must pay) and the rest the excess, "
+                "the part that depends on the augmentation.",
+                f"Training time (this machine): teachers {results['teacher_seconds'].sum():.0f} s, "
+                f"students {results['student_seconds'].sum():.0f} s in all.",
+            ])),
+        ],
+        claims=claims(run_dir),
+        figures={"synergy_vs_gap.png": "", "training.png": ""},
+    ))
 
 
 register(Experiment(

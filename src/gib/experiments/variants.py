@@ -120,17 +120,18 @@ def _report(name: str, title: str):
                     rows.append({"experiment": experiment, _variant_key(name): variant, "plane": plane,
                                  "compresses": ", ".join(reporting.compressing(table, plane)) or "none",
                                  "of": len(part)})
-        lines = [
-            reporting.header(run_dir, title, f"Each sub-run used the `{run_dir.config['base_preset']}` preset."),
-            "## Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)\n",
-            reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.",
-            "\nThe phase numbers of each sub-run are in its own `report.md` "
-            "(sub-directories `<experiment>-<variant>/`).\n",
-            "## Claims of the sub-experiments under each variant\n",
-            *(c.markdown() for c in _claims(name)(run_dir)),
-            "\nFigures: " + ", ".join(f"`figures/{e}-variants.png`" for e in run_dir.config["experiments"]) + ".\n",
-        ]
-        return "\n".join(lines)
+        figures = {f"{e}-variants.png": "" for e in run_dir.config["experiments"]}
+        return reporting.render_report(reporting.Report.of(
+            run_dir, title, note=f"Each sub-run used the `{run_dir.config['base_preset']}` preset.",
+            sections=[reporting.Section(
+                "Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)",
+                (reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.")
+                + "\n\nThe phase numbers of each sub-run are in its own `report.md` (sub-directories "
+                  "`<experiment>-<variant>/`).")],
+            claims=_claims(name)(run_dir),
+            claims_heading="Claims of the sub-experiments under each variant",
+            figures=figures,
+        ))
     return report
 
 
