@@ -16,7 +16,7 @@ from gib.experiments.base import make_config
 NAMES = sorted(experiments())
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "estimators"])  # its variants are estimators
 def test_every_experiment_takes_estimator_options(name):
     exp = experiments()[name]
     config = make_config(exp.config_cls, exp.presets, "test",
@@ -62,3 +62,26 @@ def test_the_cli_hands_the_options_to_the_estimator(tmp_path, monkeypatch):
     stored = json.loads((out / "config.json").read_text())["config"]
     assert stored["estimator_options"] == ["bandwidth_scale=2.5"]
     assert gib.get_estimator("kde").bandwidth_scale == 1.0  # the spy changed no default
+
+
+def test_svw_hands_the_estimator_and_its_options_to_its_sub_runs():
+    from gib.experiments.variants import _sub_sets
+
+    exp = experiments()["svw"]
+    config = make_config(exp.config_cls, exp.presets, "test",
+                         {"estimator": "kde", "estimator_options": "bandwidth_scale=0.5"})
+    sets = _sub_sets(config, "synergy", "sum_vs_whole")
+    assert sets == {"estimator": "kde", "estimator_options": "bandwidth_scale=0.5", "synergy": "sum_vs_whole"}
+    sub = experiments()["functions"]
+    sub_config = make_config(sub.config_cls, sub.presets, "test", sets)
+    assert sub_config.estimator_kwargs() == {"bandwidth_scale": 0.5}
+    # unset, the sub-run's config is the sub-experiment's preset as it was
+    plain = make_config(exp.config_cls, exp.presets, "test")
+    as_before = make_config(sub.config_cls, sub.presets, "test", {"synergy": "sum_vs_whole"})
+    assert make_config(sub.config_cls, sub.presets, "test", _sub_sets(plain, "synergy", "sum_vs_whole")) == as_before
+
+
+def test_the_estimators_experiment_refuses_one_estimators_options():
+    exp = experiments()["estimators"]
+    with pytest.raises(ValueError, match="compares several estimators"):
+        make_config(exp.config_cls, exp.presets, "test", {"estimator_options": "bandwidth_scale=0.5"})

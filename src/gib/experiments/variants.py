@@ -30,6 +30,29 @@ class Config(BaseConfig):
     base_preset: Annotated[str, OneOf(PRESETS)] = "cpu"  #: the preset of each sub-experiment run
 
 
+@dataclass
+class EstimatorsConfig(Config):
+    """`estimators`: the variants are estimators, so ``estimator`` and its options are the
+    variants' own."""
+
+    def check(self) -> None:
+        if self.estimator_options:
+            raise ValueError("--set estimator_options: the `estimators` experiment compares several estimators, "
+                             "whose options differ; set them on one estimator's run instead (`gib run activations "
+                             "--set estimator=kde --set estimator_options=...`).")
+        super().check()
+
+
+def _sub_sets(config: Config, key: str, variant: str) -> dict[str, str]:
+    """The ``--set`` of one sub-run: the variant, and this run's estimator and its options
+    (unless the variants are estimators), which the sub-experiments leave at their defaults.
+    (``n_bins`` stays the sub-experiment's own: `functions` has 40 bins by default.)"""
+    sets = {"estimator": config.estimator}
+    if config.estimator_options:
+        sets["estimator_options"] = ",".join(config.estimator_options)
+    return {**sets, key: variant}
+
+
 def _variant_key(name: str) -> str:
     return "estimator" if name == "estimators" else "synergy"
 
@@ -45,7 +68,7 @@ def _runner(name: str):
         key = _variant_key(name)
         for experiment in config.experiments:
             for variant in config.variants:
-                run_experiment(experiment, config.base_preset, {key: variant},
+                run_experiment(experiment, config.base_preset, _sub_sets(config, key, variant),
                                seeds=config.seeds if config.seeds != (0,) else None,
                                out=_sub_dir(run_dir, experiment, variant), progress=config.progress)
     return run
@@ -141,7 +164,7 @@ for _name, _variants, _title in (
 ):
     register(Experiment(
         name=_name,
-        config_cls=Config,
+        config_cls=EstimatorsConfig if _name == "estimators" else Config,
         presets={
             "test": dict(variants=_variants, base_preset="test", progress=False),
             "quick": dict(variants=_variants, base_preset="quick"),
