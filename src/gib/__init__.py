@@ -27,6 +27,8 @@ _EXPORTS = {
     "pmi_weights": "measures",
     "synergy": "measures",
     "synergy_from": "measures",
+    "SynergyRatio": "measures",
+    "synergy_ratio": "measures",
     "dual_total_correlation": "measures",
     "o_information": "measures",
     "s_information": "measures",
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .exceptions import BoundWarning, NegativeInformationWarning, SaturationWarning
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
+    from .measures import SynergyRatio, synergy_ratio
     from .monitor import Monitor
     from .planes import (
         CompressionPhase,
