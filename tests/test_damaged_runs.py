@@ -226,7 +226,7 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint_good(tmp_path, monk
 def test_leftover_temporary_files_are_removed_on_resume(tmp_path):
     config = {"preset": "test", "epochs": 4}
     RunDir.open(tmp_path, "activations", config)
-    # names of mkstemp in runs._atomic (8 random characters) and of sweep._write (a pid)
+    # names of mkstemp in runs.atomic_write (8 random characters) and of sweep._write (a pid)
     gib_leftovers = [tmp_path / ".metrics.parquet.a1b2_c3d.tmp", tmp_path / ".error.txt.12345.tmp",
                      tmp_path / "checkpoints" / ".tanh-seed0.pt.x8k2m0qz.tmp",
                      tmp_path / "figures" / ".planes.png.k3j5h7g9.tmp"]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import gib
+from gib.measures import distribution_entropy, synergy_ratio
 
 
 def all_bits(n):
@@ -187,3 +188,57 @@ def test_pmi_weights_bin_real_valued_outputs():
     w = gib.pmi_weights(y + 0.01 * rng.normal(size=500), y, n_bins=10)
     assert w.shape == (500,) and w.sum() == pytest.approx(1.0)
     assert np.all(w > 0)
+
+
+# -- the synergy ratio (App. E.2) on toys with known answers -----------------------------------
+def test_distribution_entropy_of_known_distributions():
+    assert distribution_entropy([0.25] * 4) == pytest.approx(2.0, abs=1e-12)
+    assert distribution_entropy([1.0, 0.0, 0.0]) == 0.0  # 0 log 0 = 0, no NaN
+    # 0.75 / 0.25: -(3/4) log2(3/4) - (1/4) log2(1/4) = 2 - (3/4) log2 3
+    rows = distribution_entropy(np.array([[0.75, 0.25], [0.5, 0.5]]))
+    np.testing.assert_allclose(rows, [2 - 0.75 * np.log2(3), 1.0], rtol=0, atol=1e-12)
+
+
+def test_perfect_student_of_a_confident_invariant_teacher_gives_zero():
+    # one-hot teacher whose output does not depend on the augmentation; the student copies it
+    teacher = np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]]
+    result = synergy_ratio(teacher, teacher)
+    assert result.cross_entropy == pytest.approx(0.0, abs=1e-12)
+    assert result.marginal_entropy == pytest.approx(2.0)  # four balanced classes
+    assert result.ratio == pytest.approx(0.0, abs=1e-12)
+
+
+def test_perfect_student_of_a_soft_teacher_reaches_the_teachers_own_entropy():
+    # the paper's numerator is the raw cross-entropy, so a perfect student scores H(Y_T | X), not 0
+    teacher = np.array([[0.5, 0.5], [1.0, 0.0]])
+    result = synergy_ratio(teacher, teacher)
+    assert result.cross_entropy == pytest.approx(0.5)  # (1 bit + 0 bits) / 2
+    assert result.mean_entropy == pytest.approx(0.5)
+    assert result.marginal_entropy == pytest.approx((2 - 0.75 * np.log2(3)))  # 0.8113 bits
+    assert result.ratio == pytest.approx(0.5 / (2 - 0.75 * np.log2(3)))
+    assert result.excess == pytest.approx(0.0, abs=1e-12)
+
+
+def test_best_constant_student_gives_exactly_one():
+    rng = np.random.default_rng(0)
+    teacher = rng.dirichlet(np.ones(5), size=200)
+    marginal = np.tile(teacher.mean(0), (200, 1))
+    assert synergy_ratio(teacher, marginal).ratio == pytest.approx(1.0)
+
+
+def test_output_set_by_the_augmentation_alone_is_all_synergy():
+    # each clean image has two augmented views that the teacher labels 0 and 1: the best a
+    # clean-image student can do is 50/50, 1 bit, which is all of H(Y_T) = 1 bit
+    teacher = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    student = np.full((4, 2), 0.5)
+    result = synergy_ratio(teacher, student)
+    assert (result.cross_entropy, result.marginal_entropy, result.ratio) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_synergy_ratio_checks_its_inputs():
+    with pytest.raises(ValueError, match="same shape"):
+        synergy_ratio(np.eye(3), np.eye(2))
+    with pytest.raises(ValueError, match="probability vectors"):
+        synergy_ratio(np.array([[0.5, 0.6]]), np.array([[0.5, 0.5]]))
+    with pytest.raises(ValueError, match="undefined"):
+        synergy_ratio(np.eye(2)[[0, 0]], np.eye(2)[[0, 0]])

@@ -27,6 +27,8 @@ _EXPORTS = {
     "pmi_weights": "measures",
     "synergy": "measures",
     "synergy_from": "measures",
+    "SynergyRatio": "measures",
+    "synergy_ratio": "measures",
     "dual_total_correlation": "measures",
     "o_information": "measures",
     "s_information": "measures",
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .measures import entropy, leave_one_out, mutual_information, pmi_weights, synergy, synergy_from
     from .measures import dual_total_correlation, o_information, s_information, total_correlation
     from .interactions import multiplets, multiplets_nbest
+    from .measures import SynergyRatio, synergy_ratio
     from .monitor import Monitor
     from .recorders import default_recorders
     from .planes import (

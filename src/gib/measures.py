@@ -23,10 +23,14 @@ cost: Gaussian copula, one inverse covariance (O(n^3), every sub-determinant fro
 one sort of N keys per pair (O(n^2 N log N)); KDE, the N^2 exponentials of each pair, whose
 distances come from the full ones by two subtractions (O(n^2 N^2)). Other estimators compute
 each subset on its own (the ``Estimator`` defaults).
+
+Also here: the synergy ratio of App. E.2 (:func:`synergy_ratio`), a measure over a teacher's and a
+student's softmax outputs rather than over samples of features.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -204,3 +208,90 @@ def s_information(X: Any, estimator: Any = "binning", per_feature: bool = False,
     et al.'s exogenous information; Rosas et al. 2019). Parameters as :func:`total_correlation`;
     ``per_feature`` gives ``S(X) - S(X_-i)``."""
     return higher_order("s_information", X, estimator, per_feature, weights, **options)
+
+
+@dataclass(frozen=True)
+class SynergyRatio:
+    """The synergy ratio of App. E.2 (:func:`synergy_ratio`) and its parts, all in bits."""
+
+    cross_entropy: float  #: student's cross-entropy = estimate of H(Y_T | X_clean)
+    marginal_entropy: float  #: H(Y_T): entropy of the teacher's mean prediction over augmented samples
+    mean_entropy: float  #: mean entropy of the teacher's per-sample softmax, H(Y_T | X_aug)
+    ratio: float  #: cross_entropy / marginal_entropy
+
+    @property
+    def excess(self) -> float:
+        """(cross-entropy - teacher's own mean entropy) / marginal: the KL part of the ratio."""
+        return (self.cross_entropy - self.mean_entropy) / self.marginal_entropy
+
+
+def distribution_entropy(p: Any) -> Any:
+    """Entropy in bits of a probability vector, or of each row of a 2-D array of them
+    (0 log 0 = 0): ``-sum_c p_c log2 p_c``. The distribution is given, not estimated from
+    samples (:func:`entropy` estimates one).
+
+    Parameters
+    ----------
+    p : array (..., C)
+        Probabilities over C outcomes along the last axis.
+
+    Returns
+    -------
+    float or ndarray
+        One entropy per vector, in bits.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def _probability_rows(a: object, name: str) -> np.ndarray:
+    arr = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64)
+    if arr.ndim != 2 or len(arr) == 0:
+        raise ValueError(f"`{name}` must be samples x classes (2-D, non-empty), got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)) or arr.min() < 0 or not np.allclose(arr.sum(1), 1.0, atol=1e-4):
+        raise ValueError(f"`{name}` rows must be probability vectors (non-negative, summing to 1).")
+    return arr
+
+
+def synergy_ratio(teacher_probs: object, student_probs: object) -> SynergyRatio:
+    """Synergy ratio ``H(Y_T | X_clean) / H(Y_T)`` of App. E.2: how much of a teacher's output
+    entropy on augmented images a student cannot predict from the clean ones.
+
+    Parameters
+    ----------
+    teacher_probs : array (M, C)
+        The teacher's softmax on M augmented training samples ``aug(x)``.
+    student_probs : array (M, C)
+        The student's softmax on the matching clean images ``x`` (row k: the clean image whose
+        augmentation gave row k of ``teacher_probs``).
+
+    Returns
+    -------
+    SynergyRatio
+        ``cross_entropy = mean_k -sum_c p_T[k, c] log2 q_S[k, c]`` (the paper: "the conditional
+        entropy is estimated as the final cross-entropy loss ... of the converged student");
+        ``marginal_entropy = H(mean_k p_T[k])`` (the paper's "marginal entropy of teacher
+        predictions", the expectation over all augmented training samples); ``ratio`` their
+        quotient, the proportion of the teacher's output entropy not predictable from clean images.
+
+    Notes
+    -----
+    The numerator is the raw cross-entropy, not the KL: a student that matches an augmentation-
+    invariant teacher exactly reaches ``mean_k H(p_T[k])``, the teacher's own conditional entropy,
+    so the ratio is ``mean_entropy / marginal_entropy`` -- 0 for a confident (one-hot) teacher --
+    and the best constant student (the marginal itself) gives exactly 1.
+    """
+    p = _probability_rows(teacher_probs, "teacher_probs")
+    q = _probability_rows(student_probs, "student_probs")
+    if p.shape != q.shape:
+        raise ValueError(f"`teacher_probs` {p.shape} and `student_probs` {q.shape} must have the same shape.")
+    log_q = np.log2(np.clip(q, np.finfo(np.float64).tiny, None))
+    cross = float(np.mean(-(p * log_q).sum(1)))
+    marginal = float(distribution_entropy(p.mean(0)))
+    mean_entropy = float(np.mean(distribution_entropy(p)))
+    if marginal <= 0:
+        raise ValueError("the teacher predicts one class with certainty on every sample: H(Y_T) = 0 and "
+                         "the synergy ratio is undefined.")
+    return SynergyRatio(cross, marginal, mean_entropy, cross / marginal)

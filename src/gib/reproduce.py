@@ -61,13 +61,13 @@ def default_out(preset: str) -> Path:
 
 def available() -> tuple[dict, list[Missing]]:
     """The registered experiments, and the experiment modules that could not be imported (why)."""
-    from . import experiments as package
     from .experiments.base import REGISTRY
+    from .experiments.catalogue import MODULES
 
     missing = []
-    for module in package._MODULES:
+    for module in MODULES:
         try:
-            importlib.import_module(f"{package.__name__}.{module}")
+            importlib.import_module(f"gib.experiments.{module}")
         except Exception as err:  # noqa: BLE001 - any import failure makes the module's experiments missing
             missing.append(Missing(f"gib.experiments.{module}", f"not importable: {type(err).__name__}: {err}"))
     return dict(sorted(REGISTRY.items())), missing
@@ -159,7 +159,7 @@ def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
 
 def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) -> list[dict]:
     """Append this invocation to ``out/invocations.json`` and return all of them."""
-    from .runs import _atomic
+    from .runs import atomic_write
 
     path = out / INVOCATIONS
     try:
@@ -171,7 +171,7 @@ def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) 
         "seconds": round(wall, 1),
         "ran": [row["run"] for row in rows if row.get("status") == "done" and not row.get("skipped")],
     })
-    _atomic(path, lambda p: p.write_text(json.dumps(invocations, indent=1)))
+    atomic_write(path, lambda p: p.write_text(json.dumps(invocations, indent=1)))
     return invocations
 
 

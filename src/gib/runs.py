@@ -85,7 +85,10 @@ def _one_line(err: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` whole or not at all: ``write`` fills a temporary file beside it, which then
+    replaces ``path`` in one step, so that a run killed mid-write leaves the old file (or none),
+    never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -210,7 +213,7 @@ class RunDir:
                 shutil.rmtree(path / folder, ignore_errors=True)
         _remove_temporaries(path)
         run = cls(path, experiment, config)
-        _atomic(stored, lambda p: p.write_text(json.dumps({"experiment": experiment, "config": config}, indent=2)))
+        atomic_write(stored, lambda p: p.write_text(json.dumps({"experiment": experiment, "config": config}, indent=2)))
         return run
 
     @classmethod
@@ -229,7 +232,7 @@ class RunDir:
 
     def save_checkpoint(self, key: str, state: Mapping[str, Any]) -> None:
         """Save ``state`` atomically as checkpoint ``key``, with the SHA-256 of its bytes."""
-        _atomic(self.checkpoint_path(key), lambda p: _write_checkpoint(p, dict(state)))
+        atomic_write(self.checkpoint_path(key), lambda p: _write_checkpoint(p, dict(state)))
 
     def load_checkpoint(self, key: str) -> dict | None:
         """The state saved as checkpoint ``key``, or None when there is none.
@@ -283,7 +286,7 @@ class RunDir:
     # -- tables ----------------------------------------------------------------------------------
     def save_table(self, frame: pd.DataFrame, name: str = "metrics.parquet") -> Path:
         target = self.path / name
-        _atomic(target, lambda p: frame.to_parquet(p, index=False))
+        atomic_write(target, lambda p: frame.to_parquet(p, index=False))
         return target
 
     def table(self, name: str = "metrics.parquet") -> pd.DataFrame:
@@ -300,13 +303,13 @@ class RunDir:
         paths = []
         for ext in ("png", "pdf") if pdf else ("png",):
             target = self.path / "figures" / f"{name}.{ext}"
-            _atomic(target, lambda p, ext=ext: fig.savefig(p, dpi=150, bbox_inches="tight", format=ext))
+            atomic_write(target, lambda p, ext=ext: fig.savefig(p, dpi=150, bbox_inches="tight", format=ext))
             paths.append(target)
         return paths
 
     def write_text(self, name: str, text: str) -> Path:
         target = self.path / name
-        _atomic(target, lambda p: p.write_text(text))
+        atomic_write(target, lambda p: p.write_text(text))
         return target
 
 

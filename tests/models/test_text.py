@@ -3,7 +3,7 @@ import sys
 import pytest
 import torch
 
-from gib.models import load_text_classifier, tiny_bert_classifier
+from gib.models import TokenClassifier, load_text_classifier, tiny_bert_classifier
 
 
 def test_missing_transformers_error_says_how_to_install(monkeypatch):
@@ -47,3 +47,18 @@ def test_load_text_classifier_bad_arguments(tmp_path):
         load_text_classifier(tmp_path / "missing", num_labels=2)
     with pytest.raises(ValueError, match="`num_labels`"):
         load_text_classifier(tmp_path, num_labels=0)
+
+
+def test_token_classifier_masks_the_padding():
+    pytest.importorskip("transformers")
+    model = tiny_bert_classifier(num_labels=3, vocab_size=50, seed=0).eval()
+    classifier = TokenClassifier(model, pad_id=0)
+    ids = torch.tensor([[5, 7, 9, 11, 0, 0, 0], [3, 4, 0, 0, 0, 0, 0]])
+    expected = model(input_ids=ids, attention_mask=(ids != 0).long()).logits
+    torch.testing.assert_close(classifier(ids), expected, rtol=0, atol=0)
+    # padding more or less leaves a text's logits as they were: the pads are masked out
+    for row, length in ((0, 4), (1, 2)):
+        alone = classifier(ids[row:row + 1, :length])
+        torch.testing.assert_close(classifier(ids[row:row + 1]), alone, rtol=1e-5, atol=1e-5)
+    # without the mask the pads would count as tokens
+    assert not torch.allclose(model(input_ids=ids).logits, expected, atol=1e-5)

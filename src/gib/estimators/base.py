@@ -135,10 +135,15 @@ class Estimator(ABC):
     A subclass written against the array API sets ``array_api = True`` and ``device`` (from
     ``check_device``); its ``_leave_one_out`` then also receives X as a tensor on the device
     (V and the weights stay NumPy). Others always get NumPy arrays.
+
+    ``supports_weights`` declares whether the estimator takes sample weights; one that does not
+    (``ksg``) accepts ``weights=None`` or uniform weights and raises ``ValueError`` naming
+    ``weights`` otherwise.
     """
 
     name: ClassVar[str]
     array_api: ClassVar[bool] = False
+    supports_weights: ClassVar[bool] = True
     device: Any = None
 
     # -- public edge: check once, then call the implementation --------------------------------

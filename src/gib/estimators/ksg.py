@@ -431,6 +431,7 @@ class KSGEstimator(Estimator):
 
     name = "ksg"
     array_api = True
+    supports_weights = False  # a mean of digamma functions of neighbour counts (Notes)
 
     def __init__(self, k: int = 3, standardize: bool = True, noise: float = 1e-10, seed: int = 0, device: Any = None):
         self.k = positive_int(k, "k")

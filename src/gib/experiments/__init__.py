@@ -17,9 +17,8 @@ if TYPE_CHECKING:
     from ..runs import RunDir
     from .base import Experiment
 
-# Modules that register experiments (the catalogue's); each is imported on first use, so that
-# `gib list` (the catalogue alone) needs neither torch nor pandas.
-_MODULES = MODULES
+# MODULES: the modules that register experiments (the catalogue's); each is imported on first
+# use, so that `gib list` (the catalogue alone) needs neither torch nor pandas.
 
 
 def _import(module: str) -> None:
@@ -34,7 +33,7 @@ def experiments() -> dict[str, Experiment]:
     """Every registered experiment by name (imports every experiment module)."""
     from .base import REGISTRY
 
-    for module in _MODULES:
+    for module in MODULES:
         _import(module)
     return dict(sorted(REGISTRY.items()))
 

@@ -79,7 +79,7 @@ def run(config: Config, run_dir) -> None:
     x_test = torch.as_tensor(X_test, dtype=torch.float32, device=config.device)
     y_test_t = torch.as_tensor(y_test, dtype=torch.long, device=config.device)
     schedule = record_schedule(config.epochs, config.record_every, config.record_log_points)
-    gib_spec = (config.estimator, config.estimator_options())
+    gib_spec = (config.estimator, config.estimator_kwargs())
     ib_spec = ("binning", {"bin_size": config.ib_bin_size}) if (
         config.estimator == "binning" and config.ib_bin_size) else gib_spec
     # every activation and seed is probed on the same 4096 patterns: one null serves them all
@@ -127,26 +127,22 @@ def run(config: Config, run_dir) -> None:
             run_dir.save_table(merge_frames(frames))
 
 
-def _selection(run_dir) -> dict:
-    return dict(ib_layer=IB_LAYER, estimator=run_dir.config["estimator"], kind=run_dir.config["synergy"])
-
-
 def figures(run_dir) -> dict:
     frame = run_dir.table()
     order = [a for a in run_dir.config["activations"]]
     fig = plane_grid(frame, conditions=order, title="12-bit task: IB (last hidden layer) and GIB (input bits)",
-                     **_selection(run_dir))
+                     **reporting.plane_selection(run_dir, IB_LAYER))
     return {"planes": fig}
 
 
 def claims(run_dir) -> list[reporting.Claim]:
     frame = run_dir.table()
-    return [_claim(reporting.phases(frame, **_selection(run_dir)), _null(frame, run_dir),
+    return [_claim(reporting.phases(frame, **reporting.plane_selection(run_dir, IB_LAYER)), _null(frame, run_dir),
                    list(run_dir.config["activations"]))]
 
 
 def _null(frame, run_dir):
-    return reporting.null_of(frame, **_selection(run_dir))
+    return reporting.null_of(frame, **reporting.plane_selection(run_dir, IB_LAYER))
 
 
 def _claim(table, null, conditions: list[str]) -> reporting.Claim:
@@ -185,29 +181,23 @@ def _references_section(frame, null, run_dir) -> str:
 
 def report(run_dir) -> str:
     frame = run_dir.table()
-    table, null = reporting.phases(frame, **_selection(run_dir)), _null(frame, run_dir)
+    table, null = reporting.phases(frame, **reporting.plane_selection(run_dir, IB_LAYER)), _null(frame, run_dir)
     conditions = list(run_dir.config["activations"])
     acc = frame[(frame["plane"] == "metric") & (frame["measure"] == "test_accuracy")]
     last = acc.sort_values("epoch").groupby("condition")["value"].last()
-    lines = [
-        reporting.header(run_dir, "Fig. 2: IB and GIB planes of the 12-bit task under five activations"),
-        reporting.data_line(run_dir),
-        "## Phase numbers (SPEC 2)\n",
-        reporting.PHASE_LEGEND + "\n",
-        reporting.markdown_table(table),
-        "",
-        reporting.saturation_summary(frame, estimator=run_dir.config["estimator"]),
-        reporting.negative_summary(frame, estimator=run_dir.config["estimator"]),
-        "## Final test accuracy\n",
-        "\n## GIB against its references\n",
-        _references_section(frame, null, run_dir),
-        "\n## Final test accuracy\n",
-        "\n".join(f"- {c}: {last.get(c, float('nan')):.3f}" for c in conditions),
-        "\n## Claims\n",
-        _claim(table, null, conditions).markdown(),
-        "\nFigure: `figures/planes.png`.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 2: IB and GIB planes of the 12-bit task under five activations",
+        data=reporting.data_line(run_dir),
+        sections=[
+            reporting.phase_section(table),
+            *reporting.estimate_sections(frame, run_dir.config["estimator"]),
+            reporting.Section("GIB against its references", _references_section(frame, null, run_dir)),
+            reporting.Section("Final test accuracy",
+                              reporting.bullets(f"{c}: {last.get(c, float('nan')):.3f}" for c in conditions)),
+        ],
+        claims=[_claim(table, null, conditions)],
+        figures={"planes.png": ""},
+    ))
 
 
 register(Experiment(

@@ -140,7 +140,7 @@ def run(config: Config, run_dir) -> None:
     probe_x, probe_y = train.x_flat[: config.probe_size].copy(), train.y[: config.probe_size].copy()
     measured_x = pooled(probe_x, pool)  # X of both planes
     schedule = record_schedule(config.epochs, config.record_every)
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     null = shared_null(config, measured_x, probe_y, gib_spec)  # one probe set for every eps and seed
     frames = []
     for seed in config.seeds:
@@ -220,7 +220,7 @@ def late_complexity(frame: pd.DataFrame, plane: str, *, layer: str | None = None
 
 
 def _selection(run_dir) -> dict:
-    return dict(estimator=run_dir.config["estimator"], kind=run_dir.config["synergy"])
+    return reporting.plane_selection(run_dir, IB_LAYER, GIB_FEATURES)
 
 
 def _late_tables(run_dir, frame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -273,7 +273,7 @@ def figures(run_dir) -> dict:
     frame = run_dir.table()
     sel = _selection(run_dir)
     order = [condition_name(e) for e in run_dir.config["eps"]]
-    planes = plane_grid(frame, conditions=order, ib_layer=IB_LAYER, gib_layer=GIB_FEATURES,
+    planes = plane_grid(frame, conditions=order,
                         title="MNIST under FGSM training: IB (last 20-unit layer) and GIB (pixels)", **sel)
     curves = complexity_curves(frame, order, sel["estimator"], sel["kind"])
     metrics = metric_curves(frame, ("test_accuracy", "test_adv_accuracy", "train_loss"), conditions=order)
@@ -324,7 +324,7 @@ def report(run_dir) -> str:
     cfg, sel = run_dir.config, _selection(run_dir)
     order = [condition_name(e) for e in cfg["eps"]]
     rank = {name: i for i, name in enumerate(order)}
-    phase = reporting.phases(frame, ib_layer=IB_LAYER, gib_layer=GIB_FEATURES, **sel)
+    phase = reporting.phases(frame, **sel)
     phase = phase.sort_values("condition", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
     gib, ib, gib_gap, gib_rel, ib_gap, ib_rel = _late_gaps(run_dir, frame)
     clean, adv = _last_metric(frame, "test_accuracy"), _last_metric(frame, "test_adv_accuracy")
@@ -337,34 +337,29 @@ def report(run_dir) -> str:
               f"the pixels average-pooled {pool}x{pool} ({(28 // pool) ** 2} features; `--set pool`; "
               "auto for kde and gcmi)")
     late = pd.concat([gib, ib], ignore_index=True)
-    lines = [
-        reporting.header(run_dir, "Fig. 7: IB and GIB under weak and strong FGSM training on MNIST"),
-        "**Data:** " + ("; ".join(source) if source else "unknown") + ".",
-        "",
-        f"Net 784-1024-20-20-20-10 {cfg['activation']}, Adam lr {cfg['lr']}, batch {cfg['batch_size']}, "
-        f"{cfg['epochs']} epochs, training images: {cfg['train_size'] or 'all'}, probe: the first "
-        f"{cfg['probe_size']} training images, test images: {cfg['test_size'] or 'all'}. X of both planes: {pixels}. "
-        f"IB on `{IB_LAYER}`, GIB with Z = (Yhat, Y); {cfg['n_bins']} bins; records every "
-        f"{cfg['record_every']} epochs.",
-        "\n## Phase numbers (SPEC 2)\n",
-        reporting.PHASE_LEGEND + "\n",
-        reporting.markdown_table(phase),
-        f"\n## Complexity late in training (mean over the last {cfg['late_fraction']:.0%} of the record steps, "
-        "seed-averaged; bits)\n",
-        reporting.markdown_table(late),
-        f"\nStrong minus weak late complexity: GIB {gib_gap:+.4f} bits ({gib_rel:+.0%} of its range), "
-        f"IB {ib_gap:+.4f} bits ({ib_rel:+.0%} of its range).",
-        "\n## Accuracy at the last epoch\n",
-        "\n".join(f"- {c}: test clean {clean.get(c, float('nan')):.3f}, test under FGSM at its eps "
-                  f"{adv.get(c, float('nan')):.3f}, probe (training) {probe.get(c, float('nan')):.3f}"
-                  for c in order),
-        reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
-        reporting.negative_summary(frame, estimator=cfg["estimator"]),
-        "\n## Claims\n",
-        *(c.markdown() for c in _claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel)),
-        "\nFigures: `figures/planes.png`, `figures/complexity.png`, `figures/accuracy.png`.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 7: IB and GIB under weak and strong FGSM training on MNIST",
+        data="**Data:** " + ("; ".join(source) if source else "unknown") + ".",
+        setup=f"Net 784-1024-20-20-20-10 {cfg['activation']}, Adam lr {cfg['lr']}, batch {cfg['batch_size']}, "
+              f"{cfg['epochs']} epochs, training images: {cfg['train_size'] or 'all'}, probe: the first "
+              f"{cfg['probe_size']} training images, test images: {cfg['test_size'] or 'all'}. X of both planes: "
+              f"{pixels}. IB on `{IB_LAYER}`, GIB with Z = (Yhat, Y); {cfg['n_bins']} bins; records every "
+              f"{cfg['record_every']} epochs.",
+        sections=[
+            reporting.phase_section(phase),
+            reporting.Section(
+                f"Complexity late in training (mean over the last {cfg['late_fraction']:.0%} of the record steps, "
+                "seed-averaged; bits)",
+                f"{reporting.markdown_table(late)}\n\nStrong minus weak late complexity: GIB {gib_gap:+.4f} bits "
+                f"({gib_rel:+.0%} of its range), IB {ib_gap:+.4f} bits ({ib_rel:+.0%} of its range)."),
+            reporting.Section("Accuracy at the last epoch", reporting.bullets(
+                f"{c}: test clean {clean.get(c, float('nan')):.3f}, test under FGSM at its eps "
+                f"{adv.get(c, float('nan')):.3f}, probe (training) {probe.get(c, float('nan')):.3f}" for c in order)),
+            *reporting.estimate_sections(frame, cfg["estimator"], ib_layer=IB_LAYER),
+        ],
+        claims=_claims_from(run_dir, gib, gib_gap, gib_rel, ib_rel),
+        figures={"planes.png": "", "complexity.png": "", "accuracy.png": ""},
+    ))
 
 
 register(Experiment(

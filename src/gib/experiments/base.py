@@ -40,6 +40,28 @@ def _torch_device(name: str) -> None:
 DEPTH = Check(check_depth, "of the form 6k + 2")
 
 
+def _key_value(item: str) -> None:
+    key, equals, _ = item.partition("=")
+    if not equals or not key.strip():
+        raise ValueError("write each option as key=value")
+
+
+def _option_value(text: str) -> Any:
+    """An estimator option's value from its ``--set`` text: an int, a float, true/false, none, or
+    else the string itself."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _estimator_names() -> tuple[str, ...]:
     from ..estimators import available_estimators
 
@@ -67,13 +89,25 @@ class BaseConfig:
     #: "References for the GIB plane"): linear | random | none
     null: Annotated[str | None, OneOf(NULL_FAMILIES)] = "linear"
     null_seeds: Annotated[int, AtLeast(1)] = 3  #: null predictors averaged
+    #: options of ``estimator`` as key=value pairs, e.g. ``--set estimator=kde --set
+    #: estimator_options=bandwidth_scale=0.5`` (several: comma-separated); binning's bins are ``n_bins``
+    estimator_options: Annotated[tuple[str, ...], Check(_key_value, "of the form key=value")] = ()
 
     def __post_init__(self) -> None:
         check_fields(self)
 
-    def estimator_options(self) -> dict:
-        """Options of ``estimator`` (binning takes n_bins; the others their defaults)."""
-        return {"n_bins": self.n_bins} if self.estimator == "binning" else {}
+    def estimator_kwargs(self) -> dict:
+        """The keyword options of ``estimator`` in every plane of the run: ``n_bins`` for
+        binning, then ``estimator_options`` with each value read as a number, true/false, none
+        or else a string."""
+        options = {"n_bins": self.n_bins} if self.estimator == "binning" else {}
+        for item in self.estimator_options:
+            key, value = (part.strip() for part in item.split("=", 1))
+            if key == "n_bins" and self.estimator == "binning":
+                raise ValueError("--set estimator_options=n_bins=...: binning's bins have their own key; "
+                                 "use --set n_bins=... instead.")
+            options[key] = _option_value(value)
+        return options
 
     def check(self) -> None:
         """Check what the fields' declared constraints cannot: here the estimator's options;
@@ -81,10 +115,18 @@ class BaseConfig:
         :func:`make_config` calls it before a run directory is touched."""
         from ..estimators import get_estimator
 
-        get_estimator(self.estimator, **self.estimator_options())  # its options, checked now
+        try:
+            get_estimator(self.estimator, **self.estimator_kwargs())  # its options, checked now
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--set estimator={self.estimator} with estimator_options="
+                             f"{','.join(self.estimator_options) or '(none)'}: {error}") from None
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        if not values["estimator_options"]:
+            # left out when unset, so that a run stored before the key existed still resumes
+            del values["estimator_options"]
+        return values
 
 
 def _parse(value: str, annotation: Any, name: str) -> Any:
@@ -232,6 +274,14 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def random_subset(n: int, size: int, rng: np.random.Generator, sort: bool = False) -> np.ndarray:
+    """``size`` indices of ``range(n)`` drawn by ``rng`` without replacement (all n when ``size``
+    is 0 or at least n), in the drawn order or, with ``sort``, ascending."""
+    order = rng.permutation(n)
+    chosen = order if not size or size >= n else order[:size]
+    return np.sort(chosen) if sort else chosen
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

@@ -23,6 +23,7 @@ names what was used. ``model=tiny`` builds a tiny random BERT with a hashing tok
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -37,7 +38,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._progress import progress_bar, steps_bar
+from .._progress import steps_bar
+from ..measures import distribution_entropy
+from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -45,7 +48,8 @@ from ..runs import resume, save
 from ..text import HashTokenizer, encode_texts, load_tokenizer, pad_token_id, vocab_size
 from . import reporting
 from .base import (
-    BaseConfig, Experiment, epoch_generator, merge_frames, register, rows_with, seed_everything, shared_null,
+    BaseConfig, Experiment, epoch_generator, merge_frames, random_subset, register, rows_with, seed_everything,
+    shared_null,
 )
 from .constraints import AtLeast, NonEmpty, NonNegative, OneOf, Positive
 
@@ -134,20 +138,6 @@ def record_steps(epochs: int, steps_per_epoch: int, records_per_epoch: int) -> l
         start = epoch * steps_per_epoch
         steps |= {start + (r * steps_per_epoch) // records_per_epoch for r in range(records_per_epoch)}
     return sorted(steps)
-
-
-class TokenClassifier(nn.Module):
-    """Token ids in, logits out: a sequence classifier with its attention mask built from padding,
-    so the monitor can probe it with the id rows alone."""
-
-    def __init__(self, model: nn.Module, pad_id: int):
-        super().__init__()
-        self.model = model
-        self.pad_id = int(pad_id)
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        mask = (input_ids != self.pad_id).long()
-        return self.model(input_ids=input_ids, attention_mask=mask).logits
 
 
 def _model_missing(model: str, why: str) -> ValueError:
@@ -246,15 +236,9 @@ class TextTask:
     info: dict
 
 
-def _entropy_bits(labels: np.ndarray) -> float:
-    p = np.bincount(labels) / len(labels)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
-def _subset(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    order = rng.permutation(n)
-    return order if size == 0 or size >= n else order[:size]
+def _label_entropy(labels: np.ndarray) -> float:
+    """Plug-in entropy in bits of integer labels (their frequencies)."""
+    return float(distribution_entropy(np.bincount(labels) / len(labels)))
 
 
 def load_task(config: Config, tokenizer) -> TextTask:
@@ -271,8 +255,8 @@ def load_task(config: Config, tokenizer) -> TextTask:
             test = load_text_dataset("ag_news", split="test", **kw)
     notes = sorted({str(w.message).splitlines()[0] for w in caught})
     rng = np.random.default_rng(config.data_seed)
-    train_index = _subset(len(train), config.train_samples, rng)
-    test_index = _subset(len(test), config.test_samples, rng)
+    train_index = random_subset(len(train), config.train_samples, rng)
+    test_index = random_subset(len(test), config.test_samples, rng)
     if config.mi_samples > len(train_index):
         raise ValueError(f"--set mi_samples={config.mi_samples}: only {len(train_index)} training texts are used.")
     train_texts = [train.texts[i] for i in train_index]
@@ -298,10 +282,10 @@ def load_task(config: Config, tokenizer) -> TextTask:
         "max_length": config.max_length,
         "mean_tokens": float(lengths.mean()),
         "truncated_fraction": float(np.mean(lengths == config.max_length)),
-        "probe_label_entropy": float(_entropy_bits(train.y[train_index][probe])),
+        "probe_label_entropy": float(_label_entropy(train.y[train_index][probe])),
         "probe_ids_per_position": float(np.mean([len(np.unique(col)) for col in probe_ids.T])),
         "probe_unique_rows": int(len(np.unique(probe_ids, axis=0))),
-        "probe_token_entropy": _entropy_bits(np.unique(probe_ids, axis=0, return_inverse=True)[1].ravel()),
+        "probe_token_entropy": _label_entropy(np.unique(probe_ids, axis=0, return_inverse=True)[1].ravel()),
         "probe_constant_positions": [int(i) for i in np.flatnonzero(np.all(probe_ids == probe_ids[:1], axis=0))],
     }
     return TextTask(train_ids, train.y[train_index].astype(np.int64), test_ids, test.y[test_index].astype(np.int64),
@@ -370,7 +354,7 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     monitor = Monitor(
         classifier, torch.as_tensor(task.train_ids[task.probe]), task.train_y[task.probe], layers={},
         features=features, features_name=FEATURES_NAME, record_layers_ib=False, ib_input=features,
-        estimators={config.estimator: (config.estimator, config.estimator_options())},
+        estimators={config.estimator: (config.estimator, config.estimator_kwargs())},
         synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
         null=config.null if null is None else null, null_seeds=config.null_seeds, verbose=False,
     )
@@ -440,7 +424,7 @@ def run(config: Config, run_dir) -> None:
     frames = []
     # both protocols and every seed are probed on the same samples: one null serves them all
     null = shared_null(config, gib_features(config, task.train_ids[task.probe])[0], task.train_y[task.probe],
-                       {config.estimator: (config.estimator, config.estimator_options())},
+                       {config.estimator: (config.estimator, config.estimator_kwargs())},
                        gib_target=config.gib_target)
     for seed in config.seeds:
         for protocol in config.protocols:
@@ -469,7 +453,7 @@ def protocol_frame(frame: pd.DataFrame, unlearn_epochs: int) -> pd.DataFrame:
 
 
 def _selection(run_dir) -> dict:
-    return dict(ib_layer=OUTPUT, estimator=run_dir.config["estimator"], kind=run_dir.config["synergy"])
+    return reporting.plane_selection(run_dir, OUTPUT)
 
 
 def _main_conditions(run_dir) -> list[str]:
@@ -580,11 +564,88 @@ def observations(run_dir) -> list[reporting.Claim]:
                          reporting.null_of(frame, **sel), conditions)
 
 
+@dataclass(frozen=True)
+class TextData:
+    """What a bert run recorded of its texts, tokens and probe (``data.json``, written by
+    :func:`run`). A field the run did not record is None (NaN for a number) and prints as ``?``."""
+
+    source: str | None = None
+    test_source: str | None = None
+    loader_notes: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    n_train: int | None = None
+    n_train_available: int | None = None
+    n_test: int | None = None
+    n_probe: int | None = None
+    class_counts: list[int] | None = None
+    tokenizer: str | None = None
+    model: str | None = None
+    gib_features: str | None = None
+    steps_per_epoch: int | None = None
+    mean_tokens: float = math.nan
+    truncated_fraction: float = math.nan
+    probe_unique_rows: int | None = None
+    probe_ids_per_position: float = math.nan
+    probe_label_entropy: float = math.nan  #: H(Y) of the probe's labels, bits
+    probe_token_entropy: float = math.nan  #: H(X) of the probe's token rows, bits: the IB's I(X;T) ceiling
+
+    @classmethod
+    def read(cls, run_dir) -> TextData:
+        path = run_dir.path / "data.json"
+        info = json.loads(path.read_text()) if path.exists() else {}
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in info.items() if k in known}
+        for name in ("loader_notes", "classes"):
+            values[name] = tuple(values.get(name, ()))
+        return cls(**values)
+
+
+def _known(value) -> str:
+    return "?" if value is None else str(value)
+
+
+def _data_section(cfg: dict, data: TextData, raw: pd.DataFrame) -> str:
+    """The data, model, training and probe of a run, and the IB saturation that the probe's
+    distinct token rows entail."""
+    n_classes = len(data.classes) or float("nan")
+    ib = raw[(raw["plane"] == "IB")]
+    n_ib = ib[ib["measure"] == "complexity"].shape[0]
+    at_ceiling = int((ib.loc[ib["measure"] == "complexity", "value"] >= data.probe_token_entropy - 1e-6).sum())
+    at_h_y = int((ib.loc[ib["measure"] == "prediction", "value"] >= data.probe_label_entropy - 1e-6).sum())
+    n_probe = _known(data.n_probe)
+    return reporting.bullets([
+        f"training data: {_known(data.source)}; {_known(data.n_train)} of {_known(data.n_train_available)} texts "
+        f"used, class counts {_known(data.class_counts)}",
+        f"test data: {_known(data.test_source)}; {_known(data.n_test)} texts",
+        *[f"loader note: {note}" for note in data.loader_notes],
+        f"model: {data.model or cfg['model']}",
+        f"tokens: {_known(data.tokenizer)}, {cfg['max_length']} per text with padding/truncation "
+        f"(mean {data.mean_tokens:.1f} non-padding tokens, {data.truncated_fraction:.0%} of texts truncated)",
+        f"training: AdamW lr {cfg['lr']}, weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}, "
+        f"{cfg['lr_schedule']} learning rate, {_known(data.steps_per_epoch)} steps per epoch; unlearning = "
+        f"{cfg['unlearn_epochs']} epoch(s) on a permutation of the labels (class counts kept exactly"
+        f"{', redrawn every epoch' if cfg['relabel_each_epoch'] else ', one permutation'}), then "
+        f"{cfg['finetune_epochs']} epoch(s) on the true labels; standard = {cfg['finetune_epochs']} epoch(s)",
+        f"planes: {cfg['records_per_epoch']} records per epoch (step = global optimizer step) on {n_probe} fixed "
+        f"training texts, always against the true labels. IB: I(X;T), I(T;Y) with T the {n_classes}-dim logits "
+        f"({cfg['estimator']}{', ' + str(cfg['n_bins']) + ' bins per logit' if cfg['estimator'] == 'binning' else ''}) "
+        f"and X the token ids. GIB: {_known(data.gib_features)}.",
+        f"the probe's token rows: {_known(data.probe_unique_rows)} distinct of {n_probe}; when every row is distinct, "
+        "the plug-in I(X;Z) and every I(X_-i;Z) equal H(Z), so the GIB complexity reduces to the mean over positions "
+        "of I(X_i;Z) under the PMI-reweighted distribution, and the IB complexity I(X;T) to H(T). A position takes "
+        f"{data.probe_ids_per_position:.0f} distinct ids on average over the {n_probe} probe texts, so each plug-in "
+        "I(X_i;Z) carries a large upward bias that grows with the number of occupied (Yhat, Y) cells: a model that "
+        "predicts one class has few cells and a low C.",
+        f"IB saturation: I(X;T) at its ceiling H(X) = {data.probe_token_entropy:.3f} bits in {at_ceiling} of {n_ib} "
+        f"records, I(T;Y) at H(Y) = {data.probe_label_entropy:.3f} bits in {at_h_y} of {n_ib} (the binned logit rows "
+        "are then all distinct: a limit of the plug-in estimate, not of the network).",
+    ])
+
+
 def report(run_dir) -> str:
     cfg = run_dir.config
     raw = run_dir.table()
-    info_path = run_dir.path / "data.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    data = TextData.read(run_dir)
     frame = protocol_frame(raw, cfg["unlearn_epochs"])
     sel = _selection(run_dir)
     conditions = _main_conditions(run_dir)
@@ -594,69 +655,30 @@ def report(run_dir) -> str:
     shuffled = frame[(frame["condition"] == RANDOM_LABELS) & (frame["measure"] == "accuracy")]
     end_of_unlearning = (shuffled.sort_values("step").groupby("seed")["value"].last().mean()
                          if len(shuffled) else float("nan"))
-    n_classes = len(info.get("classes", [])) or float("nan")
-    ib = raw[(raw["plane"] == "IB")]
-    n_ib = ib[ib["measure"] == "complexity"].shape[0]
-    ceiling = info.get("probe_token_entropy", float("nan"))
-    at_ceiling = int((ib.loc[ib["measure"] == "complexity", "value"] >= ceiling - 1e-6).sum())
-    h_y = info.get("probe_label_entropy", float("nan"))
-    at_h_y = int((ib.loc[ib["measure"] == "prediction", "value"] >= h_y - 1e-6).sum())
-
-    lines = [
-        reporting.header(run_dir, "Fig. 6: BERT fine-tuning, standard vs unlearning (Sec. 5.3, App. E.5)"),
-        "## Data and model\n",
-        f"- training data: {info.get('source', '?')}; {info.get('n_train', '?')} of "
-        f"{info.get('n_train_available', '?')} texts used, class counts {info.get('class_counts', '?')}",
-        f"- test data: {info.get('test_source', '?')}; {info.get('n_test', '?')} texts",
-        *[f"- loader note: {note}" for note in info.get("loader_notes", [])],
-        f"- model: {info.get('model', cfg['model'])}",
-        f"- tokens: {info.get('tokenizer', '?')}, {cfg['max_length']} per text with padding/truncation "
-        f"(mean {info.get('mean_tokens', float('nan')):.1f} non-padding tokens, "
-        f"{info.get('truncated_fraction', float('nan')):.0%} of texts truncated)",
-        f"- training: AdamW lr {cfg['lr']}, weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}, "
-        f"{cfg['lr_schedule']} learning rate, {info.get('steps_per_epoch', '?')} steps per epoch; unlearning = "
-        f"{cfg['unlearn_epochs']} epoch(s) on a permutation of the labels (class counts kept exactly"
-        f"{', redrawn every epoch' if cfg['relabel_each_epoch'] else ', one permutation'}), then "
-        f"{cfg['finetune_epochs']} epoch(s) on the true labels; standard = {cfg['finetune_epochs']} epoch(s)",
-        f"- planes: {cfg['records_per_epoch']} records per epoch (step = global optimizer step) on "
-        f"{info.get('n_probe', '?')} fixed training texts, always against the true labels. IB: "
-        f"I(X;T), I(T;Y) with T the {n_classes}-dim logits ({cfg['estimator']}"
-        f"{', ' + str(cfg['n_bins']) + ' bins per logit' if cfg['estimator'] == 'binning' else ''}) "
-        "and X the token ids. "
-        f"GIB: {info.get('gib_features', '?')}.",
-        f"- the probe's token rows: {info.get('probe_unique_rows', '?')} distinct of {info.get('n_probe', '?')}; "
-        "when every row is distinct, the plug-in I(X;Z) and every I(X_-i;Z) equal H(Z), so the GIB "
-        "complexity reduces to the mean over positions of I(X_i;Z) under the PMI-reweighted distribution, "
-        "and the IB complexity I(X;T) to H(T). A position takes "
-        f"{info.get('probe_ids_per_position', float('nan')):.0f} distinct ids on average over the "
-        f"{info.get('n_probe', '?')} probe texts, so each plug-in I(X_i;Z) carries a large upward bias that "
-        "grows with the number of occupied (Yhat, Y) cells: a model that predicts one class has few cells "
-        "and a low C.",
-        f"- IB saturation: I(X;T) at its ceiling H(X) = {ceiling:.3f} bits in {at_ceiling} of {n_ib} records, "
-        f"I(T;Y) at H(Y) = {h_y:.3f} bits in {at_h_y} of {n_ib} (the binned logit rows are then all distinct: "
-        "a limit of the plug-in estimate, not of the network).",
-        "\n## Where each protocol starts (first record)\n",
-        "`unlearning` is the fine-tuning after the shuffled-label epochs; its first record is the end of "
-        "unlearning. `_shared`: normalised on the range of both protocols' trajectories in that plane "
-        "(comparable across protocols); `_own`: on the trajectory's own range, as the paper's figures. "
-        "Raw values in bits.\n",
-        reporting.markdown_table(starts),
-        "\n## Phase numbers (SPEC 2)\n",
-        reporting.PHASE_LEGEND + "\n",
-        "`random labels` is the shuffled-label part of the unlearning protocol.\n",
-        reporting.markdown_table(phases),
-        "\n" + reporting.saturation_summary(frame, estimator=cfg["estimator"]),
-        reporting.negative_summary(frame, estimator=cfg["estimator"]),
-        "\n## Accuracy\n",
-        *[f"- {c}: final test accuracy {test_acc.get(c, float('nan')):.3f}, probe (training subset) accuracy "
-          f"{probe_acc.get(c, float('nan')):.3f}" for c in conditions],
-        f"- end of the shuffled-label epochs: probe accuracy on the true labels {end_of_unlearning:.3f} "
-        f"(chance about {1 / n_classes:.3f})" if "unlearning" in conditions else "",
-        "\n## Paper observations (Sec. 5.3, App. F.1.4; not among SPEC 4's claims)\n",
-    ]
-    lines += [c.markdown() for c in _observations(starts, phases, reporting.null_of(frame, **sel), conditions)]
-    lines.append("\nFigures: `figures/planes.png` (Fig. 6), `figures/random_labels.png`, `figures/metrics.png`.\n")
-    return "\n".join(line for line in lines if line is not None)
+    accuracy = [f"{c}: final test accuracy {test_acc.get(c, float('nan')):.3f}, probe (training subset) accuracy "
+                f"{probe_acc.get(c, float('nan')):.3f}" for c in conditions]
+    if "unlearning" in conditions:
+        accuracy.append(f"end of the shuffled-label epochs: probe accuracy on the true labels {end_of_unlearning:.3f} "
+                        f"(chance about {1 / (len(data.classes) or float('nan')):.3f})")
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 6: BERT fine-tuning, standard vs unlearning (Sec. 5.3, App. E.5)",
+        sections=[
+            reporting.Section("Data and model", _data_section(cfg, data, raw)),
+            reporting.Section(
+                "Where each protocol starts (first record)",
+                "`unlearning` is the fine-tuning after the shuffled-label epochs; its first record is the end of "
+                "unlearning. `_shared`: normalised on the range of both protocols' trajectories in that plane "
+                "(comparable across protocols); `_own`: on the trajectory's own range, as the paper's figures. "
+                "Raw values in bits.\n\n" + reporting.markdown_table(starts)),
+            reporting.Section("Phase numbers (SPEC 2)", f"{reporting.PHASE_LEGEND}\n\n`random labels` is the "
+                              f"shuffled-label part of the unlearning protocol.\n\n{reporting.markdown_table(phases)}"),
+            *reporting.estimate_sections(frame, cfg["estimator"]),
+            reporting.Section("Accuracy", reporting.bullets(accuracy)),
+        ],
+        claims=_observations(starts, phases, reporting.null_of(frame, **sel), conditions),
+        claims_heading="Paper observations (Sec. 5.3, App. F.1.4; not among SPEC 4's claims)",
+        figures={"planes.png": "Fig. 6", "random_labels.png": "", "metrics.png": ""},
+    ))
 
 
 register(Experiment(

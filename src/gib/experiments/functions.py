@@ -79,7 +79,7 @@ def estimator_spec(config: Config) -> dict:
     codes of Yhat and Y (ordered like the values), which as class labels would split into up to
     ``output_bins``^2 classes, most too small for a class covariance; App. F.2 says GCMI needs
     no discretisation. The PMI weights still come from the binned histogram."""
-    options = config.estimator_options()
+    options = config.estimator_kwargs()
     if config.estimator == "gcmi":
         options = {**options, "target_type": "continuous"}
     return {config.estimator: (config.estimator, options)}
@@ -139,8 +139,7 @@ def run(config: Config, run_dir) -> None:
 
 
 def _selection(run_dir, ib_layer: str = IB_LAYER) -> dict:
-    return dict(ib_layer=ib_layer, estimator=run_dir.config["estimator"], kind=run_dir.config["synergy"],
-                gib_layer="input")
+    return reporting.plane_selection(run_dir, ib_layer, "input")
 
 
 def _order(run_dir, frame: pd.DataFrame) -> list[str]:
@@ -283,37 +282,33 @@ def report(run_dir) -> str:
     cfg = run_dir.config
     order = _order(run_dir, frame)
     table = _phase_numbers(run_dir, frame, order)
-    errors = error_table(frame, order)
     lrs = {f: (cfg.get("addition_lr") if f == "addition" and cfg.get("addition_lr") is not None else cfg["lr"])
            for f in order}
     notes = [_stalled_note(frame, lrs.get("addition"))] if "addition" in order else []
     if cfg["estimator"] == "gcmi":
-        notes.append("\nEstimator note (ours): with `gcmi` the GIB ranks the binned (Yhat, Y) as continuous "
+        notes.append("Estimator note (ours): with `gcmi` the GIB ranks the binned (Yhat, Y) as continuous "
                      "values (`gcmi` with `target_type=\"continuous\"`) instead of splitting them into classes.")
-    lines = [
-        reporting.header(run_dir, "Fig. 4: IB and GIB planes of one-hidden-layer nets learning five functions",
-                         extra=f"Data: generated (SPEC 4), {cfg['n_train']} training samples (MI probe set) and "
-                               f"{cfg['n_test']} test samples from twice the range. Full-batch GD, "
-                               f"{cfg['epochs']} epochs, learning rates {lrs}; MI every {cfg['record_every']} "
-                               f"epochs, {cfg['n_bins']} bins, Yhat and Y in {cfg['output_bins']} bins."),
-        "## Phase numbers (SPEC 2)\n",
-        reporting.PHASE_LEGEND + " `settled_epoch`: the first "
-        "epoch from which the complexity stays within 5% of its range of its final value. `c_range_bits`, "
-        "`p_range_bits`: the raw ranges that the fractions are of; with continuous inputs I(X;T) sits near "
-        f"its ceiling log2({cfg['n_train']}) = {np.log2(cfg['n_train']):.2f} bits, so a tiny IB range means "
-        "the IB verdict is about estimator noise.\n",
-        reporting.markdown_table(table),
-        "\n" + reporting.saturation_summary(frame, estimator=cfg["estimator"]),
-        reporting.negative_summary(frame, estimator=cfg["estimator"]),
-        "\n## Final errors (MSE, mean and worst over seeds)\n",
-        reporting.markdown_table(errors, floatfmt="{:.3g}"),
-        *[n for n in notes if n],
-        "\n## Claims\n",
-        *(c.markdown() for c in _claims(table, reporting.null_of(frame, **_selection(run_dir)), order)),
-        "\nFigures: `figures/planes.png` (IB of the hidden layer, GIB; the output layer's IB phase numbers "
-        "are in the table above), `figures/errors.png` (train and test MSE).\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 4: IB and GIB planes of one-hidden-layer nets learning five functions",
+        note=f"Data: generated (SPEC 4), {cfg['n_train']} training samples (MI probe set) and {cfg['n_test']} test "
+             f"samples from twice the range. Full-batch GD, {cfg['epochs']} epochs, learning rates {lrs}; MI every "
+             f"{cfg['record_every']} epochs, {cfg['n_bins']} bins, Yhat and Y in {cfg['output_bins']} bins.",
+        sections=[
+            reporting.phase_section(table, note=(
+                "`settled_epoch`: the first epoch from which the complexity stays within 5% of its range of its "
+                "final value. `c_range_bits`, `p_range_bits`: the raw ranges that the fractions are of; with "
+                f"continuous inputs I(X;T) sits near its ceiling log2({cfg['n_train']}) = "
+                f"{np.log2(cfg['n_train']):.2f} bits, so a tiny IB range means the IB verdict is about estimator "
+                "noise.")),
+            *reporting.estimate_sections(frame, cfg["estimator"]),
+            reporting.Section("Final errors (MSE, mean and worst over seeds)",
+                              "\n\n".join([reporting.markdown_table(error_table(frame, order), floatfmt="{:.3g}"),
+                                           *(note.strip("\n") for note in notes if note)])),
+        ],
+        claims=_claims(table, reporting.null_of(frame, **_selection(run_dir)), order),
+        figures={"planes.png": "IB of the hidden layer, GIB; the output layer's IB phase numbers are in the table above",
+                 "errors.png": "train and test MSE"},
+    ))
 
 
 register(Experiment(

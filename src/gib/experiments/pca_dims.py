@@ -69,7 +69,7 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=list(feature_sets), kpca=info,
                     ib_input=ib_name if ib_name == "pixels" else feature_name(max(config.components)))
     frames = []
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     # one probe set for every depth and seed: one null per feature set serves them all
     nulls = None if config.null is None else {
         name: shared_null(config, f, data.probe_y, gib_spec) for name, f in feature_sets.items()}
@@ -163,32 +163,27 @@ def report(run_dir) -> str:
     ib = reporting.phases(frame[frame["plane"] != "GIB"], ib_layer=IB_LAYER, estimator=cfg["estimator"])
     rough = roughness(frame, cfg["estimator"], cfg["synergy"])
     kpca = info.get("kpca") or {}
-    figs = ", ".join(f"`figures/{'planes-resnet' + str(d) if len(cfg['depths']) > 1 else 'planes'}.png`"
-                     for d in cfg["depths"])
-    lines = [
-        reporting.header(run_dir, "App. H: GIB with 25, 50 and 100 Kernel PCA components"),
-        data_line(info),
-        "",
-        f"One training run per depth {list(cfg['depths'])} ({cfg['epochs']} epochs, as `resnet`); GIB recorded on "
-        f"{', '.join(names)}: the leading components of one RBF Kernel PCA "
-        f"(gamma = {kpca.get('gamma', float('nan')):.3g}, "
-        f"{kpca.get('n_components', '?')} components, fitted once on {kpca.get('fit_samples', '?')} probe images in "
-        f"{kpca.get('fit_seconds', float('nan')):.1f} s). {cfg['n_bins']} bins.",
-        "\n## GIB phase numbers per feature set (SPEC 2 thresholds)\n",
-        reporting.markdown_table(phases),
-        "\n## Noisiness of the GIB complexity trajectory\n",
-        "Mean absolute step-to-step change of the complexity normalised to [0, 1] (higher = more erratic); "
-        "raw range in bits.\n",
-        reporting.markdown_table(rough),
-        f"\n## IB plane of the logits (recorded once per run; X = {ib_line(info)})\n",
-        reporting.markdown_table(ib),
-        "\n" + reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
-        reporting.negative_summary(frame, estimator=cfg["estimator"]),
-        "\n## Paper observation (App. H; not one of SPEC 4's claims)\n",
-        *(c.markdown() for c in _observations(rough, cfg["depths"], names)),
-        f"\nFigures: {figs}.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "App. H: GIB with 25, 50 and 100 Kernel PCA components",
+        data=data_line(info),
+        setup=f"One training run per depth {list(cfg['depths'])} ({cfg['epochs']} epochs, as `resnet`); GIB recorded "
+              f"on {', '.join(names)}: the leading components of one RBF Kernel PCA "
+              f"(gamma = {kpca.get('gamma', float('nan')):.3g}, {kpca.get('n_components', '?')} components, fitted "
+              f"once on {kpca.get('fit_samples', '?')} probe images in {kpca.get('fit_seconds', float('nan')):.1f} s). "
+              f"{cfg['n_bins']} bins.",
+        sections=[
+            reporting.Section("GIB phase numbers per feature set (SPEC 2 thresholds)", reporting.markdown_table(phases)),
+            reporting.Section("Noisiness of the GIB complexity trajectory",
+                              "Mean absolute step-to-step change of the complexity normalised to [0, 1] (higher = "
+                              "more erratic); raw range in bits.\n\n" + reporting.markdown_table(rough)),
+            reporting.Section(f"IB plane of the logits (recorded once per run; X = {ib_line(info)})",
+                              reporting.markdown_table(ib)),
+            *reporting.estimate_sections(frame, cfg["estimator"], ib_layer=IB_LAYER),
+        ],
+        claims=_observations(rough, cfg["depths"], names),
+        claims_heading="Paper observation (App. H; not one of SPEC 4's claims)",
+        figures={f"{'planes-resnet' + str(d) if len(cfg['depths']) > 1 else 'planes'}.png": "" for d in cfg["depths"]},
+    ))
 
 
 register(Experiment(

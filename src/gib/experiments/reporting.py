@@ -1,9 +1,16 @@
-"""Shared pieces of the run reports: phase tables as markdown, claim lines, IB saturation, negative
-estimates."""
+"""The run reports: one typed :class:`Report` per run, rendered to markdown by :func:`render_report`, and
+the pieces the experiments share (phase tables, claim lines, IB saturation, negative estimates).
+
+An experiment's ``report(run_dir)`` gathers its numbers into a :class:`Report` (title, config,
+data source, sections, claims, figures) and returns ``render_report(report)``: every report has the same
+layout, and the layout lives here only.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -317,15 +324,6 @@ def claim_line(claim: str, measured: str, holds: bool) -> str:
     return f"- **Claim:** {claim}\n  - measured: {measured}\n  - **{'holds' if holds else 'does not hold'}** in this run"
 
 
-def header(run, title: str, extra: str = "") -> str:
-    cfg = run.config
-    return (
-        f"# {title}\n\nExperiment `{run.experiment}`, preset `{cfg.get('preset')}`, "
-        f"seeds {cfg.get('seeds')}, estimator `{cfg.get('estimator')}`, synergy `{cfg.get('synergy')}`. "
-        f"All information values in bits.{(' ' + extra) if extra else ''}\n"
-    )
-
-
 def data_line(run) -> str:
     """'Data: ...' from the run's data.json (written by the experiment when it loads its data)."""
     import json
@@ -335,3 +333,94 @@ def data_line(run) -> str:
         return "Data: not recorded (the run predates data.json)."
     info = json.loads(path.read_text())
     return "Data: " + "; ".join(f"{v}" if k == "source" else f"{k}: {v}" for k, v in info.items()) + "\n"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a report: a ``## heading`` and the markdown under it. A heading of None
+    means the body brings its own (as :func:`saturation_summary` does)."""
+
+    heading: str | None
+    body: str
+
+    def markdown(self) -> str:
+        body = self.body.strip("\n")
+        return body if self.heading is None else f"## {self.heading}\n\n{body}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a run's report says, before it is rendered (:func:`render_report`).
+
+    ``note`` follows the config line; ``data`` says where the data came from; ``setup`` what was
+    trained and measured. ``claims`` are the paper's claims (or observations, under another
+    ``claims_heading``) as measured; ``figures`` maps each figure file in ``figures/`` to what it
+    shows ("" for nothing to add).
+    """
+
+    title: str
+    experiment: str
+    config: Mapping[str, Any]
+    data: str = ""
+    note: str = ""
+    setup: str = ""
+    sections: tuple[Section, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    claims_heading: str = "Claims"
+    figures: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, run, title: str, **parts: Any) -> Report:
+        """The report of ``run`` (its experiment and config), with ``parts`` as the fields;
+        ``sections`` and ``claims`` may be any iterables."""
+        for name in ("sections", "claims"):
+            if name in parts:
+                parts[name] = tuple(parts[name])
+        return cls(title=title, experiment=run.experiment, config=dict(run.config), **parts)
+
+
+def render_report(report: Report) -> str:
+    """The markdown of ``report``: title, config line, data, setup, sections, claims, figures,
+    one blank line between blocks."""
+    cfg = report.config
+    config_line = (f"Experiment `{report.experiment}`, preset `{cfg.get('preset')}`, seeds {cfg.get('seeds')}, "
+                   f"estimator `{cfg.get('estimator')}`, synergy `{cfg.get('synergy')}`. All information values "
+                   f"in bits.{(' ' + report.note) if report.note else ''}")
+    if cfg.get("estimator_options"):
+        config_line += f" Estimator options: {', '.join(cfg['estimator_options'])}."
+    blocks = [f"# {report.title}", config_line, report.data, report.setup,
+              *(section.markdown() for section in report.sections)]
+    if report.claims:
+        blocks.append(f"## {report.claims_heading}\n\n" + "\n".join(c.markdown() for c in report.claims))
+    if report.figures:
+        listed = [f"`figures/{name}`" + (f" ({about})" if about else "") for name, about in report.figures.items()]
+        blocks.append(f"Figure{'s' if len(listed) > 1 else ''}: {', '.join(listed)}.")
+    return "\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
+
+
+def phase_section(table: pd.DataFrame, note: str = "", heading: str = "Phase numbers (SPEC 2)") -> Section:
+    """The phase numbers of a run (:func:`phases`) under the legend of their columns, with
+    ``note`` on what this experiment adds to them."""
+    legend = PHASE_LEGEND + (f" {note}" if note else "")
+    return Section(heading, f"{legend}\n\n{markdown_table(table)}")
+
+
+def estimate_sections(frame: pd.DataFrame, estimator: str | None, ib_layer: str | None = None) -> tuple[Section, ...]:
+    """The IB saturation (:func:`saturation_summary`) and negative-estimate
+    (:func:`negative_summary`) sections of a run's planes."""
+    parts = (saturation_summary(frame, ib_layer=ib_layer, estimator=estimator), negative_summary(frame, estimator=estimator))
+    return tuple(Section(None, part) for part in parts if part)
+
+
+def bullets(items: Iterable[str]) -> str:
+    """A markdown list, one ``- item`` a line."""
+    return "\n".join(f"- {item}" for item in items)
+
+
+def plane_selection(run, ib_layer: str | None = None, gib_layer: str | None = None) -> dict:
+    """Which trajectories a run's figures and report read: the run's estimator and synergy kind,
+    the IB plane of ``ib_layer`` and the GIB plane of ``gib_layer`` (None: the only one)."""
+    selection = dict(ib_layer=ib_layer, estimator=run.config["estimator"], kind=run.config["synergy"])
+    if gib_layer is not None:
+        selection["gib_layer"] = gib_layer
+    return selection

@@ -305,7 +305,7 @@ def run(config: Config, run_dir) -> None:
     write_data_info(run_dir, data, features=name, n_features=int(features.shape[1]), kpca=kpca_info,
                     ib_input=ib_name if ib_name == "pixels" else name)
     frames = []
-    gib_spec = {config.estimator: (config.estimator, config.estimator_options())}
+    gib_spec = {config.estimator: (config.estimator, config.estimator_kwargs())}
     null = shared_null(config, features, data.probe_y, gib_spec)  # one probe set for every depth and seed
     for seed in config.seeds:
         for depth in config.depths:
@@ -333,8 +333,7 @@ def conditions(run_dir) -> list[str]:
 
 def _selection(run_dir) -> dict:
     cfg = run_dir.config
-    gib_layer = f"kpca{cfg['n_components']}" if cfg["pca"] == "kpca" else "pixels"
-    return dict(ib_layer=IB_LAYER, gib_layer=gib_layer, estimator=cfg["estimator"], kind=cfg["synergy"])
+    return reporting.plane_selection(run_dir, IB_LAYER, f"kpca{cfg['n_components']}" if cfg["pca"] == "kpca" else "pixels")
 
 
 def figures(run_dir) -> dict:
@@ -401,30 +400,27 @@ def report(run_dir) -> str:
     else:
         features = f"GIB features: the {info.get('n_features', '?')} raw pixels (`--set pca=none`)."
     costs = cost_table(frame)
-    lines = [
-        reporting.header(run_dir, "Fig. 5: IB and GIB planes of CIFAR ResNets"),
-        data_line(info),
-        "",
-        f"Depths {list(cfg['depths'])}, {cfg['epochs']} epochs, SGD lr {cfg['lr']} (x{cfg['lr_decay']} at epochs "
-        f"{milestone_epochs(cfg['epochs'], cfg['milestones'])}), "
-        f"momentum {cfg['momentum']}, weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}. "
-        f"IB on the 10 logits, X = {ib_line(info)}. {features} {cfg['n_bins']} bins.",
-        "\n## Phase numbers (SPEC 2)\n",
-        reporting.PHASE_LEGEND + "\n",
-        reporting.markdown_table(table),
-        "\n" + reporting.saturation_summary(frame, ib_layer=IB_LAYER, estimator=cfg["estimator"]),
-        reporting.negative_summary(frame, estimator=cfg["estimator"]),
-        "\n## Accuracy at the last epoch (probe = training images; test)\n",
-        "\n".join(f"- {c}: probe {acc.get(c, float('nan')):.3f}, test {test_acc.get(c, float('nan')):.3f}"
-                  for c in names),
-        "\n## Cost of a record step (seconds; measured on a shared machine, inflated by its load)\n",
-        reporting.markdown_table(costs) if len(costs) else "(no timings recorded)",
-        "\n`mi_seconds`: the IB and GIB computations; `record_seconds`: with the probe forward pass.",
-        "\n## Paper observation (Sec. 5.2; not one of SPEC 4's claims)\n",
-        *(c.markdown() for c in _observations(table, reporting.null_of(frame, **sel), names)),
-        "\nFigures: `figures/planes.png`, `figures/metrics.png`.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 5: IB and GIB planes of CIFAR ResNets",
+        data=data_line(info),
+        setup=f"Depths {list(cfg['depths'])}, {cfg['epochs']} epochs, SGD lr {cfg['lr']} (x{cfg['lr_decay']} at "
+              f"epochs {milestone_epochs(cfg['epochs'], cfg['milestones'])}), momentum {cfg['momentum']}, weight "
+              f"decay {cfg['weight_decay']}, batch {cfg['batch_size']}. IB on the 10 logits, X = {ib_line(info)}. "
+              f"{features} {cfg['n_bins']} bins.",
+        sections=[
+            reporting.phase_section(table),
+            *reporting.estimate_sections(frame, cfg["estimator"], ib_layer=IB_LAYER),
+            reporting.Section("Accuracy at the last epoch (probe = training images; test)", reporting.bullets(
+                f"{c}: probe {acc.get(c, float('nan')):.3f}, test {test_acc.get(c, float('nan')):.3f}" for c in names)),
+            reporting.Section("Cost of a record step (seconds; measured on a shared machine, inflated by its load)",
+                              (reporting.markdown_table(costs) if len(costs) else "(no timings recorded)")
+                              + "\n\n`mi_seconds`: the IB and GIB computations; `record_seconds`: with the probe "
+                                "forward pass."),
+        ],
+        claims=_observations(table, reporting.null_of(frame, **sel), names),
+        claims_heading="Paper observation (Sec. 5.2; not one of SPEC 4's claims)",
+        figures={"planes.png": "", "metrics.png": ""},
+    ))
 
 
 register(Experiment(

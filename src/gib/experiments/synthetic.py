@@ -172,22 +172,20 @@ def claims(run_dir) -> list[reporting.Claim]:
 
 def report(run_dir) -> str:
     table = _mean_table(run_dir)
-    wide = _exact_wide(table)
-    lines = [
-        reporting.header(run_dir, "Fig. 3a: more synergistic functions are less sensitive to noise",
-                         f"p = {run_dir.config['p']}, {run_dir.config['n_samples']} samples per sampled estimate."),
-        reporting.data_line(run_dir),
-        "## Exact values (enumeration)\n",
-        reporting.markdown_table(wide.rename(columns={"function": "f"})),
-        "\n## Sampled plug-in values (mean over seeds)\n",
-        reporting.markdown_table(
-            table[table["source"] == "sampled"].pivot_table(index=["n", "function"], columns="measure",
-                                                             values="value").reset_index()),
-        "\n## Claims\n",
-        *(c.markdown() for c in claims(run_dir)),
-        "\nFigure: `figures/functions.png`.\n",
-    ]
-    return "\n".join(lines)
+    sampled = table[table["source"] == "sampled"].pivot_table(index=["n", "function"], columns="measure",
+                                                              values="value").reset_index()
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 3a: more synergistic functions are less sensitive to noise",
+        note=f"p = {run_dir.config['p']}, {run_dir.config['n_samples']} samples per sampled estimate.",
+        data=reporting.data_line(run_dir),
+        sections=[
+            reporting.Section("Exact values (enumeration)",
+                              reporting.markdown_table(_exact_wide(table).rename(columns={"function": "f"}))),
+            reporting.Section("Sampled plug-in values (mean over seeds)", reporting.markdown_table(sampled)),
+        ],
+        claims=claims(run_dir),
+        figures={"functions.png": ""},
+    ))
 
 
 register(Experiment(

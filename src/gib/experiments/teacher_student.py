@@ -11,7 +11,7 @@ Paper Sec. 3.1.2 and App. E.2. For each ResNet depth and seed:
 3. the **synergy ratio** (App. E.2) = conditional entropy / marginal entropy of the teacher's
    predictions, both in bits: the conditional entropy ``H(Y_T | X_clean)`` is estimated by the
    converged student's cross-entropy, the marginal ``H(Y_T)`` is the entropy of the teacher's
-   prediction averaged over all augmented training samples (see :func:`synergy_ratio`).
+   prediction averaged over all augmented training samples (see :func:`gib.measures.synergy_ratio`).
 
 Then Pearson r (and p) between the synergy ratio and the gap across depths x seeds; the paper
 reports a strong negative correlation. The claim is taken to hold when r < 0 and the two-sided p
@@ -40,10 +40,11 @@ import torch.nn.functional as F
 
 from .._progress import steps_bar
 from ..data import load_image_dataset
+from ..measures import SynergyRatio, synergy_ratio
 from ..models import random_crop_flip, resnet
 from ..runs import resume, save
 from . import reporting
-from .base import DEPTH, BaseConfig, Experiment, epoch_generator, register
+from .base import DEPTH, BaseConfig, Experiment, epoch_generator, random_subset, register
 from .constraints import EPOCH_FRACTION, AtLeast, NonEmpty, NonNegative, OneOf, Positive, Range
 
 LN2 = math.log(2.0)
@@ -99,79 +100,7 @@ PRESETS = {
 }
 
 
-# -- the measure --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SynergyRatio:
-    """The synergy ratio of App. E.2 and its parts, all in bits."""
-
-    cross_entropy: float  #: student's cross-entropy = estimate of H(Y_T | X_clean)
-    marginal_entropy: float  #: H(Y_T): entropy of the teacher's mean prediction over augmented samples
-    mean_entropy: float  #: mean entropy of the teacher's per-sample softmax, H(Y_T | X_aug)
-    ratio: float  #: cross_entropy / marginal_entropy
-
-    @property
-    def excess(self) -> float:
-        """(cross-entropy - teacher's own mean entropy) / marginal: the KL part of the ratio."""
-        return (self.cross_entropy - self.mean_entropy) / self.marginal_entropy
-
-
-def _entropy_bits(p: np.ndarray) -> np.ndarray:
-    """Entropy in bits of each row of a probability array (0 log 0 = 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return terms.sum(axis=-1)
-
-
-def _check_probs(a: object, name: str) -> np.ndarray:
-    arr = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64)
-    if arr.ndim != 2 or len(arr) == 0:
-        raise ValueError(f"`{name}` must be samples x classes (2-D, non-empty), got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)) or arr.min() < 0 or not np.allclose(arr.sum(1), 1.0, atol=1e-4):
-        raise ValueError(f"`{name}` rows must be probability vectors (non-negative, summing to 1).")
-    return arr
-
-
-def synergy_ratio(teacher_probs: object, student_probs: object) -> SynergyRatio:
-    """Synergy ratio ``H(Y_T | X_clean) / H(Y_T)`` of App. E.2, in bits.
-
-    Parameters
-    ----------
-    teacher_probs : array (M, C)
-        The teacher's softmax on M augmented training samples ``aug(x)``.
-    student_probs : array (M, C)
-        The student's softmax on the matching clean images ``x`` (row k: the clean image whose
-        augmentation gave row k of ``teacher_probs``).
-
-    Returns
-    -------
-    SynergyRatio
-        ``cross_entropy = mean_k -sum_c p_T[k, c] log2 q_S[k, c]`` (the paper: "the conditional
-        entropy is estimated as the final cross-entropy loss ... of the converged student");
-        ``marginal_entropy = H(mean_k p_T[k])`` (the paper's "marginal entropy of teacher
-        predictions", the expectation over all augmented training samples); ``ratio`` their
-        quotient, the proportion of the teacher's output entropy not predictable from clean images.
-
-    Notes
-    -----
-    The numerator is the raw cross-entropy, not the KL: a student that matches an augmentation-
-    invariant teacher exactly reaches ``mean_k H(p_T[k])``, the teacher's own conditional entropy,
-    so the ratio is ``mean_entropy / marginal_entropy`` -- 0 for a confident (one-hot) teacher --
-    and the best constant student (the marginal itself) gives exactly 1.
-    """
-    p = _check_probs(teacher_probs, "teacher_probs")
-    q = _check_probs(student_probs, "student_probs")
-    if p.shape != q.shape:
-        raise ValueError(f"`teacher_probs` {p.shape} and `student_probs` {q.shape} must have the same shape.")
-    log_q = np.log2(np.clip(q, np.finfo(np.float64).tiny, None))
-    cross = float(np.mean(-(p * log_q).sum(1)))
-    marginal = float(_entropy_bits(p.mean(0)))
-    mean_entropy = float(np.mean(_entropy_bits(p)))
-    if marginal <= 0:
-        raise ValueError("the teacher predicts one class with certainty on every sample: H(Y_T) = 0 and "
-                         "the synergy ratio is undefined.")
-    return SynergyRatio(cross, marginal, mean_entropy, cross / marginal)
-
-
+# -- the correlation of the measure with the gap ------------------------------------------------
 def correlation(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Pearson r and two-sided p; NaN when fewer than 3 points or a constant column."""
     from scipy.stats import pearsonr
@@ -199,12 +128,6 @@ class Data:
         return (x - self.mean) / self.std
 
 
-def _subset(n: int, size: int, seed: int) -> np.ndarray:
-    if not size or size >= n:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).permutation(n)[:size])
-
-
 def load_data(config: Config) -> Data:
     import warnings
 
@@ -214,7 +137,8 @@ def load_data(config: Config) -> Data:
         warnings.simplefilter("ignore", StandInWarning)  # the report names the data used
         train = load_image_dataset("cifar10", config.data_path, "train", allow_standin=True)
         test = load_image_dataset("cifar10", config.data_path, "test", allow_standin=True)
-    tr, te = _subset(len(train), config.train_size, 0), _subset(len(test), config.test_size, 1)
+    tr = random_subset(len(train), config.train_size, np.random.default_rng(0), sort=True)
+    te = random_subset(len(test), config.test_size, np.random.default_rng(1), sort=True)
     device = torch.device(config.device)
     x_train = torch.as_tensor(train.x[tr]).to(device)
     mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
@@ -465,7 +389,6 @@ def claims(run_dir) -> list[reporting.Claim]:
 def report(run_dir) -> str:
     results = _results(run_dir)
     cfg = run_dir.config
-    sources = sorted(set(results["data_source"]))
     columns = ["depth", "seed", "teacher_train_accuracy", "teacher_test_accuracy", "accuracy_gap", "loss_gap_bits",
                "teacher_marginal_entropy_bits", "teacher_mean_entropy_bits", "student_cross_entropy_bits",
                "synergy_ratio", "excess_ratio", "teacher_seconds", "student_seconds"]
@@ -473,36 +396,39 @@ def report(run_dir) -> str:
     r_loss = correlation(results["synergy_ratio"], results["loss_gap_bits"])
     r_excess = correlation(results["excess_ratio"], results[GAP_COLUMNS[cfg.get("gap", "accuracy")][0]])
     own = float((results["teacher_mean_entropy_bits"] / results["student_cross_entropy_bits"]).mean())
-    lines = [
-        reporting.header(run_dir, "Fig. 3b: synergy with augmentation noise vs generalization gap"),
-        "Data: " + "; ".join(sources) + ".\n",
-        f"Depths {cfg['depths']}, teacher {cfg['epochs']} epochs, student {cfg['student_epochs']} epochs, "
-        f"SGD lr {cfg['lr']} momentum {cfg['momentum']} weight decay {cfg['weight_decay']}, batch {cfg['batch_size']}, "
-        f"LR x{cfg['lr_gamma']} at fractions {cfg['milestones']} of the epochs; "
-        f"train images {cfg['train_size'] or 'all'}, test images {cfg['test_size'] or 'all'}; "
-        f"student targets {'re-augmented every epoch' if cfg['fresh_augmentation'] else 'one fixed augmentation'}; "
-        f"entropies over {cfg['eval_draws']} augmentation(s) of every training image.\n",
-        "Synergy ratio = student's final cross-entropy (estimate of H(Y_T | X_clean)) / H(Y_T), the entropy of the "
-        "teacher's mean softmax over the augmented training samples; both in bits (App. E.2). "
-        "`excess_ratio` subtracts the teacher's own mean entropy from the numerator (the KL part). "
-        "There is no information plane in this experiment, so no phase numbers; `estimator` and `synergy` "
-        "do not enter it.\n",
-        "## Per depth and seed\n",
-        reporting.markdown_table(results[columns].astype({"depth": str, "seed": str})),
-        "\n## Correlations (Pearson, over depth x seed)\n",
-        f"- synergy ratio vs accuracy gap: r = {r_acc[0]:.3f}, p = {r_acc[1]:.3g}",
-        f"- synergy ratio vs loss gap: r = {r_loss[0]:.3f}, p = {r_loss[1]:.3g}",
-        f"- excess ratio vs {cfg.get('gap', 'accuracy')} gap: r = {r_excess[0]:.3f}, p = {r_excess[1]:.3g}",
-        f"\nOn average {own:.0%} of the ratio is the teacher's own uncertainty (teacher_mean_entropy / "
-        "student_cross_entropy: what even a perfect clean-image student must pay) and the rest the excess, "
-        "the part that depends on the augmentation.",
-        f"\nTraining time (this machine): teachers {results['teacher_seconds'].sum():.0f} s, "
-        f"students {results['student_seconds'].sum():.0f} s in all.\n",
-        "\n## Claims\n",
-        *(c.markdown() for c in claims(run_dir)),
-        "\nFigures: `figures/synergy_vs_gap.png`, `figures/training.png`.\n",
-    ]
-    return "\n".join(lines)
+    return reporting.render_report(reporting.Report.of(
+        run_dir, "Fig. 3b: synergy with augmentation noise vs generalization gap",
+        data="Data: " + "; ".join(sorted(set(results["data_source"]))) + ".",
+        setup=f"Depths {cfg['depths']}, teacher {cfg['epochs']} epochs, student {cfg['student_epochs']} epochs, "
+              f"SGD lr {cfg['lr']} momentum {cfg['momentum']} weight decay {cfg['weight_decay']}, batch "
+              f"{cfg['batch_size']}, LR x{cfg['lr_gamma']} at fractions {cfg['milestones']} of the epochs; "
+              f"train images {cfg['train_size'] or 'all'}, test images {cfg['test_size'] or 'all'}; student targets "
+              f"{'re-augmented every epoch' if cfg['fresh_augmentation'] else 'one fixed augmentation'}; "
+              f"entropies over {cfg['eval_draws']} augmentation(s) of every training image.\n\n"
+              "Synergy ratio = student's final cross-entropy (estimate of H(Y_T | X_clean)) / H(Y_T), the entropy "
+              "of the teacher's mean softmax over the augmented training samples; both in bits (App. E.2). "
+              "`excess_ratio` subtracts the teacher's own mean entropy from the numerator (the KL part). "
+              "There is no information plane in this experiment, so no phase numbers; `estimator` and `synergy` "
+              "do not enter it.",
+        sections=[
+            reporting.Section("Per depth and seed",
+                              reporting.markdown_table(results[columns].astype({"depth": str, "seed": str}))),
+            reporting.Section("Correlations (Pearson, over depth x seed)", "\n\n".join([
+                reporting.bullets([
+                    f"synergy ratio vs accuracy gap: r = {r_acc[0]:.3f}, p = {r_acc[1]:.3g}",
+                    f"synergy ratio vs loss gap: r = {r_loss[0]:.3f}, p = {r_loss[1]:.3g}",
+                    f"excess ratio vs {cfg.get('gap', 'accuracy')} gap: r = {r_excess[0]:.3f}, p = {r_excess[1]:.3g}",
+                ]),
+                f"On average {own:.0%} of the ratio is the teacher's own uncertainty (teacher_mean_entropy / "
+                "student_cross_entropy: what even a perfect clean-image student must pay) and the rest the excess, "
+                "the part that depends on the augmentation.",
+                f"Training time (this machine): teachers {results['teacher_seconds'].sum():.0f} s, "
+                f"students {results['student_seconds'].sum():.0f} s in all.",
+            ])),
+        ],
+        claims=claims(run_dir),
+        figures={"synergy_vs_gap.png": "", "training.png": ""},
+    ))
 
 
 register(Experiment(

@@ -30,6 +30,29 @@ class Config(BaseConfig):
     base_preset: Annotated[str, OneOf(PRESETS)] = "cpu"  #: the preset of each sub-experiment run
 
 
+@dataclass
+class EstimatorsConfig(Config):
+    """`estimators`: the variants are estimators, so ``estimator`` and its options are the
+    variants' own."""
+
+    def check(self) -> None:
+        if self.estimator_options:
+            raise ValueError("--set estimator_options: the `estimators` experiment compares several estimators, "
+                             "whose options differ; set them on one estimator's run instead (`gib run activations "
+                             "--set estimator=kde --set estimator_options=...`).")
+        super().check()
+
+
+def _sub_sets(config: Config, key: str, variant: str) -> dict[str, str]:
+    """The ``--set`` of one sub-run: the variant, and this run's estimator and its options
+    (unless the variants are estimators), which the sub-experiments leave at their defaults.
+    (``n_bins`` stays the sub-experiment's own: `functions` has 40 bins by default.)"""
+    sets = {"estimator": config.estimator}
+    if config.estimator_options:
+        sets["estimator_options"] = ",".join(config.estimator_options)
+    return {**sets, key: variant}
+
+
 def _variant_key(name: str) -> str:
     return "estimator" if name == "estimators" else "synergy"
 
@@ -45,7 +68,7 @@ def _runner(name: str):
         key = _variant_key(name)
         for experiment in config.experiments:
             for variant in config.variants:
-                run_experiment(experiment, config.base_preset, {key: variant},
+                run_experiment(experiment, config.base_preset, _sub_sets(config, key, variant),
                                seeds=config.seeds if config.seeds != (0,) else None,
                                out=_sub_dir(run_dir, experiment, variant), progress=config.progress)
     return run
@@ -120,17 +143,18 @@ def _report(name: str, title: str):
                     rows.append({"experiment": experiment, _variant_key(name): variant, "plane": plane,
                                  "compresses": ", ".join(reporting.compressing(table, plane)) or "none",
                                  "of": len(part)})
-        lines = [
-            reporting.header(run_dir, title, f"Each sub-run used the `{run_dir.config['base_preset']}` preset."),
-            "## Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)\n",
-            reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.",
-            "\nThe phase numbers of each sub-run are in its own `report.md` "
-            "(sub-directories `<experiment>-<variant>/`).\n",
-            "## Claims of the sub-experiments under each variant\n",
-            *(c.markdown() for c in _claims(name)(run_dir)),
-            "\nFigures: " + ", ".join(f"`figures/{e}-variants.png`" for e in run_dir.config["experiments"]) + ".\n",
-        ]
-        return "\n".join(lines)
+        figures = {f"{e}-variants.png": "" for e in run_dir.config["experiments"]}
+        return reporting.render_report(reporting.Report.of(
+            run_dir, title, note=f"Each sub-run used the `{run_dir.config['base_preset']}` preset.",
+            sections=[reporting.Section(
+                "Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)",
+                (reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.")
+                + "\n\nThe phase numbers of each sub-run are in its own `report.md` (sub-directories "
+                  "`<experiment>-<variant>/`).")],
+            claims=_claims(name)(run_dir),
+            claims_heading="Claims of the sub-experiments under each variant",
+            figures=figures,
+        ))
     return report
 
 
@@ -140,7 +164,7 @@ for _name, _variants, _title in (
 ):
     register(Experiment(
         name=_name,
-        config_cls=Config,
+        config_cls=EstimatorsConfig if _name == "estimators" else Config,
         presets={
             "test": dict(variants=_variants, base_preset="test", progress=False),
             "quick": dict(variants=_variants, base_preset="quick"),

@@ -18,7 +18,7 @@ from .mlp import (
     twelve_bit_net,
 )
 from .resnet import BasicBlock, CifarResNet, count_parameters, resnet
-from .text import load_text_classifier, tiny_bert_classifier
+from .text import TokenClassifier, load_text_classifier, tiny_bert_classifier
 
 __all__ = [
     "ACTIVATIONS",
@@ -27,6 +27,7 @@ __all__ = [
     "BasicBlock",
     "CifarResNet",
     "Square",
+    "TokenClassifier",
     "adversarial_loss",
     "adversarial_net",
     "count_parameters",

@@ -10,10 +10,39 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
+
 from .._validation import positive_int
 from ._seed import seeded
 
 _INSTALL_HINT = "install the text extra with `pip install 'gib[text]'` (or `pip install transformers`)"
+
+
+class TokenClassifier(nn.Module):
+    """A sequence classifier as the Monitor probes it: token ids in, logits out.
+
+    The attention mask is built from the padding (every id other than ``pad_id`` is a real
+    token), so a probe set of id rows alone drives the model, and ``forward`` returns the
+    ``logits`` of the model's output.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A Hugging Face ``...ForSequenceClassification`` model (or any module taking
+        ``input_ids`` and ``attention_mask`` whose output has ``logits``).
+    pad_id : int
+        The tokenizer's padding id.
+    """
+
+    def __init__(self, model: nn.Module, pad_id: int):
+        super().__init__()
+        self.model = model
+        self.pad_id = int(pad_id)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        mask = (input_ids != self.pad_id).long()
+        return self.model(input_ids=input_ids, attention_mask=mask).logits
 
 
 def _transformers() -> Any:
