@@ -217,6 +217,8 @@ def test_without_a_trainer_the_scalars_reach_the_log_history(tmp_path):
         GIBCallback(ids, train_y, pad_token_id=0, trainer="trainer")
     with pytest.raises(ValueError, match="strategy"):
         GIBCallback(ids, train_y, pad_token_id=0, strategy="step")
+    with pytest.raises(TypeError, match="no `report_to`"):
+        GIBCallback(ids, train_y, pad_token_id=0, report_to="tensorboard")
 
 
 def test_only_the_main_process_records(tmp_path):

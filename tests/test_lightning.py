@@ -171,6 +171,8 @@ def test_bad_schedules_fail_with_the_argument_named():
         GIBCallback([[0.0]], [0], every_n_steps=0)
     with pytest.raises(ValueError, match="`every_n_epochs` must be a positive integer"):
         GIBCallback([[0.0]], [0], every_n_epochs=1.5)
+    with pytest.raises(TypeError, match="`every_n_epochs=` or `every_n_steps=`"):
+        GIBCallback([[0.0]], [0], every=2)
 
 
 def test_only_global_rank_zero_probes_and_writes(tmp_path):

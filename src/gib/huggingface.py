@@ -269,10 +269,14 @@ class GIBCallback(TrainerCallback):
                  attention_mask: Any = None, tokenizer: Any = None, pad_token_id: int | None = None,
                  max_length: int | None = None, layers: str | None = "blocks", pooling: str = "mean",
                  save_dir: str | os.PathLike | None = None, batch_size: int = 64, **monitor_options: Any):
+        if "report_to" in monitor_options:
+            raise TypeError("GIBCallback takes no `report_to`: given `trainer=`, its values go where the Trainer "
+                            "reports (`TrainingArguments.report_to`).")
         self.every = positive_int(every, "every")
         self.strategy = one_of(strategy, "strategy", STRATEGIES)
         if trainer is not None and not callable(getattr(trainer, "log", None)):
-            raise TypeError(f"`trainer` must be a transformers Trainer (with a `log` method), got {type(trainer).__name__}.")
+            raise TypeError("`trainer` must be a transformers Trainer (with a `log` method), "
+                            f"got {type(trainer).__name__}.")
         self.trainer = trainer
         if layers not in ("blocks", None):
             raise ValueError(f"`layers` must be 'blocks' or None, got {layers!r}.")
@@ -312,8 +316,8 @@ class GIBCallback(TrainerCallback):
                    if t not in ("none", None)]
         if self.trainer is None and targets:
             warnings.warn(f"gib.huggingface.GIBCallback has no trainer, so its scalars reach state.log_history but "
-                          f"not report_to {targets}: add it with trainer.add_callback(GIBCallback(..., trainer=trainer)).",
-                          stacklevel=2)
+                          f"not report_to {targets}: add it with "
+                          "trainer.add_callback(GIBCallback(..., trainer=trainer)).", stacklevel=2)
         self._resume(args, state)
         if state.global_step == 0 and self._last_step != 0:
             self._record(state, float(state.epoch or 0.0))

@@ -86,6 +86,9 @@ class GIBCallback(Callback):
 
     def __init__(self, X: Any, y: Any, *, every_n_steps: int | None = None, every_n_epochs: int | None = None,
                  save_dir: str | Path | None = None, log_to_trainer: bool = True, **monitor_options: Any):
+        if "every" in monitor_options:
+            raise TypeError("GIBCallback's schedule is `every_n_epochs=` or `every_n_steps=` (as ModelCheckpoint's), "
+                            "not `every=`.")
         self.every_n_steps = _every(every_n_steps, "every_n_steps")
         self.every_n_epochs = _every(every_n_epochs, "every_n_epochs")
         if self.every_n_steps is not None and self.every_n_epochs is not None:
