@@ -17,10 +17,10 @@ What the callback does for a sequence classifier (BERT, RoBERTa, DistilBERT, ...
   for the logits (``output``), not for each of the dozens of Q/K/V projections a plain
   ``Monitor(model, ...)`` would hook. The GIB plane takes the token ids as its features: one
   discrete variable per position (SPEC 4 ``bert``).
-- **When.** At the start of training, then, as the Trainer's own ``eval_strategy`` and
-  ``save_strategy`` read: at the end of every ``every``-th epoch (``strategy="epoch"``), after
-  every ``every``-th optimizer step (``strategy="steps"``) or never (``strategy="no"``); and
-  always at the last step, whichever strategy, when training ends (or is stopped early). A
+- **When.** At the start of training; then, with the values of the Trainer's own
+  ``eval_strategy``, at the end of every ``every``-th epoch (``strategy="epoch"``), after every
+  ``every``-th optimizer step (``strategy="steps"``) or never (``strategy="no"``); and, whichever
+  the strategy, at the last step, when training ends or is stopped early. A
   record's step is ``state.global_step`` at that moment. When the Trainer evaluates at that step,
   the record waits for the evaluation and stores its metrics (``eval_loss``, ``eval_accuracy``,
   ...) beside the planes.
@@ -29,8 +29,9 @@ What the callback does for a sequence classifier (BERT, RoBERTa, DistilBERT, ...
   :class:`gib.loggers.ScalarNames`), go through ``Trainer.log``: into ``state.log_history``
   (``trainer_state.json``) and to every integration of ``args.report_to`` (TensorBoard, W&B,
   MLflow, ...), which file them as they file the Trainer's own training logs, in the same event
-  file or run (``train/gib/...``, at ``state.global_step``). A callback gets no handle on its
-  Trainer from Hugging Face, so it is given one, as the Trainer's own callbacks that log are:
+  file or run (``train/gib/...``, at ``state.global_step``), with no second writer beside them.
+  Callback events carry no handle on the Trainer, so the callback is given one, as TRL's callbacks
+  that log (``WinRateCallback``, ``LogCompletionsCallback``) are:
   ``trainer.add_callback(GIBCallback(..., trainer=trainer))``. Without one the scalars reach
   ``state.log_history`` only (a warning says so when ``report_to`` names integrations). Flags,
   ceilings and the evaluation metrics stay in the monitor's frame.
