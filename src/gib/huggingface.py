@@ -329,9 +329,22 @@ class GIBCallback(TrainerCallback):
         if state.global_step > 0:
             saved = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}" / STATE_FILE
             if saved.exists():
-                self.monitor.load_state_dict(json.loads(saved.read_text()))
-                steps = self.monitor.frame["step"]
-                self._last_step = int(steps.max()) if len(steps) else None
+                self.load_state_dict(json.loads(saved.read_text()))
+
+    def state_dict(self) -> dict:
+        """The recorded rows and the last record's step (what each checkpoint's ``gib_monitor.json``
+        holds); empty before training and on processes other than the main one."""
+        if self.monitor is None:
+            return {}
+        return {"monitor": self.monitor.state_dict(), "last_step": self._last_step}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (the monitor is built when training begins)."""
+        if self.monitor is None:
+            raise RuntimeError("GIBCallback builds its monitor when training begins: load a state after "
+                               "`on_train_begin`, or resume the Trainer from a checkpoint that holds gib_monitor.json.")
+        self.monitor.load_state_dict(state["monitor"])
+        self._last_step = state.get("last_step")
 
     # -- recording -----------------------------------------------------------------------------
     def _record(self, state, epoch: float, metrics: Mapping[str, Any] | None = None, through_trainer: bool = True):
@@ -403,7 +416,7 @@ class GIBCallback(TrainerCallback):
         self._flush(state)
         folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
         if folder.is_dir():
-            (folder / STATE_FILE).write_text(json.dumps(self.monitor.state_dict()))
+            (folder / STATE_FILE).write_text(json.dumps(self.state_dict()))
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.monitor is None:
