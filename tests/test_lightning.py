@@ -87,6 +87,8 @@ def test_every_n_steps_records_at_the_global_step_and_the_last_step(tmp_path):
     trainer, model, spy = fit(callback, loader, tmp_path)
     frame = callback.monitor.frame
     assert steps(frame) == [0, 3, 6, 8] == [0, *[s for s in spy.batch_end if s % 3 == 0], spy.end]
+    epochs = frame.groupby("step")["epoch"].first()
+    assert epochs.to_dict() == pytest.approx({0: 0.0, 3: 0.75, 6: 1.5, 8: 2.0})  # 4 batches an epoch
     assert spy.batch_end == list(range(1, 9))
     csv = logged(tmp_path)
     # Lightning's own axis: the training loss of the weights that have taken `step` optimizer steps
@@ -105,6 +107,7 @@ def test_every_n_epochs_records_at_epoch_ends_and_the_last_step(tmp_path):
     trainer, _, spy = fit(callback, loader, tmp_path, max_epochs=3)
     assert spy.epoch_end == [4, 8, 12]
     assert steps(callback.monitor.frame) == [0, 8, 12]  # epoch 2, then the last step (epoch 3 is not due)
+    assert sorted(set(callback.monitor.frame.epoch)) == [0.0, 2.0, 3.0]
     assert list(logged(tmp_path).dropna(subset=["gib/GIB/complexity"]).step) == [0, 8, 12]
     # the default is every epoch, and the last step is then one of them: recorded once
     callback = GIBCallback(X, y.numpy())

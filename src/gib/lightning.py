@@ -8,7 +8,9 @@
 end of a training batch where ``trainer.global_step`` is a multiple of it), or every
 ``every_n_epochs`` epochs (at the end of a training epoch, after its validation), never both;
 neither given means every epoch. The untrained model is recorded when training starts, and the
-last step when training ends, if neither schedule reached it.
+last step when training ends, if neither schedule reached it. A record's ``epoch`` is the number
+of training epochs completed, with the fraction of the current one (as the Hugging Face
+Trainer's ``state.epoch``).
 
 **Steps.** A record's step is ``trainer.global_step`` at that moment: the number of optimizer
 steps the probed weights have taken, the number in ``ModelCheckpoint``'s ``step=`` file names.
@@ -104,6 +106,7 @@ class GIBCallback(Callback):
         self._restored: dict | None = None
         self._names = ScalarNames()
         self._last_step: int | None = None  # the step of the last record
+        self._epochs = 0.0  # training epochs completed, with the fraction of the current one
 
     # -- set-up and tear-down ------------------------------------------------------------------
     def setup(self, trainer, pl_module, stage: str) -> None:
@@ -128,15 +131,20 @@ class GIBCallback(Callback):
 
     # -- when to record ------------------------------------------------------------------------
     def on_train_start(self, trainer, pl_module) -> None:
+        self._epochs = float(trainer.current_epoch)
         if trainer.global_step == 0:
             self._record(trainer)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        batches = trainer.num_training_batches
+        done = (batch_idx + 1) / batches if 0 < batches < float("inf") else 0.0
+        self._epochs = trainer.current_epoch + done
         # with gradient accumulation several batches end at one global step: the first records
         if self.every_n_steps is not None and trainer.global_step % self.every_n_steps == 0:
             self._record(trainer)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._epochs = float(trainer.current_epoch + 1)
         if self.every_n_epochs is not None and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
             self._record(trainer)
 
@@ -148,7 +156,7 @@ class GIBCallback(Callback):
         step = int(trainer.global_step)
         if self.monitor is None or trainer.sanity_checking or step == self._last_step:
             return
-        new = self.monitor.record(step, float(trainer.current_epoch), _numbers(trainer.callback_metrics))
+        new = self.monitor.record(step, self._epochs, _numbers(trainer.callback_metrics))
         self._last_step = step
         if self.log_to_trainer and trainer.loggers:
             scalars = self._names(new.to_dict("records")).get(step, {})
