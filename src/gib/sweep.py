@@ -45,6 +45,9 @@ queued run starts (``tests/test_sweep.py`` kills a sweep and looks). (The proces
 replaced left its fork server, resource tracker and workers alive, running the queued runs.) As
 with any multiprocessing start method but fork, a script that calls :func:`sweep` guards its
 entry point with ``if __name__ == "__main__":``.
+
+Dask is an optional dependency (``pip install 'gib[sweep]'``): it is imported when a sweep runs,
+so ``import gib`` and the commands that run no sweep work without it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ POLL = 1.0
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 #: what the fork server of a LocalCluster imports before it forks the workers
 PRELOAD = ("gib.sweep", "gib.experiments.base")
+#: the command that installs what running a sweep needs (Dask's distributed scheduler)
+SWEEP_INSTALL = "pip install 'gib[sweep]'"
 
 
 def run_label(point: Mapping[str, str], seed: int | None) -> str:
@@ -226,6 +231,16 @@ def _failure(task: RunTask, err: BaseException) -> dict:
 
 
 # -- execution on Dask ------------------------------------------------------------------------------
+def require_dask() -> None:
+    """Import Dask's distributed scheduler, or raise an ImportError that names the install command."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as err:
+        raise ImportError(f"running a sweep needs Dask's distributed scheduler, which gib installs with its sweep "
+                          f"extra: {SWEEP_INSTALL} (missing: {err.name or err}).") from err
+
+
 def execute(tasks: Sequence[RunTask], workers: int = 2, scheduler: str | None = None,
             on_result: Callable[[dict], None] | None = None, retries: int = RETRIES) -> list[dict]:
     """Run ``tasks`` on Dask (finished ones are skipped without being sent); return their status
@@ -267,6 +282,7 @@ def execute(tasks: Sequence[RunTask], workers: int = 2, scheduler: str | None = 
         else:
             pending.append(task)
     if pending:
+        require_dask()
         with _client(min(workers, len(pending)), scheduler, retries) as client:
             futures = {client.submit(run_task, task, key=task.key(), pure=False, retries=retries): task
                        for task in pending}
@@ -460,6 +476,7 @@ def sweep(name: str, grid: Mapping[str, Sequence[Any]] | None = None, preset: st
     -------
     SweepResult
     """
+    require_dask()  # before anything is written
     grid = _grid_values({} if grid is None else grid)
     seeds = _seed_list(seeds)
     sets = {k: str(v) for k, v in (sets or {}).items()}

@@ -10,11 +10,13 @@ from ._common import (
     DataFormatError,
     DataNotFoundError,
     ImageData,
+    OFFLINE_PACKAGES,
     StandInWarning,
     TextData,
     default_data_dir,
     download_file,
     file_digest,
+    install_command,
     split_indices,
 )
 from .cifar10 import load_cifar10, load_image_dataset, offline_standin, read_cifar10_batch

