@@ -62,6 +62,7 @@ import gib
 import gib.ib_default
 from gib.ib_default import KDEUpperIB
 
+SHOWN = 6  #: records per trajectory in the tables
 MARGIN = 0.1  #: bits: "at the ceiling" and "moves" (module docstring)
 KNN = 10  #: neighbours of the Renyi kernel width
 ALPHA = 1.01
@@ -344,6 +345,8 @@ def trajectories(frame: pd.DataFrame, candidate: str = "default") -> pd.DataFram
     out = []
     for (case, layer), g in frame[frame.candidate == candidate].groupby(["case", "layer"], sort=False):
         g = g.sort_values("record")
+        if len(g) > SHOWN:  # evenly spaced records, the first and the last among them
+            g = g.iloc[np.unique(np.linspace(0, len(g) - 1, SHOWN).round().astype(int))]
         out.append(dict(case=case, layer=layer, width=int(g.width.iloc[0]),
                         steps=" ".join(str(int(s)) for s in g.step),
                         I_XT=" ".join(f"{v:.2f}" for v in g.complexity),
@@ -352,7 +355,7 @@ def trajectories(frame: pd.DataFrame, candidate: str = "default") -> pd.DataFram
                         H_Y=round(float(g.prediction_ceiling.iloc[0]), 3),
                         noise_variance=" ".join(f"{float(o.split('noise_variance=')[1].rstrip(')').split(',')[0]):.3g}"
                                                 for o in g.options),
-                        sketch="sketch" in g.options.iloc[0]))
+                        sketch="sketch" in str(g.options.iloc[0])))
     return pd.DataFrame(out)
 
 
@@ -375,19 +378,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, of {', '.join(CASES)}")
     parser.add_argument("--out", type=Path, default=Path("runs/ib-default-study"))
+    parser.add_argument("--tables", action="store_true", help="only rewrite study.md from --out's study.csv")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    frames = []
-    for case in args.cases.split(","):
-        started = time.process_time()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tape, X, y, epochs = CASES[case]()
-        frames.append(evaluate(case, tape, X, y, epochs))
-        print(f"{case}: {time.process_time() - started:.0f} s", flush=True)
-    frame = pd.concat(frames, ignore_index=True)
-    frame.to_csv(args.out / "study.csv", index=False)
+    if args.tables:
+        frame = pd.read_csv(args.out / "study.csv", keep_default_na=False, na_values=[""])
+    else:
+        frames = []
+        for case in args.cases.split(","):
+            started = time.process_time()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tape, X, y, epochs = CASES[case]()
+            frames.append(evaluate(case, tape, X, y, epochs))
+            print(f"{case}: {time.process_time() - started:.0f} s of CPU", flush=True)
+        frame = pd.concat(frames, ignore_index=True)
+        frame.to_csv(args.out / "study.csv", index=False)
     text = [f"# IB default study (torch threads: {torch.get_num_threads()}, margin {MARGIN} bits)", "",
             "## Candidates: share of points at the I(X;T) ceiling, layers whose I(X;T) moves", "",
             markdown(summary(frame)), "", "## The default (kde_upper, s2 = 0.1 x median squared pairwise distance, per record) per layer", "",
