@@ -620,14 +620,14 @@ class KDEUpperEstimator(Estimator):
     ----------
     noise_variance : float, default 1e-3
         The noise variance s2 (Saxe et al.: 1e-3 for the 12-bit task, 0.1 for MNIST).
+    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
+        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
+        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
     sketch : int, optional
         ``entropy`` and ``mutual_information`` only: a first argument wider than this is first
         reduced to at most ``sketch`` columns by :func:`sketch_columns` (squared distances kept
         in expectation), so that the pair sums of a wide layer cost N^2 * sketch instead of
         N^2 * d. None (default): no sketch.
-    device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
-        Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
-        None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
 
     Notes
     -----
@@ -644,7 +644,7 @@ class KDEUpperEstimator(Estimator):
     name = "kde_upper"
     array_api = True
 
-    def __init__(self, noise_variance: float = 1e-3, sketch: int | None = None, device: Any = None):
+    def __init__(self, noise_variance: float = 1e-3, device: Any = None, sketch: int | None = None):
         self.noise_variance = positive_float(noise_variance, "noise_variance")
         self.sketch = None if sketch is None else positive_int(sketch, "sketch")
         self.device = check_device(device)
