@@ -12,8 +12,8 @@ import torch
 import gib
 from gib.estimators import get_estimator
 from gib.estimators.kde import sketch_columns
-from gib.ib_default import (CONSTANT_LAYER_NOISE, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB, default_ib_estimator,
-                            estimator_label, layer_options, squared_distances)
+from gib.ib_default import (CONSTANT_LAYER_NOISE, MAX_SAMPLES, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB,
+                            default_ib_estimator, estimator_label, layer_options, probe_rows, squared_distances)
 
 #: bits below log2 N that the default must leave a layer of distinct samples at, where binning
 #: sits at log2 N
@@ -133,6 +133,24 @@ def test_fast_path_groups_repeated_inputs():
     name, options = default_ib_estimator({"t": T})["t"]
     point = gib.ib_point(T, Xr, y, name, warn=False, **options)
     assert KDEUpperIB(Xr, y).point(T, **options) == pytest.approx((point.complexity, point.prediction), abs=1e-9)
+
+
+def test_a_large_probe_is_thinned_to_evenly_spaced_rows():
+    X, y, T = _mlp_probe(n=MAX_SAMPLES + 200)
+    rows = probe_rows(len(X))
+    assert len(rows) == MAX_SAMPLES and rows[0] == 0 and rows[-1] == len(X) - 1
+    assert np.all(np.diff(rows) >= 1)
+    ib = KDEUpperIB(X, y)
+    assert np.array_equal(ib.rows, rows)
+    assert ib.ceilings == pytest.approx((math.log2(MAX_SAMPLES), gib.ib_ceilings(X[rows], y[rows], "kde_upper")[1]))
+    options, complexity, prediction = ib.default_point(T)
+    assert default_ib_estimator({"t": T}, X, y)["t"] == ("kde_upper", options)
+    point = gib.ib_point(T[rows], X[rows], y[rows], "kde_upper", warn=False, **options)
+    assert (complexity, prediction) == pytest.approx((point.complexity, point.prediction), abs=1e-9)
+    # max_samples=None: every row
+    assert len(KDEUpperIB(X, y, max_samples=None).rows) == len(X)
+    with pytest.raises(ValueError, match="max_samples"):
+        probe_rows(10, 1)
 
 
 def test_a_constant_layer():

@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_samples, check_same_length, positive_float
+from .planes import ib_ceilings
 from .estimators.kde import sketch_columns
 
 #: The estimator the default rule names.
@@ -77,6 +78,9 @@ NOISE_FRACTION = 0.1
 SKETCH_WIDTH = 4096
 #: The noise of a layer whose probe rows are all equal (any value gives I = 0 there).
 CONSTANT_LAYER_NOISE = 1.0
+#: The most probe rows the default estimates on: a larger probe is thinned to this many evenly
+#: spaced rows (:func:`probe_rows`), since the pair sums cost N^2 per layer and record.
+MAX_SAMPLES = 1000
 _LN2 = math.log(2.0)
 
 
@@ -132,6 +136,23 @@ def noise_from_distances(d2: np.ndarray, fraction: float = NOISE_FRACTION) -> fl
     return float(f"{fraction * spread:.4g}")
 
 
+def probe_rows(n: int, max_samples: int | None = MAX_SAMPLES) -> np.ndarray:
+    """The rows of a probe of ``n`` samples that the default estimates on: all of them when
+    ``n <= max_samples`` (or ``max_samples`` is None), else ``max_samples`` evenly spaced rows,
+    the first and the last among them.
+
+    Examples
+    --------
+    >>> probe_rows(5, 3)
+    array([0, 2, 4])
+    """
+    if max_samples is None or n <= max_samples:
+        return np.arange(n)
+    if max_samples < 2:
+        raise ValueError(f"`max_samples` must be at least 2 (or None: every row), got {max_samples!r}.")
+    return np.unique(np.linspace(0, n - 1, max_samples).round().astype(np.int64))
+
+
 def sketch_width(T: Any) -> int | None:
     """``kde_upper``'s ``sketch`` option for a layer: :data:`SKETCH_WIDTH` when the layer is
     wider, else None."""
@@ -160,8 +181,8 @@ def layer_options(T: Any, fraction: float = NOISE_FRACTION, d2: np.ndarray | Non
     return options
 
 
-def default_ib_estimator(layers: Mapping[str, Any], X: Any = None, y: Any = None, *,
-                         fraction: float = NOISE_FRACTION) -> dict[str, tuple[str, dict[str, Any]]]:
+def default_ib_estimator(layers: Mapping[str, Any], X: Any = None, y: Any = None, *, fraction: float = NOISE_FRACTION,
+                         max_samples: int | None = MAX_SAMPLES) -> dict[str, tuple[str, dict[str, Any]]]:
     """The default IB estimator of every layer, from the layers' probe activations at one record.
 
     Parameters
@@ -173,14 +194,17 @@ def default_ib_estimator(layers: Mapping[str, Any], X: Any = None, y: Any = None
         The probe inputs and targets, only checked for length against the layers.
     fraction : float
         s2 as a multiple of the layer's median squared pairwise distance.
+    max_samples : int or None
+        A probe of more rows is thinned to the ``probe_rows(N, max_samples)`` (None: every row).
 
     Returns
     -------
     {name: (estimator, options)}
         ``("kde_upper", {"noise_variance": s2})`` per layer, with ``"sketch": SKETCH_WIDTH`` for
         a layer wider than :data:`SKETCH_WIDTH`; s2 > 0 to 4 significant digits, deterministic
-        given the activations. ``gib.ib_point(T, X, y, estimator, **options)`` gives the layer's
-        point under it; :func:`estimator_label` writes it for a row.
+        given the activations. With ``rows = probe_rows(N, max_samples)``,
+        ``gib.ib_point(T[rows], X[rows], y[rows], estimator, **options)`` gives the layer's point
+        under it (all rows for N <= max_samples); :func:`estimator_label` writes it for a row.
 
     Examples
     --------
@@ -197,8 +221,10 @@ def default_ib_estimator(layers: Mapping[str, Any], X: Any = None, y: Any = None
         lengths["X"] = as_samples(X, "X")
     if y is not None:
         lengths["y"] = as_samples(y, "y")
-    check_same_length(**lengths)
-    return {name: (DEFAULT_IB_ESTIMATOR, layer_options(T, fraction)) for name, T in hosted.items()}
+    n = check_same_length(**lengths)
+    rows = probe_rows(n, max_samples)
+    return {name: (DEFAULT_IB_ESTIMATOR, layer_options(T if len(rows) == n else T[rows], fraction))
+            for name, T in hosted.items()}
 
 
 def estimator_label(name: str, options: Mapping[str, Any]) -> str:
@@ -216,8 +242,9 @@ class KDEUpperIB:
     What depends only on the probe set, the groups of samples sharing a row of X and a row of y,
     is computed here once. :meth:`default_point` (the default rule) and :meth:`point` (given
     options) then need one Gram product of T (:func:`squared_distances`) and O(N^2) work, and
-    equal ``gib.ib_point(T, X, y, "kde_upper", **options)`` (up to the Gram product's rounding in
-    float32), which computes the same sums by direct summation, six passes over T.
+    equal ``gib.ib_point(T[rows], X[rows], y[rows], "kde_upper", **options)`` (up to the Gram
+    product's rounding in float32), which computes the same sums by direct summation, six passes
+    over T.
 
     Parameters
     ----------
@@ -225,21 +252,34 @@ class KDEUpperIB:
         The X of I(X;T); its distinct rows are the groups (a probe of distinct inputs: singletons).
     y : array (N,) or (N, k)
         The targets; their distinct rows are the classes.
+    max_samples : int or None
+        A probe of more rows is estimated on ``rows = probe_rows(N, max_samples)`` alone (each T
+        is thinned the same way); None: every row.
+
+    Attributes
+    ----------
+    rows : array of int
+        The probe rows the points are estimated on.
+    ceilings : (float, float)
+        ``gib.ib_ceilings(X[rows], y[rows], "kde_upper")``: min(log2 n, H(X)) and H(Y) of those rows.
     """
 
-    def __init__(self, X: Any, y: Any):
+    def __init__(self, X: Any, y: Any, max_samples: int | None = MAX_SAMPLES):
         X, y = as_samples(X, "X"), as_samples(y, "y")
         self.n = check_same_length(X=X, y=y)
+        self.rows = probe_rows(self.n, max_samples)
+        X, y = X[self.rows], y[self.rows]
         self.x_codes = np.unique(X, axis=0, return_inverse=True)[1].ravel()
         self.y_codes = np.unique(y, axis=0, return_inverse=True)[1].ravel()
+        self.ceilings = ib_ceilings(X, y, DEFAULT_IB_ESTIMATOR)
 
     def distances(self, T: Any, sketch: int | None = None) -> np.ndarray:
-        """:func:`squared_distances` of T, checked against the probe's length."""
-        d2 = squared_distances(T, sketch)
-        if len(d2) != self.n:
-            raise ValueError(f"`T` has {len(d2)} samples but the probe set {self.n}; pass the layer's probe "
+        """:func:`squared_distances` of T's :attr:`rows`, T checked against the probe's length."""
+        T = _host_samples(T, "T")
+        if len(T) != self.n:
+            raise ValueError(f"`T` has {len(T)} samples but the probe set {self.n}; pass the layer's probe "
                              "activations.")
-        return d2
+        return squared_distances(T if len(self.rows) == self.n else T[self.rows], sketch)
 
     def default_point(self, T: Any, fraction: float = NOISE_FRACTION) -> tuple[dict[str, Any], float, float]:
         """(options, I(X;T), I(T;Y)) of one layer under the default rule, from one distance
@@ -247,7 +287,7 @@ class KDEUpperIB:
         informations in bits."""
         sketch = sketch_width(T)
         d2 = self.distances(T, sketch)
-        options = layer_options(T, fraction, d2)
+        options = layer_options(T[:2], fraction, d2)  # the width decides the sketch; d2 the noise
         return (options, *self.point(T, d2=d2, **options))
 
     def point(self, T: Any, noise_variance: float, sketch: int | None = None,
