@@ -9,22 +9,25 @@ Each case trains its model with a ``gib.Monitor`` (default estimators, binning) 
 record step, the activations the Monitor's IB recorder was handed and what the Monitor's record
 step and its IB recorder cost. Every candidate is then evaluated on those activations:
 
-- ``binning``: the plug-in estimate, 30 bins (today's default), and ``binning2``: 2 bins;
-- ``kde_nn<q>``: ``kde_upper`` with s2 = q times the layer's median squared nearest-neighbour
-  distance at the first record, fixed for the run (q = 1 is :mod:`gib.ib_default`'s rule);
-- ``kde_nn1_per_record``: the same noise re-derived at every record (a ruler that moves);
-- ``kde_var0.1``: ``kde_upper`` with s2 = 0.1 times the layer's total variance (mean per-unit
-  variance times the width) at the first record, fixed;
-- ``renyi_knn``: matrix-based Renyi entropy (alpha = 1.01) with one Gaussian kernel on the whole
-  layer (Wickstrøm et al.'s tensor kernel for a conv map: the Frobenius distance) of width
-  sigma = the mean distance of each sample to its 10 nearest neighbours at the first record
-  (for X likewise), fixed.
+- ``default``: :mod:`gib.ib_default`'s rule, ``kde_upper`` with s2 = 0.1 times the layer's median
+  squared pairwise distance at each record, layers wider than 4096 sketched; ``kde_med0.1_exact``
+  the same without the sketch; ``kde_med0.05`` and ``kde_med0.2`` other fractions;
+- ``kde_nn1_fixed``, ``kde_nn4_fixed``: ``kde_upper`` with s2 = 1 or 4 times the layer's median
+  squared nearest-neighbour distance at the first record, fixed for the run; ``kde_var0.1_fixed``:
+  s2 = 0.1 times the layer's total variance (mean per-unit variance times the width) at the first
+  record, fixed; ``kde_nn1_per_record``: the nearest-neighbour noise re-derived at every record;
+- ``renyi_knn_fixed``: matrix-based Renyi mutual information (alpha = 1.01) with one Gaussian
+  kernel on the whole layer (Wickstrøm et al.'s tensor kernel for a conv map: the Frobenius
+  distance) of width sigma = the mean distance of each sample to its 10 nearest neighbours at the
+  first record (for X likewise), fixed;
+- ``binning``: the plug-in estimate with 30 bins (the former default), ``binning2``: 2 bins.
 
 A point is *at the ceiling* when I(X;T) is within ``MARGIN`` bits of min(log2 N, H(X)); a layer
-*moves* when its I(X;T) spans more than ``MARGIN`` bits over the records. Costs are wall-clock
-seconds on this process's threads: the training epoch, the Monitor's whole record step (binning),
-its IB recorder alone, and the default rule's IB work on the same activations
-(:class:`gib.ib_default.KDEUpperIB`, the distance matrix included).
+*moves* when its I(X;T) spans more than ``MARGIN`` bits over the records. Costs: the training
+epoch, the Monitor's whole record step (binning), its IB recorder alone, and the default rule's IB
+work on the same activations (:class:`gib.ib_default.KDEUpperIB`, the distance matrix included),
+in CPU seconds of the process (``time.process_time``: steadier than wall-clock on a shared
+machine).
 
 Cases:
 - ``cnn``: PyTorch's MNIST example net without dropout (two 3x3 convolutions, max-pool, two
@@ -38,7 +41,9 @@ Cases:
   64 tokens, 200 probe texts, AdamW 1e-4 with linear decay, batches of 16, 2 epochs, the
   Monitor of ``gib.huggingface.text_monitor`` (mean-pooled encoder blocks and the logits).
 
-Writes ``study.csv`` (every point) and ``study.md`` (the tables of ``docs/ib-default.md``) to --out.
+Writes ``study.csv`` (every point) and ``study.md`` (the tables of ``docs/ib-default.md``) to --out;
+``--tables`` rewrites ``study.md`` from an existing ``study.csv``. The published run:
+``OMP_NUM_THREADS=1 python benchmarks/ib_default_study.py --out benchmarks/results/ib_default``.
 """
 
 from __future__ import annotations
@@ -59,8 +64,11 @@ from scipy import linalg
 from torch import nn
 
 import gib
-import gib.ib_default
-from gib.ib_default import KDEUpperIB
+from gib.ib_default import KDEUpperIB, estimator_label
+
+
+def label_of(options: dict) -> str:
+    return estimator_label("kde_upper", options)
 
 SHOWN = 6  #: records per trajectory in the tables
 MARGIN = 0.1  #: bits: "at the ceiling" and "moves" (module docstring)
@@ -313,7 +321,7 @@ def evaluate(case: str, tape: Tape, X: np.ndarray, y: np.ndarray, epochs: list[f
                 rows.append(dict(case=case, candidate=label, layer=layer, width=T.shape[1], record=r,
                                  step=record["step"], complexity=complexity, prediction=prediction,
                                  complexity_ceiling=ceilings[0], prediction_ceiling=ceilings[1],
-                                 options=gib.ib_default.estimator_label("kde_upper", options) if label == "default" else ""))
+                                 options=label_of(options) if label == "default" else ""))
         for row in rows:
             if row["record"] == r and row["case"] == case:
                 row.update(epoch_seconds=epoch_seconds, record_seconds=record.get("record_seconds", np.nan),
@@ -397,7 +405,8 @@ def main(argv: list[str] | None = None) -> None:
         frame.to_csv(args.out / "study.csv", index=False)
     text = [f"# IB default study (torch threads: {torch.get_num_threads()}, margin {MARGIN} bits)", "",
             "## Candidates: share of points at the I(X;T) ceiling, layers whose I(X;T) moves", "",
-            markdown(summary(frame)), "", "## The default (kde_upper, s2 = 0.1 x median squared pairwise distance, per record) per layer", "",
+            markdown(summary(frame)), "",
+            "## The default (kde_upper, s2 = 0.1 x median squared pairwise distance, per record) per layer", "",
             markdown(trajectories(frame)), "", "## Cost per record (median), fraction of an epoch", "",
             markdown(costs(frame)), ""]
     (args.out / "study.md").write_text("\n".join(text))
