@@ -35,7 +35,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .. import _xp
-from .._validation import non_negative_float, positive_float
+from .._validation import non_negative_float, positive_float, positive_int
 from .base import (Entropies, Estimator, LeaveOneOut, check_device, constant_columns, float_numbers, is_discrete,
                    leave_one_out_varying, register)
 
@@ -622,6 +622,30 @@ _SUBSET_GAP_ELEMENTS = 1 << 23
 
 
 # -- kde_upper -----------------------------------------------------------------------------------
+_SKETCH_SEED = 0  # the sketch's column signs: one fixed Rademacher sequence, whatever the data
+
+
+def sketch_columns(a: np.ndarray, width: int) -> np.ndarray:
+    """``a`` (N, d) reduced to at most ``width`` columns by a fixed signed sum of column groups
+    (a count sketch with a strided hash): with k = ceil(d / ceil(d / width)), column c is added
+    with sign s_c into column c mod k; the signs are the first d of one fixed Rademacher
+    sequence. Every squared distance is kept in expectation over the signs,
+    E|S(u - v)|^2 = |u - v|^2, with relative spread about sqrt(2 / k) when the difference's
+    energy is spread over its columns. ``a`` is returned as is when d <= width.
+    """
+    d = a.shape[1]
+    if d <= width:
+        return a
+    folds = -(-d // width)
+    k = -(-d // folds)
+    signs = (2 * np.random.default_rng(_SKETCH_SEED).integers(0, 2, size=d) - 1).astype(a.dtype)
+    out = a[:, :k] * signs[:k]
+    for start in range(k, d, k):
+        stop = min(d, start + k)
+        out[:, : stop - start] += a[:, start:stop] * signs[start:stop]
+    return out
+
+
 @register
 class KDEUpperEstimator(Estimator):
     """Pairwise-distance upper bound on the entropy of a variable with Gaussian noise added
@@ -644,6 +668,11 @@ class KDEUpperEstimator(Estimator):
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
         None: NumPy. ``entropy`` and ``mutual_information`` always run in NumPy.
+    sketch : int, optional
+        ``entropy`` and ``mutual_information`` only: a first argument wider than this is first
+        reduced to at most ``sketch`` columns by :func:`sketch_columns` (squared distances kept
+        in expectation), so that the pair sums of a wide layer cost N^2 * sketch instead of
+        N^2 * d. None (default): no sketch.
 
     Notes
     -----
@@ -660,15 +689,23 @@ class KDEUpperEstimator(Estimator):
     name = "kde_upper"
     array_api = True
 
-    def __init__(self, noise_variance: float = 1e-3, device: Any = None):
+    def __init__(self, noise_variance: float = 1e-3, device: Any = None, sketch: int | None = None):
         self.noise_variance = positive_float(noise_variance, "noise_variance")
+        self.sketch = None if sketch is None else positive_int(sketch, "sketch")
         self.device = check_device(device)
+
+    def _sketched(self, a: np.ndarray) -> np.ndarray:
+        return a if self.sketch is None else sketch_columns(a, self.sketch)
+
+    def _unsketched(self, what: str) -> None:
+        if self.sketch is not None:
+            raise ValueError(f"`sketch` mixes the columns, so kde_upper's {what} (per column) needs sketch=None.")
 
     def _exponent(self, d: int) -> float:
         return 0.5 / self.noise_variance
 
     def _entropy(self, a, w):
-        a = _numbers(a, "a")
+        a = self._sketched(_numbers(a, "a"))
         _check_magnitude(a, "a", self._exponent(a.shape[1]))
         w, (a,) = _drop_unweighted(w, len(a), a)
         d = a.shape[1]
@@ -676,7 +713,7 @@ class KDEUpperEstimator(Estimator):
         return (-s + 0.5 * d * math.log(2.0 * math.pi * math.e * self.noise_variance)) / _LN2
 
     def _mutual_information(self, a, b, w):
-        a = _numbers(a, "a")
+        a = self._sketched(_numbers(a, "a"))
         _check_magnitude(a, "a", self._exponent(a.shape[1]))
         w, (a, b) = _drop_unweighted(w, len(a), a, b)
         c = self._exponent(a.shape[1])
@@ -688,6 +725,7 @@ class KDEUpperEstimator(Estimator):
         return mi / _LN2
 
     def _leave_one_out(self, X, v, w):
+        self._unsketched("leave_one_out")
         X = _numbers(X, "X")
         _check_magnitude(X, "X", self._exponent(X.shape[1]))
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
@@ -703,6 +741,7 @@ class KDEUpperEstimator(Estimator):
 
     # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
     def _entropies(self, X, w):
+        self._unsketched("entropies")
         X = _numbers(X, "X")
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
@@ -712,6 +751,7 @@ class KDEUpperEstimator(Estimator):
                          (-s.complement + (n - 1) * noise) / _LN2)
 
     def _pair_complement_entropies(self, X, w):
+        self._unsketched("pair_complement_entropies")
         X = _numbers(X, "X")
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
