@@ -3,8 +3,9 @@
     python examples/own_loop.py --epochs 300 --out runs/own-loop
 
 The monitor hooks every Linear layer (after its activation) and records, every few epochs, the
-IB point of each layer and the GIB point of the outputs; the tidy table and a plane figure are
-written to --out.
+IB point of each layer (the IB default estimator: kde_upper with a noise set from each layer's
+spread) and the GIB point of the outputs; the tidy table and a plane figure are written to --out,
+which `gib plot` and `gib report` read.
 """
 
 from __future__ import annotations
@@ -39,22 +40,19 @@ def main(argv: list[str] | None = None) -> gib.Monitor:
     model = nn.Sequential(nn.Linear(6, 12), nn.Tanh(), nn.Linear(12, 6), nn.Tanh(), nn.Linear(6, 2))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 
-    monitor = gib.Monitor(model, X, y.numpy(), estimators="binning", every=args.every)
+    monitor = gib.Monitor(model, X, y.numpy())
     for epoch in range(args.epochs + 1):
         if epoch > 0:
             optimizer.zero_grad()
             loss = nn.functional.cross_entropy(model(X), y)
             loss.backward()
             optimizer.step()
-        monitor.on_epoch_end(epoch)
+        monitor.on_epoch_end(epoch, every=args.every)
     monitor.close()
     monitor.save(args.out)
 
-    from gib.plotting import plane_grid
-
     frame = monitor.frame
-    plane_grid(frame.assign(condition="tanh", seed=0), ib_layer="2", estimator="binning",
-               kind="featurewise").savefig(args.out / "planes.png", dpi=120)
+    monitor.plot(layer="2").savefig(args.out / "planes.png", dpi=120)
     last = frame[frame.step == frame.step.max()]
     gib_point = last[(last.plane == "GIB")].set_index("measure")["value"]
     accuracy = last[last.measure == "accuracy"]["value"].item()

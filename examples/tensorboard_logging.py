@@ -41,13 +41,13 @@ def main(argv: list[str] | None = None) -> gib.Monitor:
     # TensorBoard(folder) picks the folder (log="tensorboard": SummaryWriter's default runs/...);
     # a logger object passed in is the caller's to close, one made from a name the monitor's
     board = TensorBoard(args.logdir)
-    with gib.Monitor(model, X, y, every=args.every, log=board) as monitor:
+    with gib.Monitor(model, X, y, log=board) as monitor:
         for epoch in range(args.epochs + 1):
             if epoch > 0:
                 optimizer.zero_grad()
                 nn.functional.cross_entropy(model(inputs), targets).backward()
                 optimizer.step()
-            monitor.on_epoch_end(epoch)
+            monitor.on_epoch_end(epoch, every=args.every)
     board.close()
     print(f"{len(set(monitor.frame.step))} records written; view them with: tensorboard --logdir {args.logdir}")
     return monitor

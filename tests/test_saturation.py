@@ -348,6 +348,6 @@ def test_saturation_summary_counts_records_and_gives_ceilings():
     model, (X, y) = tiny_model(), bit_probe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gib.SaturationWarning)
-        with Monitor(model, X, y, layers=["1"]) as mon:
+        with Monitor(model, X, y, gib.default_recorders(estimators="binning"), layers=["1"]) as mon:
             mon.record(0)
     assert "| all runs | 1 | binning | 1 | 1 | 0 |" in saturation_summary(mon.frame, ib_layer="1")

@@ -757,7 +757,8 @@ class Monitor:
             raise ValueError("nothing recorded yet: call `record(step)` first.")
         recorder = self.ib_recorder
         hooked = list(self.layers) if recorder is not None and recorder.record_layers else []
-        if self.estimators:
+        ib_labels = set(self.ib_estimators)
+        if len(self.estimators) > 1 or len(ib_labels) > 1:  # one label per plane needs no choice
             selection.setdefault("estimator", next(iter(self.estimators)))
         selection.setdefault("kind", self.synergy_kinds[0])
         if self.features_name is not None:

@@ -49,7 +49,10 @@ def figures(path: str | Path) -> dict:
     gib = frame[frame.plane == "GIB"]
     selection = {}
     if len(gib):
-        selection = {"estimator": gib.estimator.iloc[0], "kind": gib.kind.iloc[0], "gib_layer": gib.layer.iloc[0]}
+        selection = {"kind": gib.kind.iloc[0], "gib_layer": gib.layer.iloc[0]}
+        ib = frame[frame.plane == "IB"]
+        if gib.estimator.nunique() > 1 or ib.estimator.nunique() > 1:  # one label per plane needs no choice
+            selection["estimator"] = gib.estimator.iloc[0]
     return {f"planes_{layer}": information_plane(frame, ib_layer=layer, **selection) for layer in layers}
 
 

@@ -52,7 +52,8 @@ from .estimators import LeaveOneOut, PlugInEstimator, discrete_codes, get_estima
 from .estimators.plugin import FixedInputEstimator
 from .exceptions import NegativeInformationWarning, SaturationWarning, BoundWarning, docs_link, warn_once
 from .measures import HIGHER_ORDER_MEASURES, SYNERGY_KINDS, higher_order, synergy_from
-from .planes import GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, NullReference, binned_agreement
+from .ib_default import DEFAULT_IB_ESTIMATOR, MAX_SAMPLES, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB
+from .planes import GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, IBPoint, NullReference, binned_agreement
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
@@ -255,10 +256,16 @@ class IBRecorder:
     ``NegativeInformationWarning``), naming every layer concerned at that step; which have
     warned is part of the state, so a resumed run does not warn again.
 
+    With ``estimators="default"`` (what the Monitor uses when no estimator is named) every
+    layer's point comes from the IB default rule of :mod:`gib.ib_default`: ``kde_upper`` with
+    noise variance 0.1 x the layer's median squared distance between two probe rows, at each
+    record (the rows ``noise_variance``, and ``sketch`` for a sketched wide layer, give the
+    parameters of each point; estimator label ``"kde_upper"``).
+
     Parameters
     ----------
-    estimators : str, list or dict
-        The IB estimators: names, or {label: (name, options)} / {name: options}.
+    estimators : "default", str, list or dict
+        The IB estimators: the default rule, names, or {label: (name, options)} / {name: options}.
     X : array (N, d), optional
         The X of I(X;T); default: the probe inputs flattened.
     layers : bool
@@ -274,9 +281,17 @@ class IBRecorder:
         ``prediction_low``, ``prediction_high``); 0: none. See :class:`gib.planes.IBPlane`.
     """
 
-    def __init__(self, estimators: Any = "binning", *, X: Any = None, layers: bool = True,
+    def __init__(self, estimators: Any = "default", *, X: Any = None, layers: bool = True,
                  noise: float | None = None, seed: int = 0, device: Any = None, bootstrap: int = 0):
-        self.estimators = estimator_specs(estimators, device, "ib_estimators")
+        self.default_rule = isinstance(estimators, str) and estimators == "default"
+        if self.default_rule and noise is not None:
+            raise ValueError("`ib_noise` adds noise to an estimator you name; the default IB estimator reads each "
+                             "layer through its own noise. Name one (ib_estimators='kde') or leave ib_noise None.")
+        if self.default_rule and bootstrap:
+            raise ValueError("`bootstrap` intervals need a named IB estimator (e.g. ib_estimators='binning'); the "
+                             "default rule re-chooses its noise at every record.")
+        self.estimators = ({DEFAULT_IB_ESTIMATOR: (DEFAULT_IB_ESTIMATOR, {})} if self.default_rule
+                           else estimator_specs(estimators, device, "ib_estimators"))
         self.input, self.record_layers, self.noise, self.seed = X, bool(layers), noise, int(seed)
         self.bootstrap = int(bootstrap)
         self.warned: set[tuple[str, ...]] = set()
@@ -285,17 +300,35 @@ class IBRecorder:
         X = probe_set.inputs if self.input is None else as_samples(self.input, "ib_input")
         check_same_length(ib_input=X, y=probe_set.y)
         self.X, self.y = X, probe_set.y
+        if self.default_rule:
+            self._default = KDEUpperIB(X, probe_set.y)
+            n = len(self._default.rows)
+            self._tolerance = math.log2(n) / n  # ib_point's default, on the rows estimated
+            self.planes = {}
+            return
         self.planes = {label: IBPlane(X, probe_set.y, name, bootstrap=self.bootstrap, seed=self.seed, **options)
                        for label, (name, options) in self.estimators.items()}
 
     @property
     def ceilings(self) -> dict[str, tuple[float, float]]:
         """{label: (min(log2 N, H(X)), H(Y))}, computed once for the probe set."""
+        if self.default_rule:
+            return {DEFAULT_IB_ESTIMATOR: self._default.ceilings}
         return {label: plane.ceilings for label, plane in self.planes.items()}
 
     def point(self, label: str, T: Any) -> Any:
         """The IB point of one layer's T under estimator ``label``."""
+        if self.default_rule:
+            return self._default_points({"T": T})["T"][0]
         return self.planes[label].point(T)
+
+    def _default_points(self, layers: Mapping[str, Any]) -> dict[str, tuple[IBPoint, dict]]:
+        """{layer: (point, options)} under the default rule (:mod:`gib.ib_default`)."""
+        out = {}
+        for layer, T in layers.items():
+            options, complexity, prediction = self._default.default_point(T)
+            out[layer] = (IBPoint.flagged(complexity, prediction, *self._default.ceilings, self._tolerance), options)
+        return out
 
     def rows(self, step: int, probed: Probed) -> list[dict]:
         names = (list(probed.layers) if self.record_layers else []) + [OUTPUT]
@@ -317,14 +350,24 @@ class IBRecorder:
         shape = None if last is None else tuple((probed.layers[last] if buffer is None else buffer).shape)
         same = shape == probed.outputs.shape and np.array_equal(probed.layers[last], probed.outputs)
         rows, saturated, over, negative = [], [], [], []
-        for label, plane in self.planes.items():
-            points = plane.points({layer: T_of(layer, plane) for layer in names if not (layer == OUTPUT and same)})
+        for label, plane in (self.planes.items() if not self.default_rule else [(DEFAULT_IB_ESTIMATOR, None)]):
+            wanted = [layer for layer in names if not (layer == OUTPUT and same)]
+            if plane is None:
+                found = self._default_points({layer: probed.outputs if layer == OUTPUT else probed.layers[layer]
+                                              for layer in wanted})
+                points = {layer: point for layer, (point, _) in found.items()}
+                options = {layer: chosen for layer, (_, chosen) in found.items()}
+            else:
+                points, options = plane.points({layer: T_of(layer, plane) for layer in wanted}), {}
             if same:
                 points[OUTPUT] = points[last]
+                options[OUTPUT] = options.get(last, {})
             for layer in names:
                 point = points[layer]
                 for measure in _IB_MEASURES + (_INTERVALS if self.bootstrap else ()):
                     rows.append(probed.row("IB", layer, label, "", measure, getattr(point, measure)))
+                for option, value in options.get(layer, {}).items():  # the parameters of this point
+                    rows.append(probed.row("IB", layer, label, "", option, value))
                 below = min(point.complexity, point.prediction) < -NEGATIVE_TOL
                 rows.append(probed.row("IB", layer, label, "", "negative", below))
                 (over if point.over_bound else saturated if point.saturated else []).append((layer, label, point))
@@ -344,7 +387,7 @@ class IBRecorder:
 
     def _warn(self, saturated: list, over: list, step: int) -> None:
         """One short warning per cause for the run, naming the layers of this step."""
-        if saturated:
+        if saturated and not self.default_rule:  # the default: its noise is the ruler, shown in the rows
             layers = sorted({layer for layer, _, _ in saturated}, key=[l for l, _, _ in saturated].index)
             labels = sorted({label for _, label, _ in saturated})
             warn_once(self.warned, ("saturated",), SaturationWarning,
@@ -359,8 +402,19 @@ class IBRecorder:
                       docs_link("estimators", "saturation"), stacklevel=4)
 
     def config(self) -> dict:
-        return {"ib_estimators": {k: [n, o] for k, (n, o) in self.estimators.items()}, "ib_noise": self.noise,
-                "seed": self.seed, "record_layers_ib": self.record_layers, "bootstrap": self.bootstrap}
+        config = {"ib_estimators": {k: [n, o] for k, (n, o) in self.estimators.items()}, "ib_noise": self.noise,
+                  "seed": self.seed, "record_layers_ib": self.record_layers, "bootstrap": self.bootstrap}
+        if self.default_rule:
+            config["ib_estimators"] = "default"
+            config["ib_default"] = {
+                "estimator": DEFAULT_IB_ESTIMATOR, "noise_fraction": NOISE_FRACTION, "sketch_width": SKETCH_WIDTH,
+                "max_samples": MAX_SAMPLES,
+                "rule": (f"per layer and record: {DEFAULT_IB_ESTIMATOR} with noise_variance = {NOISE_FRACTION} x the "
+                         f"median squared distance between two probe rows of the layer (layers wider than "
+                         f"{SKETCH_WIDTH} sketched to {SKETCH_WIDTH} columns; probes of more than {MAX_SAMPLES} "
+                         f"rows estimated on {MAX_SAMPLES} evenly spaced rows); see gib.ib_default"),
+            }
+        return config
 
     def state_dict(self) -> dict:
         # warned keys as sorted lists of str: plain data for any checkpoint format
@@ -666,7 +720,7 @@ class HigherOrderRecorder(_Stateless):
 
 def default_recorders(
     *,
-    estimators: Any = "binning",
+    estimators: Any = None,
     ib_estimators: Any = None,
     features: Any = None,
     features_name: str = "input",
@@ -689,12 +743,18 @@ def default_recorders(
     ``Monitor(model, X, y)`` uses ``default_recorders()``; pass ``recorders=default_recorders(...)``
     to change an option, and add your own recorders to the list (module docstring).
 
+    With no estimator named, the GIB plane uses ``binning`` and the IB plane the IB default
+    rule (:mod:`gib.ib_default`: ``kde_upper`` with a noise set from each layer's own spread,
+    so that the IB plane of an ordinary network is not at its ceiling).
+
     Parameters
     ----------
-    estimators : str, list or dict
+    estimators : str, list or dict, optional
         Estimators of both planes: names, or {label: (name, options)} / {name: options}.
+        Default: ``binning`` for the GIB plane, the IB default rule for the IB plane.
     ib_estimators : optional
-        Estimators of the IB plane when they differ (e.g. ``kde_upper``); ``[]`` records no IB plane.
+        Estimators of the IB plane when they differ from ``estimators``: names as above, or
+        ``"default"`` for the IB default rule; ``[]`` records no IB plane.
     features : array (N, n), callable or {name: array}, optional
         GIB input features: the raw inputs flattened (default), a precomputed array, a transform
         applied once to X (e.g. a fitted Kernel PCA's ``transform``), or several named feature
@@ -755,6 +815,8 @@ def default_recorders(
         from . import _xp
 
         _xp.as_device(mi_device, "mi_device")  # errors name this argument
+    ib_specs = ib_estimators if ib_estimators is not None else ("default" if estimators is None else estimators)
+    estimators = "binning" if estimators is None else estimators
     gib_labels = set(estimator_specs(estimators))  # errors name `estimators`, before the IB plane's
     if isinstance(features, Mapping):
         if not features:
@@ -772,7 +834,6 @@ def default_recorders(
     elif isinstance(null, NullReference) and len(names) > 1:
         raise ValueError(f"`null` for {len(names)} feature sets must map each of {names} to its null.")
     recorders: list = [MetricsRecorder()]
-    ib_specs = estimators if ib_estimators is None else ib_estimators
     if not (isinstance(ib_specs, (list, tuple, Mapping)) and len(ib_specs) == 0):
         recorders.append(IBRecorder(ib_specs, X=ib_input, layers=record_layers_ib, noise=ib_noise, seed=seed,
                                     device=mi_device, bootstrap=bootstrap))
