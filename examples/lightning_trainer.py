@@ -1,11 +1,16 @@
-"""The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
+"""
+A Lightning model
+=================
+
+The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
+:class:`gib.lightning.GIBCallback` records both planes at every epoch end (on global rank 0
+only, when training is distributed) and sends them to ``trainer.loggers``: here Lightning's
+CSVLogger, whose ``metrics.csv`` then holds ``gib/GIB/complexity``,
+``gib/IB/<layer>/complexity``, ... beside the model's own ``train_loss``.
+
+.. code-block:: bash
 
     python examples/lightning_trainer.py --epochs 20 --out runs/lightning
-
-`GIBCallback` records both planes at every epoch end (on global rank 0 only, when training is
-distributed) and sends them to `trainer.loggers`: here Lightning's CSVLogger, whose
-`metrics.csv` then holds `gib/GIB/complexity`, `gib/IB/<layer>/complexity`, ... beside the
-model's own `train_loss`.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ class Classifier(pl.LightningModule):
 
 
 def main(argv: list[str] | None = None) -> GIBCallback:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("runs/lightning"))
     args = parser.parse_args(argv)
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     trainer.fit(Classifier(), loader)
     print(f"planes in {args.out / 'gib' / 'metrics.parquet'}; Lightning's log with gib's columns in "
           f"{trainer.logger.log_dir}/metrics.csv")
+    callback.monitor.plot()  # the last hidden layer's IB plane beside the GIB plane
     return callback
 
 

@@ -1,10 +1,15 @@
-"""Watch a small network learn XOR-like parity in your own training loop.
+"""
+Your own training loop
+======================
+
+Watch a small network learn the parity of three bits (pure synergy) in a plain PyTorch loop.
+:class:`gib.Monitor` hooks every Linear layer (after its activation) and records, every few
+epochs, the IB point of each layer and the GIB point of the outputs; the tidy table goes to
+``--out`` with a figure of both planes, drawn by :func:`gib.plotting.plane_grid`.
+
+.. code-block:: bash
 
     python examples/own_loop.py --epochs 300 --out runs/own-loop
-
-The monitor hooks every Linear layer (after its activation) and records, every few epochs, the
-IB point of each layer and the GIB point of the outputs; the tidy table and a plane figure are
-written to --out.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def parity_task(n_bits: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def main(argv: list[str] | None = None) -> gib.Monitor:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description='Watch a small network learn XOR-like parity in your own training loop.')
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--every", type=int, default=25, help="record every this many epochs")
     parser.add_argument("--out", type=Path, default=Path("runs/own-loop"))

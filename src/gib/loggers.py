@@ -6,14 +6,14 @@
 one of the classes below), or a list of these. After every record the new rows are sent as
 scalars, at the record's step, under names that stay the same for the whole run:
 
-=====================================  ==========================================================
+======================================  =========================================================
 ``gib/IB/<layer>/complexity``           I(X;T) of a watched layer (``output``: the model output)
 ``gib/IB/<layer>/prediction``           I(T;Y)
 ``gib/GIB/complexity``                  C = -S(X->Z) of the GIB features (SPEC 2)
 ``gib/GIB/prediction``                  P = I(Yhat;Y)
 ``gib/GIB/synergy``, ``gib/GIB/joint``  S(X->Z) and I(X;Z)
 ``gib/probe/accuracy``, ``.../loss``    the model on the probe set
-=====================================  ==========================================================
+======================================  =========================================================
 
 When a monitor records several estimators, synergy kinds or GIB feature sets, the names carry
 what tells them apart, in the frame's column order, e.g. ``gib/IB/<layer>/<estimator>/complexity``
@@ -105,6 +105,7 @@ class TensorBoard:
         self.writer.flush()
 
     def close(self) -> None:
+        """Flush, and close the writer if this logger made it."""
         self.flush()
         if self._own:
             self.writer.close()
@@ -150,6 +151,7 @@ class Wandb:
         self.run.log({**metrics, self.step_metric: step})
 
     def close(self) -> None:
+        """Finish the W&B run if this logger started it."""
         if self._own:
             self.run.finish()
 

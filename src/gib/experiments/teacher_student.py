@@ -11,7 +11,7 @@ Paper Sec. 3.1.2 and App. E.2. For each ResNet depth and seed:
 3. the **synergy ratio** (App. E.2) = conditional entropy / marginal entropy of the teacher's
    predictions, both in bits: the conditional entropy ``H(Y_T | X_clean)`` is estimated by the
    converged student's cross-entropy, the marginal ``H(Y_T)`` is the entropy of the teacher's
-   prediction averaged over all augmented training samples (see :func:`synergy_ratio`).
+   prediction averaged over all augmented training samples (see ``synergy_ratio``).
 
 Then Pearson r (and p) between the synergy ratio and the gap across depths x seeds; the paper
 reports a strong negative correlation. The claim is taken to hold when r < 0 and the two-sided p
