@@ -100,7 +100,7 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "write_computation_times": False,
     "show_signature": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("matplotlib", "gib_docs.figure_scraper"),  # pyplot figures, then gib.plotting's
     "matplotlib_animations": False,
 }
 

@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     print(f"step {frame.step.max()}: GIB complexity {last['GIB', 'tokens', 'complexity']:.3f} bits, "
           f"IB I(X;T) of the last block {last['IB', f'layer.{model.config.num_hidden_layers - 1}', 'complexity']:.3f} "
           f"bits; the table is in {args.out / 'gib' / 'metrics.parquet'}")
-    callback.monitor.plot(layer=f"layer.{model.config.num_hidden_layers - 1}")  # the last block's IB plane, the GIB plane
     return callback
 
 
 if __name__ == "__main__":
-    main()
+    callback = main()
+    figure = callback.monitor.plot()  # an IB plane beside the GIB plane

@@ -63,9 +63,9 @@ def main(argv: list[str] | None = None) -> GIBCallback:
     trainer.fit(Classifier(), loader)
     print(f"planes in {args.out / 'gib' / 'metrics.parquet'}; Lightning's log with gib's columns in "
           f"{trainer.logger.log_dir}/metrics.csv")
-    callback.monitor.plot()  # the last hidden layer's IB plane beside the GIB plane
     return callback
 
 
 if __name__ == "__main__":
-    main()
+    callback = main()
+    figure = callback.monitor.plot()  # the last hidden layer's IB plane beside the GIB plane

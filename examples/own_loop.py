@@ -69,4 +69,5 @@ def main(argv: list[str] | None = None) -> gib.Monitor:
 
 
 if __name__ == "__main__":
-    main()
+    monitor = main()
+    figure = monitor.plot()  # the last hidden layer's IB plane beside the GIB plane

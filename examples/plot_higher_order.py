@@ -38,7 +38,7 @@ copies_o = table["4 copies of a bit"]["O"]
 
 # %%
 # Which features carry the synergy: the per-feature gradients
-# ----------------------------------------------------------
+# -----------------------------------------------------------
 # ``per_feature=True`` gives :math:`\Omega(X) - \Omega(X_{-i})` for every feature (Scagliarini
 # et al. 2023). Here six Gaussian features: three noisy copies of one source (redundant), two
 # independent sources and their sum (synergistic), estimated with ``gcmi``.

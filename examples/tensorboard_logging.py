@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> gib.Monitor:
             monitor.on_epoch_end(epoch)
     board.close()
     print(f"{len(set(monitor.frame.step))} records written; view them with: tensorboard --logdir {args.logdir}")
-    monitor.plot()  # the last hidden layer's IB plane beside the GIB plane
     return monitor
 
 
 if __name__ == "__main__":
-    main()
+    monitor = main()
+    figure = monitor.plot()  # the last hidden layer's IB plane beside the GIB plane

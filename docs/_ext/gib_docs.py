@@ -107,8 +107,8 @@ def _write_api_modules(app, config) -> None:
 def _public_names() -> str:
     import gib
 
-    items = "\n".join(f"gib.{name}" for name in sorted(gib._EXPORTS, key=str.lower))
-    return f"```{{autosummary}}\n:nosignatures:\n\n{items}\n```"
+    items = "".join(f"   gib.{name}\n" for name in sorted(gib._EXPORTS, key=str.lower))
+    return f"```{{eval-rst}}\n.. autosummary::\n   :nosignatures:\n\n{items}```"
 
 
 _DIR_LINK = re.compile(r"\]\(([\w-]+)/\)")
@@ -121,14 +121,14 @@ def _reproduction(app, docname: str, text: str) -> str:
     here = Path(app.srcdir, docname).parent
     text = _DIR_LINK.sub(lambda m: f"]({m.group(1)}/report.md)" if (here / m.group(1) / "report.md").exists()
                          else m.group(0), text)
-    text = re.sub(r"(?<![\\`])C\*", r"C\\*", text)
+    text = re.sub(r"(?<![\\`])C\*", r"C\\*", _cite_pages_markdown(text))
     if docname == "reproduction/REPRODUCTION":
         text += "\n\n```{toctree}\n:hidden:\n:glob:\n\n*/report\n*/*/report\n```\n"
     return text
 
 
 def _source_read(app, docname, source):
-    text = _MARK.sub(lambda m: experiment_table(m.group(1), m.group(2)), source[0])
+    text = _MARK.sub(lambda m: _cite_pages_markdown(experiment_table(m.group(1), m.group(2))), source[0])
     if docname.startswith("reproduction/"):
         text = _reproduction(app, docname, text)
     source[0] = text.replace("<!-- gib:public-names -->", _public_names())
@@ -248,8 +248,20 @@ def _cite_pages(line: str) -> str:
     return line
 
 
+def _cite_pages_markdown(text: str) -> str:
+    """The same citations in a Markdown page (MyST roles)."""
+    return re.sub(r":(ref|doc):`", r"{\1}`", _cite_pages(text))
+
+
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}$")
+
+
 def _process_docstring(app, what, name, obj, options, lines):
     lines[:] = [_cite_pages(line) for line in lines]
+    for k in range(1, len(lines)):  # a section title the citations lengthened keeps its underline
+        under = lines[k].strip()
+        if _UNDERLINE.match(under) and lines[k - 1].strip() and len(under) < len(lines[k - 1].strip()):
+            lines[k] = lines[k][: len(lines[k]) - len(lines[k].lstrip())] + under[0] * len(lines[k - 1].strip())
     in_literal, indent = False, 0
     for k, line in enumerate(lines):
         width = len(line) - len(line.lstrip())
@@ -302,4 +314,29 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
 
 
-gallery_arguments = GalleryArguments()  # the instance conf.py names (sphinx-gallery wants a callable)
+gallery_arguments = GalleryArguments()
+
+
+class FigureScraper:
+    """The gallery's images of the figures gib draws: :mod:`gib.plotting` makes matplotlib
+    Figures without pyplot (nothing leaks into a global registry), which sphinx-gallery's own
+    scraper does not see; every such Figure an example holds in a global is shown once."""
+
+    def __call__(self, block, block_vars, gallery_conf):
+        from matplotlib.figure import Figure
+        from sphinx_gallery.scrapers import figure_rst
+
+        shown = []
+        for value in list(block_vars["example_globals"].values()):
+            if isinstance(value, Figure) and value.canvas.manager is None and not getattr(value, "_gib_shown", False):
+                path = next(block_vars["image_path_iterator"])
+                value.savefig(path)
+                value._gib_shown = True
+                shown.append(figure_rst([path], gallery_conf["src_dir"]))
+        return "".join(shown)
+
+    def __repr__(self) -> str:
+        return "FigureScraper()"
+
+
+figure_scraper = FigureScraper()  # the instance conf.py names (sphinx-gallery wants a callable)

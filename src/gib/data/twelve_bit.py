@@ -4,7 +4,7 @@ Inputs are all 4096 patterns of 12 bits; pattern r is r in binary, most signific
 (column 0), the row order of the original ``var_u.mat``.
 
 The original task (``task="original"``, the default)
----------------------------------------------------
+----------------------------------------------------
 The labels of ``var_u.mat`` are given, all 4096 of them in the original row order, by a rule
 measured on the original file. With k the number of active bits and n_anti, n_A, n_B the numbers
 of active pairs (both bits 1) in three classes of the 66 pairs of bits,
@@ -30,7 +30,7 @@ logistic regression on the 12 bits (scikit-learn's defaults, fitted and scored o
 patterns) gets 87.5% of them right.
 
 The spherical alternative (``task="spherical"``)
------------------------------------------------
+------------------------------------------------
 gib's earlier generated task, a different and harder one: the 12 bits sit on the 12 vertices
 ``u_1..u_12`` of a regular icosahedron (unit vectors, in the order of :data:`ICOSAHEDRON`, gib's
 own order: its antipodes are not the pairs of ``ANTIPODAL_PAIRS``), and
