@@ -94,7 +94,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "gallery",
     "filename_pattern": r".*\.py$",  # every example runs at build time and shows its figures
     "reset_argv": "gib_docs.gallery_arguments",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gib_docs.GalleryOrder",  # from the measures to the training loops
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
@@ -118,5 +118,8 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "navigation_with_keys": False,
+    "header_links_before_dropdown": 7,
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# the section navigation where a section has pages (experiments, gallery, API), none elsewhere
+_SINGLE_PAGES = ["index", "theory", "estimators", "planes", "training", "cli", "benchmarks", "architecture"]
+html_sidebars = {"**": ["sidebar-nav-bs"], **{page: [] for page in _SINGLE_PAGES}}

@@ -116,14 +116,20 @@ _DIR_LINK = re.compile(r"\]\(([\w-]+)/\)")
 
 def _reproduction(app, docname: str, text: str) -> str:
     """A published reproduction's Markdown, made to read as a site page: a run folder's link
-    goes to its report, ``C*`` stays literal (not the start of an emphasis), and the report
-    page lists the run reports in its table of contents."""
+    goes to its report, ``C*`` stays literal (not the start of an emphasis), a citation of the
+    repository's notes links to the theory page, and the report page lists the run reports in
+    its table of contents (a sub-run's report is listed in its experiment's)."""
     here = Path(app.srcdir, docname).parent
     text = _DIR_LINK.sub(lambda m: f"]({m.group(1)}/report.md)" if (here / m.group(1) / "report.md").exists()
                          else m.group(0), text)
     text = re.sub(r"(?<![\\`])C\*", r"C\\*", _cite_pages_markdown(text))
     if docname == "reproduction/REPRODUCTION":
-        text += "\n\n```{toctree}\n:hidden:\n:glob:\n\n*/report\n*/*/report\n```\n"
+        text += "\n\n```{toctree}\n:hidden:\n:glob:\n\n*/report\n```\n"
+    else:  # an experiment's report: its sub-runs' reports (estimators, svw), listed and linked
+        subs = sorted(d.name for d in here.iterdir() if (d / "report.md").is_file())
+        if subs:
+            text += "\n\n## The sub-runs' reports\n\n" + "".join(f"- [{s}]({s}/report.md)\n" for s in subs)
+            text += "\n```{toctree}\n:hidden:\n:glob:\n\n*/report\n```\n"
     return text
 
 
@@ -315,6 +321,24 @@ def setup(app):
 
 
 gallery_arguments = GalleryArguments()
+
+
+class GalleryOrder:
+    """The gallery's order (sphinx-gallery's ``within_subsection_order``): the measures first,
+    then the planes, then the training loops; an example not listed comes last, by name."""
+
+    ORDER = ["plot_synergy_xor", "plot_higher_order", "plot_saturated_plane", "plot_mlp_ib_plane", "own_loop",
+             "tensorboard_logging", "lightning_trainer", "huggingface_trainer"]
+
+    def __init__(self, src_dir):
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str):
+        stem = Path(filename).stem
+        return (self.ORDER.index(stem) if stem in self.ORDER else len(self.ORDER), stem)
+
+    def __repr__(self) -> str:
+        return "GalleryOrder()"
 
 
 class FigureScraper:
