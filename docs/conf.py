@@ -98,9 +98,12 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
+    # run every example at every build: a tiny-data build (the tests) and a full one share
+    # docs/gallery, and neither may show the other's output
+    "run_stale_examples": True,
     "write_computation_times": False,
     "show_signature": False,
-    "image_scrapers": ("matplotlib", "gib_docs.figure_scraper"),  # pyplot figures, then gib.plotting's
+    "image_scrapers": ("gib_docs.figure_scraper", "matplotlib"),  # gib.plotting's figures, pyplot's
     "matplotlib_animations": False,
 }
 

@@ -152,6 +152,7 @@ def test_experiment_pages_have_generated_tables_and_the_gallery_has_figures(site
         page = _parse(html / "gallery" / f"{name}.html")
         images = [link for tag, _, link in page.links if tag == "img" and "sphx_glr" in link]
         assert images, f"the gallery page of {name} shows no figure"
+        assert len(set(images)) == len(images) and len(images) <= 2, f"{name}: {images}"  # each figure once
 
 
 def test_stable_anchors_exist(site):

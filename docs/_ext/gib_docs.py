@@ -344,15 +344,21 @@ class GalleryOrder:
 class FigureScraper:
     """The gallery's images of the figures gib draws: :mod:`gib.plotting` makes matplotlib
     Figures without pyplot (nothing leaks into a global registry), which sphinx-gallery's own
-    scraper does not see; every such Figure an example holds in a global is shown once."""
+    scraper does not see; every such Figure an example holds in a global is shown once (this
+    scraper runs first, and leaves pyplot's figures to sphinx-gallery's)."""
 
     def __call__(self, block, block_vars, gallery_conf):
+        import matplotlib.pyplot as plt
         from matplotlib.figure import Figure
         from sphinx_gallery.scrapers import figure_rst
 
+        # runs before sphinx-gallery's own scraper: pyplot's open figures are its to show
+        pyplot = {id(plt.figure(number)) for number in plt.get_fignums()}
         shown = []
         for value in list(block_vars["example_globals"].values()):
-            if isinstance(value, Figure) and value.canvas.manager is None and not getattr(value, "_gib_shown", False):
+            if isinstance(value, Figure) and id(value) in pyplot:
+                value._gib_shown = True
+            if isinstance(value, Figure) and not getattr(value, "_gib_shown", False):
                 path = next(block_vars["image_path_iterator"])
                 value.savefig(path)
                 value._gib_shown = True
