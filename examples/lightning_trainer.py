@@ -1,13 +1,19 @@
-"""The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
+"""
+A Lightning model
+=================
+
+The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.
+:class:`gib.lightning.GIBCallback` records both planes when training starts, at every epoch end
+(or every n optimizer steps) and at the last step (on global rank 0 only, when training is
+distributed), each at ``trainer.global_step``, and sends two scalars per point to
+``trainer.loggers``: here Lightning's CSVLogger, whose ``metrics.csv`` then holds
+``gib/GIB/complexity``, ``gib/IB/<layer>/complexity``, ... beside the model's own
+``train_loss``, on the same step axis.
+
+.. code-block:: bash
 
     python examples/lightning_trainer.py --epochs 20 --out runs/lightning
     python examples/lightning_trainer.py --every-n-steps 10 --out runs/lightning
-
-`GIBCallback` records both planes when training starts, at every epoch end (or every n
-optimizer steps) and at the last step (on global rank 0 only, when training is distributed),
-each at `trainer.global_step`, and sends two scalars per point to `trainer.loggers`: here
-Lightning's CSVLogger, whose `metrics.csv` then holds `gib/GIB/complexity`,
-`gib/IB/<layer>/complexity`, ... beside the model's own `train_loss`, on the same step axis.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ class Classifier(pl.LightningModule):
 
 
 def main(argv: list[str] | None = None) -> GIBCallback:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="The planes of a Lightning model, recorded by gib's callback and logged by Lightning's logger.")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--every-n-steps", type=int, default=0, help="record every n steps [0: every epoch]")
     parser.add_argument("--out", type=Path, default=Path("runs/lightning"))
@@ -66,4 +72,5 @@ def main(argv: list[str] | None = None) -> GIBCallback:
 
 
 if __name__ == "__main__":
-    main()
+    callback = main()
+    figure = callback.monitor.plot()  # the last hidden layer's IB plane beside the GIB plane

@@ -1,12 +1,16 @@
-"""Plane values in TensorBoard: the monitor's `log="tensorboard"` option in a plain loop.
+"""
+Plane values in TensorBoard
+===========================
+
+The monitor's ``log="tensorboard"`` option in a plain loop. Each record adds scalars
+``gib/GIB/complexity``, ``gib/GIB/prediction``, ``gib/IB/<layer>/...`` and
+``gib/probe/accuracy`` at the record's step; the same option takes ``"wandb"``, ``"csv"``, a
+callable ``log(metrics, step)`` or a list of these (:mod:`gib.loggers`).
+
+.. code-block:: bash
 
     python examples/tensorboard_logging.py --epochs 200 --logdir runs/tensorboard
     tensorboard --logdir runs/tensorboard
-
-Each record adds two scalars per layer, `gib/IB/<layer>/complexity` and `.../prediction`, and
-the GIB plane's `gib/GIB/complexity` and `gib/GIB/prediction`, at the record's step (the rest of
-the record stays in `monitor.frame`); the same option takes "wandb", "csv", a callable
-`log(metrics, step)` or a list of these.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from gib.loggers import TensorBoard
 
 
 def main(argv: list[str] | None = None) -> gib.Monitor:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description='Plane values in TensorBoard: the monitor\'s `log="tensorboard"` option in a plain loop.')
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--every", type=int, default=10)
     parser.add_argument("--samples", type=int, default=1000)
@@ -54,4 +58,5 @@ def main(argv: list[str] | None = None) -> gib.Monitor:
 
 
 if __name__ == "__main__":
-    main()
+    monitor = main()
+    figure = monitor.plot()  # the last hidden layer's IB plane beside the GIB plane

@@ -1,6 +1,9 @@
-"""Every script in examples/ runs on tiny data (its main with small arguments)."""
+"""Every script in examples/ runs on tiny data: the training examples' main with small
+arguments, the gallery's plot_* scripts with GIB_GALLERY_TINY=1 (as the docs test builds them),
+each checked against what it shows."""
 
 import importlib.util
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +28,55 @@ def assert_ib_plane_has_signal(frame):
 
 
 def test_every_example_is_tested():
-    tested = {"own_loop", "lightning_trainer", "huggingface_trainer", "tensorboard_logging", "plot_multiplets"}
+    tested = {"own_loop", "lightning_trainer", "huggingface_trainer", "tensorboard_logging",
+              "plot_synergy_xor", "plot_higher_order", "plot_saturated_plane", "plot_mlp_ib_plane", "plot_multiplets"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
+
+
+def run_gallery(name, monkeypatch):
+    """Run examples/NAME.py as the gallery does, on tiny data; its globals, its figures closed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("GIB_GALLERY_TINY", "1")
+    try:
+        names = runpy.run_path(str(EXAMPLES / f"{name}.py"), run_name="__main__")
+        assert plt.get_fignums(), f"{name} draws no figure"
+    finally:
+        plt.close("all")
+    return names
+
+
+def test_plot_synergy_xor(monkeypatch):
+    names = run_gallery("plot_synergy_xor", monkeypatch)
+    assert names["xor_synergy"] == pytest.approx(1.0, abs=1e-12)  # XOR: pure synergy
+    assert names["copy_synergy"] == pytest.approx(-1.0, abs=1e-12)  # a copied bit: pure redundancy
+    xor = names["curves"]["XOR"]
+    assert xor[0] > 0.9 and abs(xor[-1]) < 0.1  # noise at p = 0.5 leaves no synergy
+
+
+def test_plot_higher_order(monkeypatch):
+    names = run_gallery("plot_higher_order", monkeypatch)
+    assert names["xor_o"] == pytest.approx(-1.0, abs=1e-12)
+    assert names["copies_o"] == pytest.approx(2.0, abs=1e-12)  # k = 4 copies: O = k - 2
+    gradients = names["gradients"]
+    assert (gradients[:3] > 0).all() and (gradients[3:] < 0).all()  # copies redundant, the sum synergistic
+
+
+def test_plot_saturated_plane(monkeypatch):
+    names = run_gallery("plot_saturated_plane", monkeypatch)
+    saturated = list(names["saturated"].values())
+    assert saturated[0] == 1.0 and saturated[1] == 1.0  # 30 bins, too little noise: at the ceiling
+    assert saturated[2] == 0.0  # noise set from the layer's scale: below it at every step
+
+
+def test_plot_mlp_ib_plane(monkeypatch):
+    names = run_gallery("plot_mlp_ib_plane", monkeypatch)
+    frame = names["frame"]
+    assert sorted(set(frame.step)) == [0, 10, 20]
+    assert {"IB", "GIB"} <= set(frame.plane) and np.isfinite(frame.value).all()
 
 
 def test_own_loop(tmp_path):

@@ -1,4 +1,4 @@
-"""The array namespace of the estimators, and the few functions it lacks (one home; STYLE.md).
+"""The array namespace of the estimators, and the few functions it lacks (one home).
 
 Every estimator is written once against the array API: ``xp = namespace(X)`` gives the
 ``array_api_compat`` namespace of X (NumPy's, or torch's for a tensor on any device), and the

@@ -7,12 +7,12 @@ one of the classes below), or a list of these. After every record the new points
 scalars, at the record's step, under names that stay the same for the whole run: two per
 plane point, its complexity and its prediction.
 
-=====================================  ==========================================================
+======================================  =========================================================
 ``gib/IB/<layer>/complexity``           I(X;T) of a watched layer (``output``: the model output)
 ``gib/IB/<layer>/prediction``           I(T;Y)
 ``gib/GIB/complexity``                  C = -S(X->Z) of the GIB features (SPEC 2)
 ``gib/GIB/prediction``                  P = I(Yhat;Y)
-=====================================  ==========================================================
+======================================  =========================================================
 
 The rest of a record (the probe's accuracy and loss, the synergy and joint information, the
 ceilings and flags of each point, the null references, the caller's metrics) stays in the
@@ -109,6 +109,7 @@ class TensorBoard:
         self.writer.flush()
 
     def close(self) -> None:
+        """Flush, and close the writer if this logger made it."""
         self.flush()
         if self._own:
             self.writer.close()
@@ -154,6 +155,7 @@ class Wandb:
         self.run.log({**metrics, self.step_metric: step})
 
     def close(self) -> None:
+        """Finish the W&B run if this logger started it."""
         if self._own:
             self.run.finish()
 

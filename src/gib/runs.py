@@ -9,7 +9,8 @@ the last record step), ``figures/`` and ``report.md``. A training loop checkpoin
     for epoch in range(start, epochs + 1):
         ...  # train (epoch > 0), record
         save(run_dir, key, epoch, model=model, optimizer=optimizer, monitor=monitor)
- Every write is atomic (temporary file then
+
+Every write is atomic (temporary file then
 rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes; the
 temporary files a killed write leaves behind are removed when the run is reopened. A run
 directory is worked on by one process at a time (``gib sweep`` holds a lock for it).
@@ -51,7 +52,7 @@ import pandas as pd
 import torch
 
 RUN_COLUMNS = ["condition", "seed"]
-# config keys that change how a run is shown or where it runs, not what it computes
+#: config keys that change how a run is shown or where it runs, not what it computes
 PRESENTATION_KEYS = {"progress", "pdf", "device"}
 
 CHECKPOINT_MAGIC = b"gib checkpoint v1 sha256:"

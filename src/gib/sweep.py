@@ -75,6 +75,7 @@ from .runs import safe_name
 DONE = "done.json"
 ERROR = "error.txt"
 LOCK = ".lock"
+#: the columns of ``status.parquet``, one row per run of a sweep
 STATUS_COLUMNS = ["run", "status", "skipped", "seconds", "resumed", "error", "host", "pid", "finished"]
 #: how often a run's task is tried again after its worker died or it raised
 RETRIES = 3
@@ -187,7 +188,7 @@ def _finished_row(path: Path, base: dict) -> dict:
 def run_task(task: RunTask) -> dict:
     """Execute one run unless it is finished; a failing run is recorded, not raised.
 
-    Returns the run's status row (:data:`STATUS_COLUMNS`). Safe to call twice at once for the
+    Returns the run's status row (``STATUS_COLUMNS``). Safe to call twice at once for the
     same run, in any processes: the second call waits for the first (:func:`claim`) and then
     skips the run.
     """
@@ -261,7 +262,7 @@ def execute(tasks: Sequence[RunTask], workers: int = 2, scheduler: str | None = 
     Returns
     -------
     list of dict
-        One status row (:data:`STATUS_COLUMNS`) per task.
+        One status row (``STATUS_COLUMNS``) per task.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"--workers {workers!r}: give a whole number of at least 1.")

@@ -4,15 +4,15 @@ Inputs are all 4096 patterns of 12 bits; pattern r is r in binary, most signific
 (column 0), the row order of the original ``var_u.mat``.
 
 The original task (``task="original"``, the default)
----------------------------------------------------
+----------------------------------------------------
 The labels of ``var_u.mat`` are given, all 4096 of them in the original row order, by a rule
 measured on the original file. With k the number of active bits and n_anti, n_A, n_B the numbers
 of active pairs (both bits 1) in three classes of the 66 pairs of bits,
 
     y = 1  iff  k - 0.33 n_anti - 0.2136 n_A + 0.0194 n_B > 4.17.
 
-- :data:`ANTIPODAL_PAIRS` (6 pairs): the antipodal vertices when the bits sit on an icosahedron;
-- :data:`PAIRS_A`, :data:`PAIRS_B` (30 pairs each, the rest): each is an icosahedron graph
+- ``ANTIPODAL_PAIRS`` (6 pairs): the antipodal vertices when the bits sit on an icosahedron;
+- ``PAIRS_A``, ``PAIRS_B`` (30 pairs each, the rest): each is an icosahedron graph
   (every bit in 5 pairs, every pair in 2 triangles), and the antipodal pairs are at distance 3 in
   both. With the bits on an icosahedron whose edges are the A pairs, the B pairs are the second
   neighbours.
@@ -30,10 +30,10 @@ logistic regression on the 12 bits (scikit-learn's defaults, fitted and scored o
 patterns) gets 87.5% of them right.
 
 The spherical alternative (``task="spherical"``)
------------------------------------------------
+------------------------------------------------
 gib's earlier generated task, a different and harder one: the 12 bits sit on the 12 vertices
 ``u_1..u_12`` of a regular icosahedron (unit vectors, in the order of :data:`ICOSAHEDRON`, gib's
-own order: its antipodes are not the pairs of :data:`ANTIPODAL_PAIRS`), and
+own order: its antipodes are not the pairs of ``ANTIPODAL_PAIRS``), and
 
 - ``f(x) = |sum_i x_i u_i|^2 = sum_i sum_j x_i x_j (u_i . u_j)`` (:func:`spherical_score`), the
   squared length of the sum of the active vertices;
@@ -166,7 +166,7 @@ def pair_counts(patterns: np.ndarray | None = None) -> np.ndarray:
     -------
     np.ndarray
         int64 (N, 4): columns k, n_anti, n_A, n_B (pairs with both bits 1 in
-        :data:`ANTIPODAL_PAIRS`, :data:`PAIRS_A`, :data:`PAIRS_B`).
+        ``ANTIPODAL_PAIRS``, ``PAIRS_A``, ``PAIRS_B``).
     """
     patterns = twelve_bit_patterns() if patterns is None else _bits(patterns, binary=True)
     bits = patterns.astype(np.int64)

@@ -1,4 +1,4 @@
-"""The one interface every estimator answers (STYLE.md: 'One interface carries the speed').
+"""The one interface every estimator answers ('one interface carries the speed').
 
 An estimator is built by name with its options (``get_estimator("binning", n_bins=30)``) and
 answers three questions, all in bits:

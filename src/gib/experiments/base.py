@@ -160,7 +160,7 @@ def _parse(value: str, annotation: Any, name: str) -> Any:
 
 def make_config(config_cls: type, presets: Mapping[str, Mapping[str, Any]], preset: str,
                 overrides: Mapping[str, str] | None = None, seeds: Iterable[int] | None = None) -> Any:
-    """Build a config from a preset, then ``--set key=value`` strings, then ``--seed``s."""
+    """Build a config from a preset, then ``--set key=value`` strings, then the ``--seed`` values."""
     if preset not in presets:
         raise ValueError(f"`preset` must be one of {', '.join(map(repr, presets))}; got {preset!r}.")
     hints = typing.get_type_hints(config_cls)

@@ -3,7 +3,7 @@ matplotlib): each experiment's module, one-line summary, and the cost of each pr
 
 This table is the one home of those texts: :func:`gib.experiments.base.register` fills an
 experiment's ``summary`` and ``preset_costs`` from it, and refuses an experiment that is not
-listed here. Costs were measured on the project's 2-core machine (see the README).
+listed here. Costs were measured on the project's 2-core machine (the docs, :ref:`preset-costs`).
 """
 
 from __future__ import annotations
