@@ -31,7 +31,6 @@ API_MODULES = [
     "gib.references",
     "gib.interactions",
     "gib.ib_default",
-    "gib.exceptions",
     "gib.monitor",
     "gib.recorders",
     "gib.loggers",
