@@ -1,6 +1,6 @@
 """Record IB and GIB planes while a PyTorch model trains (SPEC 2).
 
-The monitor never owns the training loop (STYLE.md, Lightning callbacks): attach it to a model,
+The monitor never owns the training loop (as Lightning's callbacks): attach it to a model,
 call ``record(step)`` whenever a plane point is wanted (or ``on_epoch_end(epoch)`` with an
 ``every``), and read ``frame`` (a tidy DataFrame) at the end.
 

@@ -31,7 +31,7 @@ from ._validation import (as_array, as_device_samples, as_samples, check_same_le
 from .estimators import KDEUpperEstimator, KSGEstimator, LeaveOneOut, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import FixedInputEstimator, PlugInEstimator, code_information, code_informations, row_codes
-from .exceptions import BoundWarning, SaturationWarning
+from .exceptions import BoundWarning, SaturationWarning, docs_link
 from .measures import SYNERGY_KINDS, discrete_codes, pmi_weights, synergy_from
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ GIB_TARGETS = ("joint", "yhat", "y")
 REMEDIES = (
     "fewer bins (`n_bins`), Saxe's fixed `bin_size`, `kde_upper` with a `noise_variance`, a "
     "noise-injected probe (Monitor `ib_noise`), or a bigger or lower-dimensional probe set "
-    "(README: Reading a saturated IB plane)"
+    f"({docs_link('estimators', 'saturation-remedies')})"
 )
 
 

@@ -8,6 +8,8 @@ layout, and the layout lives here only.
 
 from __future__ import annotations
 
+from ..exceptions import docs_link
+
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,7 +121,7 @@ def saturation_summary(frame: pd.DataFrame, ib_layer: str | None = None, estimat
         f"{saturated} of {int(table['records'].sum())} IB points are at their estimator's ceiling "
         f"(I(X;T) at min(log2 N, H(X)) or I(T;Y) at H(Y), in bits), {over} over the bound. "
         "A saturated point cannot show what the network learns; its plane carries no signal "
-        "(README: Reading a saturated IB plane)."
+        f"({docs_link('estimators', 'saturation-remedies')})."
     )
     return "\n".join([heading, verdict + "\n", markdown_table(table)]) + "\n"
 
@@ -164,7 +166,8 @@ def negative_summary(frame: pd.DataFrame, estimator: str | None = None) -> str:
     table["condition"] = table["condition"].replace("", "all runs")
     line = (f"{len(flagged)} of {len(flags)} IB and GIB points have an estimate below zero (an I(X;T), I(T;Y), "
             "I(X;Z), I(X_i;Z), I(X_-i;Z) or I(Yhat;Y) under -1e-12 bits): the estimator's bias for nearly "
-            "independent variables (kde, gcmi; README, estimator table), not information: read a negative "
+            f"independent variables (kde, gcmi; {docs_link('estimators', 'negative-estimates')}), not information: "
+            "read a negative "
             "value as zero, and a plane made of them as showing no information.")
     return "\n".join([heading, line + "\n", markdown_table(table[["condition", "plane", "layer", "estimator",
                                                                     "records", "negative"]])]) + "\n"
