@@ -258,3 +258,16 @@ def test_the_recorder_keeps_every_class_of_the_prediction_apart():
     assert added["prediction"] == pytest.approx(gib.mutual_information(X, yhat, estimator="binning", n_bins=4),
                                                 abs=1e-9)
     assert added["features"] == pytest.approx(gib.total_correlation(X, estimator="binning", n_bins=4), abs=1e-9)
+
+
+@pytest.mark.parametrize("name", MEASURES)
+@pytest.mark.parametrize("per_feature", [False, True])
+def test_kde_upper_refuses_magnitudes_whose_distances_overflow(name, per_feature):
+    """kde_upper works on raw distances, so its subset entropies refuse +-1.7e308 and 1e300-sized
+    data as its entropy does (the squared distances would be inf, their differences NaN)."""
+    X = np.random.default_rng(4).normal(size=(40, 3))
+    for big in (X * 1e300, np.where(X > 0, 1.7e308, -1.7e308)):
+        with pytest.raises(ValueError, match="`X` has values of magnitude"):
+            measure(name)(big, "kde_upper", per_feature=per_feature)
+    with pytest.raises(ValueError, match="`a` has values of magnitude"):
+        gib.entropy(X * 1e300, "kde_upper")

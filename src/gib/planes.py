@@ -234,8 +234,10 @@ def ib_ceilings(X: Any, y: Any, estimator: Any = "binning", **options: Any) -> t
     """
     est = get_estimator(estimator, **options)
     X, y = as_samples(X, "X"), as_samples(y, "y")
-    check_same_length(X=X, y=y)
-    return _ceiling(est, X, continuous_is_unbounded=False), _ceiling(est, y, continuous_is_unbounded=True)
+    n = check_same_length(X=X, y=y)
+    # a bias-corrected H(X) (Miller-Madow adds (K - 1) / 2N) can pass log2 N; no I(X;T) can
+    complexity = min(math.log2(n), _ceiling(est, X, continuous_is_unbounded=False))
+    return complexity, _ceiling(est, y, continuous_is_unbounded=True)
 
 
 def _check_ceilings(ceilings: Any) -> tuple[float, float]:

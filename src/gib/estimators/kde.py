@@ -659,6 +659,7 @@ class KDEUpperEstimator(Estimator):
     # -- subset entropies (the higher-order measures; SPEC 3) ------------------------------------
     def _entropies(self, X, w):
         X = _numbers(X, "X")
+        _check_magnitude(X, "X", self._exponent(X.shape[1]))
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
         s = _leave_one_out_sums(X, _xp.asarray(w, X), self._exponent, include_self=True)
@@ -668,6 +669,7 @@ class KDEUpperEstimator(Estimator):
 
     def _pair_complement_entropies(self, X, w):
         X = _numbers(X, "X")
+        _check_magnitude(X, "X", self._exponent(X.shape[1]))
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
         c = self._exponent(n)
