@@ -26,7 +26,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from ._validation import as_array, as_samples, check_same_length, one_of, positive_float, positive_int, renamed
-from .estimators import KDEUpperEstimator, LeaveOneOut, get_estimator
+from .estimators import KDEUpperEstimator, LeaveOneOut, available_estimators, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import PlugInEstimator, SaturationWarning
 from .measures import SYNERGY_KINDS, discrete_codes, pmi_weights, synergy_from
@@ -123,6 +123,19 @@ def gib_target(yhat: Any, y: Any, target: str = "joint", n_bins: int = 30) -> np
     return {"joint": np.column_stack([a, b]), "yhat": a, "y": b}[target]
 
 
+def weighting_estimator(estimator: Any, options: dict, resample_hint: bool = False) -> Any:
+    """``get_estimator(estimator, **options)``, refused up front if it takes no sample weights:
+    the GIB plane weights the samples by their PMI (SPEC 2)."""
+    est = get_estimator(estimator, **options)
+    if not est.supports_weights:
+        raise ValueError(
+            f"`estimator` {est.name!r} takes no sample weights, and the GIB plane weights the samples by "
+            f"their PMI (SPEC 2); use one that does: {', '.join(map(repr, available_estimators(weights=True)))}"
+            + (" (or resample=True, which draws the samples by their weights instead)." if resample_hint else ".")
+        )
+    return est
+
+
 def gib_point(
     X: Any,
     yhat: Any,
@@ -145,7 +158,9 @@ def gib_point(
         Predictions and targets: class labels, or real values that are binned in
         ``output_bins`` equal-width bins (regression, SPEC 2).
     estimator, options
-        Estimator of I(X_S;Z) by name and its options (``n_bins=...``).
+        Estimator of I(X_S;Z) by name and its options (``n_bins=...``): one that takes sample
+        weights (:func:`gib.estimators.available_estimators` with ``weights=True``; not ``ksg``),
+        unless ``resample=True``.
     kind : {"featurewise", "sum_vs_whole"}
     target : {"joint", "yhat", "y"}
         Z = (Yhat, Y) (default), or Yhat or Y alone.
@@ -162,6 +177,7 @@ def gib_point(
         estimator, since Yhat and Y are discrete.
     """
     one_of(kind, "kind", SYNERGY_KINDS)
+    est = get_estimator(estimator, **options) if resample else weighting_estimator(estimator, options, True)
     seed, output_bins = _seed(seed), positive_int(output_bins, "output_bins")
     X = as_samples(X, "X")
     z = gib_target(yhat, y, target, output_bins)
@@ -172,7 +188,7 @@ def gib_point(
     if resample:
         idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=weights)
         X, z, weights = X[idx], z[idx], None
-    return GIBPoint.of(get_estimator(estimator, **options).leave_one_out(X, z, weights), prediction, kind, target)
+    return GIBPoint.of(est.leave_one_out(X, z, weights), prediction, kind, target)
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
@@ -748,6 +764,7 @@ def gib_reference(
     """
     one_of(kind, "kind", SYNERGY_KINDS)
     one_of(target, "target", GIB_TARGETS)
+    weighting_estimator(estimator, options)
     X, y, task = _task_inputs(X, y, task, output_bins)
     star, constant = _reference_points(X, y, task, estimator, target, output_bins, options)
     return _reference_of(star, constant, kind, target)
@@ -973,7 +990,7 @@ class NullReference:
         self.output_bins = positive_int(output_bins, "output_bins")
         self._X, self._y, self.task = _task_inputs(X, y, task, output_bins)
         self.estimator, self.options = estimator, dict(options)
-        get_estimator(estimator, **options)  # fail now, not at the first record
+        weighting_estimator(estimator, options)  # fail now, not at the first record
         self._plans = _null_plans(self._X, self._y, self.task, family, self.seeds, self.output_bins)
         self._points: dict[int, list[GIBPoint]] = {}
         self._references: tuple[GIBPoint, GIBPoint] | None = None

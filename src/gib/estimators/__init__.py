@@ -16,6 +16,10 @@ from .plugin import (
 )
 from .renyi import RenyiEstimator
 
+# ksg's estimate is a mean of digamma functions of neighbour counts: it takes no sample weights
+# (KSGEstimator._check_weights refuses them)
+KSGEstimator.supports_weights = False
+
 __all__ = [
     "BinningEstimator",
     "DiscreteEstimator",
