@@ -63,6 +63,10 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
 
     A tensor is checked where it is (shape, dtype and one finiteness reduction) and not copied
     to the host; it moves only if ``device`` (a torch.device or None) names another device.
+    Wide unsigned integers become int64, which torch computes with; uint64 values of 2^63 and
+    more have no int64 value, so such an array is shifted by -2^63 as a whole (the top bit
+    flipped): order, gaps and distinct values are kept, and every estimator is invariant to a
+    shift (a plain cast would wrap them round to negative numbers, out of order).
     Anything else goes through ``as_samples`` and is then copied to ``device``, except labels
     (strings), which no device holds: they are returned as a NumPy array.
     """
@@ -72,7 +76,9 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
         arr = as_samples(a, name)
         if arr.dtype.kind in "US":
             return arr
-        if arr.dtype.kind == "u" and arr.dtype.itemsize > 1:
+        if arr.dtype == np.uint64 and arr.size and arr.max() >= 2**63:
+            arr = (arr ^ np.uint64(2**63)).view(np.int64)  # x - 2^63 (docstring)
+        elif arr.dtype.kind == "u" and arr.dtype.itemsize > 1:
             arr = arr.astype(np.int64)  # torch's wider unsigned types lack most operations
         return torch.from_numpy(np.ascontiguousarray(arr)).to(device or "cpu")
     t = a.detach()
@@ -83,7 +89,9 @@ def as_device_samples(a: Any, name: str, device: Any) -> Any:
         t = t[:, None]
     if t.is_complex():
         raise TypeError(f"`{name}` has dtype {t.dtype}; pass numbers or labels.")
-    if t.dtype in (torch.uint16, torch.uint32, torch.uint64):
+    if t.dtype == torch.uint64 and t.numel() and bool((t.view(torch.int64) < 0).any()):
+        t = t.view(torch.int64) ^ torch.iinfo(torch.int64).min  # x - 2^63 (docstring)
+    elif t.dtype in (torch.uint16, torch.uint32, torch.uint64):
         t = t.long()  # as for NumPy input above
     if t.is_floating_point():
         finite = torch.isfinite(t)
@@ -196,6 +204,13 @@ def _column(values: Any, name: str, label: Any) -> np.ndarray:
                 f"{_where(label)}; drop those samples or give the missing a label of their own."
             )
         return np.asarray([str(x) for x in items])
+    if not any(missing) and items and all(isinstance(x, (int, np.integer)) for x in items):
+        for dtype in (np.int64, np.uint64):  # whole numbers exactly (NumPy's guess may be float64)
+            try:
+                return np.asarray(items, dtype=dtype if not all(isinstance(x, (bool, np.bool_)) for x in items)
+                                  else bool)
+            except OverflowError:
+                continue
     numbers = [math.nan if m else x for x, m in zip(items, missing)]
     try:
         out = np.asarray(numbers)

@@ -188,7 +188,11 @@ def gib_point(
     if resample:
         idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=weights)
         X, z, weights = X[idx], z[idx], None
-    return GIBPoint.of(est.leave_one_out(X, z, weights), prediction, kind, target)
+    try:
+        pieces = est.leave_one_out(X, z, weights)
+    except (TypeError, ValueError) as error:  # the estimator's `v` is Z, made of the caller's yhat and y
+        raise renamed(error, {"v": {"joint": "yhat, y", "yhat": "yhat", "y": "y"}[target]}) from None
+    return GIBPoint.of(pieces, prediction, kind, target)
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
