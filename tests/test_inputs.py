@@ -81,3 +81,28 @@ def test_missing_values_are_nan_everywhere():
 def test_values_that_are_neither_numbers_nor_labels_are_refused():
     with pytest.raises(TypeError, match="`a` holds values that are neither numbers nor labels"):
         gib.entropy(np.array([{1: 2}, {3: 4}] * 20, dtype=object))
+
+
+@pytest.mark.parametrize("estimator", ["discrete", "kde", "gcmi", "renyi"])
+def test_uint64_above_int64_gives_the_same_values_on_every_path(estimator):
+    """torch computes with int64: uint64 values of 2^63 and more are shifted by -2^63 as a whole
+    (order and gaps kept; a plain cast wrapped them to negative numbers, out of order), so a
+    tensor and the device option give what NumPy's uint64 gives."""
+    torch = pytest.importorskip("torch")
+    X = np.random.default_rng(2).choice(np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64), size=(40, 3))
+    y = (X[:, 0] > 2**62).astype(int)
+    host = gib.leave_one_out(X, y, estimator)
+    for data, options in ((torch.from_numpy(X), {}), (X, {"device": "cpu"})):
+        got = gib.leave_one_out(data, y, estimator, **options)
+        np.testing.assert_allclose(got.complement, host.complement, atol=1e-9)
+        assert got.joint == pytest.approx(host.joint, abs=1e-9)
+    assert gib.o_information(torch.from_numpy(X), estimator) == pytest.approx(gib.o_information(X, estimator),
+                                                                               abs=1e-9)
+
+
+def test_object_columns_of_whole_numbers_stay_integers():
+    """[0, 2^63, 1, 2^64 - 1] as Python ints: NumPy's own guess is float64 (2^64 - 1 and 2^64
+    then coincide); the column is uint64, as the same numbers in a uint64 array."""
+    big = np.array([0, 2**63, 1, 2**64 - 1] * 10, dtype=np.uint64)
+    obj = np.array(big.tolist(), dtype=object)
+    assert gib.entropy(obj, "discrete") == pytest.approx(gib.entropy(big, "discrete")) == pytest.approx(2.0)

@@ -9,10 +9,18 @@ the last record step), ``figures/`` and ``report.md``. A training loop checkpoin
     for epoch in range(start, epochs + 1):
         ...  # train (epoch > 0), record
         save(run_dir, key, epoch, model=model, optimizer=optimizer, monitor=monitor)
- Every write is atomic (temporary file then
-rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes; the
-temporary files a killed write leaves behind are removed when the run is reopened. A run
-directory is worked on by one process at a time (``gib sweep`` holds a lock for it).
+
+Every write is atomic (temporary file then rename), so a crash, Ctrl-C or SIGTERM leaves the
+last complete state, and the same command resumes; the temporary files a killed write leaves
+behind are removed when the run is reopened. A write the file system refuses (a full disk, a
+directory where the file belongs, a file where its folder belongs) is a :class:`RunFileError`
+naming the path and the fix, with no temporary file left; :func:`check_layout` refuses such a
+directory before a run computes anything.
+
+A run directory is worked on by one process at a time: :func:`hold` takes an OS file lock on
+``.lock`` (``gib run`` for the whole run, ``gib sweep`` for each of its runs) and records its
+holder (pid, host, start) in ``.lock.holder``, so that a second process is refused with one line
+naming the first (:class:`RunLockedError`). The kernel releases the lock of a process that dies.
 
 Damaged files are refused with a :class:`RunFileError` naming the file, what is wrong and the
 fix, never resumed from:
