@@ -226,7 +226,7 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint_good(tmp_path, monk
 def test_leftover_temporary_files_are_removed_on_resume(tmp_path):
     config = {"preset": "test", "epochs": 4}
     RunDir.open(tmp_path, "activations", config)
-    # names of mkstemp in runs._atomic (8 random characters) and of sweep._write (a pid)
+    # names of mkstemp in runs.atomic_write (8 random characters) and of sweep._write before it (a pid)
     gib_leftovers = [tmp_path / ".metrics.parquet.a1b2_c3d.tmp", tmp_path / ".error.txt.12345.tmp",
                      tmp_path / "checkpoints" / ".tanh-seed0.pt.x8k2m0qz.tmp",
                      tmp_path / "figures" / ".planes.png.k3j5h7g9.tmp"]
@@ -482,7 +482,8 @@ def test_sigterm_during_a_real_run_exits_143_with_one_line_and_keeps_its_checkpo
         if process.poll() is None:
             process.kill()
     assert process.returncode == 143, stderr
-    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "terminated; rerun the same command to resume"
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "terminated; rerun the same command to resume"
     assert RunDir.load(out).load_checkpoint("tanh-seed0")["step"] >= 0
     assert not (out / ".lock.holder").exists()
 

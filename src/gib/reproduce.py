@@ -159,7 +159,7 @@ def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
 
 def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) -> list[dict]:
     """Append this invocation to ``out/invocations.json`` and return all of them."""
-    from .runs import _atomic
+    from .runs import atomic_write
 
     path = out / INVOCATIONS
     try:
@@ -171,7 +171,7 @@ def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) 
         "seconds": round(wall, 1),
         "ran": [row["run"] for row in rows if row.get("status") == "done" and not row.get("skipped")],
     })
-    _atomic(path, lambda p: p.write_text(json.dumps(invocations, indent=1)))
+    atomic_write(path, lambda p: p.write_text(json.dumps(invocations, indent=1)))
     return invocations
 
 

@@ -70,7 +70,8 @@ CHECKPOINT_MAGIC = b"gib checkpoint v1 sha256:"
 _HEADER_SIZE = len(CHECKPOINT_MAGIC) + 64 + 1  # the magic, the hex digest, a newline
 # what a killed atomic write leaves: `.NAME.XXXXXXXX.tmp` (mkstemp here) or `.NAME.PID.tmp` (sweep.py)
 _TEMPORARY = re.compile(r"\..+\.(?:[a-z0-9_]{8}|[0-9]+)\.tmp")
-TABLE_FIX = "rerun its `gib run` command with --fresh to recompute it, or pass the directory of a run of this experiment"
+TABLE_FIX = ("rerun its `gib run` command with --fresh to recompute it, or pass the directory of a run of this "
+             "experiment")
 CHECKPOINT_FIX = ("delete it to redo that condition from its start (the rest of the run resumes), "
                   "or pass --fresh to start the whole run over")
 
