@@ -85,7 +85,7 @@ def test_unknown_names_get_suggestions(tmp_path):
 def test_bad_options_fail_before_anything_is_written(tmp_path):
     runner = CliRunner()
     out = tmp_path / "syn"
-    for bad in (["--set", "estimator=foo"], ["--set", "synergy=whole"], ["--set", "n_bins=1"],
+    for bad in (["--set", "estimator=foo"], ["--set", "estimator=ksg"], ["--set", "synergy=whole"], ["--set", "n_bins=1"],
                 ["--device", "tpu"], ["--set", "n_bins=many"], ["--set", "threads=-1"]):
         result = runner.invoke(main, ["run", "synthetic", "--preset", "test", "--out", str(out), *bad])
         assert result.exit_code != 0, bad
@@ -167,3 +167,21 @@ def test_plot_and_report_read_a_monitor_folder(tmp_path):
     result = runner.invoke(main, ["plot", str(tmp_path / "mine")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "mine" / "figures" / "planes_output.png").is_file()
+
+
+def test_estimators_without_weights_are_offered_nowhere_the_gib_plane_needs_them(tmp_path):
+    """Every experiment's `estimator` serves the GIB plane, whose PMI weights ksg cannot take:
+    --help lists only the estimators that take weights, and --set estimator=ksg says why,
+    before the run directory exists."""
+    from gib.estimators import available_estimators
+
+    weighted = available_estimators(weights=True)
+    assert "ksg" in available_estimators() and "ksg" not in weighted
+    text = " ".join(CliRunner().invoke(main, ["run", "functions", "--help"]).output.split())
+    assert "estimator str in {" + ", ".join(weighted) + "}" in text
+    out = tmp_path / "fn"
+    result = CliRunner().invoke(main, ["run", "functions", "--preset", "test", "--set", "estimator=ksg",
+                                       "--out", str(out)])
+    assert result.exit_code == 1 and "'ksg' takes no sample weights" in result.output
+    assert "choose from " + ", ".join(weighted) in result.output
+    assert not out.exists()

@@ -226,7 +226,7 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint_good(tmp_path, monk
 def test_leftover_temporary_files_are_removed_on_resume(tmp_path):
     config = {"preset": "test", "epochs": 4}
     RunDir.open(tmp_path, "activations", config)
-    # names of mkstemp in runs.atomic_write (8 random characters) and of sweep._write (a pid)
+    # names of mkstemp in runs.atomic_write (8 random characters) and of sweep._write before it (a pid)
     gib_leftovers = [tmp_path / ".metrics.parquet.a1b2_c3d.tmp", tmp_path / ".error.txt.12345.tmp",
                      tmp_path / "checkpoints" / ".tanh-seed0.pt.x8k2m0qz.tmp",
                      tmp_path / "figures" / ".planes.png.k3j5h7g9.tmp"]
@@ -369,3 +369,133 @@ def test_resume_reads_a_checkpoint_of_the_epoch_loop_written_before_save(tmp_pat
     assert resume(run, "loop", model=fresh) == 5
     assert torch.equal(torch.rand(3), expected)  # the RNG is where the checkpoint left it
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), fresh.parameters()))
+
+
+# -- the file system: a directory or file in the wrong place, a full disk, two processes ----------
+def _one_line_error(result, *words):
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+    for w in words:
+        assert w in result.output, result.output
+
+
+def _run(out, *extra):
+    return CliRunner().invoke(main, ["run", "activations", "--preset", "test", "--out", str(out), "--no-progress",
+                                     *extra])
+
+
+def test_a_directory_where_a_file_belongs_stops_the_run_before_it_trains(run_copy, tmp_path):
+    (run_copy / "metrics.parquet").unlink()
+    (run_copy / "metrics.parquet").mkdir()
+    before = (run_copy / CHECKPOINT).read_bytes()
+    _one_line_error(_run(run_copy), f"{run_copy / 'metrics.parquet'} is a directory where gib writes a file",
+                    "move or remove it")
+    assert (run_copy / CHECKPOINT).read_bytes() == before  # nothing was retrained or rewritten
+    # a new run directory: refused before its config is written
+    fresh = tmp_path / "new"
+    (fresh / "report.md").mkdir(parents=True)
+    _one_line_error(_run(fresh), "report.md is a directory where gib writes a file")
+    assert not (fresh / "config.json").exists()
+
+
+def test_a_file_where_a_folder_belongs_gives_one_line(run_copy, tmp_path):
+    shutil.rmtree(run_copy / "checkpoints")
+    (run_copy / "checkpoints").write_text("not a folder")
+    _one_line_error(_run(run_copy), f"{run_copy / 'checkpoints'} is a file where gib keeps a folder")
+    (tmp_path / "plain").write_text("a file")
+    _one_line_error(_run(tmp_path / "plain"), "is a file where the run directory belongs", "another --out")
+
+
+def test_a_write_that_finds_a_directory_in_its_place_keeps_nothing_half_written(tmp_path):
+    from gib.runs import atomic_write
+
+    (tmp_path / "metrics.parquet").mkdir()
+    with pytest.raises(RunFileError, match="metrics.parquet is a directory where gib writes a file"):
+        atomic_write(tmp_path / "metrics.parquet", lambda p: p.write_text("rows"))
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.parquet"]  # no temporary file left
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["checkpoint", "table"])
+def test_a_full_disk_gives_one_line_and_keeps_the_last_good_files(run_copy, monkeypatch, where):
+    """ENOSPC half-way through a write: one line naming the file and the fix; the previous file
+    stays as it was and no temporary file is left; once there is space, the rerun resumes."""
+    table = (run_copy / "metrics.parquet").read_bytes()
+    (run_copy / CHECKPOINT).unlink()  # the condition trains again, and saves
+    if where == "checkpoint":
+        def save(obj, file, *args, **kwargs):
+            file.write(b"x" * 1000)  # part of the bytes reach the disk, then it is full
+            _disk_full()
+        monkeypatch.setattr(torch, "save", save)
+        target = run_copy / CHECKPOINT
+    else:
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", lambda *a, **k: _disk_full())
+        target = run_copy / "metrics.parquet"
+    _one_line_error(_run(run_copy), f"{target} could not be written: no space left on its device",
+                    "free some space there", "rerun the same command to resume")
+    assert not list(run_copy.rglob("*.tmp"))
+    assert (run_copy / "metrics.parquet").read_bytes() == table  # the last good table
+    assert where == "table" or not (run_copy / CHECKPOINT).exists()  # no half-written checkpoint
+    monkeypatch.undo()
+    assert _run(run_copy).exit_code == 0
+    assert RunDir.load(run_copy).load_checkpoint("tanh-seed0")["done"]
+
+
+def test_a_second_run_on_the_same_directory_is_refused_naming_the_first(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
+    code = ("import sys, time\nfrom gib.runs import hold\nwith hold(sys.argv[1]):\n"
+            "    print('held', flush=True)\n    time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        _one_line_error(_run(out), f"{out} is in use by another gib process (pid {holder.pid} on ",
+                        "wait for it to end")
+        assert not (out / "config.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # the kernel released the dead holder's lock: the directory is free again
+    from gib.runs import hold
+
+    with hold(out):
+        pass
+
+
+def test_sigterm_during_a_real_run_exits_143_with_one_line_and_keeps_its_checkpoints(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
+    command = [sys.executable, "-m", "gib.cli", "run", "activations", "--preset", "test", "--out", str(out),
+               "--set", "epochs=100000"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / CHECKPOINT).exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "terminated; rerun the same command to resume"
+    assert RunDir.load(out).load_checkpoint("tanh-seed0")["step"] >= 0
+    assert not (out / ".lock.holder").exists()
+
+
+@pytest.mark.parametrize("table, lacks", [
+    (pd.DataFrame({"depth": [8, 14], "seed": [0, 0], "synergy_ratio": [0.1, 0.2]}), "lacks the column(s) 'step'"),
+    ("all_nan", "holds no values: its column(s) 'value' are all NaN"),
+], ids=["foreign", "all_nan"])
+def test_plot_and_report_of_a_foreign_or_empty_table_give_one_line(run_copy, table, lacks):
+    if isinstance(table, str):
+        table = pd.read_parquet(run_copy / "metrics.parquet").assign(value=float("nan"))
+    table.to_parquet(run_copy / "metrics.parquet")
+    for command in ("report", "plot"):
+        result = CliRunner().invoke(main, [command, str(run_copy)])
+        _one_line_error(result, str(run_copy / "metrics.parquet"), lacks, "--fresh")

@@ -21,9 +21,11 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import gib
+import gib._validation
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -31,7 +33,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
-ESTIMATORS = ("discrete", "binning", "kde", "kde_upper", "gcmi")
+ESTIMATORS = ("discrete", "binning", "kde", "kde_upper", "gcmi", "ksg", "renyi")
 PLUGIN = ("discrete", "binning")
 TOL = 1e-9  # bits
 CALLS = {"fuzz": 0, "returned": 0, "raised": 0}  # the fuzz tests' calls (printed at the end with -s)
@@ -97,6 +99,31 @@ def finite(*values) -> bool:
     return all(np.all(np.isfinite(np.asarray(v, dtype=np.float64))) for v in values)
 
 
+def _kind(a) -> str:
+    try:
+        return gib._validation.as_array(a, "a").dtype.kind
+    except (TypeError, ValueError):
+        return "?"
+
+
+def symmetric(estimator, a, b) -> bool:
+    """Whether I(A;B) = I(B;A) holds for these inputs: always for the plug-in estimators and renyi
+    (both sides enter alike); for gcmi, kde and ksg when both sides are floating-point (a label
+    side is treated otherwise); never for kde_upper (noise on the first side only)."""
+    if estimator in PLUGIN or estimator == "renyi":
+        return True
+    return estimator in ("gcmi", "kde", "ksg") and _kind(a) == "f" and _kind(b) == "f"
+
+
+def shifted_uint64(estimator, options, X) -> bool:
+    """Whether torch computes the subsets of X at another origin than NumPy's ``gib.entropy``:
+    uint64 values of 2^63 and more, which torch's int64 holds only shifted by -2^63 (exact and in
+    order, but a continuous estimator's float64 then rounds the small values differently)."""
+    on_torch = (torch.is_tensor(X) or "device" in options) and estimator not in PLUGIN
+    data = gib._validation.as_array(X, "X") if on_torch else None
+    return on_torch and data.dtype == np.uint64 and bool(data.size) and int(data.max()) >= 2**63
+
+
 def plain(estimator, options) -> bool:
     """Whether the plug-in bounds hold exactly: a plug-in estimator without Miller-Madow."""
     return estimator in PLUGIN and options.get("bias", "none") == "none"
@@ -126,6 +153,9 @@ OPTIONS = {
     "kde": [{}, {}, {"bandwidth_scale": 0.5}, {"min_class_sigma": 0.0}, {"device": "cpu"}],
     "kde_upper": [{}, {}, {"noise_variance": 0.1}, {"noise_variance": 1e300}, {"device": "cpu"}],
     "gcmi": [{}, {}, {"ridge": 0.0}, {"bias_correct": False}, {"target_type": "continuous"}, {"device": "cpu"}],
+    "ksg": [{}, {}, {"k": 1}, {"noise": 1e-10}, {"standardize": False}, {"device": "cpu"}],
+    "renyi": [{}, {}, {"alpha": 2.0}, {"alpha": 0.5}, {"alpha": 500.0}, {"alpha": 1e300}, {"bandwidth_scale": 1e-4},
+              {"device": "cpu"}],
 }
 BAD_OPTIONS = {
     "discrete": [{"bias": "jackknife"}, {"n_bins": 3}, {"device": "tpu"}],
@@ -136,6 +166,10 @@ BAD_OPTIONS = {
             {"bandwidth_scale": "a"}, {"min_class_sigma": 2.0}, {"min_class_sigma": -1.0}],
     "kde_upper": [{"noise_variance": 1e-300}, {"noise_variance": 0.0}, {"noise_variance": math.nan}],
     "gcmi": [{"ridge": -1.0}, {"ridge": math.nan}, {"bias_correct": "yes"}, {"target_type": "x"}],
+    # (not ksg's `seed`: gib_point and null_predictions take a `seed` of their own)
+    "ksg": [{"k": 0}, {"k": 2.5}, {"noise": -1.0}, {"noise": math.inf}, {"standardize": "yes"}],
+    "renyi": [{"alpha": 0.0}, {"alpha": 0.3}, {"alpha": math.nan}, {"alpha": math.inf}, {"bandwidth_scale": 1e-300},
+              {"bandwidth_scale": 1e300}],
 }
 
 
@@ -243,6 +277,32 @@ def _length(a) -> int:
 
 SEEDS = st.integers(0, 2**64 - 1)
 
+# Faults of the ksg estimator that the fuzz finds and that are its own (estimators/ksg.py): its
+# examples are left out of the fuzz and kept as the xfail cases at the end of this file.
+KSG_SCALE_FAULT = ("ksg at extreme scales: its per-column standard deviations overflow (x * 1e160, +-1.7e308) or "
+                   "underflow (x * 1e-200), giving wrong values, inf or NumPy errors (ksg.py `_prepare`, `_entropy`)")
+KSG_TIES_FAULT = ("ksg on tied data with noise=0: k-th-neighbour distances of 0 give zero marginal counts and an "
+                  "inflated estimate, above log2 N on a coarse grid (ksg.py, the tie rule)")
+
+
+def _magnitudes(a) -> np.ndarray:
+    """The finite non-zero magnitudes of an input, as float64 (empty for labels or bad shapes)."""
+    try:
+        arr = np.asarray(gib._validation.as_array(a, "a"), dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return np.empty(0)
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(arr[np.isfinite(arr)])
+    return magnitude[magnitude > 0]
+
+
+def ksg_fault(estimator: str, *arrays) -> bool:
+    """Whether the inputs meet a known ksg fault (``KSG_SCALE_FAULT``)."""
+    if estimator != "ksg":
+        return False
+    found = np.concatenate([_magnitudes(a) for a in arrays])
+    return bool(found.size) and bool(found.max() > 1e150 or found.min() < 1e-150)
+
 
 # -- the fuzz ---------------------------------------------------------------------------------
 @FUZZ
@@ -254,6 +314,8 @@ def test_entropy_and_mutual_information(seed):
     n = _length(a)
     b = f.array(f.length(n))
     w = f.weights(n)
+    if ksg_fault(estimator, a, b):
+        return
     h_a = call(gib.entropy, a, estimator, w, **options)
     if h_a is not None:
         assert finite(h_a)
@@ -265,6 +327,9 @@ def test_entropy_and_mutual_information(seed):
         if plain(estimator, options):
             h_b = call(gib.entropy, b, estimator, w, **options)
             assert -TOL <= mi <= min(h_a, h_b) + TOL, (mi, h_a, h_b)
+        if symmetric(estimator, a, b):
+            back = call(gib.mutual_information, b, a, estimator, w, **options)
+            assert back == pytest.approx(mi, abs=1e-9 * max(1.0, abs(mi))), (mi, back)
 
 
 @FUZZ
@@ -276,6 +341,8 @@ def test_leave_one_out_and_synergy(seed):
     n = _length(X)
     v = f.array(f.length(n), columns=(1, 2))
     w = f.weights(n)
+    if ksg_fault(estimator, X, v):
+        return
     t = call(gib.leave_one_out, X, v, estimator, w, **options)
     if t is not None:
         assert finite(t.joint, t.single, t.complement)
@@ -301,6 +368,8 @@ def test_information_planes(seed):
     X = f.array(columns=(1, 2, 3))
     n = _length(X)
     T, y, yhat = f.array(f.length(n)), f.array(f.length(n)), f.array(n)
+    if ksg_fault(estimator, X, T, y, yhat):
+        return
     point = call(gib.ib_point, T, X, y, estimator, **options)
     if point is not None:
         assert finite(point.complexity, point.prediction, point.complexity_ceiling)
@@ -369,6 +438,8 @@ def test_references_and_null_predictors(seed):
     X = f.array(columns=(2, 3))
     n = _length(X)
     y = f.array(f.length(n), columns=(1,))
+    if ksg_fault(estimator, X, y):
+        return
     family = f.mostly(("linear", "random"), ("oracle",))
     seed = f.mostly((0, 3), (-1, "a"))
     reference = call(gib.gib_reference, X, y, estimator, **options)
@@ -388,6 +459,132 @@ def test_references_and_null_predictors(seed):
     frame = call(gib.null_trajectory, X, y, accuracies, family, seed, 1, estimator, **options)
     if frame is not None:
         assert finite(frame[["complexity", "prediction"]].to_numpy())
+
+
+MEASURES = ("total_correlation", "dual_total_correlation", "o_information", "s_information")
+
+
+def _direct(measure: str, h: float, single: np.ndarray, complement: np.ndarray) -> float:
+    """A higher-order measure from its definition (measures.py) over given entropies."""
+    n = len(single)
+    tc, dtc = np.sum(single) - h, np.sum(complement) - (n - 1) * h
+    return {"total_correlation": tc, "dual_total_correlation": dtc, "o_information": tc - dtc,
+            "s_information": tc + dtc}[measure]
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 3))
+@given(SEEDS)
+def test_higher_order_measures(seed):
+    """Every returned value equals its definition over the entropies of the subsets, each
+    computed alone by ``gib.entropy`` (TC = sum H(X_i) - H(X), ...); O-information of two
+    variables is 0; plug-in TC and DTC are >= 0; ``per_feature`` equals M(X) - M(X_-i)."""
+    f = Draw(seed)
+    estimator, options = f.estimator()
+    X = f.array(columns=(2, 3, 4))
+    n = _length(X)
+    w = f.weights(n)
+    if ksg_fault(estimator, X):
+        return
+    measure = f.pick(MEASURES)
+    per_feature = f.mostly((False, True), ("yes",))
+    value = call(getattr(gib, measure), X, estimator, per_feature, w, **options)
+    if value is None:
+        return
+    assert finite(value)
+    if shifted_uint64(estimator, options, X):
+        return
+    data = gib._validation.as_samples(X, "X")  # the samples as every public function reads them
+    k = data.shape[1]
+    entropy = lambda cols: call(gib.entropy, data[:, cols], estimator, w, **options)  # noqa: E731
+    h, single = entropy(list(range(k))), [entropy([i]) for i in range(k)]
+    complement = [entropy([j for j in range(k) if j != i]) for i in range(k)]
+    if None in (h, *single, *complement):
+        return  # a subset alone is refused (e.g. a single constant column): nothing to compare
+    whole = _direct(measure, h, np.array(single), np.array(complement))
+    tol = 1e-6 * max(1.0, abs(whole))
+    if not per_feature:
+        assert value == pytest.approx(whole, abs=tol), (measure, value, whole)
+        if measure == "o_information" and k == 2:
+            assert abs(value) <= tol
+        if plain(estimator, options) and measure in ("total_correlation", "dual_total_correlation"):
+            assert value >= -TOL
+        return
+    # M(X) - M(X_-i), X_-i's measure from its own subsets (a single variable has none: 0)
+    for i in range(k):
+        rest = [j for j in range(k) if j != i]
+        if k == 2:
+            reduced = 0.0
+        else:
+            sub_single = np.array([single[j] for j in rest])
+            sub_complement = [entropy([m for m in rest if m != j]) for j in rest]
+            if None in sub_complement:
+                return
+            reduced = _direct(measure, complement[i], sub_single, np.array(sub_complement))
+        assert value[i] == pytest.approx(whole - reduced, abs=tol), (measure, i, value, whole, reduced)
+
+
+CONTAINERS = ("frame", "object", "list", "nullable")
+
+
+def _container(f: Draw, columns: list[np.ndarray], kind: str):
+    if kind == "object":
+        out = np.empty((len(columns[0]), len(columns)), dtype=object)
+        for j, c in enumerate(columns):
+            out[:, j] = c.tolist()
+        return out
+    if kind == "list":
+        return [list(row) for row in zip(*(c.tolist() for c in columns))]
+    frame = pd.DataFrame({f"c{j}": c for j, c in enumerate(columns)})
+    if kind == "nullable":
+        for j, c in enumerate(columns):
+            if c.dtype.kind == "i":
+                frame[f"c{j}"] = pd.array(c, dtype="Int64")
+                if f.rng.random() < 0.5:
+                    frame.loc[int(f.rng.integers(len(c))), f"c{j}"] = pd.NA
+    return frame
+
+
+def _alone(column: np.ndarray) -> str:
+    """The kind a column has alone: numbers (integers or booleans), floating-point, or labels."""
+    return {"b": "int", "i": "int", "u": "int", "f": "float"}.get(column.dtype.kind, "label")
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 3))
+@given(SEEDS)
+def test_mixed_containers(seed):
+    """A DataFrame, object array or list gives what its columns give as one array when each
+    column alone is of one kind (integers, floats, labels), and is refused naming the argument
+    when they mix kinds or hold missing values (pd.NA is NaN)."""
+    f = Draw(seed)
+    estimator, options = f.estimator()
+    n = f.pick(SIZES)
+    columns = [values(f.rng, f.mostly(CATEGORIES, BAD_CATEGORIES), (n,)) for _ in range(f.pick((2, 3)))]
+    columns = [c.astype(str) if c.dtype.kind == "U" else c for c in columns]
+    kind = f.pick(CONTAINERS)
+    data = _container(f, columns, kind)
+    if ksg_fault(estimator, *columns):
+        return
+    measure = f.pick((gib.entropy, gib.total_correlation))
+    got = call(measure, data, estimator, **options)
+    kinds = {_alone(c) for c in columns}
+    has_na = kind == "nullable" and bool(data.isna().to_numpy().any())
+    if kind == "list" and "label" not in kinds:  # a list of numbers is one NumPy array, as ever
+        as_numpy = np.asarray(data)
+        if as_numpy.dtype != object:
+            reference = call(measure, as_numpy, estimator, **options)
+            assert (got is None) == (reference is None), (kind, got, reference)
+            assert got is None or got == pytest.approx(reference, abs=1e-12), (kind, got, reference)
+        return
+    if len(kinds) > 1 or has_na:
+        assert got is None, (kind, [c.dtype for c in columns], got)  # refused, naming the argument
+        return
+    if kinds == {"int"} and {c.dtype.kind for c in columns} >= {"u", "i"} and any(
+            c.dtype == np.uint64 for c in columns):
+        return  # no integer type holds uint64 beside int64: refused by the container, cast by NumPy
+    reference = call(measure, np.column_stack(columns), estimator, **options)
+    assert (got is None) == (reference is None), (kind, got, reference)
+    if got is not None:
+        assert got == pytest.approx(reference, abs=1e-12), (kind, got, reference)
 
 
 # -- the issue's one-liners, before: -0.0, 1.5, 2.5 > H, NaN, inf, raw errors ----------------
@@ -504,3 +701,77 @@ def test_leave_one_out_takes_negative_codes_and_huge_floats():
         assert fast.joint == pytest.approx(direct.joint, abs=1e-12)
         np.testing.assert_allclose(fast.single, direct.single, atol=1e-12)
         np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-12)
+
+
+# -- the newer API's repros (renyi, kde_upper, ksg, mixed containers): before, NaN, inf, raw
+# numpy errors or silently wrong values ----------------------------------------------------------
+X3 = rng.normal(size=(40, 3))
+y3 = (X3[:, 0] > 0).astype(int)
+EXTREME = np.where(rng.normal(size=(40, 3)) > 0, 1.7e308, -1.7e308)
+
+
+@pytest.mark.parametrize("compute", [
+    lambda: gib.entropy(EXTREME, "renyi"),
+    lambda: gib.mutual_information(EXTREME, y3, "renyi"),
+    lambda: gib.synergy(EXTREME, y3, "renyi"),
+    lambda: gib.o_information(EXTREME, "renyi", per_feature=True),
+    lambda: gib.gib_point(EXTREME, y3, y3, "renyi").complexity,
+    lambda: gib.gib_reference(EXTREME, y3, "renyi").complexity_star,
+    lambda: gib.mutual_information(X3, y3, "renyi", alpha=500),
+    lambda: gib.synergy(X3, y3, "renyi", alpha=1e300),
+    lambda: gib.gib_reference(X3, y3, "renyi", alpha=1e300).complexity_star,
+], ids=["entropy", "mi", "synergy", "o_information", "gib_point", "gib_reference", "alpha500", "alpha1e300",
+        "complexity_star"])
+def test_renyi_gives_finite_values_at_extreme_values_and_orders(compute):
+    """Before: numpy's LinAlgError (Eigenvalues did not converge) at +-1.7e308, inf or NaN at
+    alpha = 500 and 1e300."""
+    assert np.all(np.isfinite(compute()))
+
+
+def test_renyi_is_scale_free_and_refuses_unusable_widths():
+    """Before: entropy(X * 1e160) = -1e-13 against 4.99, MI(X * 1e200; y) = -8e-14 against 0.98."""
+    assert gib.entropy(X3 * 1e160, "renyi") == pytest.approx(gib.entropy(X3, "renyi"), abs=1e-9)
+    assert gib.mutual_information(X3 * 1e200, y3, "renyi") == pytest.approx(gib.mutual_information(X3, y3, "renyi"),
+                                                                            abs=1e-9)
+    with pytest.raises(ValueError, match="`bandwidth_scale` must be in"):
+        gib.NullReference(X3, y3, estimator="renyi", bandwidth_scale=1e-300).at(0.73)
+
+
+def test_pd_na_beside_another_column_is_refused_as_the_column_alone_is():
+    """Before: accepted (2.53 bits) beside another column, refused alone."""
+    frame = pd.DataFrame({"a": pd.array([1, 2, pd.NA, 3] * 10, dtype="Int64"), "b": [1, 2] * 20})
+    for data in (frame, frame["a"]):
+        with pytest.raises(ValueError, match="`a` contains 10 NaN"):
+            gib.entropy(data, "discrete")
+
+
+def _grid_gaussian(step: float, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """A bivariate Gaussian with r = 0.6 (I = -log2(1 - r^2) / 2 = 0.322 bits) rounded to a grid."""
+    g = np.random.default_rng(3)
+    a = g.normal(size=n)
+    b = 0.6 * a + 0.8 * g.normal(size=n)
+    return np.round(a / step) * step, np.round(b / step) * step
+
+
+@pytest.mark.xfail(reason=KSG_TIES_FAULT, strict=False)
+@pytest.mark.parametrize("step", [0.1, 0.5])
+def test_ksg_on_tied_data_stays_near_the_true_value(step):
+    a, b = _grid_gaussian(step)
+    assert gib.mutual_information(a, b, "ksg") < math.log2(len(a))
+    assert gib.mutual_information(a, b, "ksg") == pytest.approx(0.322, abs=0.15)
+
+
+@pytest.mark.xfail(reason=KSG_SCALE_FAULT, strict=False)
+@pytest.mark.parametrize("compute, expected", [
+    (lambda: gib.mutual_information(X3 * 1e160, y3, "ksg"), lambda: gib.mutual_information(X3, y3, "ksg")),
+    (lambda: gib.mutual_information(X3 * 1e-200, y3, "ksg"), lambda: gib.mutual_information(X3, y3, "ksg")),
+    (lambda: gib.entropy(X3 * 1e300, "ksg", noise=1e-10),
+     lambda: gib.entropy(X3, "ksg", noise=1e-10) + 3 * math.log2(1e300)),
+    (lambda: gib.synergy(X3 * 1e300, y3, "ksg", noise=1e-10), lambda: gib.synergy(X3, y3, "ksg", noise=1e-10)),
+    (lambda: gib.leave_one_out(EXTREME, y3, "ksg").joint, lambda: gib.leave_one_out(np.sign(EXTREME), y3, "ksg").joint),
+], ids=["mi_1e160", "mi_1e-200", "entropy_1e300", "synergy_1e300", "loo_1.7e308"])
+def test_ksg_at_extreme_scales_gives_the_unscaled_values(compute, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = compute()
+    assert got == pytest.approx(expected(), abs=1e-6)

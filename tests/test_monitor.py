@@ -275,3 +275,12 @@ def test_a_model_that_raises_is_blamed_not_the_inputs():
     assert "`X`" not in str(caught.value)
     with pytest.raises(ValueError, match="`X` does not fit the model"):
         Monitor(tiny_model(), X[:, :3], y, verbose=False)
+
+
+def test_an_estimator_without_weights_is_refused_for_the_gib_plane_up_front():
+    X, y = probe_set()
+    with pytest.raises(ValueError, match="'ksg' takes no sample weights"):
+        Monitor(tiny_model(), X, y, gib.default_recorders(estimators="ksg"), verbose=False)
+    # the IB plane takes no weights: ksg is fine there
+    with Monitor(tiny_model(), X, y, gib.default_recorders(ib_estimators="ksg"), verbose=False) as mon:
+        assert set(mon.record(0).query("plane == 'IB'").estimator) == {"ksg"}

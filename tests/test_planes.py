@@ -1,6 +1,7 @@
 """GIB and IB points: the SPEC's reading of the paper (Theorem 1), and phase detection."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -227,3 +228,19 @@ def test_compression_phase_rejects_strings():
         gib.compression_phase(["a", "b", "c"], [0, 1, 2])
     with pytest.raises(ValueError, match="`min_drop`"):
         gib.compression_phase([0, 1, 0], [0, 1, 1], min_drop="0.1")
+
+
+@pytest.mark.parametrize("estimator, options", [("binning", {}), ("binning", {"bias": "miller-madow"}),
+                                                ("discrete", {"bias": "miller-madow"}), ("kde", {}), ("gcmi", {})])
+def test_ib_ceilings_keep_the_complexity_below_log2_n(estimator, options):
+    """The complexity ceiling is min(log2 N, H(X)) for every bias: Miller-Madow's (K - 1) / 2N
+    lifts H(X) of 40 distinct rows above log2 40, which no I(X;T) can reach."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(40, 3)) if estimator != "discrete" else rng.integers(0, 1000, size=(40, 2))
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    complexity, prediction = gib.ib_ceilings(X, y, estimator, **options)
+    plugin_h = gib.entropy(X, estimator if estimator in ("binning", "discrete") else "discrete", **options)
+    assert complexity == pytest.approx(min(math.log2(40), plugin_h), abs=1e-12)
+    assert complexity <= math.log2(40)
+    if options.get("bias") == "miller-madow":
+        assert plugin_h > math.log2(40)  # the case that broke the promise

@@ -479,3 +479,34 @@ def test_null_reading_needs_a_compression_and_a_drop_beyond_the_null():
     missing = null.assign(beyond_null=[True, None, True])
     assert null_reading(missing, ["a", "b"], phases)[0] is None
     assert "b not measured" in null_reading(missing, ["a", "b"], phases)[1]
+
+
+
+def test_estimators_without_weights_are_refused_up_front_naming_the_ones_that_work():
+    """The GIB plane weights the samples by their PMI: an estimator whose ``supports_weights``
+    is False (ksg) is refused by name before any computation, with the list of those that work;
+    gib_point's resample=True draws the samples instead and takes it."""
+    from gib.estimators import available_estimators, get_estimator
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    weighted = available_estimators(weights=True)
+    assert weighted == tuple(n for n in available_estimators() if get_estimator(n).supports_weights)
+    listed = ", ".join(map(repr, weighted))
+    for call in (lambda: gib.gib_point(X, y, y, estimator="ksg"), lambda: gib.gib_reference(X, y, estimator="ksg"),
+                 lambda: gib.NullReference(X, y, estimator="ksg"),
+                 lambda: gib.null_trajectory(X, y, [0.5, 1.0], estimator="ksg")):
+        with pytest.raises(ValueError, match="`estimator` 'ksg' takes no sample weights") as error:
+            call()
+        assert listed in str(error.value)
+    point = gib.gib_point(X, y, y, estimator="ksg", resample=True, seed=1)
+    direct = get_estimator("ksg").leave_one_out(*_resampled(X, y, 1))
+    assert point.joint == pytest.approx(direct.joint, abs=1e-12)
+
+
+def _resampled(X, y, seed):
+    """gib_point's resample=True draw of (X, Z = (Y, Y)) by the PMI weights, written out."""
+    z = np.column_stack([y, y])
+    idx = np.random.default_rng(seed).choice(len(X), size=len(X), p=gib.pmi_weights(y, y))
+    return X[idx], z[idx]

@@ -343,3 +343,36 @@ def test_killing_a_local_sweep_leaves_no_process_behind(tmp_path):
     finally:
         for proc in _marked(token):  # whatever a failing check left, so that it runs nothing more
             proc.kill()
+
+
+def test_sigterm_ends_a_sweep_like_ctrl_c(tmp_path):
+    """`gib sweep` stopped by SIGTERM (a scheduler's or `kill`'s signal): one line, status 143,
+    no worker left (before: no message at all)."""
+    pytest.importorskip("psutil")
+    out = tmp_path / "sweep"
+    token = uuid.uuid4().hex
+    source = str(Path(gib.__file__).parents[1])
+    env = {**os.environ, "GIB_SWEEP_TEST": token,
+           "PYTHONPATH": os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    command = [sys.executable, "-m", "gib.cli", "sweep", "synthetic", "--preset", "test", "--grid", "p=0.3,0.5",
+               "--seeds", "0-3", "--set", "n_max=6", "--workers", "2", "--out", str(out)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("*/done.json")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the sweep ended before it could be stopped"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 143, stderr
+        assert "Traceback" not in stderr, stderr
+        assert stderr.strip().splitlines()[-1] == "terminated; rerun the same command to resume"
+        grace = time.monotonic() + 20
+        while _marked(token) and time.monotonic() < grace:
+            time.sleep(0.1)
+        assert not _marked(token)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for proc in _marked(token):
+            proc.kill()

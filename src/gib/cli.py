@@ -6,9 +6,12 @@ the commands, so ``gib --help`` and ``gib list`` start in a fraction of a second
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,17 +22,35 @@ def _fail(err: Exception) -> None:
     raise click.ClickException(str(err)) from err
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it unwinds as Ctrl-C does (the runs' writes
+    are atomic: what they saved stays, and a rerun resumes)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
 class _Interruptible(click.Group):
-    """Ctrl-C anywhere in a command, its imports included: one line and exit status 130 (as a
-    shell reports SIGINT), not click's bare `Aborted!` or a traceback; runs resume on a rerun."""
+    """Ctrl-C (SIGINT) or SIGTERM anywhere in a command, its imports included: one line and exit
+    status 130 or 143 (128 + the signal, as a shell reports it), not click's bare `Aborted!`, a
+    traceback or a silent end; runs resume on a rerun."""
 
     def invoke(self, ctx: click.Context):
+        previous = None
+        if threading.current_thread() is threading.main_thread():  # signal handlers live there only
+            previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            newline = "\n" if sys.stderr.isatty() else ""  # after the terminal's ^C
-            click.echo(f"{newline}interrupted; rerun the same command to resume", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as stop:
+            terminated = isinstance(stop, _Terminated)
+            newline = "\n" if sys.stderr.isatty() and not terminated else ""  # after the terminal's ^C
+            click.echo(f"{newline}{'terminated' if terminated else 'interrupted'}; rerun the same command to resume",
+                       err=True)
+            ctx.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})

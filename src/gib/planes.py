@@ -28,7 +28,7 @@ from scipy import linalg, stats
 
 from ._validation import (as_array, as_device_samples, as_samples, check_same_length, one_of, positive_float,
                           positive_int, renamed, to_numpy)
-from .estimators import KDEUpperEstimator, KSGEstimator, LeaveOneOut, get_estimator
+from .estimators import KDEUpperEstimator, LeaveOneOut, available_estimators, get_estimator
 from .estimators.kde import non_negative_float
 from .estimators.plugin import FixedInputEstimator, PlugInEstimator, code_information, code_informations, row_codes
 from .exceptions import BoundWarning, SaturationWarning, docs_link
@@ -127,6 +127,19 @@ def gib_target(yhat: Any, y: Any, target: str = "joint", n_bins: int = 30) -> np
     return {"joint": np.column_stack([a, b]), "yhat": a, "y": b}[target]
 
 
+def weighting_estimator(estimator: Any, options: dict, resample_hint: bool = False) -> Any:
+    """``get_estimator(estimator, **options)``, refused up front if it takes no sample weights:
+    the GIB plane weights the samples by their PMI (SPEC 2)."""
+    est = get_estimator(estimator, **options)
+    if not est.supports_weights:
+        raise ValueError(
+            f"`estimator` {est.name!r} takes no sample weights, and the GIB plane weights the samples by "
+            f"their PMI; use one that does: {', '.join(map(repr, available_estimators(weights=True)))}"
+            + (" (or resample=True, which draws the samples by their weights instead)." if resample_hint else ".")
+        )
+    return est
+
+
 def gib_point(
     X: Any,
     yhat: Any,
@@ -150,7 +163,9 @@ def gib_point(
         Predictions and targets: class labels, or real values that are binned in
         ``output_bins`` equal-width bins (regression, SPEC 2).
     estimator, options
-        Estimator of I(X_S;Z) by name and its options (``n_bins=...``).
+        Estimator of I(X_S;Z) by name and its options (``n_bins=...``): one that takes sample
+        weights (:func:`gib.estimators.available_estimators` with ``weights=True``; not ``ksg``),
+        unless ``resample=True``.
     kind : {"featurewise", "sum_vs_whole"}
     target : {"joint", "yhat", "y"}
         Z = (Yhat, Y) (default), or Yhat or Y alone.
@@ -170,10 +185,13 @@ def gib_point(
         estimator, since Yhat and Y are discrete.
     """
     one_of(kind, "kind", SYNERGY_KINDS)
+    est = get_estimator(estimator, **options) if resample else weighting_estimator(estimator, options, True)
     seed, output_bins = _seed(seed), positive_int(output_bins, "output_bins")
-    plane = GIBPlane(X, y, estimator, target=target, output_bins=output_bins, bootstrap=bootstrap, seed=seed,
-                     **options)
-    return plane.point(yhat, kind, resample=resample, seed=seed)
+    plane = GIBPlane(X, y, est, target=target, output_bins=output_bins, bootstrap=bootstrap, seed=seed)
+    try:
+        return plane.point(yhat, kind, resample=resample, seed=seed)
+    except (TypeError, ValueError) as error:  # the estimator's `v` is Z, made of the caller's yhat and y
+        raise renamed(error, {"v": {"joint": "yhat, y", "yhat": "yhat", "y": "y"}[target]}) from None
 
 
 #: the percentiles of the replicates that bound a bootstrapped point's 95% interval
@@ -231,11 +249,8 @@ def _replicate_informations(a: np.ndarray, others: list[np.ndarray], counts: np.
     return out
 
 
-_NO_WEIGHTS = (KSGEstimator,)  #: estimators that take no sample weights
-
-
 def _weighted(estimator: Any) -> bool:
-    return getattr(estimator, "supports_weights", not isinstance(estimator, _NO_WEIGHTS))
+    return getattr(estimator, "supports_weights", True)
 
 
 class GIBPlane:
@@ -417,8 +432,10 @@ def ib_ceilings(X: Any, y: Any, estimator: Any = "binning", **options: Any) -> t
     """
     est = get_estimator(estimator, **options)
     X, y = as_samples(X, "X"), as_samples(y, "y")
-    check_same_length(X=X, y=y)
-    return _ceiling(est, X, continuous_is_unbounded=False), _ceiling(est, y, continuous_is_unbounded=True)
+    n = check_same_length(X=X, y=y)
+    # a bias-corrected H(X) (Miller-Madow adds (K - 1) / 2N) can pass log2 N; no I(X;T) can
+    complexity = min(math.log2(n), _ceiling(est, X, continuous_is_unbounded=False))
+    return complexity, _ceiling(est, y, continuous_is_unbounded=True)
 
 
 def _check_ceilings(ceilings: Any) -> tuple[float, float]:
@@ -1083,6 +1100,7 @@ def gib_reference(
     """
     one_of(kind, "kind", SYNERGY_KINDS)
     one_of(target, "target", GIB_TARGETS)
+    weighting_estimator(estimator, options)
     X, y, task = _task_inputs(X, y, task, output_bins)
     star, constant = _reference_points(X, y, task, estimator, target, output_bins, options)
     return _reference_of(star, constant, kind, target)
@@ -1308,7 +1326,7 @@ class NullReference:
         self.output_bins = positive_int(output_bins, "output_bins")
         self._X, self._y, self.task = _task_inputs(X, y, task, output_bins)
         self.estimator, self.options = estimator, dict(options)
-        get_estimator(estimator, **options)  # fail now, not at the first record
+        weighting_estimator(estimator, options)  # fail now, not at the first record
         self._plans = _null_plans(self._X, self._y, self.task, family, self.seeds, self.output_bins)
         self._points: dict[int, list[GIBPoint]] = {}
         self._references: tuple[GIBPoint, GIBPoint] | None = None

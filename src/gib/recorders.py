@@ -53,7 +53,8 @@ from .estimators.plugin import FixedInputEstimator
 from .exceptions import NegativeInformationWarning, SaturationWarning, BoundWarning, docs_link, warn_once
 from .measures import HIGHER_ORDER_MEASURES, SYNERGY_KINDS, higher_order, synergy_from
 from .ib_default import DEFAULT_IB_ESTIMATOR, MAX_SAMPLES, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB
-from .planes import GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, IBPoint, NullReference, binned_agreement
+from .planes import (GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, IBPoint, NullReference, binned_agreement,
+                     weighting_estimator)
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
@@ -495,6 +496,8 @@ class GIBRecorder:
                  kinds: Sequence[str] = ("featurewise",), target: str = "joint", output_bins: int = 30,
                  null: Any = None, null_seeds: int = 3, device: Any = None, bootstrap: int = 0, seed: int = 0):
         self.estimators = estimator_specs(estimators, device)
+        for name, options in self.estimators.values():
+            weighting_estimator(name, options)  # the plane weights the samples: fail now, not at a record
         if isinstance(kinds, str):
             kinds = (kinds,)
         self.kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in kinds)

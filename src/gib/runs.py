@@ -10,10 +10,17 @@ the last record step), ``figures/`` and ``report.md``. A training loop checkpoin
         ...  # train (epoch > 0), record
         save(run_dir, key, epoch, model=model, optimizer=optimizer, monitor=monitor)
 
-Every write is atomic (temporary file then
-rename), so a crash or Ctrl-C leaves the last complete state, and the same command resumes; the
-temporary files a killed write leaves behind are removed when the run is reopened. A run
-directory is worked on by one process at a time (``gib sweep`` holds a lock for it).
+Every write is atomic (temporary file then rename), so a crash, Ctrl-C or SIGTERM leaves the
+last complete state, and the same command resumes; the temporary files a killed write leaves
+behind are removed when the run is reopened. A write the file system refuses (a full disk, a
+directory where the file belongs, a file where its folder belongs) is a :class:`RunFileError`
+naming the path and the fix, with no temporary file left; :func:`check_layout` refuses such a
+directory before a run computes anything.
+
+A run directory is worked on by one process at a time: :func:`hold` takes an OS file lock on
+``.lock`` (``gib run`` for the whole run, ``gib sweep`` for each of its runs) and records its
+holder (pid, host, start) in ``.lock.holder``, so that a second process is refused with one line
+naming the first (:class:`RunLockedError`). The kernel releases the lock of a process that dies.
 
 Damaged files are refused with a :class:`RunFileError` naming the file, what is wrong and the
 fix, never resumed from:
@@ -37,13 +44,17 @@ with another core count resumes unrefused; set ``threads`` for bit-identical res
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import errno
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +70,8 @@ CHECKPOINT_MAGIC = b"gib checkpoint v1 sha256:"
 _HEADER_SIZE = len(CHECKPOINT_MAGIC) + 64 + 1  # the magic, the hex digest, a newline
 # what a killed atomic write leaves: `.NAME.XXXXXXXX.tmp` (mkstemp here) or `.NAME.PID.tmp` (sweep.py)
 _TEMPORARY = re.compile(r"\..+\.(?:[a-z0-9_]{8}|[0-9]+)\.tmp")
+TABLE_FIX = ("rerun its `gib run` command with --fresh to recompute it, or pass the directory of a run of this "
+             "experiment")
 CHECKPOINT_FIX = ("delete it to redo that condition from its start (the rest of the run resumes), "
                   "or pass --fresh to start the whole run over")
 
@@ -86,19 +99,60 @@ def _one_line(err: BaseException, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _os_error(err: BaseException) -> OSError | None:
+    """The OSError behind ``err`` (itself, or one it was raised from: torch.save and pyarrow wrap
+    the file system's errors), or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and (err.errno is not None or isinstance(err, (IsADirectoryError,
+                                                                                  NotADirectoryError))):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def write_error(path: Path, err: OSError) -> RunFileError:
+    """The one-line :class:`RunFileError` of a write to ``path`` that the file system refused."""
+    code = err.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return RunFileError(path, "could not be written: no space left on its device (nothing half-written "
+                                  "was kept)", "free some space there, then rerun the same command to resume")
+    if code == errno.EISDIR or isinstance(err, IsADirectoryError):
+        return RunFileError(path, "is a directory where gib writes a file",
+                            "move or remove that directory, then rerun the same command to resume")
+    if code in (errno.ENOTDIR, errno.EEXIST) or isinstance(err, (NotADirectoryError, FileExistsError)):
+        return RunFileError(Path(err.filename) if err.filename else path.parent,
+                            "is a file where gib keeps a folder",
+                            "move or remove that file, then rerun the same command to resume")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return RunFileError(path, f"could not be written ({os.strerror(code).lower()})",
+                            "make the directory writable or pass another --out directory")
+    return RunFileError(path, f"could not be written ({_one_line(err)})",
+                        "fix that, then rerun the same command to resume")
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` whole or not at all: ``write`` fills a temporary file beside it, which then
-    replaces ``path`` in one step, so that a run killed mid-write leaves the old file (or none),
-    never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """``write`` a temporary file beside ``path``, then rename it to ``path``: a crash, a kill or a
+    full disk leaves the previous file (or none), never a half-written one. A write that the file
+    system refuses (no space, a directory in the file's place, a file in its folder's place) is
+    a :class:`RunFileError` naming the path and the fix."""
+    tmp = None
     try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            write(Path(tmp))
+            os.replace(tmp, path)
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+    except Exception as err:
+        cause = _os_error(err)
+        if cause is None:
+            raise
+        raise write_error(path, cause) from None
 
 
 def safe_name(text: str) -> str:
@@ -162,6 +216,93 @@ def _write_checkpoint(path: Path, state: dict) -> None:
         file.write(CHECKPOINT_MAGIC + hashing.digest.hexdigest().encode("ascii") + b"\n")
 
 
+# what a run writes: files and folders of these names must be files and folders
+RUN_FILES = ("config.json", "metrics.parquet", "report.md", "data.json")
+RUN_FOLDERS = ("checkpoints", "figures")
+LAYOUT_FIX = "move or remove it, then rerun the same command"
+
+
+def check_layout(path: Path) -> None:
+    """Raise a :class:`RunFileError` where the run directory ``path``, one of its files or one of
+    its folders is something else on disk (a file in place of a folder, or the reverse), before
+    a run computes anything it could not write."""
+    if path.exists() and not path.is_dir():
+        raise RunFileError(path, "is a file where the run directory belongs", "pass another --out directory, "
+                                                                             "or move that file away")
+    for name in RUN_FILES:
+        if (path / name).is_dir():
+            raise RunFileError(path / name, "is a directory where gib writes a file", LAYOUT_FIX)
+    for name in RUN_FOLDERS:
+        if (path / name).exists() and not (path / name).is_dir():
+            raise RunFileError(path / name, "is a file where gib keeps a folder", LAYOUT_FIX)
+
+
+# -- one process per run directory ---------------------------------------------------------------
+LOCK = ".lock"
+HOLDER = ".lock.holder"  # who holds the lock: pid, host and since when (read by those refused)
+_HELD: dict[tuple[str, int], list] = {}  # (directory, thread) -> [FileLock, depth]
+
+
+class RunLockedError(ValueError):
+    """Another live process works on the run directory; the message names it (pid and host)."""
+
+    def __init__(self, path: Path, holder: str):
+        self.path, self.holder = Path(path), holder
+        super().__init__(f"{path} is in use by another gib process ({holder}); wait for it to end (a rerun "
+                         "then resumes), or pass another --out directory.")
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads((path / HOLDER).read_text())
+        return f"pid {info['pid']} on {info['host']}, since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its pid and host are not recorded yet"
+
+
+@contextlib.contextmanager
+def hold(path: str | Path, timeout: float = 0.0) -> Iterator[None]:
+    """Hold the run directory's lock (an OS file lock on ``path/.lock``, ``filelock``) inside this
+    block, making the directory if needed.
+
+    Waits up to ``timeout`` seconds for another process to let go, then raises
+    :class:`RunLockedError` naming that process. The kernel releases the lock of a process that
+    dies, so a killed run leaves no stale lock. Re-entrant within one thread (a sweep's claim on
+    a run, then the run itself).
+    """
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    check_layout(path)
+    key = (os.path.realpath(path), threading.get_ident())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path / LOCK)
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise RunLockedError(path, _holder(path)) from None
+    except OSError as err:
+        raise write_error(path / LOCK, err) from None
+    _HELD[key] = [lock, 1]
+    try:
+        with contextlib.suppress(OSError):  # the record is for those refused; the lock is what counts
+            since = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            (path / HOLDER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": since}))
+        yield
+    finally:
+        del _HELD[key]
+        with contextlib.suppress(OSError):
+            (path / HOLDER).unlink(missing_ok=True)
+        lock.release()
+
+
 def has_results(path: str | Path) -> bool:
     """Whether a run directory holds anything a run computed (checkpoints, tables, figures, a
     report): a directory with only a ``config.json`` (a run stopped before its first record)
@@ -183,12 +324,14 @@ class RunDir:
         self.path = Path(path)
         self.experiment = experiment
         self.config = config
+        self.tables_read: list[Path] = []  # the tables read so far (named when one does not fit)
 
     @classmethod
     def open(cls, path: str | Path, experiment: str, config: Mapping[str, Any], fresh: bool = False) -> RunDir:
         path = Path(path)
         config = json.loads(json.dumps(dict(config), default=str))
         stored = path / "config.json"
+        check_layout(path)
         if stored.exists() and not fresh:
             old = _read_config(stored, f"pass --fresh to start over in {path}, or another --out directory")
             if old["experiment"] != experiment:
@@ -294,7 +437,37 @@ class RunDir:
         target = self.path / name
         if not target.exists():
             raise FileNotFoundError(f"{target} does not exist yet; run the experiment first (`gib run ...`).")
-        return pd.read_parquet(target)
+        self.tables_read.append(target)
+        try:
+            return pd.read_parquet(target)
+        except Exception as err:  # whatever a damaged or foreign file raises, the file is the cause
+            raise RunFileError(target, f"cannot be read as a table ({_one_line(err)})", TABLE_FIX) from err
+
+    def unfit_table(self, err: Exception) -> RunFileError | None:
+        """Why the tables read so far cannot give this run's figures or report, given the error
+        ``err`` that drawing them raised: a table with no values (no rows, or a floating-point
+        column that is all NaN), or one that lacks a column (``KeyError``: a table of another experiment, or edited);
+        None if neither explains it."""
+        for target in dict.fromkeys(self.tables_read):
+            frame = pd.read_parquet(target)
+            empty = [str(c) for c in frame.select_dtypes("floating").columns if not frame[c].notna().any()]
+            if len(frame) == 0:
+                return RunFileError(target, "has no rows", TABLE_FIX)
+            if empty:
+                return RunFileError(target, f"holds no values: its column(s) {', '.join(map(repr, empty))} are all "
+                                            "NaN", TABLE_FIX)
+        if self.tables_read and (isinstance(err, KeyError) or "column" in str(err)):
+            if isinstance(err, KeyError):
+                missing = str(err.args[0]) if err.args else "?"
+                if not missing.startswith("Columns not found"):
+                    missing = repr(err.args[0])
+            else:  # a frame check of the experiment's own (`frame` lacks the column(s) ...)
+                missing = " ".join(str(err).split(";")[0].split())
+            names = ", ".join(p.name for p in dict.fromkeys(self.tables_read))
+            return RunFileError(self.tables_read[-1], f"lacks what the {self.experiment!r} figures and report read "
+                                f"({missing.replace('Columns not found: ', 'columns ')}; tables read: {names}): a "
+                                "table of another experiment, or edited", TABLE_FIX)
+        return None
 
     def has_table(self, name: str = "metrics.parquet") -> bool:
         return (self.path / name).exists()

@@ -70,11 +70,10 @@ from typing import Any
 
 import pandas as pd
 
-from .runs import safe_name
+from .runs import RunLockedError, atomic_write, hold, safe_name
 
 DONE = "done.json"
 ERROR = "error.txt"
-LOCK = ".lock"
 #: the columns of ``status.parquet``, one row per run of a sweep
 STATUS_COLUMNS = ["run", "status", "skipped", "seconds", "resumed", "error", "host", "pid", "finished"]
 #: how often a run's task is tried again after its worker died or it raised
@@ -135,9 +134,7 @@ def _now() -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 @contextlib.contextmanager
@@ -160,23 +157,16 @@ def claim(path: str | Path, poll: float = POLL) -> Iterator[bool]:
         without the lock, as soon as the holder has finished the run. A holder that dies
         releases the lock with its process.
     """
-    from filelock import FileLock, Timeout
-
     path = Path(path)
-    lock = FileLock(path / LOCK)
-    held = False
-    while not held and not is_done(path):
-        path.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Timeout):
-            lock.acquire(timeout=poll)
-            held = True
-    if not held:
-        yield False
-        return
-    try:
+    with contextlib.ExitStack() as held:
+        while not is_done(path):
+            with contextlib.suppress(RunLockedError):
+                held.enter_context(hold(path, timeout=poll))
+                break
+        else:
+            yield False
+            return
         yield not is_done(path)
-    finally:
-        lock.release()
 
 
 def _finished_row(path: Path, base: dict) -> dict:
@@ -330,9 +320,7 @@ def status_frame(rows: Iterable[dict]) -> pd.DataFrame:
 
 def save_status(rows: Iterable[dict], path: str | Path) -> None:
     frame = status_frame(rows)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    atomic_write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 # -- the sweep ---------------------------------------------------------------------------------------
@@ -503,9 +491,7 @@ def sweep(name: str, grid: Mapping[str, Sequence[Any]] | None = None, preset: st
     if finished:
         merged = merge_runs(out, finished, list(grid))
         table_path = out / "sweep.parquet"
-        tmp = out / ".sweep.parquet.tmp"
-        merged.to_parquet(tmp, index=False)
-        os.replace(tmp, table_path)
+        atomic_write(table_path, lambda tmp: merged.to_parquet(tmp, index=False))
         figure_path = save_summary_figure(merged, out, name, list(grid), ib_layer)
     return SweepResult(out, status, table_path, figure_path)
 
@@ -583,9 +569,7 @@ def save_summary_figure(frame: pd.DataFrame, out: str | Path, name: str, keys: S
     over = ", ".join(keys) or "seeds"
     fig = sweep_figure(frame, keys, ib_layer or _default_ib_layer(name), title=f"Sweep of {name} over {over}")
     target = Path(out) / "sweep.png"
-    tmp = Path(out) / ".sweep.png.tmp"
-    fig.savefig(tmp, dpi=130, bbox_inches="tight", format="png")
-    os.replace(tmp, target)
+    atomic_write(target, lambda tmp: fig.savefig(tmp, dpi=130, bbox_inches="tight", format="png"))
     return target
 
 

@@ -163,3 +163,60 @@ def test_integer_features_take_the_delta_kernel_in_leave_one_out_too(backend):
     np.testing.assert_allclose(fast.single, direct.single, atol=1e-9)
     np.testing.assert_allclose(fast.complement, direct.complement, atol=1e-9)
     assert direct.joint == pytest.approx(gib.entropy(y, estimator="renyi", alpha=2.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-200, 1e300, 2.0**-1000])
+def test_any_scale_gives_the_unscaled_values(backend, scale):
+    """Columns are brought to unit size by a power of two before they are standardised, so no
+    square overflows (1e160) or underflows (1e-200): every value is that of the unscaled data."""
+    X, v = data(N=60, seed=7)
+    X = X[:, :3]
+    est = get_estimator("renyi", device=backend.device)
+    tol = backend.tol("renyi", 1e-9)
+    assert est.entropy(X * scale) == pytest.approx(est.entropy(X), abs=1e-9)
+    assert est.mutual_information(X * scale, v) == pytest.approx(est.mutual_information(X, v), abs=1e-9)
+    fast, plain = est.leave_one_out(backend.X(X * scale), v * scale), est.leave_one_out(X, v)
+    assert fast.joint == pytest.approx(plain.joint, abs=tol)
+    np.testing.assert_allclose(fast.complement, plain.complement, atol=tol)
+    np.testing.assert_allclose(
+        gib.total_correlation(X * scale, est, per_feature=True), gib.total_correlation(X, est, per_feature=True),
+        atol=tol,
+    )
+
+
+def test_values_at_the_float_limits_are_those_of_their_signs():
+    signs = np.sign(np.random.default_rng(8).normal(size=(40, 3)))
+    y = (signs[:, 0] > 0).astype(int)
+    for extreme in (signs * 1.7e308, signs * 5e-324):
+        assert gib.entropy(extreme, estimator="renyi") == pytest.approx(gib.entropy(signs, estimator="renyi"), abs=1e-9)
+        assert gib.synergy(extreme, y, estimator="renyi") == pytest.approx(gib.synergy(signs, y, estimator="renyi"),
+                                                                           abs=1e-9)
+
+
+def test_large_orders_tend_to_the_min_entropy():
+    """S_alpha = log2(sum p^alpha) / (1 - alpha): at alpha = 500 every p^alpha underflows, so the
+    sum must be taken relative to the largest (p = 1/2 here): 500/499 bits; then 1 bit."""
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    assert gib.entropy(y, estimator="renyi", alpha=500) == pytest.approx(500 / 499, abs=1e-12)
+    assert gib.entropy(y, estimator="renyi", alpha=1e300) == pytest.approx(1.0, abs=1e-12)
+    X, v = data(N=60, seed=9)
+    h = [gib.entropy(X[:, :2], estimator="renyi", alpha=alpha) for alpha in (3.0, 50.0, 500.0, 1e300)]
+    assert np.all(np.isfinite(h)) and np.all(np.diff(h) <= 1e-12)  # Renyi entropies fall with the order
+    mi = gib.mutual_information(X, np.digitize(v, [0.0]), estimator="renyi", alpha=500)
+    assert np.isfinite(mi)
+
+
+def test_orders_near_one_keep_their_digits():
+    """Near alpha = 1 the entropy is within O(|alpha - 1|) of the von Neumann one; the plain
+    formula would lose ~1e-16 / |1 - alpha| bits to rounding."""
+    X, _ = data(N=80, seed=10)
+    h1 = gib.entropy(X[:, :2], estimator="renyi", alpha=1.0)
+    for eps in (1e-9, -1e-9, 1e-12):
+        assert gib.entropy(X[:, :2], estimator="renyi", alpha=1.0 + eps) == pytest.approx(h1, abs=1e-7)
+
+
+@pytest.mark.parametrize("option, value", [("alpha", 0.3), ("alpha", 1e-300), ("bandwidth_scale", 1e-300),
+                                           ("bandwidth_scale", 1e300)])
+def test_unusable_options_are_refused_naming_them(option, value):
+    with pytest.raises(ValueError, match=f"`{option}` must be"):
+        get_estimator("renyi", **{option: value})

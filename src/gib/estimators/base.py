@@ -143,6 +143,8 @@ class Estimator(ABC):
 
     name: ClassVar[str]
     array_api: ClassVar[bool] = False
+    #: whether the estimator takes sample weights (the GIB plane's PMI weights need them); one
+    #: that does not raises on any ``weights`` but None
     supports_weights: ClassVar[bool] = True
     device: Any = None
 
@@ -319,8 +321,10 @@ def register(cls: type[Estimator]) -> type[Estimator]:
     return cls
 
 
-def available_estimators() -> tuple[str, ...]:
-    return tuple(sorted(_REGISTRY))
+def available_estimators(weights: bool = False) -> tuple[str, ...]:
+    """The registered estimators' names; with ``weights=True`` only those that take sample
+    weights (``Estimator.supports_weights``), which the GIB plane needs."""
+    return tuple(sorted(name for name, cls in _REGISTRY.items() if cls.supports_weights or not weights))
 
 
 def get_estimator(estimator: str | Estimator = "binning", **options: Any) -> Estimator:

@@ -704,6 +704,16 @@ class KDEUpperEstimator(Estimator):
     def _exponent(self, d: int) -> float:
         return 0.5 / self.noise_variance
 
+    def _subtraction_keeps_digits(self, X: Any) -> bool:
+        """Whether the fast paths' subtraction of distances (``D(X) - D_i``) keeps the digits of
+        every subset's exponent: its rounding, at most eps * c * D(X) <= eps * c * sum_i range_i^2
+        nats, must stay below 1e-7. Columns of very different ranges break it (a column of range
+        1e19 beside one of range 1: the small one's distances vanish in the large one's); the
+        subsets are then computed each on its own."""
+        xp = _xp.namespace(X)
+        spans = _xp.to_numpy(xp.max(X, axis=0) - xp.min(X, axis=0)).astype(np.float64)
+        return float(np.sum(spans * spans)) * self._exponent(X.shape[1]) * np.finfo(np.float64).eps < 1e-7
+
     def _entropy(self, a, w):
         a = self._sketched(_numbers(a, "a"))
         _check_magnitude(a, "a", self._exponent(a.shape[1]))
@@ -728,6 +738,8 @@ class KDEUpperEstimator(Estimator):
         self._unsketched("leave_one_out")
         X = _numbers(X, "X")
         _check_magnitude(X, "X", self._exponent(X.shape[1]))
+        if not self._subtraction_keeps_digits(X):
+            return self.leave_one_out_direct(_xp.to_numpy(X), v, w)
         w, (X, v) = _drop_unweighted(w, len(X), X, v)
         wt = _xp.asarray(w, X)
         s = _leave_one_out_sums(X, wt, self._exponent, include_self=True)
@@ -743,6 +755,9 @@ class KDEUpperEstimator(Estimator):
     def _entropies(self, X, w):
         self._unsketched("entropies")
         X = _numbers(X, "X")
+        _check_magnitude(X, "X", self._exponent(X.shape[1]))
+        if not self._subtraction_keeps_digits(X):
+            return super()._entropies(X, w)
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
         s = _leave_one_out_sums(X, _xp.asarray(w, X), self._exponent, include_self=True)
@@ -753,6 +768,9 @@ class KDEUpperEstimator(Estimator):
     def _pair_complement_entropies(self, X, w):
         self._unsketched("pair_complement_entropies")
         X = _numbers(X, "X")
+        _check_magnitude(X, "X", self._exponent(X.shape[1]))
+        if not self._subtraction_keeps_digits(X):
+            return super()._pair_complement_entropies(X, w)
         w, (X,) = _drop_unweighted(w, len(X), X)
         n = X.shape[1]
         c = self._exponent(n)

@@ -94,7 +94,8 @@ def _column_codes(a: Any) -> Any:
     kind = _xp.kind(a)
     if kind == "f":
         # floats at or beyond 2^63 (1e300, 2.**64) have no int64 value: sort them as they are
-        in_range = bool(xp.all(a == xp.round(a))) and bool(xp.min(a) >= -(2.0**63)) and bool(xp.max(a) < 2.0**63)
+        # (compared as Python floats: 2^63 overflows float16, whose columns would warn)
+        in_range = bool(xp.all(a == xp.round(a))) and float(xp.min(a)) >= -(2.0**63) and float(xp.max(a)) < 2.0**63
         if not in_range:
             return _dense_columns(a)
     if kind in "biuf":

@@ -58,17 +58,53 @@ _SILVERMAN = 1.06  # Silverman's rule-of-thumb factor for a Gaussian kernel (198
 # Up to this many samples the eigenvalue problems run on one BLAS thread (``_xp.one_blas_thread``):
 # N = 200: 3 ms of CPU on one thread, 40 ms on two shared cores.
 SMALL_GRAM = 1024
+# The usable orders (ours): from MIN_ALPHA to any finite order (``_spectrum_entropy`` keeps every
+# digit for large orders); below it the rounding eigenvalues swamp the sum of powers.
+MIN_ALPHA = 0.5
+# The valid ``bandwidth_scale`` (ours), as for ``kde``: beyond it the Gram matrix is the identity
+# (every entropy log2 N) or all ones (every entropy 0) for any data, and far beyond it the squared
+# gaps over the width overflow (1e-300) or the kernel is 1 to rounding (1e300).
+BANDWIDTH_SCALE_RANGE = (1e-4, 1e4)
 
 
 def _spectrum_entropy(lam: Any, alpha: float) -> float:
     """Renyi alpha-entropy (bits) of eigenvalues summing to 1 (rounding negatives clipped to 0);
-    alpha = 1 is the von Neumann (Shannon) limit."""
+    alpha = 1 is the von Neumann (Shannon) limit.
+
+    ``log2(sum lam^alpha) / (1 - alpha)`` is computed in one of two forms that keep every digit
+    (eigenvalues renormalised to sum 1 first; zeros add nothing to either sum):
+
+    - near 1 (|alpha - 1| <= 1/2): ``sum lam^alpha - 1 = sum lam (lam^(alpha-1) - 1)``, summed
+      with ``expm1`` and taken through ``log1p``, so the division by 1 - alpha does not magnify
+      rounding (the plain form loses ~1e-16 / |1 - alpha| bits);
+    - elsewhere: ``lam^alpha = lam_max^alpha (lam / lam_max)^alpha`` on the logarithm, so that
+      no power underflows (at alpha = 500 every lam^alpha is below 1e-308, the plain form's sum
+      is 0 and its entropy inf) and large orders tend to the min-entropy -log2(lam_max).
+    """
     xp = _xp.namespace(lam)
-    lam = xp.where(lam > 0, lam, 0.0)
+    positive = lam[lam > 0]
+    positive = positive / xp.sum(positive)
     if alpha == 1.0:
-        positive = lam[lam > 0]
         return float(-xp.sum(positive * xp.log2(positive)))
-    return float(xp.log2(xp.sum(lam**alpha))) / (1.0 - alpha)
+    if abs(alpha - 1.0) <= 0.5:
+        excess = xp.sum(positive * xp.expm1((alpha - 1.0) * xp.log(positive)))
+        return float(xp.log1p(excess)) / math.log(2.0) / (1.0 - alpha)
+    top = xp.max(positive)
+    rest = float(xp.log2(xp.sum((positive / top) ** alpha)))
+    return alpha / (1.0 - alpha) * float(xp.log2(top)) + rest / (1.0 - alpha)
+
+
+def _unit_columns(a: Any) -> Any:
+    """``a`` with each column divided by the power of two that brings its largest magnitude into
+    [0.5, 1) (zero columns kept): exact, and the standardised columns are unchanged, but their
+    centring and squares can neither overflow (+-1.7e308, or 1e160 squared) nor underflow (1e-200
+    squared is 0, which would make a varying column look constant)."""
+    big = _xp.to_numpy(_xp.namespace(a).max(_xp.namespace(a).abs(a), axis=0))
+    _, exponent = np.frexp(np.where(big > 0, big, 1.0))
+    # 2^-e in two factors: a single one would overflow for subnormal columns (e down to -1073)
+    half = -exponent // 2
+    first, second = np.ldexp(1.0, half), np.ldexp(1.0, -exponent - half)
+    return a * _xp.asarray(first, a) * _xp.asarray(second, a)
 
 
 def _gram_entropy(expo: Any, root_w: Any, blocks: list[Any] | None, alpha: float) -> float:
@@ -124,12 +160,14 @@ class RenyiEstimator(Estimator):
 
     Parameters
     ----------
-    alpha : float, default 1.01
-        The order (> 0). Near 1 it approaches the von Neumann entropy (alpha = 1 computes that
-        limit); alpha = 2 needs no eigenvalues (module docstring). Below 1 the eigenvalues
-        that are 0 up to rounding (~1e-17) count as 1e-17^alpha each, so values carry more
-        rounding noise (~1e-9 bits at alpha = 0.5, N = 120).
-    bandwidth_scale : float, default 1.0
+    alpha : float >= 0.5, default 1.01
+        The order; usable from 0.5 to any finite value (smaller orders are refused). Near 1 it
+        approaches the von Neumann entropy (alpha = 1 computes that limit); alpha = 2 needs no
+        eigenvalues (module docstring); large orders tend to the min-entropy -log2(lambda_max).
+        Below 1 the eigenvalues that are 0 up to rounding (~1e-17) count as 1e-17^alpha each,
+        so values carry more rounding noise (~1e-9 bits at alpha = 0.5, N = 120); below 0.5
+        that noise would swamp the entropy.
+    bandwidth_scale : float in [1e-4, 1e4], default 1.0
         Multiplies Silverman's width ``1.06 N^(-1/5)`` of every standardised column.
     device : {None, "cpu", "cuda", "cuda:<index>"} or torch.device
         Run ``leave_one_out`` in torch on this device (a tensor X alone selects its own device);
@@ -146,6 +184,9 @@ class RenyiEstimator(Estimator):
     - Biased by the kernel width: a wide kernel lowers every entropy, a narrow one raises it
       toward log2 N; values from different N or widths are not comparable.
     - Weights are exact for the weighted empirical distribution (module docstring).
+    - Invariant to the scale of each continuous column, at any magnitude: columns are brought
+      to unit size by a power of two before they are standardised (``x * 1e160`` and
+      ``x * 1e-200`` give the entropy of ``x``).
     """
 
     name = "renyi"
@@ -153,7 +194,20 @@ class RenyiEstimator(Estimator):
 
     def __init__(self, alpha: float = 1.01, bandwidth_scale: float = 1.0, device: Any = None):
         self.alpha = positive_float(alpha, "alpha")
+        if self.alpha < MIN_ALPHA:
+            raise ValueError(
+                f"`alpha` must be at least {MIN_ALPHA:g} (any finite order above), got {alpha!r}: "
+                "below it the N eigenvalues that are 0 up to rounding (~1e-17) each add "
+                "1e-17^alpha to the sum of powers and swamp the entropy."
+            )
         self.bandwidth_scale = positive_float(bandwidth_scale, "bandwidth_scale")
+        low, high = BANDWIDTH_SCALE_RANGE
+        if not low <= self.bandwidth_scale <= high:
+            raise ValueError(
+                f"`bandwidth_scale` must be in [{low:g}, {high:g}] (a factor on Silverman's width of "
+                f"the standardised columns), got {bandwidth_scale!r}: below, every sample is its own "
+                "cluster and every entropy log2 N; above, the kernel is flat and every entropy 0."
+            )
         self.device = check_device(device)
 
     # -- pieces -------------------------------------------------------------------------------
@@ -166,7 +220,7 @@ class RenyiEstimator(Estimator):
                 "belong in `v` (or encode them as integers)."
             )
         xp = _xp.namespace(a)
-        a = xp.astype(a, xp.float64, copy=False)
+        a = _unit_columns(xp.astype(a, xp.float64, copy=False))
         wt = _xp.asarray(w, a)
         n_eff = float(len(w)) if np.all(w == w[0]) else 1.0 / float(w @ w)
         width = self.bandwidth_scale * _SILVERMAN * n_eff ** (-0.2)

@@ -57,20 +57,22 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
                    seeds: Iterable[int] | None = None, out: str | Path | None = None,
                    fresh: bool = False, pdf: bool = False, progress: bool | None = None) -> RunDir:
     """Run (or resume) one experiment and write its figures and report; return the run dir."""
-    from ..runs import RunDir
+    from ..runs import RunDir, hold
     from .base import make_config
 
     exp = get_experiment(name)
     config = make_config(exp.config_cls, exp.presets, preset, sets, seeds)
     if progress is not None:
         config.progress = progress
-    run = RunDir.open(out or default_out(name, preset), name, {"preset": preset, **config.to_dict()}, fresh)
-    if config.threads:
-        import torch
+    path = Path(out or default_out(name, preset))
+    with hold(path):  # one process per run directory: a second one is refused, naming the first
+        run = RunDir.open(path, name, {"preset": preset, **config.to_dict()}, fresh)
+        if config.threads:
+            import torch
 
-        torch.set_num_threads(config.threads)
-    exp.run(config, run)
-    render(run, pdf=pdf)
+            torch.set_num_threads(config.threads)
+        exp.run(config, run)
+        render(run, pdf=pdf)
     return run
 
 
@@ -78,14 +80,23 @@ def render(run: RunDir | str | Path, pdf: bool = False) -> str:
     """(Re)draw a run's figures and write its report.md; return the report text."""
     import matplotlib
 
-    from ..runs import RunDir
+    from ..runs import RunDir, RunFileError
 
     matplotlib.use("Agg")
     run = run if isinstance(run, RunDir) else RunDir.load(run)
     exp = get_experiment(run.experiment)
-    for name, fig in exp.figures(run).items():
+    try:
+        figures = exp.figures(run)
+        text = exp.report(run)
+    except RunFileError:
+        raise
+    except (KeyError, ValueError, IndexError) as err:  # a foreign or empty table: say which, and why
+        unfit = run.unfit_table(err)
+        if unfit is None:
+            raise
+        raise unfit from err
+    for name, fig in figures.items():
         run.save_figure(fig, name, pdf=pdf)
         fig.clf()
-    text = exp.report(run)
     run.write_text("report.md", text)
     return text

@@ -63,9 +63,27 @@ def _option_value(text: str) -> Any:
 
 
 def _estimator_names() -> tuple[str, ...]:
+    """The estimators of both planes: those that take sample weights, as the GIB plane's PMI
+    weights need (``ksg`` does not)."""
     from ..estimators import available_estimators
 
-    return tuple(available_estimators())
+    return tuple(available_estimators(weights=True))
+
+
+class _PlaneEstimator(OneOf):
+    """An estimator for both planes: a registered one that takes sample weights; the others are
+    named with the reason."""
+
+    def describe(self) -> str:
+        return super().describe() + " (those that take sample weights, as the GIB plane needs)"
+
+    def problem(self, value: Any) -> str | None:
+        from ..estimators import available_estimators
+
+        if value in available_estimators() and value not in self.values():
+            return (f"{value!r} takes no sample weights, and the GIB plane weights the samples by their PMI; "
+                    f"choose from {', '.join(map(str, self.values()))}")
+        return super().problem(value)
 
 
 @dataclass
@@ -78,7 +96,8 @@ class BaseConfig:
 
     #: seeds, one run of every condition each (also --seed S, repeatable)
     seeds: Annotated[tuple[int, ...], NonEmpty] = (0,)
-    estimator: Annotated[str, OneOf(_estimator_names)] = "binning"  #: estimator of both planes: binning, kde, gcmi, ...
+    #: estimator of both planes: binning, kde, gcmi, ... (one that takes sample weights)
+    estimator: Annotated[str, _PlaneEstimator(_estimator_names)] = "binning"
     synergy: Annotated[str, OneOf(SYNERGY_KINDS)] = "featurewise"  #: featurewise | sum_vs_whole (Appendix I)
     n_bins: Annotated[int, AtLeast(2)] = 30  #: bins per column of the binning estimator
     #: torch device of the training: cpu, cuda, cuda:1, ... (also --device)
