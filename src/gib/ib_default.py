@@ -240,8 +240,8 @@ class KDEUpperIB:
     """The ``kde_upper`` IB point of many layers on one probe set, each from one distance matrix.
 
     What depends only on the probe set, the groups of samples sharing a row of X and a row of y,
-    is computed here once. :meth:`default_point` (the default rule) and :meth:`point` (given
-    options) then need one Gram product of T (:func:`squared_distances`) and O(N^2) work, and
+    is computed here once. :meth:`KDEUpperIB.default_point` (the default rule) and
+    :meth:`KDEUpperIB.point` (given options) then need one Gram product of T (:func:`squared_distances`) and O(N^2) work, and
     equal ``gib.ib_point(T[rows], X[rows], y[rows], "kde_upper", **options)`` (up to the Gram
     product's rounding in float32), which computes the same sums by direct summation, six passes
     over T.
@@ -274,7 +274,7 @@ class KDEUpperIB:
         self.ceilings = ib_ceilings(X, y, DEFAULT_IB_ESTIMATOR)
 
     def distances(self, T: Any, sketch: int | None = None) -> np.ndarray:
-        """:func:`squared_distances` of T's :attr:`rows`, T checked against the probe's length."""
+        """:func:`squared_distances` of T's :attr:`KDEUpperIB.rows`, T checked against the probe's length."""
         T = _host_samples(T, "T")
         if len(T) != self.n:
             raise ValueError(f"`T` has {len(T)} samples but the probe set {self.n}; pass the layer's probe "

@@ -296,7 +296,7 @@ def _tuples(rows: np.ndarray) -> list[tuple]:
 
 
 def multiplets_nbest(frame: Any, n: int = 10, kind: str = "synergy", order: int | None = None):
-    """The ``n`` most synergistic or most redundant multiplets of a :func:`multiplets` table
+    """The ``n`` most synergistic or most redundant multiplets of a :func:`gib.interactions.multiplets` table
     (hoi's ``get_nbest_mult``).
 
     Parameters

@@ -255,7 +255,7 @@ def _weighted(estimator: Any) -> bool:
 
 class GIBPlane:
     """The GIB plane of one fixed probe set: features ``X`` and targets ``y`` under one estimator,
-    with what the probe set fixes computed once, so that :meth:`point` costs only what depends on
+    with what the probe set fixes computed once, so that :meth:`GIBPlane.point` costs only what depends on
     the predictions. :func:`gib_point` is ``GIBPlane(X, y, ...).point(yhat, kind)``; the Monitor
     keeps one plane per feature set and estimator (one implementation of the plane).
 

@@ -496,8 +496,8 @@ class GIBRecorder:
                  kinds: Sequence[str] = ("featurewise",), target: str = "joint", output_bins: int = 30,
                  null: Any = None, null_seeds: int = 3, device: Any = None, bootstrap: int = 0, seed: int = 0):
         self.estimators = estimator_specs(estimators, device)
-        for name, options in self.estimators.values():
-            weighting_estimator(name, options)  # the plane weights the samples: fail now, not at a record
+        for est_name, options in self.estimators.values():
+            weighting_estimator(est_name, options)  # the plane weights the samples: fail now, not at a record
         if isinstance(kinds, str):
             kinds = (kinds,)
         self.kinds = tuple(one_of(k, "synergy_kinds", SYNERGY_KINDS) for k in kinds)

@@ -1,5 +1,5 @@
-"""The run reports: one typed :class:`Report` per run, rendered to markdown by :func:`render_report`, and
-the pieces the experiments share (phase tables, claim lines, IB saturation, negative estimates).
+"""The run reports: one typed :class:`gib.experiments.reporting.Report` per run, rendered to
+markdown by :func:`gib.experiments.reporting.render_report`, and the pieces the experiments share (phase tables, claim lines, IB saturation, negative estimates).
 
 An experiment's ``report(run_dir)`` gathers its numbers into a :class:`Report` (title, config,
 data source, sections, claims, figures) and returns ``render_report(report)``: every report has the same
