@@ -7,6 +7,7 @@ report into the run directory; the ``gib`` CLI is a thin layer over these functi
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
                    seeds: Iterable[int] | None = None, out: str | Path | None = None,
                    fresh: bool = False, pdf: bool = False, progress: bool | None = None) -> RunDir:
     """Run (or resume) one experiment and write its figures and report; return the run dir."""
+    from ..exceptions import SaturationWarning
     from ..runs import RunDir, hold
     from .base import make_config
 
@@ -71,7 +73,12 @@ def run_experiment(name: str, preset: str = "quick", sets: Mapping[str, str] | N
             import torch
 
             torch.set_num_threads(config.threads)
-        exp.run(config, run)
+        with warnings.catch_warnings():
+            # the paper protocols estimate the IB plane by binning, which saturates on wide layers by
+            # design of the protocol: the report's "IB saturation" section gives the flags and ceilings
+            # of every point, so the run does not warn once per condition and seed as well
+            warnings.simplefilter("ignore", SaturationWarning)
+            exp.run(config, run)
         render(run, pdf=pdf)
     return run
 
