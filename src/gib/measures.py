@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compat import keyword_only, renamed
 from ._validation import check_same_length, one_of
 from .estimators import Entropies, LeaveOneOut, discrete_codes, get_estimator
 
@@ -43,22 +44,28 @@ SYNERGY_KINDS = ("featurewise", "sum_vs_whole")
 HIGHER_ORDER_MEASURES = ("total_correlation", "dual_total_correlation", "o_information", "s_information")
 
 
-def entropy(a: Any, estimator: Any = "binning", weights: Any = None, **options: Any) -> float:
+@keyword_only
+def entropy(a: Any, *, estimator: Any = "binning", weights: Any = None, **options: Any) -> float:
     """H(A) in bits. ``a`` is samples x features (a 1-D array is one variable)."""
     return get_estimator(estimator, **options).entropy(a, weights)
 
 
-def mutual_information(a: Any, b: Any, estimator: Any = "binning", weights: Any = None, **options: Any) -> float:
+@keyword_only
+def mutual_information(a: Any, b: Any, *, estimator: Any = "binning", weights: Any = None,
+                       **options: Any) -> float:
     """I(A;B) = H(A) + H(B) - H(A,B) in bits; multi-column A or B are joint variables."""
     return get_estimator(estimator, **options).mutual_information(a, b, weights)
 
 
-def leave_one_out(X: Any, v: Any, estimator: Any = "binning", weights: Any = None, **options: Any) -> LeaveOneOut:
+@keyword_only
+def leave_one_out(X: Any, v: Any, *, estimator: Any = "binning", weights: Any = None,
+                  **options: Any) -> LeaveOneOut:
     """I(X;V), every I(X_i;V) and every I(X_-i;V) in one call, in bits."""
     return get_estimator(estimator, **options).leave_one_out(X, v, weights)
 
 
-def synergy_from(t: LeaveOneOut, kind: str = "featurewise") -> float:
+@keyword_only
+def synergy_from(t: LeaveOneOut, *, kind: str = "featurewise") -> float:
     """Synergy from leave-one-out pieces.
 
     ``featurewise`` (paper Eq. 2): mean_i [I(X;V) - I(X_i;V) - I(X_-i;V)].
@@ -70,8 +77,9 @@ def synergy_from(t: LeaveOneOut, kind: str = "featurewise") -> float:
     return float(t.joint - np.sum(t.single))
 
 
+@keyword_only
 def synergy(
-    X: Any, v: Any, estimator: Any = "binning", kind: str = "featurewise", weights: Any = None, **options: Any
+    X: Any, v: Any, *, estimator: Any = "binning", kind: str = "featurewise", weights: Any = None, **options: Any
 ) -> float:
     """Synergy of the features of X about V in bits (positive = synergy, negative = redundancy).
 
@@ -83,17 +91,20 @@ def synergy(
     1.0
     """
     one_of(kind, "kind", SYNERGY_KINDS)
-    return synergy_from(leave_one_out(X, v, estimator, weights, **options), kind)
+    return synergy_from(leave_one_out(X, v, estimator=estimator, weights=weights, **options), kind=kind)
 
 
-def pmi_weights(yhat: Any, y: Any, n_bins: int = 30) -> np.ndarray:
+@renamed("n_bins", "output_bins")
+@keyword_only
+def pmi_weights(yhat: Any, y: Any, *, output_bins: int = 30) -> np.ndarray:
     """PMI weights of SPEC 2: w_k proportional to p(yhat_k, y_k) / (p(yhat_k) p(y_k)).
 
     The probabilities come from the joint histogram of (Yhat, Y); floating-point outputs or
-    targets are binned in ``n_bins`` equal-width bins. The weights sum to 1. For a perfect
+    targets are binned in ``output_bins`` equal-width bins (the name the GIB plane's functions use;
+    ``n_bins`` is its deprecated name). The weights sum to 1. For a perfect
     predictor (Yhat = Y) every class receives the same total weight.
     """
-    a, b = discrete_codes(yhat, "yhat", n_bins), discrete_codes(y, "y", n_bins)
+    a, b = discrete_codes(yhat, "yhat", output_bins), discrete_codes(y, "y", output_bins)
     n = check_same_length(yhat=a, y=b)
     ka, kb = a.max() + 1, b.max() + 1
     joint = np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb) / n
@@ -114,7 +125,9 @@ def _combine(measure: str, tc: Any, dtc: Any) -> Any:
             "s_information": tc + dtc}[measure]
 
 
-def higher_order(measure: str, X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+@keyword_only
+def higher_order(measure: str, X: Any, *, estimator: Any = "binning", per_feature: bool = False,
+                 weights: Any = None,
                  **options: Any) -> float | np.ndarray:
     """One of :data:`HIGHER_ORDER_MEASURES` of the features of X, in bits (see the module
     docstring for the definitions); ``per_feature=True`` gives every ``M(X) - M(X_-i)``."""
@@ -137,7 +150,8 @@ def higher_order(measure: str, X: Any, estimator: Any = "binning", per_feature: 
     return whole - _combine(measure, tc, dtc)
 
 
-def total_correlation(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+@keyword_only
+def total_correlation(X: Any, *, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
                       **options: Any) -> float | np.ndarray:
     """Total correlation ``TC = sum_i H(X_i) - H(X)`` of the features of X, in bits (>= 0; 0 iff
     the features are independent).
@@ -162,10 +176,12 @@ def total_correlation(X: Any, estimator: Any = "binning", per_feature: bool = Fa
     >>> round(total_correlation(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)
     2.0
     """
-    return higher_order("total_correlation", X, estimator, per_feature, weights, **options)
+    return higher_order("total_correlation", X, estimator=estimator, per_feature=per_feature, weights=weights,
+                        **options)
 
 
-def dual_total_correlation(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+@keyword_only
+def dual_total_correlation(X: Any, *, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
                            **options: Any) -> float | np.ndarray:
     """Dual total correlation ``DTC = H(X) - sum_i H(X_i | X_-i)`` of the features of X, in bits
     (>= 0: the information shared by at least two features). Parameters as
@@ -178,10 +194,12 @@ def dual_total_correlation(X: Any, estimator: Any = "binning", per_feature: bool
     >>> round(dual_total_correlation(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)
     1.0
     """
-    return higher_order("dual_total_correlation", X, estimator, per_feature, weights, **options)
+    return higher_order("dual_total_correlation", X, estimator=estimator, per_feature=per_feature, weights=weights,
+                        **options)
 
 
-def o_information(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+@keyword_only
+def o_information(X: Any, *, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
                   **options: Any) -> float | np.ndarray:
     """O-information ``O = TC - DTC = (n - 2) H(X) + sum_i [H(X_i) - H(X_-i)]`` of the features
     of X, in bits (Rosas et al. 2019): positive when redundancy dominates the dependencies,
@@ -199,15 +217,18 @@ def o_information(X: Any, estimator: Any = "binning", per_feature: bool = False,
     >>> round(o_information(np.column_stack([bit, bit, bit]), estimator="discrete"), 6)  # redundancy
     1.0
     """
-    return higher_order("o_information", X, estimator, per_feature, weights, **options)
+    return higher_order("o_information", X, estimator=estimator, per_feature=per_feature, weights=weights,
+                        **options)
 
 
-def s_information(X: Any, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
+@keyword_only
+def s_information(X: Any, *, estimator: Any = "binning", per_feature: bool = False, weights: Any = None,
                   **options: Any) -> float | np.ndarray:
     """S-information ``S = TC + DTC = sum_i I(X_i; X_-i)`` of the features of X, in bits (James
     et al.'s exogenous information; Rosas et al. 2019). Parameters as :func:`total_correlation`;
     ``per_feature`` gives ``S(X) - S(X_-i)``."""
-    return higher_order("s_information", X, estimator, per_feature, weights, **options)
+    return higher_order("s_information", X, estimator=estimator, per_feature=per_feature, weights=weights,
+                        **options)
 
 
 @dataclass(frozen=True)

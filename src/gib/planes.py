@@ -110,7 +110,7 @@ class GIBPoint:
            target: str = "joint") -> GIBPoint:
         """The point of the leave-one-out ``pieces`` of I(.;Z) under the PMI weights and of
         P = I(Yhat;Y): the synergy of ``kind`` and C = -S (``gib_point``'s last step)."""
-        synergy = synergy_from(pieces, kind)
+        synergy = synergy_from(pieces, kind=kind)
         return cls(complexity=-synergy, prediction=float(prediction), synergy=synergy, joint=float(pieces.joint),
                    single=pieces.single, complement=pieces.complement, kind=kind, target=target)
 
@@ -368,7 +368,7 @@ class GIBPlane:
                   prediction: float) -> dict[str, float]:
         """``complexity_low``/``_high`` and ``prediction_low``/``_high``: the 95% intervals of the
         point (``complexity``, ``prediction``) from its replicates (:func:`_interval`)."""
-        c_low, c_high = _interval([-synergy_from(pieces, kind) for pieces, _ in replicates], complexity)
+        c_low, c_high = _interval([-synergy_from(pieces, kind=kind) for pieces, _ in replicates], complexity)
         p_low, p_high = _interval([p for _, p in replicates], prediction)
         return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
 
@@ -956,7 +956,7 @@ class GIBReference:
 
 def _complexity_of(point: GIBPoint, kind: str) -> float:
     """C of either synergy kind from one GIB point's leave-one-out pieces."""
-    return -synergy_from(LeaveOneOut(point.joint, point.single, point.complement), kind)
+    return -synergy_from(LeaveOneOut(point.joint, point.single, point.complement), kind=kind)
 
 
 def _task_inputs(X: Any, y: Any, task: str | None, output_bins: int) -> tuple[np.ndarray, np.ndarray, str]:

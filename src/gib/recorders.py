@@ -586,7 +586,7 @@ class GIBRecorder:
                 _warn_negative(self.warned, f"feature set {self.name!r} ({label})", step,
                                "I(X;Z), an I(X_i;Z) or an I(X_-i;Z)")
             for kind in self.kinds:  # one leave-one-out serves every synergy kind
-                synergy = synergy_from(pieces, kind)
+                synergy = synergy_from(pieces, kind=kind)
                 add = lambda measure, value, kind=kind: rows.append(  # noqa: E731
                     probed.row("GIB", self.name, label, kind, measure, value))
                 add("complexity", -synergy)
@@ -701,7 +701,7 @@ class HigherOrderRecorder(_Stateless):
         if X.shape[1] < 2:  # one variable (or none) has no higher-order dependence
             return 0.0
         est_name, options = self.estimators[label]
-        return higher_order(measure, X, est_name, **options)
+        return higher_order(measure, X, estimator=est_name, **options)
 
     def rows(self, step: int, probed: Probed) -> list[dict]:
         yhat = probed.yhat if self.task == "classification" else discrete_codes(probed.yhat, "yhat", self.output_bins)

@@ -84,11 +84,11 @@ def measure(x: np.ndarray, noise: np.ndarray, weights: np.ndarray | None) -> lis
             continue
         f = apply_function(name, xt)
         rows.append({"function": name, "measure": "I(f;N)",
-                     "value": mutual_information(f, noise, "discrete", weights)})
+                     "value": mutual_information(f, noise, estimator="discrete", weights=weights)})
         rows.append({"function": name, "measure": "I(f;X)",
-                     "value": mutual_information(f, x, "discrete", weights)})
+                     "value": mutual_information(f, x, estimator="discrete", weights=weights)})
         rows.append({"function": name, "measure": "synergy",
-                     "value": synergy(x, apply_function(name, x), "discrete", weights=weights)})
+                     "value": synergy(x, apply_function(name, x), estimator="discrete", weights=weights)})
     return rows
 
 
