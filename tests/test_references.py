@@ -83,6 +83,28 @@ def test_twelve_bit_task_constant_predictor_is_close_to_c_star(task, bound):
     assert 0 < abs(ref.complexity_star - ref.complexity_constant) < bound
 
 
+def test_distinct_inputs_of_the_twelve_bit_task_give_no_saturation_warning(recwarn):
+    # all 4096 patterns are distinct by the task's design: the references say nothing about it
+    X, y = twelve_bit_patterns(), twelve_bit_labels()
+    gib.gib_reference(X, y)
+    gib.null_trajectory(X, y, [0.5, 1.0], n_seeds=1)
+    assert not [w for w in recwarn if issubclass(w.category, gib.SaturationWarning)]
+    # the network's own GIB point still warns (the estimator's message)
+    with pytest.warns(gib.SaturationWarning):
+        gib.gib_point(X, y, y)
+
+
+def test_moved_names_still_import_from_planes_with_a_deprecation_warning():
+    from gib import references
+
+    with pytest.warns(DeprecationWarning, match="gib.planes.NullReference has moved to gib.references"):
+        from gib.planes import NullReference
+    assert NullReference is references.NullReference
+    with pytest.warns(DeprecationWarning, match="gib.phases.compression_phase"):
+        from gib.planes import compression_phase
+    assert compression_phase is gib.compression_phase
+
+
 def test_sum_vs_whole_reference():
     X = all_bits(2, repeat=5)
     y = X[:, 0] ^ X[:, 1]
@@ -386,6 +408,13 @@ def test_null_table_numbers():
     # no drop: no fraction of it
     rising = reporting.null_table(reference_frame(network_c=[0.0, 0.1, 0.2, 0.3, 0.4])).iloc[0]
     assert np.isnan(rising["drop_from_accuracy"]) and rising["beyond_null"] is False
+    # the margin is the phase rule's min_drop: 0.5 - 0.2 falls short of 0.4 of the range
+    from gib.phases import PhaseRule
+
+    assert reporting.null_table(frame, rule=PhaseRule(min_drop=0.4)).set_index("condition").loc[
+        "tanh", "beyond_null"] is False
+    assert reporting.null_table(frame, rule=PhaseRule(min_drop=0.3)).set_index("condition").loc[
+        "tanh", "beyond_null"] is True
 
 
 def test_claims_show_beyond_the_null(tmp_path):

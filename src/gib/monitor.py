@@ -38,7 +38,8 @@ from .estimators import PlugInEstimator, get_estimator
 from .estimators.plugin import FixedInputEstimator
 from .loggers import Loggers
 from .measures import SYNERGY_KINDS
-from .planes import GIB_TARGETS, NULL_FAMILIES, NullReference
+from .planes import GIB_TARGETS
+from .references import NULL_FAMILIES, NullReference
 from .recorders import (COLUMNS, OUTPUT, GIBRecorder, HostArrays, IBRecorder, MetricsRecorder,
                         NegativeInformationWarning, Probed, TimerRecorder)
 from .recorders import HigherOrderRecorder

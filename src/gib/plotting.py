@@ -27,10 +27,11 @@ from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymL
 from matplotlib.figure import Figure
 
 from ._validation import one_of
-from .planes import FLAT_RANGE, CompressionPhase, compression_phase, normalise as normalise_to_unit
+from .phases import (DEFAULT_RULE, FLAT_RANGE, FRAME_COLUMNS, PLANES, CompressionPhase, check_frame, conditions_in,
+                     listed, phase_of, phase_table, plane_choices, planes_in, probe_size, select_rows, trajectories,
+                     trajectory_of)
+from .phases import normalise as normalise_to_unit
 
-FRAME_COLUMNS = ("condition", "seed", "step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value")
-PLANES = ("IB", "GIB")
 PLANE_COLORMAPS = {"IB": "Blues", "GIB": "RdPu"}
 AXIS_LABELS = {
     "IB": ("I(X;T)", "I(T;Y)"),
@@ -38,264 +39,6 @@ AXIS_LABELS = {
     ("GIB", "sum_vs_whole"): ("C = Σᵢ I(Xᵢ;Z) − I(X;Z)", "I(Ŷ;Y)"),
 }
 MARGIN = 0.05  # around the unit square of a normalised plane
-
-
-# -- selecting trajectories ---------------------------------------------------------------
-def _check_frame(frame: Any) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"`frame` must be a pandas DataFrame, got {type(frame).__name__}.")
-    # a Monitor's own frame is one run: one condition (""), one seed (0)
-    if "condition" not in frame.columns:
-        frame = frame.assign(condition="")
-    if "seed" not in frame.columns:
-        frame = frame.assign(seed=0)
-    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"`frame` lacks the column(s) {', '.join(map(repr, missing))}; a results frame has "
-            f"one row per value with columns {', '.join(FRAME_COLUMNS)}."
-        )
-    return frame
-
-
-def _listed(values: Any) -> str:
-    return ", ".join(repr(v) for v in sorted(pd.unique(values), key=str))
-
-
-def _select(rows: pd.DataFrame, where: str, choices: dict[str, tuple[Any, str]]) -> pd.DataFrame:
-    """Narrow ``rows`` column by column; ``choices`` maps a column to (value, argument name).
-
-    A column left with several values and no choice is an ambiguity: say which values exist and
-    which argument picks one.
-    """
-    for column, (value, argument) in choices.items():
-        present = rows[column]
-        if value is not None:
-            if not (present == value).any():
-                raise ValueError(
-                    f"no {where} rows with {column} {value!r}; present: {_listed(present)}. "
-                    f"Pass one of them as `{argument}=`."
-                )
-            rows = rows[present == value]
-        elif present.nunique() > 1:
-            raise ValueError(
-                f"the {where} rows hold {present.nunique()} values of `{column}` "
-                f"({_listed(present)}); choose one with `{argument}=`."
-            )
-    return rows
-
-
-def _trajectory(
-    frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]], seed: int | None = None
-) -> pd.DataFrame:
-    """The per-step table of one plane's trajectory, averaged over seeds unless one is chosen."""
-    one_of(plane, "plane", PLANES)
-    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
-    if rows.empty:
-        raise ValueError(
-            f"`frame` has no {plane} complexity/prediction rows; planes present: "
-            f"{_listed(frame['plane']) or 'none'}."
-        )
-    rows = _select(rows, plane, choices)
-    if seed is not None:
-        rows = _select(rows, plane, {"seed": (seed, "seed")})
-    measures = set(rows["measure"])
-    if measures != {"complexity", "prediction"}:
-        raise ValueError(f"the selected {plane} rows hold only {sorted(measures)}; a plane needs both.")
-    if rows.duplicated(["seed", "step", "measure"]).any():
-        raise ValueError(
-            f"the selected {plane} rows hold several values per seed, step and measure; "
-            "drop duplicate rows first."
-        )
-    per_seed = rows.pivot_table(index=["step", "seed"], columns="measure", values="value", aggfunc="first")
-    per_seed["epoch"] = rows.groupby(["step", "seed"])["epoch"].first()
-    grouped = per_seed.groupby(level="step")
-    table = grouped[["epoch", "complexity", "prediction"]].mean()
-    spread = grouped[["complexity", "prediction"]].std(ddof=1).fillna(0.0)
-    table["complexity_std"], table["prediction_std"] = spread["complexity"], spread["prediction"]
-    table["n_seeds"] = grouped.size()
-    table["saturated"] = _saturated_fraction(frame, plane, rows, per_seed.index)
-    table = table.dropna(subset=["complexity", "prediction"]).reset_index()
-    table["epoch"] = table["epoch"].fillna(table["step"].astype(float))
-    table.columns.name = None
-    return table[["step", "epoch", "complexity", "prediction", "complexity_std", "prediction_std", "n_seeds",
-                  "saturated"]]
-
-
-def _saturated_fraction(frame: pd.DataFrame, plane: str, rows: pd.DataFrame, index: pd.MultiIndex) -> pd.Series:
-    """Per step, the fraction of seeds whose point is flagged ``saturated`` (the Monitor's rows);
-    a seed without a flag (GIB, frames recorded before the flags) counts as not saturated."""
-    flags = frame[(frame["plane"] == plane) & (frame["measure"] == "saturated")]
-    # the same trajectory as the selected complexity/prediction rows
-    for column in ("condition", "layer", "estimator", "kind"):
-        flags = flags[flags[column].isin(pd.unique(rows[column]))]
-    flagged = flags.groupby(["step", "seed"])["value"].first() >= 0.5
-    per_seed = flagged.reindex(index, fill_value=False).astype(float)
-    return per_seed.groupby(level="step").mean()
-
-
-def trajectories(
-    frame: pd.DataFrame,
-    plane: str,
-    *,
-    condition: str | None = None,
-    layer: str | None = None,
-    estimator: str | None = None,
-    kind: str | None = None,
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """One information-plane trajectory as a per-step table.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The tidy results frame (module docstring).
-    plane : {"IB", "GIB"}
-    condition, layer, estimator, kind : str, optional
-        Which trajectory. Each may be left out when the selected rows hold a single value of it;
-        otherwise a ValueError lists the values present and the argument to pass.
-    seed : int, optional
-        One seed's trajectory; by default the mean over seeds at each step.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``step``, ``epoch``, ``complexity``, ``prediction`` (means over seeds),
-        ``complexity_std``, ``prediction_std`` (spread over seeds, 0 for one seed),
-        ``n_seeds`` and ``saturated`` (the fraction of seeds whose IB point is flagged
-        saturated at that step; 0 where the frame has no ``saturated`` rows), one row per step
-        in step order.
-    """
-    choices = {
-        "condition": (condition, "condition"),
-        "layer": (layer, "layer"),
-        "estimator": (estimator, "estimator"),
-        "kind": (kind, "kind"),
-    }
-    return _trajectory(_check_frame(frame), plane, choices, seed)
-
-
-def _plane_choices(plane: str, condition, ib_layer, gib_layer, estimator, kind) -> dict[str, tuple[Any, str]]:
-    """Map the figure functions' arguments to the frame's columns, per plane."""
-    layer = (ib_layer, "ib_layer") if plane == "IB" else (gib_layer, "gib_layer")
-    choices = {"condition": (condition, "condition"), "layer": layer, "estimator": (estimator, "estimator")}
-    if plane == "GIB":
-        choices["kind"] = (kind, "kind")
-    return choices
-
-
-def _planes_in(frame: pd.DataFrame) -> list[str]:
-    planes = [p for p in PLANES if (frame["plane"] == p).any()]
-    if not planes:
-        raise ValueError(f"`frame` has no IB or GIB rows; planes present: {_listed(frame['plane']) or 'none'}.")
-    return planes
-
-
-def _conditions(frame: pd.DataFrame, conditions: Sequence[str] | str | None) -> list[str]:
-    present = sorted(pd.unique(frame.loc[frame["plane"].isin(PLANES), "condition"]), key=str)
-    if conditions is None:
-        return present
-    chosen = [conditions] if isinstance(conditions, str) else list(conditions)
-    unknown = [c for c in chosen if c not in present]
-    if unknown or not chosen:
-        raise ValueError(
-            f"`conditions` {unknown or chosen!r} not in the frame; present: {', '.join(map(repr, present))}."
-        )
-    return chosen
-
-
-# -- phase numbers ------------------------------------------------------------------------
-def _phase(trajectory: pd.DataFrame, **rule: Any) -> CompressionPhase:
-    saturated = trajectory["saturated"] if "saturated" in trajectory.columns else None
-    return compression_phase(
-        trajectory["complexity"], trajectory["prediction"], trajectory["step"], saturated=saturated, **rule
-    )
-
-
-def probe_size(frame: pd.DataFrame, condition: Any = None) -> int | None:
-    """The probe set's size N as the Monitor recorded it (metric rows ``n_probe``), or None."""
-    rows = frame[(frame["plane"] == "metric") & (frame["measure"] == "n_probe")]
-    if condition is not None:
-        rows = rows[rows["condition"] == condition]
-    return int(rows["value"].max()) if len(rows) else None
-
-
-def _seeds_of(frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]]) -> list:
-    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
-    for column, (value, _) in choices.items():
-        if value is not None:
-            rows = rows[rows[column] == value]
-    return sorted(pd.unique(rows["seed"]), key=str)
-
-
-def phase_table(
-    frame: pd.DataFrame,
-    *,
-    ib_layer: str | None = None,
-    estimator: str | None = None,
-    kind: str = "featurewise",
-    gib_layer: str | None = None,
-    n_samples: int | None = None,
-    **rule: Any,
-) -> pd.DataFrame:
-    """Compression-phase numbers (SPEC 2) of every condition, seed-averaged and per seed.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The tidy results frame (module docstring).
-    ib_layer : str, optional
-        The IB layer (required when the frame holds several).
-    estimator : str, optional
-        The estimator (required when the frame holds several).
-    kind : {"featurewise", "sum_vs_whole"}
-        The GIB complexity.
-    gib_layer : str, optional
-        The GIB feature set (required when the frame holds several).
-    n_samples : int, optional
-        Probe size for the default noise floor; by default the frame's ``n_probe`` metric rows.
-    **rule
-        Thresholds of :func:`gib.planes.compression_phase` (``min_drop``, ``rebound``,
-        ``noise_floor``, ...).
-
-    Returns
-    -------
-    DataFrame
-        One row per condition x plane: ``condition``, ``plane``, ``n_seeds``, ``peak_epoch``, the
-        :class:`gib.planes.CompressionPhase` fields of the seed-averaged trajectory (``verdict``,
-        ``drop_fraction``, ``drop_bits``, ``rebound``, ``spearman``, ...; ``peak_step`` is the
-        frame's step at the complexity peak), and the per-seed reading: ``seeds_compressing``
-        ("k/n": seeds whose own trajectory compresses), ``seed_verdicts`` (each seed's verdict,
-        in seed order), ``drop_fraction_sd`` and ``peak_epoch_sd`` (spread over seeds, 0 for one).
-    """
-    frame = _check_frame(frame)
-    records = []
-    for condition in _conditions(frame, None):
-        size = n_samples if n_samples is not None else probe_size(frame, condition)
-        for plane in _planes_in(frame):
-            choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
-            trajectory = _trajectory(frame, plane, choices)
-            phase = _phase(trajectory, n_samples=size, **rule)
-            per_seed = []
-            for seed in _seeds_of(frame, plane, choices):
-                one = _trajectory(frame, plane, choices, seed)
-                per_seed.append((_phase(one, n_samples=size, **rule), one))
-            drops = np.array([p.drop_fraction for p, _ in per_seed])
-            peaks = np.array([float(t["epoch"].iloc[p.peak_index]) for p, t in per_seed])
-            records.append(
-                {
-                    "condition": condition,
-                    "plane": plane,
-                    "n_seeds": int(trajectory["n_seeds"].max()),
-                    "peak_epoch": float(trajectory["epoch"].iloc[phase.peak_index]),
-                    **asdict(phase),
-                    "seeds_compressing": f"{sum(p.verdict == 'compresses' for p, _ in per_seed)}/{len(per_seed)}",
-                    "seed_verdicts": ", ".join(p.verdict for p, _ in per_seed),
-                    "drop_fraction_sd": float(np.std(drops, ddof=1)) if len(drops) > 1 else 0.0,
-                    "peak_epoch_sd": float(np.std(peaks, ddof=1)) if len(peaks) > 1 else 0.0,
-                }
-            )
-    return pd.DataFrame.from_records(records)
 
 
 # -- drawing ------------------------------------------------------------------------------
@@ -366,7 +109,7 @@ C_STAR_LABEL, NULL_LABEL = "C* (perfect predictor)", "null at the same accuracy"
 def _references(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tuple[float | None, pd.DataFrame | None]:
     """C* and the seed-averaged null trajectory recorded beside the selected GIB trajectory
     (``Monitor(null=...)``), or None for what the frame does not hold."""
-    chosen = _select(frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity")], "GIB", choices)
+    chosen = select_rows(frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity")], "GIB", choices)
     rows = frame[(frame["plane"] == "GIB") & frame["measure"].isin(("reference_complexity", "null_complexity",
                                                                     "null_prediction"))]
     for column in choices:  # the reference rows of exactly the selected trajectory
@@ -377,7 +120,7 @@ def _references(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tup
     if null.empty:
         return c_star, None
     null = null.assign(measure=null["measure"].str.removeprefix("null_"))
-    return c_star, _trajectory(null, "GIB", choices)
+    return c_star, trajectory_of(null, "GIB", choices)
 
 
 def _like(values: Any, trajectory: np.ndarray) -> np.ndarray:
@@ -510,13 +253,13 @@ def information_plane(
     -------
     Figure
     """
-    frame = _check_frame(frame)
-    planes = _planes_in(frame)
+    frame = check_frame(frame)
+    planes = planes_in(frame)
     fig = Figure(figsize=(5.0 * len(planes), 4.4), layout="constrained")
     axes = fig.subplots(1, len(planes), squeeze=False)[0]
     for ax, plane in zip(axes, planes):
-        choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
-        trajectory = _trajectory(frame, plane, choices)
+        choices = plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
+        trajectory = trajectory_of(frame, plane, choices)
         norm = _epoch_norm(trajectory)
         x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
         if plane == "GIB":
@@ -527,7 +270,7 @@ def information_plane(
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=ax, label="epoch", pad=0.02)
         title = f"{plane} plane"
         if annotate_phases:
-            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
+            phase = phase_of(trajectory, DEFAULT_RULE, probe_size(frame, condition))
             _mark_peak(ax, x, y, phase)
             _note(ax, _phase_note(trajectory, phase))
             title += f": {_verdict(phase)}"
@@ -578,8 +321,8 @@ def plane_grid(
     -------
     Figure
     """
-    frame = _check_frame(frame)
-    planes, columns = _planes_in(frame), _conditions(frame, conditions)
+    frame = check_frame(frame)
+    planes, columns = planes_in(frame), conditions_in(frame, conditions)
     fig = figure if figure is not None else Figure(
         figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained"
     )
@@ -589,7 +332,7 @@ def plane_grid(
     for row, plane in zip(axes, planes):
         drawn_x, drawn_y = [], []
         table = [
-            _trajectory(frame, plane, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
+            trajectory_of(frame, plane, plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
             for condition in columns
         ]
         norm = _epoch_norm(*table)
@@ -597,11 +340,11 @@ def plane_grid(
             x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
             c_star = None
             if plane == "GIB":
-                references = _references(frame, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
+                references = _references(frame, plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
                 c_star = references[0]
                 rx, ry = _draw_references(ax, trajectory, references, normalise, legend=not drawn_x)
                 drawn_x.append(rx), drawn_y.append(ry)
-            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
+            phase = phase_of(trajectory, DEFAULT_RULE, probe_size(frame, condition))
             _mark_peak(ax, x, y, phase)
             ax.set_title(
                 f"{_condition_label(condition)}: {_verdict(phase)}\n"
@@ -648,14 +391,14 @@ def metric_curves(
     -------
     Figure
     """
-    frame = _check_frame(frame)
+    frame = check_frame(frame)
     metrics = frame[frame["plane"] == "metric"]
     measures = [measures] if isinstance(measures, str) else list(measures)
     unknown = [m for m in measures if m not in set(metrics["measure"])]
     if unknown or not measures:
         raise ValueError(
             f"`measures` {unknown or measures!r} not among the metric rows; present: "
-            f"{_listed(metrics['measure']) or 'none'}."
+            f"{listed(metrics['measure']) or 'none'}."
         )
     present = sorted(pd.unique(metrics["condition"]), key=str)
     chosen = present if conditions is None else list(conditions)

@@ -66,8 +66,8 @@ from .estimators import PlugInEstimator, code_information, discrete_codes, row_c
 from .estimators.plugin import FixedInputEstimator, code_informations
 from .exceptions import NegativeInformationWarning, SaturationWarning
 from .measures import HIGHER_ORDER_MEASURES, higher_order, pmi_weights, synergy_from
-from .planes import (GIBPoint, IBPoint, NullReference, binned_agreement, gib_point, ib_ceilings, ib_point,
-                     ib_point_warnings)
+from .planes import GIBPoint, IBPoint, binned_agreement, gib_point, ib_ceilings, ib_point, ib_point_warnings
+from .references import NullReference
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
