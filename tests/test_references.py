@@ -446,11 +446,14 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
     assert star.get_xdata()[0] == pytest.approx((C_STAR - lo) / spread) and star.get_linestyle() == "--"
     (null,) = _line(ax, "null")
     np.testing.assert_allclose(null.get_xdata(), (np.array(NULL_C) - lo) / spread)  # seed-averaged
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend, under the panels
     assert labels == [plotting.NULL_LABEL, plotting.C_STAR_LABEL]
-    # the null's prediction starts 0.1 bit below the network's lowest: the limits widen to hold it
-    assert ax.get_ylim()[0] == pytest.approx(-0.1 / 0.8 - plotting.MARGIN)
+    # the null's prediction starts 0.1 bit below the network's lowest: the limits stay the
+    # network's, and the null's first point is marked on the bottom edge
+    assert ax.get_ylim() == pytest.approx((-plotting.MARGIN, 1 + plotting.MARGIN))
     assert ax.get_xlim() == pytest.approx((-plotting.MARGIN, 1 + plotting.MARGIN))
+    (edge,) = _line(ax, "null-edge")
+    assert edge.get_marker() == "v" and edge.get_ydata()[0] == pytest.approx(-plotting.MARGIN)
     raw = plotting.information_plane(frame, normalise=False).axes[0]
     assert _line(raw, "c_star")[0].get_xdata()[0] == pytest.approx(C_STAR)
 
@@ -458,8 +461,8 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
     grid = plotting.plane_grid(two)
     panels = [ax for ax in grid.axes if _line(ax, "c_star")]
     assert len(panels) == 2 and all(len(_line(ax, "null")) == 1 for ax in panels)
-    assert panels[0].get_legend() is not None and panels[1].get_legend() is None
-    assert all(ax.get_ylim()[0] == pytest.approx(-0.1 / 0.8 - plotting.MARGIN) for ax in panels)
+    assert len(grid.legends) == 1 and not any(ax.get_legend() for ax in grid.axes)
+    assert all(ax.get_ylim()[0] == pytest.approx(-plotting.MARGIN) for ax in panels)
     assert not _line(plotting.information_plane(reference_frame(with_null=False)).axes[0], "c_star")
 
 
