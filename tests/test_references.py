@@ -447,7 +447,7 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
     (null,) = _line(ax, "null")
     np.testing.assert_allclose(null.get_xdata(), (np.array(NULL_C) - lo) / spread)  # seed-averaged
     labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend, under the panels
-    assert labels == [plotting.NULL_LABEL, plotting.C_STAR_LABEL]
+    assert labels == [plotting.NULL_LABEL, plotting.C_STAR_LABEL, "reference off the panel (on its edge)"]
     # the null's prediction starts 0.1 bit below the network's lowest: the limits stay the
     # network's, and the null's first point is marked on the bottom edge
     assert ax.get_ylim() == pytest.approx((-plotting.MARGIN, 1 + plotting.MARGIN))

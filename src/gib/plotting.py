@@ -25,6 +25,7 @@ from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymLogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .phases import (DEFAULT_RULE, FLAT_RANGE, FRAME_COLUMNS, PLANES, CompressionPhase, PhaseRule, Verdict,
                      check_frame, conditions_in, listed, phase_of, phase_table, plane_choices, planes_in, probe_size,
@@ -162,8 +163,7 @@ def _draw_references(ax, references, x_scale: _Scale, y_scale: _Scale) -> list[s
     notes = []
     if null is not None:
         x, y = x_scale.map(null["complexity"]), y_scale.map(null["prediction"])
-        ax.plot(x, y, color="0.6", linewidth=1.0, marker="o", markersize=2.5, alpha=0.9, zorder=1.5, gid="null",
-                label=NULL_LABEL)
+        ax.plot(x, y, color="0.6", linewidth=1.0, marker="o", markersize=2.5, alpha=0.9, zorder=1.5, gid="null")
         sides = [_side(a, x_scale.limits, "left", "right") or _side(b, y_scale.limits, "bottom", "top")
                  for a, b in zip(x, y)]
         outside = [i for i, side in enumerate(sides) if side]
@@ -178,13 +178,12 @@ def _draw_references(ax, references, x_scale: _Scale, y_scale: _Scale) -> list[s
         x_star = float(x_scale.map(c_star))
         side = _side(x_star, x_scale.limits, "left", "right")
         if side is None:
-            ax.axvline(x_star, color="0.25", linestyle="--", linewidth=1.0, zorder=1.6, gid="c_star",
-                       label=C_STAR_LABEL)
+            ax.axvline(x_star, color="0.25", linestyle="--", linewidth=1.0, zorder=1.6, gid="c_star")
             notes.append(f"C* {c_star:#.3g} bits")
         else:
             edge = x_scale.limits[0] if side == "left" else x_scale.limits[1]
             ax.plot([edge], [y_scale.limits[1]], linestyle="none", marker=EDGE_MARKERS[side], markersize=7,
-                    color="0.25", clip_on=False, zorder=4.5, gid="c_star-edge", label=C_STAR_LABEL)
+                    color="0.25", clip_on=False, zorder=4.5, gid="c_star-edge")
             notes.append(f"C* {c_star:#.3g} bits, off the panel ({EDGE_MARKERS[side]} {side})")
     return notes
 
@@ -311,14 +310,20 @@ def _condition_label(condition: str) -> str:
 
 
 def _reference_legend(fig, axes) -> None:
-    """One legend of the references under the figure, outside every panel."""
-    handles = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=len(handles), fontsize=8,
-                   frameon=False)
+    """One legend of the references under the figure, outside every panel: the dashed C* line,
+    the grey null, and the edge mark of a reference off the panel, for those drawn."""
+    gids = {line.get_gid() for ax in axes for line in ax.get_lines()}
+    entries = []
+    if "null" in gids:
+        entries.append((Line2D([], [], color="0.6", linewidth=1.0, marker="o", markersize=2.5), NULL_LABEL))
+    if gids & {"c_star", "c_star-edge"}:
+        entries.append((Line2D([], [], color="0.25", linestyle="--", linewidth=1.0), C_STAR_LABEL))
+    if gids & {"null-edge", "c_star-edge"}:
+        entries.append((Line2D([], [], color="0.45", linestyle="none", marker="<", markersize=5),
+                        "reference off the panel (on its edge)"))
+    if entries:
+        handles, labels = zip(*entries)
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(entries), fontsize=8, frameon=False)
 
 
 def information_plane(
