@@ -329,6 +329,13 @@ def assert_no_text_over_data(fig):
             inside = ((points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
                       & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1))
             assert not inside.any(), f"a text box {box} covers a data point"
+    # titles and notes of neighbouring panels do not run into each other
+    notes = [t for ax in plane_axes(fig) for t in (ax.title, *[n for n in ax.texts if n.get_gid() == "caption"])
+             if t.get_text()]
+    extents = [t.get_window_extent(renderer) for t in notes]
+    for i, a in enumerate(extents):
+        for b in extents[i + 1:]:
+            assert not a.overlaps(b), f"{a} and {b} overlap"
 
 
 def test_the_trajectory_fills_its_panel_and_references_never_set_the_range():
@@ -355,6 +362,8 @@ def test_the_trajectory_fills_its_panel_and_references_never_set_the_range():
 def test_text_never_covers_data(frame):
     assert_no_text_over_data(plotting.information_plane(frame, condition="tanh"))
     assert_no_text_over_data(plotting.plane_grid(frame, title="Activations"))
+    five = synthetic_frame(conditions=("addition", "multiplication", "f1", "f2", "f3"), seeds=(0,))
+    assert_no_text_over_data(plotting.plane_grid(five, title="Simple functions"))
 
 
 def test_a_range_below_the_noise_floor_is_drawn_in_bits_and_called_flat():
@@ -363,7 +372,7 @@ def test_a_range_below_the_noise_floor_is_drawn_in_bits_and_called_flat():
     fig = plotting.information_plane(one_run(c, p, n_probe=1000))
     (ax,) = plane_axes(fig)
     assert "[bits]" in ax.get_xlabel() and "(norm.)" in ax.get_ylabel()
-    assert ax.get_title().endswith("flat: C moves 0.0002 bits, below the noise floor 0.01")
+    assert ax.get_title().endswith("flat\nC moves 0.0002 bits < noise floor 0.01")
     x_share, y_share = extent_share(ax)
     assert x_share < 1 / 3 and y_share > 0.85  # not stretched; P, which moves, fills its axis
     lo, hi = ax.get_xlim()
@@ -401,14 +410,14 @@ def test_two_records_draw_two_points_and_say_a_verdict_needs_more():
     render(fig)
     (ax,) = plane_axes(fig)
     assert len(trajectory_points(ax)) == 2
-    assert ax.get_title().endswith("too few records: a verdict needs 3")
+    assert ax.get_title().endswith("too few records\na verdict needs 3")
 
 
 def test_a_peak_at_the_first_record_is_no_fitting_phase():
     c, p = np.linspace(1.0, 0.2, 10), np.linspace(0.1, 0.9, 10)
     fig = plotting.information_plane(one_run(c, p))
     (ax,) = plane_axes(fig)
-    assert ax.get_title().endswith("no fitting phase: C peaks at the first record")
+    assert ax.get_title().endswith("no fitting phase\nC peaks at the first record")
 
 
 def test_monitor_plot_after_two_records():

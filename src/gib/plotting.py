@@ -11,6 +11,12 @@ The frame holds one row per value, with columns ``condition``, ``seed``, ``step`
 
 Points are coloured by epoch, dark early to light late; the colour scale is logarithmic when the
 records are log-spaced (median epoch below a tenth of the last, over two decades), else linear.
+
+A panel shows its subject: the limits are the network trajectory's own; references (C*, the
+null) are clipped to them and marked on the edge they leave by; an axis whose range is below the
+noise floor, and a saturated trajectory, are drawn in raw bits; notes and legends sit outside the
+data. The seed-averaged trajectories and the phase rule's verdicts come from :mod:`gib.phases`
+(:func:`gib.phases.trajectories`, :func:`gib.phases.phase_table`, also importable from here).
 """
 
 from __future__ import annotations
@@ -123,6 +129,9 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
     )
     ax.set_xlim(*x_scale.limits)
     ax.set_ylim(*y_scale.limits)
+    for axis, scale in ((ax.xaxis, x_scale), (ax.yaxis, y_scale)):
+        if not scale.normalised:  # bits as they are: an offset (+1.049e1) would sit on the label
+            axis.get_major_formatter().set_useOffset(False)
     ax.set_autoscale_on(False)  # what is drawn next (references) cannot move the limits
     ax.grid(True, linewidth=0.4, alpha=0.4)
     return x, y
@@ -173,7 +182,7 @@ def _draw_references(ax, references, x_scale: _Scale, y_scale: _Scale) -> list[s
                     marker=EDGE_MARKERS[side], markersize=5, color="0.45", clip_on=False, zorder=4.5,
                     gid="null-edge")
         if outside:
-            notes.append(f"null: {len(outside)} of {len(x)} points off the panel (marked on its edge)")
+            notes.append(f"null: {len(outside)} of {len(x)} points off the panel")
     if c_star is not None:
         x_star = float(x_scale.map(c_star))
         side = _side(x_star, x_scale.limits, "left", "right")
@@ -227,17 +236,17 @@ READ = (Verdict.COMPRESSES, Verdict.NO_COMPRESSION)
 
 
 def _verdict_line(phase: CompressionPhase, rule: PhaseRule) -> str:
-    """The panel's verdict and what it rests on, in a few words."""
+    """The panel's verdict and, on a line of its own, what it rests on."""
     verdict = Verdict(phase.verdict)
     if verdict == Verdict.TOO_FEW_RECORDS:
-        return f"{verdict}: a verdict needs {rule.min_records}"
+        return f"{verdict}\na verdict needs {rule.min_records}"
     if verdict == Verdict.FLAT:
-        return f"{verdict}: C moves {phase.complexity_range:.2g} bits, below the noise floor {phase.noise_floor:.2g}"
+        return f"{verdict}\nC moves {phase.complexity_range:.2g} bits < noise floor {phase.noise_floor:.2g}"
     if verdict == Verdict.SATURATED:
-        return f"{verdict}: {phase.saturated_fraction:.0%} of records at the ceiling"
+        return f"{verdict}\n{phase.saturated_fraction:.0%} of records at the ceiling"
     if verdict == Verdict.NO_FITTING_PHASE:
-        return f"{verdict}: C peaks at the first record"
-    return f"{verdict}: drop {phase.drop_fraction:.0%} ({phase.drop_bits:.2g} bits), rebound {_share(phase.rebound)}"
+        return f"{verdict}\nC peaks at the first record"
+    return f"{verdict}\ndrop {phase.drop_fraction:.0%} ({phase.drop_bits:.2g} bits), rebound {_share(phase.rebound)}"
 
 
 def _scale_notes(trajectory: pd.DataFrame, x_scale: _Scale, y_scale: _Scale, phase: CompressionPhase,
@@ -254,7 +263,7 @@ def _scale_notes(trajectory: pd.DataFrame, x_scale: _Scale, y_scale: _Scale, pha
         elif scale.flat:
             notes.append(f"{name} in bits: range {np.ptp(values):.2g} below the noise floor")
     if phase.verdict == Verdict.SATURATED:
-        notes.append("saturated: the estimate sits at its ceiling and cannot move")
+        notes.append("saturated: at its ceiling, it cannot move")
     elif "saturated" in trajectory and (trajectory["saturated"] >= 0.5).any():
         notes.append(SATURATED_NOTE)
     return notes
@@ -300,7 +309,7 @@ def _draw_panel(ax, frame: pd.DataFrame, plane: str, choices: dict[str, tuple[An
             notes.append(f"C peaks at epoch {trajectory['epoch'].iloc[phase.peak_index]:.4g} (ring), ρ {_rho(phase)}")
             notes.append(f"P changes {round(-phase.prediction_loss, 2) + 0.0:+.0%} after the peak")
         title += "\n" + _verdict_line(phase, rule)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=8.5)
     _axis_labels(ax, plane, kind, x_scale, y_scale)
     _caption(ax, notes)
 
