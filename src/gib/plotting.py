@@ -32,6 +32,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .phases import (DEFAULT_RULE, FLAT_RANGE, FRAME_COLUMNS, PLANES, CompressionPhase, PhaseRule, Verdict,
                      check_frame, conditions_in, listed, phase_of, phase_table, plane_choices, planes_in, probe_size,
@@ -132,6 +133,7 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
     for axis, scale in ((ax.xaxis, x_scale), (ax.yaxis, y_scale)):
         if not scale.normalised:  # bits as they are: an offset (+1.049e1) would sit on the label
             axis.get_major_formatter().set_useOffset(False)
+            axis.set_major_locator(MaxNLocator(nbins=4))  # long labels (-0.0075) need room
     ax.set_autoscale_on(False)  # what is drawn next (references) cannot move the limits
     ax.grid(True, linewidth=0.4, alpha=0.4)
     return x, y
