@@ -264,10 +264,10 @@ def _scale_notes(trajectory: pd.DataFrame, x_scale: _Scale, y_scale: _Scale, pha
             notes.append(f"{name} in bits{at}")
         elif scale.flat:
             notes.append(f"{name} in bits: range {np.ptp(values):.2g} below the noise floor")
+    if "saturated" in trajectory and (trajectory["saturated"] >= 0.5).any():
+        notes.append(SATURATED_NOTE)
     if phase.verdict == Verdict.SATURATED:
         notes.append("saturated: at its ceiling, it cannot move")
-    elif "saturated" in trajectory and (trajectory["saturated"] >= 0.5).any():
-        notes.append(SATURATED_NOTE)
     return notes
 
 
