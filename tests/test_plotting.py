@@ -2,19 +2,22 @@
 annotate the same phase numbers as `compression_phase` on the seed-averaged trajectory."""
 
 import io
+import warnings
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 import gib
-from gib import plotting
+from gib import phases, plotting
 
 CONDITIONS = ("tanh", "relu", "sigmoid")
 SEEDS = (0, 1)
@@ -69,6 +72,11 @@ def plane_axes(fig):
     return [ax for ax in fig.axes if any(a.get_gid() == "trajectory" for a in ax.get_children())]
 
 
+def caption(ax):
+    """The notes under a panel."""
+    return "\n".join(t.get_text() for t in ax.texts if t.get_gid() == "caption")
+
+
 def count_trajectories(ax):
     lines = [a for a in ax.get_lines() if a.get_gid() == "trajectory"]
     points = [a for a in ax.collections if isinstance(a, PathCollection) and a.get_gid() == "trajectory"]
@@ -121,7 +129,7 @@ def test_empty_selection_says_what_exists(frame):
 
 # -- phase table --------------------------------------------------------------------------
 def test_phase_table_matches_compression_phase(frame):
-    table = plotting.phase_table(frame)
+    table = phases.phase_table(frame)
     assert len(table) == len(CONDITIONS) * 2
     assert set(zip(table.condition, table.plane)) == {(c, p) for c in CONDITIONS for p in ("IB", "GIB")}
     for row in table.itertuples():
@@ -143,7 +151,7 @@ def test_phase_table_reads_every_seed_and_counts_them():
     frame = synthetic_frame(seeds=(0, 1, 2))
     rebound = (frame.seed == 2) & (frame.plane == "GIB") & (frame.measure == "complexity") & (frame.step >= 12)
     frame.loc[rebound, "value"] = -0.152
-    table = plotting.phase_table(frame).set_index(["condition", "plane"])
+    table = phases.phase_table(frame).set_index(["condition", "plane"])
     for condition in CONDITIONS:
         row = table.loc[(condition, "GIB")]
         verdicts = []
@@ -165,9 +173,9 @@ def test_phase_table_takes_the_noise_floor_from_the_probe_size():
     gib_rows = (frame.plane == "GIB") & (frame.measure == "complexity")
     frame.loc[gib_rows, "value"] *= 0.01  # a GIB range of ~1.5e-3 bits
     n_probe = frame[frame.measure == "accuracy"].assign(measure="n_probe", value=1000.0)
-    table = plotting.phase_table(frame).set_index(["condition", "plane"])
+    table = phases.phase_table(frame).set_index(["condition", "plane"])
     assert (table.xs("GIB", level="plane")["verdict"] == "compresses").all()  # no N: float noise only
-    table = plotting.phase_table(pd.concat([frame, n_probe])).set_index(["condition", "plane"])
+    table = phases.phase_table(pd.concat([frame, n_probe])).set_index(["condition", "plane"])
     gib_rows = table.xs("GIB", level="plane")
     assert (gib_rows["verdict"] == "flat").all() and gib_rows["compresses"].isna().all()
     assert gib_rows["noise_floor"].iloc[0] == pytest.approx(np.log2(1000) / 1000)
@@ -188,10 +196,10 @@ def test_information_plane_renders_one_trajectory_per_plane(frame):
         assert -0.1 <= lo < 0 and 1 < hi <= 1.1
         points = [a for a in ax.collections if isinstance(a, PathCollection)][0].get_offsets()
         assert points.min() >= 0 and points.max() <= 1
-    assert "raw" in panels[0].get_xlabel()
+    assert "(norm.)" in panels[0].get_xlabel() and "raw 1.00 to 2.98 bits" in caption(panels[0])
     gib_panel = panels[1]
     assert "compresses" in gib_panel.get_title()
-    assert any("Spearman" in t.get_text() for t in gib_panel.texts)
+    assert "ρ -1.00" in caption(gib_panel)
     assert any(line.get_gid() == "peak" for line in gib_panel.get_lines())
 
 
@@ -200,7 +208,8 @@ def test_information_plane_raw_axes_and_no_annotation(frame):
     render(fig)
     ib, _ = plane_axes(fig)
     assert ib.get_xlim()[1] > 1.5  # raw bits, not the unit square
-    assert not ib.texts and not any(line.get_gid() == "peak" for line in ib.get_lines())
+    assert not caption(ib) and not any(line.get_gid() == "peak" for line in ib.get_lines())
+    assert ib.get_title() == "IB plane, layer hidden5"
 
 
 def test_colours_run_dark_to_light(frame):
@@ -268,11 +277,163 @@ def test_a_saturated_ib_trajectory_gets_the_verdict_saturated():
     frame = synthetic_frame()
     ib = frame[(frame.plane == "IB") & (frame.measure == "complexity")]
     flags = ib.assign(measure="saturated", value=1.0)
-    table = plotting.phase_table(pd.concat([frame, flags])).set_index(["condition", "plane"])
+    table = phases.phase_table(pd.concat([frame, flags])).set_index(["condition", "plane"])
     assert (table.xs("IB", level="plane")["verdict"] == "saturated").all()
     assert table.xs("IB", level="plane")["compresses"].isna().all()
     assert (table.xs("GIB", level="plane")["verdict"] == "compresses").all()
     # flags on a minority of the steps leave the trajectory readable
     few = flags[flags.step < 5]
-    table = plotting.phase_table(pd.concat([frame, few])).set_index(["condition", "plane"])
+    table = phases.phase_table(pd.concat([frame, few])).set_index(["condition", "plane"])
     assert (table.xs("IB", level="plane")["verdict"] == "no compression").all()
+
+
+# -- figures that show their subject -------------------------------------------------------------
+def one_run(c, p, plane="GIB", layer="input", kind="featurewise", extra=None, n_probe=None):
+    """A Monitor-like frame (no condition, one seed) of one trajectory, with extra measures."""
+    rows = []
+    for step, (cv, pv) in enumerate(zip(c, p)):
+        for measure, value in (("complexity", cv), ("prediction", pv), *((extra or {}).get(step, {}).items())):
+            rows.append(dict(step=step, epoch=float(step), plane=plane, layer=layer, estimator="binning",
+                             kind=kind, measure=measure, value=value))
+        if n_probe:
+            rows.append(dict(step=step, epoch=float(step), plane="metric", layer="", estimator="", kind="",
+                             measure="n_probe", value=float(n_probe)))
+    return pd.DataFrame(rows)
+
+
+def drawn(fig):
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+def trajectory_points(ax):
+    (points,) = [a for a in ax.collections if isinstance(a, PathCollection) and a.get_gid() == "trajectory"]
+    return points.get_offsets()
+
+
+def extent_share(ax):
+    """The share of each axis' range that the trajectory spans."""
+    points = np.asarray(trajectory_points(ax))
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return np.ptp(points[:, 0]) / (x1 - x0), np.ptp(points[:, 1]) / (y1 - y0)
+
+
+def assert_no_text_over_data(fig):
+    """No text of the figure (titles, labels, notes, legends) covers a data point of any panel."""
+    renderer = drawn(fig)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in texts] + [leg.get_window_extent(renderer) for leg in fig.legends]
+    for ax in plane_axes(fig):
+        points = ax.transData.transform(trajectory_points(ax))
+        for box in boxes:
+            inside = ((points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                      & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1))
+            assert not inside.any(), f"a text box {box} covers a data point"
+    # titles and notes of neighbouring panels do not run into each other
+    notes = [t for ax in plane_axes(fig) for t in (ax.title, *[n for n in ax.texts if n.get_gid() == "caption"])
+             if t.get_text()]
+    extents = [t.get_window_extent(renderer) for t in notes]
+    for i, a in enumerate(extents):
+        for b in extents[i + 1:]:
+            assert not a.overlaps(b), f"{a} and {b} overlap"
+
+
+def test_the_trajectory_fills_its_panel_and_references_never_set_the_range():
+    c = -0.30 + 0.15 * np.minimum(np.arange(20), 6) / 6 - 0.02 * np.maximum(np.arange(20) - 6, 0) / 13
+    p = np.linspace(0.1, 0.9, 20)
+    # C* and the null far to the left of the network's range (as on the 12-bit task, -12 units)
+    extra = {s: {"reference_complexity": -2.0, "null_complexity": -2.0 + 0.01 * s, "null_prediction": p[s] - 0.05}
+             for s in range(20)}
+    for normalise in (True, False):
+        fig = plotting.information_plane(one_run(c, p, extra=extra), normalise=normalise)
+        (ax,) = plane_axes(fig)
+        assert min(extent_share(ax)) > 0.85
+        x0, x1 = ax.get_xlim()
+        assert x0 > -0.1 if normalise else x0 > c.min() - 0.1 * np.ptp(c)
+        # marked on the left edge: C* once, the null at each of its 20 points
+        (star,) = [line for line in ax.get_lines() if line.get_gid() == "c_star-edge"]
+        assert star.get_marker() == "<" and star.get_xdata()[0] == pytest.approx(x0)
+        (null,) = [line for line in ax.get_lines() if line.get_gid() == "null-edge"]
+        assert len(null.get_xdata()) == 20 and np.allclose(null.get_xdata(), x0)
+        assert "off the panel" in caption(ax)
+        assert_no_text_over_data(fig)
+
+
+def test_text_never_covers_data(frame):
+    assert_no_text_over_data(plotting.information_plane(frame, condition="tanh"))
+    assert_no_text_over_data(plotting.plane_grid(frame, title="Activations"))
+    five = synthetic_frame(conditions=("addition", "multiplication", "f1", "f2", "f3"), seeds=(0,))
+    assert_no_text_over_data(plotting.plane_grid(five, title="Simple functions"))
+
+
+def test_a_range_below_the_noise_floor_is_drawn_in_bits_and_called_flat():
+    c = -0.2 + 1e-4 * np.sin(np.arange(12))  # 2e-4 bits, below one sample's worth of 1000
+    p = np.linspace(0.2, 0.9, 12)
+    fig = plotting.information_plane(one_run(c, p, n_probe=1000))
+    (ax,) = plane_axes(fig)
+    assert "[bits]" in ax.get_xlabel() and "(norm.)" in ax.get_ylabel()
+    assert ax.get_title().endswith("flat\nC moves 0.0002 bits < noise floor 0.01")
+    x_share, y_share = extent_share(ax)
+    assert x_share < 1 / 3 and y_share > 0.85  # not stretched; P, which moves, fills its axis
+    lo, hi = ax.get_xlim()
+    assert lo < c.min() and hi > c.max() and hi - lo == pytest.approx(np.ptp(c) + 2 * np.log2(1000) / 1000)
+    assert "below the noise floor" in caption(ax)
+
+
+def test_a_saturated_panel_shows_raw_values_and_says_why():
+    c, p = np.full(6, 9.966), np.linspace(2.0, 3.309, 6)
+    extra = {s: {"saturated": 1.0, "complexity_ceiling": 9.966, "prediction_ceiling": 3.309} for s in range(6)}
+    fig = plotting.information_plane(one_run(c, p, plane="IB", layer="fc1", kind="", extra=extra, n_probe=1000))
+    (ax,) = plane_axes(fig)
+    assert "saturated" in ax.get_title() and "layer fc1" in ax.get_title()
+    assert "[bits]" in ax.get_xlabel() and "[bits]" in ax.get_ylabel()
+    lo, hi = ax.get_ylim()
+    assert lo < 2.0 and hi > 3.309 and hi - lo < 1.5  # raw bits, not the unit square
+    text = caption(ax)
+    assert "ceiling 9.966" in text and "ceiling 3.309" in text and "cannot move" in text
+    assert not [line for line in ax.get_lines() if line.get_gid() == "peak"]
+
+
+def test_titles_name_the_run_and_the_layer(frame):
+    fig = plotting.information_plane(frame, condition="relu", title="my run")
+    assert fig.get_suptitle() == "my run"
+    assert [ax.get_title().split("\n")[0] for ax in plane_axes(fig)] == ["IB plane, layer hidden5",
+                                                                        "GIB plane, features input"]
+    mine = plotting.information_plane(one_run(np.r_[0.0, 1.0, 0.5], np.r_[0.0, 0.5, 1.0]))
+    assert mine.get_suptitle() == "Information planes"  # a Monitor's frame: no "all runs"
+    grid = plotting.plane_grid(frame)
+    assert plane_axes(grid)[0].get_title().startswith("relu: IB layer hidden5")
+
+
+def test_two_records_draw_two_points_and_say_a_verdict_needs_more():
+    fig = plotting.information_plane(one_run([0.1, 0.3], [0.2, 0.6]))
+    render(fig)
+    (ax,) = plane_axes(fig)
+    assert len(trajectory_points(ax)) == 2
+    assert ax.get_title().endswith("too few records\na verdict needs 3")
+
+
+def test_a_peak_at_the_first_record_is_no_fitting_phase():
+    c, p = np.linspace(1.0, 0.2, 10), np.linspace(0.1, 0.9, 10)
+    fig = plotting.information_plane(one_run(c, p))
+    (ax,) = plane_axes(fig)
+    assert ax.get_title().endswith("no fitting phase\nC peaks at the first record")
+
+
+def test_monitor_plot_after_two_records():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gib.SaturationWarning)
+        with gib.Monitor(model, X, y, estimators={"binning": {"n_bins": 4}}) as monitor:
+            monitor.record(0)
+            monitor.record(1)
+        fig = monitor.plot()
+    render(fig)
+    assert all("too few records" in ax.get_title() for ax in plane_axes(fig))
+    assert all(len(trajectory_points(ax)) == 2 for ax in plane_axes(fig))

@@ -242,7 +242,7 @@ def test_fixed_input_estimator_equals_the_estimator_it_wraps():
 def test_null_references_share_the_partitions_and_equal_the_plain_null():
     from gib.estimators.plugin import FixedInputEstimator
     from gib.monitor import null_references
-    from gib.planes import NullReference
+    from gib.references import NullReference
 
     rng = np.random.default_rng(6)
     X, y = rng.integers(0, 2, size=(256, 6)).astype(np.float32), rng.integers(0, 2, 256)

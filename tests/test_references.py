@@ -83,6 +83,28 @@ def test_twelve_bit_task_constant_predictor_is_close_to_c_star(task, bound):
     assert 0 < abs(ref.complexity_star - ref.complexity_constant) < bound
 
 
+def test_distinct_inputs_of_the_twelve_bit_task_give_no_saturation_warning(recwarn):
+    # all 4096 patterns are distinct by the task's design: the references say nothing about it
+    X, y = twelve_bit_patterns(), twelve_bit_labels()
+    gib.gib_reference(X, y)
+    gib.null_trajectory(X, y, [0.5, 1.0], n_seeds=1)
+    # nor does a GIB point there: its joint I(X;Z) is H(Z) on distinct inputs, and the synergy's
+    # pieces I(X_i;Z), I(X_-i;Z) still carry the measure
+    gib.gib_point(X, y, y)
+    assert not [w for w in recwarn if issubclass(w.category, gib.SaturationWarning)]
+
+
+def test_moved_names_still_import_from_planes_with_a_deprecation_warning():
+    from gib import references
+
+    with pytest.warns(DeprecationWarning, match="gib.planes.NullReference has moved to gib.references"):
+        from gib.planes import NullReference
+    assert NullReference is references.NullReference
+    with pytest.warns(DeprecationWarning, match="gib.phases.compression_phase"):
+        from gib.planes import compression_phase
+    assert compression_phase is gib.compression_phase
+
+
 def test_sum_vs_whole_reference():
     X = all_bits(2, repeat=5)
     y = X[:, 0] ^ X[:, 1]
@@ -386,6 +408,13 @@ def test_null_table_numbers():
     # no drop: no fraction of it
     rising = reporting.null_table(reference_frame(network_c=[0.0, 0.1, 0.2, 0.3, 0.4])).iloc[0]
     assert np.isnan(rising["drop_from_accuracy"]) and rising["beyond_null"] is False
+    # the margin is the phase rule's min_drop: 0.5 - 0.2 falls short of 0.4 of the range
+    from gib.phases import PhaseRule
+
+    assert reporting.null_table(frame, rule=PhaseRule(min_drop=0.4)).set_index("condition").loc[
+        "tanh", "beyond_null"] is False
+    assert reporting.null_table(frame, rule=PhaseRule(min_drop=0.3)).set_index("condition").loc[
+        "tanh", "beyond_null"] is True
 
 
 def test_claims_show_beyond_the_null(tmp_path):
@@ -417,11 +446,14 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
     assert star.get_xdata()[0] == pytest.approx((C_STAR - lo) / spread) and star.get_linestyle() == "--"
     (null,) = _line(ax, "null")
     np.testing.assert_allclose(null.get_xdata(), (np.array(NULL_C) - lo) / spread)  # seed-averaged
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == [plotting.NULL_LABEL, plotting.C_STAR_LABEL]
-    # the null's prediction starts 0.1 bit below the network's lowest: the limits widen to hold it
-    assert ax.get_ylim()[0] == pytest.approx(-0.1 / 0.8 - plotting.MARGIN)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # one legend, under the panels
+    assert labels == [plotting.NULL_LABEL, plotting.C_STAR_LABEL, "reference off the panel (on its edge)"]
+    # the null's prediction starts 0.1 bit below the network's lowest: the limits stay the
+    # network's, and the null's first point is marked on the bottom edge
+    assert ax.get_ylim() == pytest.approx((-plotting.MARGIN, 1 + plotting.MARGIN))
     assert ax.get_xlim() == pytest.approx((-plotting.MARGIN, 1 + plotting.MARGIN))
+    (edge,) = _line(ax, "null-edge")
+    assert edge.get_marker() == "v" and edge.get_ydata()[0] == pytest.approx(-plotting.MARGIN)
     raw = plotting.information_plane(frame, normalise=False).axes[0]
     assert _line(raw, "c_star")[0].get_xdata()[0] == pytest.approx(C_STAR)
 
@@ -429,8 +461,8 @@ def test_planes_draw_c_star_and_the_null_with_the_network_normalisation():
     grid = plotting.plane_grid(two)
     panels = [ax for ax in grid.axes if _line(ax, "c_star")]
     assert len(panels) == 2 and all(len(_line(ax, "null")) == 1 for ax in panels)
-    assert panels[0].get_legend() is not None and panels[1].get_legend() is None
-    assert all(ax.get_ylim()[0] == pytest.approx(-0.1 / 0.8 - plotting.MARGIN) for ax in panels)
+    assert len(grid.legends) == 1 and not any(ax.get_legend() for ax in grid.axes)
+    assert all(ax.get_ylim()[0] == pytest.approx(-plotting.MARGIN) for ax in panels)
     assert not _line(plotting.information_plane(reference_frame(with_null=False)).axes[0], "c_star")
 
 

@@ -34,20 +34,21 @@ _EXPORTS = {
     "s_information": "measures",
     "total_correlation": "measures",
     "BoundWarning": "exceptions",
-    "CompressionPhase": "planes",
+    "CompressionPhase": "phases",
+    "PhaseRule": "phases",
     "GIBPoint": "planes",
-    "GIBReference": "planes",
+    "GIBReference": "references",
     "IBPoint": "planes",
-    "NullReference": "planes",
+    "NullReference": "references",
     "binned_agreement": "planes",
-    "compression_phase": "planes",
+    "compression_phase": "phases",
     "gib_point": "planes",
-    "gib_reference": "planes",
+    "gib_reference": "references",
     "ib_ceilings": "planes",
     "ib_point": "planes",
-    "normalise": "planes",
-    "null_predictions": "planes",
-    "null_trajectory": "planes",
+    "normalise": "phases",
+    "null_predictions": "references",
+    "null_trajectory": "references",
     "Monitor": "monitor",
     "default_recorders": "recorders",
     "multiplets": "interactions",
@@ -65,22 +66,9 @@ if TYPE_CHECKING:  # static tools (type checkers, the API docs) see ordinary imp
     from .measures import SynergyRatio, synergy_ratio
     from .monitor import Monitor
     from .recorders import default_recorders
-    from .planes import (
-        CompressionPhase,
-        GIBPoint,
-        GIBReference,
-        IBPoint,
-        NullReference,
-        binned_agreement,
-        compression_phase,
-        gib_point,
-        gib_reference,
-        ib_ceilings,
-        ib_point,
-        normalise,
-        null_predictions,
-        null_trajectory,
-    )
+    from .phases import CompressionPhase, PhaseRule, compression_phase, normalise
+    from .planes import GIBPoint, IBPoint, binned_agreement, gib_point, ib_ceilings, ib_point
+    from .references import GIBReference, NullReference, gib_reference, null_predictions, null_trajectory
 
 
 def __getattr__(name: str) -> Any:

@@ -363,3 +363,51 @@ def renamed(error: Exception, names: dict[str, str]) -> Exception:
         return type(error)(message).with_traceback(error.__traceback__)
     except Exception:  # an exception class that takes other arguments: keep it as it is
         return error
+
+
+# -- checks of trajectories, fractions, bits, accuracies and seeds (the phase rule, references) --
+def finite_series(values: Any, name: str) -> np.ndarray:
+    """A 1-D float series of numbers with no NaN or infinity (a trajectory in bits, or steps)."""
+    arr = as_array(values, name)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` has dtype {arr.dtype}; pass numbers (bits, or steps).")
+    arr = arr.astype(float).ravel()
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); drop those record steps first.")
+    with np.errstate(over="ignore"):  # tested here
+        span = np.ptp(arr) if arr.size else 0.0
+    if not np.isfinite(span):
+        raise ValueError(
+            f"`{name}` spans {arr.min():.3g} to {arr.max():.3g}, a range beyond floating point; "
+            "pass bits (or steps) of ordinary size."
+        )
+    return arr
+
+
+def fraction(value: Any, name: str) -> float:
+    """A number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1], got {value!r}.")
+    return float(value)
+
+
+def finite_bits(value: Any, name: str) -> float:
+    """A finite number of bits >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value >= 0 and np.isfinite(value)):
+        raise ValueError(f"`{name}` must be a finite number of bits >= 0, got {value!r}.")
+    return float(value)
+
+
+def accuracy_fraction(value: Any, name: str) -> float:
+    """An accuracy: a fraction of correct samples in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1] (a fraction of correct samples), got {value!r}.")
+    return float(value)
+
+
+def seed_value(value: Any, name: str = "seed") -> int:
+    """A random seed: an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}.")
+    return int(value)

@@ -11,12 +11,18 @@ The frame holds one row per value, with columns ``condition``, ``seed``, ``step`
 
 Points are coloured by epoch, dark early to light late; the colour scale is logarithmic when the
 records are log-spaced (median epoch below a tenth of the last, over two decades), else linear.
+
+A panel shows its subject: the limits are the network trajectory's own; references (C*, the
+null) are clipped to them and marked on the edge they leave by; an axis whose range is below the
+noise floor, and a saturated trajectory, are drawn in raw bits; notes and legends sit outside the
+data. The seed-averaged trajectories and the phase rule's verdicts come from :mod:`gib.phases`
+(:func:`gib.phases.trajectories`, :func:`gib.phases.phase_table`, also importable from here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,12 +31,13 @@ from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, ListedColormap, LogNorm, Normalize, SymLogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from ._validation import one_of
-from .planes import FLAT_RANGE, CompressionPhase, compression_phase, normalise as normalise_to_unit
+from .phases import (DEFAULT_RULE, FLAT_RANGE, FRAME_COLUMNS, PLANES, CompressionPhase, PhaseRule, Verdict,
+                     check_frame, conditions_in, listed, phase_of, phase_table, plane_choices, planes_in, probe_size,
+                     select_rows, trajectories, trajectory_of)
 
-FRAME_COLUMNS = ("condition", "seed", "step", "epoch", "plane", "layer", "estimator", "kind", "measure", "value")
-PLANES = ("IB", "GIB")
 PLANE_COLORMAPS = {"IB": "Blues", "GIB": "RdPu"}
 AXIS_LABELS = {
     "IB": ("I(X;T)", "I(T;Y)"),
@@ -40,262 +47,33 @@ AXIS_LABELS = {
 MARGIN = 0.05  # around the unit square of a normalised plane
 
 
-# -- selecting trajectories ---------------------------------------------------------------
-def _check_frame(frame: Any) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"`frame` must be a pandas DataFrame, got {type(frame).__name__}.")
-    # a Monitor's own frame is one run: one condition (""), one seed (0)
-    if "condition" not in frame.columns:
-        frame = frame.assign(condition="")
-    if "seed" not in frame.columns:
-        frame = frame.assign(seed=0)
-    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"`frame` lacks the column(s) {', '.join(map(repr, missing))}; a results frame has "
-            f"one row per value with columns {', '.join(FRAME_COLUMNS)}."
-        )
-    return frame
+# -- how a panel is scaled ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Scale:
+    """One axis of a panel: normalised to [0, 1] by the network trajectory's own range, or raw bits;
+    ``limits`` come from the trajectory alone (references never widen them)."""
+
+    normalised: bool
+    lo: float
+    spread: float
+    limits: tuple[float, float]
+    flat: bool  #: the trajectory's range on this axis is below the noise floor
+
+    def map(self, values: Any) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        return (values - self.lo) / self.spread if self.normalised else values
 
 
-def _listed(values: Any) -> str:
-    return ", ".join(repr(v) for v in sorted(pd.unique(values), key=str))
-
-
-def _select(rows: pd.DataFrame, where: str, choices: dict[str, tuple[Any, str]]) -> pd.DataFrame:
-    """Narrow ``rows`` column by column; ``choices`` maps a column to (value, argument name).
-
-    A column left with several values and no choice is an ambiguity: say which values exist and
-    which argument picks one.
-    """
-    for column, (value, argument) in choices.items():
-        present = rows[column]
-        if value is not None:
-            if not (present == value).any():
-                raise ValueError(
-                    f"no {where} rows with {column} {value!r}; present: {_listed(present)}. "
-                    f"Pass one of them as `{argument}=`."
-                )
-            rows = rows[present == value]
-        elif present.nunique() > 1:
-            raise ValueError(
-                f"the {where} rows hold {present.nunique()} values of `{column}` "
-                f"({_listed(present)}); choose one with `{argument}=`."
-            )
-    return rows
-
-
-def _trajectory(
-    frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]], seed: int | None = None
-) -> pd.DataFrame:
-    """The per-step table of one plane's trajectory, averaged over seeds unless one is chosen."""
-    one_of(plane, "plane", PLANES)
-    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
-    if rows.empty:
-        raise ValueError(
-            f"`frame` has no {plane} complexity/prediction rows; planes present: "
-            f"{_listed(frame['plane']) or 'none'}."
-        )
-    rows = _select(rows, plane, choices)
-    if seed is not None:
-        rows = _select(rows, plane, {"seed": (seed, "seed")})
-    measures = set(rows["measure"])
-    if measures != {"complexity", "prediction"}:
-        raise ValueError(f"the selected {plane} rows hold only {sorted(measures)}; a plane needs both.")
-    if rows.duplicated(["seed", "step", "measure"]).any():
-        raise ValueError(
-            f"the selected {plane} rows hold several values per seed, step and measure; "
-            "drop duplicate rows first."
-        )
-    per_seed = rows.pivot_table(index=["step", "seed"], columns="measure", values="value", aggfunc="first")
-    per_seed["epoch"] = rows.groupby(["step", "seed"])["epoch"].first()
-    grouped = per_seed.groupby(level="step")
-    table = grouped[["epoch", "complexity", "prediction"]].mean()
-    spread = grouped[["complexity", "prediction"]].std(ddof=1).fillna(0.0)
-    table["complexity_std"], table["prediction_std"] = spread["complexity"], spread["prediction"]
-    table["n_seeds"] = grouped.size()
-    table["saturated"] = _saturated_fraction(frame, plane, rows, per_seed.index)
-    table = table.dropna(subset=["complexity", "prediction"]).reset_index()
-    table["epoch"] = table["epoch"].fillna(table["step"].astype(float))
-    table.columns.name = None
-    return table[["step", "epoch", "complexity", "prediction", "complexity_std", "prediction_std", "n_seeds",
-                  "saturated"]]
-
-
-def _saturated_fraction(frame: pd.DataFrame, plane: str, rows: pd.DataFrame, index: pd.MultiIndex) -> pd.Series:
-    """Per step, the fraction of seeds whose point is flagged ``saturated`` (the Monitor's rows);
-    a seed without a flag (GIB, frames recorded before the flags) counts as not saturated."""
-    flags = frame[(frame["plane"] == plane) & (frame["measure"] == "saturated")]
-    # the same trajectory as the selected complexity/prediction rows
-    for column in ("condition", "layer", "estimator", "kind"):
-        flags = flags[flags[column].isin(pd.unique(rows[column]))]
-    flagged = flags.groupby(["step", "seed"])["value"].first() >= 0.5
-    per_seed = flagged.reindex(index, fill_value=False).astype(float)
-    return per_seed.groupby(level="step").mean()
-
-
-def trajectories(
-    frame: pd.DataFrame,
-    plane: str,
-    *,
-    condition: str | None = None,
-    layer: str | None = None,
-    estimator: str | None = None,
-    kind: str | None = None,
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """One information-plane trajectory as a per-step table.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The tidy results frame (module docstring).
-    plane : {"IB", "GIB"}
-    condition, layer, estimator, kind : str, optional
-        Which trajectory. Each may be left out when the selected rows hold a single value of it;
-        otherwise a ValueError lists the values present and the argument to pass.
-    seed : int, optional
-        One seed's trajectory; by default the mean over seeds at each step.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``step``, ``epoch``, ``complexity``, ``prediction`` (means over seeds),
-        ``complexity_std``, ``prediction_std`` (spread over seeds, 0 for one seed),
-        ``n_seeds`` and ``saturated`` (the fraction of seeds whose IB point is flagged
-        saturated at that step; 0 where the frame has no ``saturated`` rows), one row per step
-        in step order.
-    """
-    choices = {
-        "condition": (condition, "condition"),
-        "layer": (layer, "layer"),
-        "estimator": (estimator, "estimator"),
-        "kind": (kind, "kind"),
-    }
-    return _trajectory(_check_frame(frame), plane, choices, seed)
-
-
-def _plane_choices(plane: str, condition, ib_layer, gib_layer, estimator, kind) -> dict[str, tuple[Any, str]]:
-    """Map the figure functions' arguments to the frame's columns, per plane."""
-    layer = (ib_layer, "ib_layer") if plane == "IB" else (gib_layer, "gib_layer")
-    choices = {"condition": (condition, "condition"), "layer": layer, "estimator": (estimator, "estimator")}
-    if plane == "GIB":
-        choices["kind"] = (kind, "kind")
-    return choices
-
-
-def _planes_in(frame: pd.DataFrame) -> list[str]:
-    planes = [p for p in PLANES if (frame["plane"] == p).any()]
-    if not planes:
-        raise ValueError(f"`frame` has no IB or GIB rows; planes present: {_listed(frame['plane']) or 'none'}.")
-    return planes
-
-
-def _conditions(frame: pd.DataFrame, conditions: Sequence[str] | str | None) -> list[str]:
-    present = sorted(pd.unique(frame.loc[frame["plane"].isin(PLANES), "condition"]), key=str)
-    if conditions is None:
-        return present
-    chosen = [conditions] if isinstance(conditions, str) else list(conditions)
-    unknown = [c for c in chosen if c not in present]
-    if unknown or not chosen:
-        raise ValueError(
-            f"`conditions` {unknown or chosen!r} not in the frame; present: {', '.join(map(repr, present))}."
-        )
-    return chosen
-
-
-# -- phase numbers ------------------------------------------------------------------------
-def _phase(trajectory: pd.DataFrame, **rule: Any) -> CompressionPhase:
-    saturated = trajectory["saturated"] if "saturated" in trajectory.columns else None
-    return compression_phase(
-        trajectory["complexity"], trajectory["prediction"], trajectory["step"], saturated=saturated, **rule
-    )
-
-
-def probe_size(frame: pd.DataFrame, condition: Any = None) -> int | None:
-    """The probe set's size N as the Monitor recorded it (metric rows ``n_probe``), or None."""
-    rows = frame[(frame["plane"] == "metric") & (frame["measure"] == "n_probe")]
-    if condition is not None:
-        rows = rows[rows["condition"] == condition]
-    return int(rows["value"].max()) if len(rows) else None
-
-
-def _seeds_of(frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]]) -> list:
-    rows = frame[(frame["plane"] == plane) & frame["measure"].isin(("complexity", "prediction"))]
-    for column, (value, _) in choices.items():
-        if value is not None:
-            rows = rows[rows[column] == value]
-    return sorted(pd.unique(rows["seed"]), key=str)
-
-
-def phase_table(
-    frame: pd.DataFrame,
-    *,
-    ib_layer: str | None = None,
-    estimator: str | None = None,
-    kind: str = "featurewise",
-    gib_layer: str | None = None,
-    n_samples: int | None = None,
-    **rule: Any,
-) -> pd.DataFrame:
-    """Compression-phase numbers (SPEC 2) of every condition, seed-averaged and per seed.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The tidy results frame (module docstring).
-    ib_layer : str, optional
-        The IB layer (required when the frame holds several).
-    estimator : str, optional
-        The estimator (required when the frame holds several).
-    kind : {"featurewise", "sum_vs_whole"}
-        The GIB complexity.
-    gib_layer : str, optional
-        The GIB feature set (required when the frame holds several).
-    n_samples : int, optional
-        Probe size for the default noise floor; by default the frame's ``n_probe`` metric rows.
-    **rule
-        Thresholds of :func:`gib.planes.compression_phase` (``min_drop``, ``rebound``,
-        ``noise_floor``, ...).
-
-    Returns
-    -------
-    DataFrame
-        One row per condition x plane: ``condition``, ``plane``, ``n_seeds``, ``peak_epoch``, the
-        :class:`gib.planes.CompressionPhase` fields of the seed-averaged trajectory (``verdict``,
-        ``drop_fraction``, ``drop_bits``, ``rebound``, ``spearman``, ...; ``peak_step`` is the
-        frame's step at the complexity peak), and the per-seed reading: ``seeds_compressing``
-        ("k/n": seeds whose own trajectory compresses), ``seed_verdicts`` (each seed's verdict,
-        in seed order), ``drop_fraction_sd`` and ``peak_epoch_sd`` (spread over seeds, 0 for one).
-    """
-    frame = _check_frame(frame)
-    records = []
-    for condition in _conditions(frame, None):
-        size = n_samples if n_samples is not None else probe_size(frame, condition)
-        for plane in _planes_in(frame):
-            choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
-            trajectory = _trajectory(frame, plane, choices)
-            phase = _phase(trajectory, n_samples=size, **rule)
-            per_seed = []
-            for seed in _seeds_of(frame, plane, choices):
-                one = _trajectory(frame, plane, choices, seed)
-                per_seed.append((_phase(one, n_samples=size, **rule), one))
-            drops = np.array([p.drop_fraction for p, _ in per_seed])
-            peaks = np.array([float(t["epoch"].iloc[p.peak_index]) for p, t in per_seed])
-            records.append(
-                {
-                    "condition": condition,
-                    "plane": plane,
-                    "n_seeds": int(trajectory["n_seeds"].max()),
-                    "peak_epoch": float(trajectory["epoch"].iloc[phase.peak_index]),
-                    **asdict(phase),
-                    "seeds_compressing": f"{sum(p.verdict == 'compresses' for p, _ in per_seed)}/{len(per_seed)}",
-                    "seed_verdicts": ", ".join(p.verdict for p, _ in per_seed),
-                    "drop_fraction_sd": float(np.std(drops, ddof=1)) if len(drops) > 1 else 0.0,
-                    "peak_epoch_sd": float(np.std(peaks, ddof=1)) if len(peaks) > 1 else 0.0,
-                }
-            )
-    return pd.DataFrame.from_records(records)
+def _scale(values: np.ndarray, normalise: bool, noise_floor: float) -> _Scale:
+    """Normalised when asked and the range reaches the noise floor; a range below the floor is drawn
+    in raw bits in a window of one noise floor either side, so that it reads as flat."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    spread = hi - lo
+    flat = spread < noise_floor or spread <= FLAT_RANGE
+    if normalise and not flat:
+        return _Scale(True, lo, spread, (-MARGIN, 1 + MARGIN), flat)
+    pad = max(noise_floor, FLAT_RANGE) if flat else MARGIN * spread
+    return _Scale(False, 0.0, 1.0, (lo - pad, hi + pad), flat)
 
 
 # -- drawing ------------------------------------------------------------------------------
@@ -315,25 +93,26 @@ def _epoch_norm(*trajectories: pd.DataFrame) -> Normalize:
     return Normalize(lo, hi if hi > lo else lo + 1.0)
 
 
-def _raw_range(values: pd.Series) -> str:
+def _raw_range(values: Any) -> str:
+    values = np.asarray(values, dtype=float)
     return f"{values.min():#.3g} to {values.max():#.3g} bits"
 
 
-SATURATED_NOTE = "hollow: at the estimator's ceiling (saturated)"
+SATURATED_NOTE = "hollow: at the estimator's ceiling"
 
 
-def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, normalise: bool):
+def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, x_scale: _Scale,
+                     y_scale: _Scale) -> tuple[np.ndarray, np.ndarray]:
     """One trajectory: a thin connecting line, points coloured by epoch, seed spread as bars.
 
     Points saturated for most seeds (``saturated >= 0.5``) are drawn hollow, ringed in their
-    epoch colour, and the panel says so.
+    epoch colour. The axis limits are the trajectory's own (``x_scale``, ``y_scale``).
     """
-    x, y = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
-    xerr, yerr = trajectory["complexity_std"].to_numpy(float), trajectory["prediction_std"].to_numpy(float)
-    if normalise:
-        # the spread scales with its trajectory's affine map to [0, 1]
-        xerr, yerr = xerr / (np.ptp(x) or 1.0), yerr / (np.ptp(y) or 1.0)
-        x, y = normalise_to_unit(x), normalise_to_unit(y)
+    c, p = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
+    x, y = x_scale.map(c), y_scale.map(p)
+    # the spread scales with its trajectory's affine map
+    xerr = trajectory["complexity_std"].to_numpy(float) / x_scale.spread
+    yerr = trajectory["prediction_std"].to_numpy(float) / y_scale.spread
     cmap = _early_dark(plane)
     if trajectory["n_seeds"].max() > 1:
         ax.errorbar(
@@ -349,24 +128,27 @@ def _draw_trajectory(ax, trajectory: pd.DataFrame, plane: str, norm: Normalize, 
         s=22, edgecolors=cmap(norm(epochs)), linewidths=np.where(hollow, 1.2, 0.0), plotnonfinite=True, zorder=3,
         gid="trajectory",
     )
-    if hollow.any():
-        ax.text(0.03, 0.97, SATURATED_NOTE, transform=ax.transAxes, ha="left", va="top", fontsize=7.5,
-                color="0.25", zorder=5, gid="saturation-note")
-    if normalise:
-        ax.set_xlim(-MARGIN, 1 + MARGIN)
-        ax.set_ylim(-MARGIN, 1 + MARGIN)
+    ax.set_xlim(*x_scale.limits)
+    ax.set_ylim(*y_scale.limits)
+    for axis, scale in ((ax.xaxis, x_scale), (ax.yaxis, y_scale)):
+        if not scale.normalised:  # bits as they are: an offset (+1.049e1) would sit on the label
+            axis.get_major_formatter().set_useOffset(False)
+            axis.set_major_locator(MaxNLocator(nbins=4))  # long labels (-0.0075) need room
+    ax.set_autoscale_on(False)  # what is drawn next (references) cannot move the limits
     ax.grid(True, linewidth=0.4, alpha=0.4)
     return x, y
 
 
 # -- references of the GIB plane (SPEC 2, "References for the GIB plane") ---------------------
 C_STAR_LABEL, NULL_LABEL = "C* (perfect predictor)", "null at the same accuracy"
+#: marks on a panel's edge where a reference leaves it, by the side it leaves on
+EDGE_MARKERS = {"left": "<", "right": ">", "bottom": "v", "top": "^"}
 
 
 def _references(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tuple[float | None, pd.DataFrame | None]:
     """C* and the seed-averaged null trajectory recorded beside the selected GIB trajectory
     (``Monitor(null=...)``), or None for what the frame does not hold."""
-    chosen = _select(frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity")], "GIB", choices)
+    chosen = select_rows(frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity")], "GIB", choices)
     rows = frame[(frame["plane"] == "GIB") & frame["measure"].isin(("reference_complexity", "null_complexity",
                                                                     "null_prediction"))]
     for column in choices:  # the reference rows of exactly the selected trajectory
@@ -377,49 +159,54 @@ def _references(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tup
     if null.empty:
         return c_star, None
     null = null.assign(measure=null["measure"].str.removeprefix("null_"))
-    return c_star, _trajectory(null, "GIB", choices)
+    return c_star, trajectory_of(null, "GIB", choices)
 
 
-def _like(values: Any, trajectory: np.ndarray) -> np.ndarray:
-    """``values`` under the affine map that takes ``trajectory`` to [0, 1] (``normalise``)."""
-    lo, spread = float(np.min(trajectory)), float(np.ptp(trajectory))
-    return (np.asarray(values, dtype=float) - lo) / (spread if spread > FLAT_RANGE else 1.0)
+def _side(value: float, limits: tuple[float, float], low: str, high: str) -> str | None:
+    return low if value < limits[0] else high if value > limits[1] else None
 
 
-def _draw_references(ax, trajectory: pd.DataFrame, references, normalise: bool,
-                     legend: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _draw_references(ax, references, x_scale: _Scale, y_scale: _Scale) -> list[str]:
     """C* as a dashed vertical line and the null as a grey trajectory, mapped like the network's
-    trajectory; returns the x and y values drawn (for the axis limits)."""
+    trajectory and clipped to its panel; a reference point outside the panel is marked on the edge
+    it leaves by (a triangle pointing out). Returns caption lines on what left the panel."""
     c_star, null = references
-    c, p = trajectory["complexity"].to_numpy(float), trajectory["prediction"].to_numpy(float)
-    xs, ys = [], []
+    notes = []
     if null is not None:
-        x, y = null["complexity"].to_numpy(float), null["prediction"].to_numpy(float)
-        if normalise:
-            x, y = _like(x, c), _like(y, p)
-        ax.plot(x, y, color="0.6", linewidth=1.0, marker="o", markersize=2.5, alpha=0.9, zorder=1.5, gid="null",
-                label=NULL_LABEL)
-        xs.append(x), ys.append(y)
+        x, y = x_scale.map(null["complexity"]), y_scale.map(null["prediction"])
+        ax.plot(x, y, color="0.6", linewidth=1.0, marker="o", markersize=2.5, alpha=0.9, zorder=1.5, gid="null")
+        sides = [_side(a, x_scale.limits, "left", "right") or _side(b, y_scale.limits, "bottom", "top")
+                 for a, b in zip(x, y)]
+        outside = [i for i, side in enumerate(sides) if side]
+        for side in sorted({sides[i] for i in outside}):
+            at = [i for i in outside if sides[i] == side]
+            ax.plot(np.clip(x[at], *x_scale.limits), np.clip(y[at], *y_scale.limits), linestyle="none",
+                    marker=EDGE_MARKERS[side], markersize=5, color="0.45", clip_on=False, zorder=4.5,
+                    gid="null-edge")
+        if outside:
+            notes.append(f"null: {len(outside)} of {len(x)} points off the panel")
     if c_star is not None:
-        x_star = float(_like(c_star, c)) if normalise else c_star
-        ax.axvline(x_star, color="0.25", linestyle="--", linewidth=1.0, zorder=1.6, gid="c_star", label=C_STAR_LABEL)
-        xs.append(np.array([x_star]))
-    if xs and legend:
-        ax.legend(loc="upper left", fontsize=7, frameon=False, handlelength=1.8)
-    return (np.concatenate(xs) if xs else np.empty(0)), (np.concatenate(ys) if ys else np.empty(0))
+        x_star = float(x_scale.map(c_star))
+        side = _side(x_star, x_scale.limits, "left", "right")
+        if side is None:
+            ax.axvline(x_star, color="0.25", linestyle="--", linewidth=1.0, zorder=1.6, gid="c_star")
+            notes.append(f"C* {c_star:#.3g} bits")
+        else:
+            edge = x_scale.limits[0] if side == "left" else x_scale.limits[1]
+            ax.plot([edge], [y_scale.limits[1]], linestyle="none", marker=EDGE_MARKERS[side], markersize=7,
+                    color="0.25", clip_on=False, zorder=4.5, gid="c_star-edge")
+            notes.append(f"C* {c_star:#.3g} bits, off the panel ({EDGE_MARKERS[side]} {side})")
+    return notes
 
 
-def _widen(axes, xs: np.ndarray, ys: np.ndarray) -> None:
-    """Normalised limits that also hold reference points outside the unit square."""
-    for ax in axes:
-        if len(xs):
-            ax.set_xlim(min(-MARGIN, float(np.nanmin(xs)) - MARGIN), max(1 + MARGIN, float(np.nanmax(xs)) + MARGIN))
-        if len(ys):
-            ax.set_ylim(min(-MARGIN, float(np.nanmin(ys)) - MARGIN), max(1 + MARGIN, float(np.nanmax(ys)) + MARGIN))
-
-
-def _verdict(phase: CompressionPhase) -> str:
-    return phase.verdict
+def _ceilings(frame: pd.DataFrame, choices: dict[str, tuple[Any, str]]) -> tuple[float | None, float | None]:
+    """The IB estimator's ceilings of the selected trajectory (the Monitor's ceiling rows), or None."""
+    rows = frame[(frame["plane"] == "IB") & frame["measure"].isin(("complexity_ceiling", "prediction_ceiling"))]
+    for column, (value, _) in choices.items():
+        if value is not None:
+            rows = rows[rows[column] == value]
+    values = rows.groupby("measure")["value"].mean()
+    return tuple(float(values[m]) if m in values.index else None for m in ("complexity_ceiling", "prediction_ceiling"))
 
 
 def _rho(phase: CompressionPhase) -> str:
@@ -434,45 +221,120 @@ def _mark_peak(ax, x: np.ndarray, y: np.ndarray, phase: CompressionPhase) -> Non
     )
 
 
-def _note(ax, text: str) -> None:
-    ax.text(
-        0.97, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
-        bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.85},
-        zorder=5,
-    )
+def _caption(ax, lines: Sequence[str], fontsize: float = 7.5) -> None:
+    """Notes under the panel's x label, outside the data (the layout makes room for them)."""
+    if lines:
+        ax.annotate("\n".join(lines), xy=(0.5, 0.0), xycoords=ax.xaxis.label, xytext=(0, -2),
+                    textcoords="offset points", ha="center", va="top", fontsize=fontsize, color="0.2",
+                    gid="caption")
 
 
 def _share(value: float) -> str:
     return "n/a" if np.isnan(value) else f"{value:.0%}"
 
 
-def _phase_note(trajectory: pd.DataFrame, phase: CompressionPhase) -> str:
-    return (
-        f"C peaks at epoch {trajectory['epoch'].iloc[phase.peak_index]:.4g} (ring)\n"
-        f"C drops {phase.drop_fraction:.0%} of its range ({phase.drop_bits:.2g} bits), "
-        f"rebound {_share(phase.rebound)}, Spearman ρ = {_rho(phase)}\n"
-        f"P changes {round(-phase.prediction_loss, 2) + 0.0:+.0%} after the peak: {_verdict(phase)}"
-    )
+#: verdicts under which the panel shows phase numbers (the others have no readable peak and fall)
+READ = (Verdict.COMPRESSES, Verdict.NO_COMPRESSION)
 
 
-def _axis_labels(
-    ax, plane: str, kind: str, trajectory: pd.DataFrame, normalise: bool, raw_in_label: bool
-) -> None:
+def _verdict_line(phase: CompressionPhase, rule: PhaseRule) -> str:
+    """The panel's verdict and, on a line of its own, what it rests on."""
+    verdict = Verdict(phase.verdict)
+    if verdict == Verdict.TOO_FEW_RECORDS:
+        return f"{verdict}\na verdict needs {rule.min_records}"
+    if verdict == Verdict.FLAT:
+        return f"{verdict}\nC moves {phase.complexity_range:.2g} bits < noise floor {phase.noise_floor:.2g}"
+    if verdict == Verdict.SATURATED:
+        return f"{verdict}\n{phase.saturated_fraction:.0%} of records at the ceiling"
+    if verdict == Verdict.NO_FITTING_PHASE:
+        return f"{verdict}\nC peaks at the first record"
+    return f"{verdict}\ndrop {phase.drop_fraction:.0%} ({phase.drop_bits:.2g} bits), rebound {_share(phase.rebound)}"
+
+
+def _scale_notes(trajectory: pd.DataFrame, x_scale: _Scale, y_scale: _Scale, phase: CompressionPhase,
+                 ceilings: tuple[float | None, float | None] = (None, None)) -> list[str]:
+    """Caption lines: the raw ranges of normalised axes, why an axis is in raw bits."""
+    notes = []
+    for name, scale, values, ceiling in (("C", x_scale, trajectory["complexity"], ceilings[0]),
+                                        ("P", y_scale, trajectory["prediction"], ceilings[1])):
+        if scale.normalised:
+            notes.append(f"{name}: raw {_raw_range(values)}")
+        elif phase.verdict == Verdict.SATURATED:
+            at = "" if ceiling is None or not np.isfinite(ceiling) else f", ceiling {ceiling:#.4g}"
+            notes.append(f"{name} in bits{at}")
+        elif scale.flat:
+            notes.append(f"{name} in bits: range {np.ptp(values):.2g} below the noise floor")
+    if "saturated" in trajectory and (trajectory["saturated"] >= 0.5).any():
+        notes.append(SATURATED_NOTE)
+    if phase.verdict == Verdict.SATURATED:
+        notes.append("saturated: at its ceiling, it cannot move")
+    return notes
+
+
+def _axis_labels(ax, plane: str, kind: str, x_scale: _Scale, y_scale: _Scale) -> None:
     x_name, y_name = AXIS_LABELS["IB" if plane == "IB" else (plane, kind)]
-    x_label, y_label = f"{plane} complexity {x_name}", f"{plane} prediction {y_name}"
-    if normalise and raw_in_label:
-        x_label += f"\nnormalised, raw {_raw_range(trajectory['complexity'])}"
-        y_label += f"\nnormalised, raw {_raw_range(trajectory['prediction'])}"
-    elif normalise:
-        x_label, y_label = x_label + " (norm.)", y_label + " (norm.)"
-    else:
-        x_label, y_label = x_label + " [bits]", y_label + " [bits]"
-    ax.set_xlabel(x_label, fontsize=9)
-    ax.set_ylabel(y_label, fontsize=9)
+    unit = {True: " (norm.)", False: " [bits]"}
+    ax.set_xlabel(f"{plane} complexity {x_name}{unit[x_scale.normalised]}", fontsize=9)
+    ax.set_ylabel(f"{plane} prediction {y_name}{unit[y_scale.normalised]}", fontsize=9)
+
+
+def _layer_of(frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]]) -> str:
+    rows = frame[(frame["plane"] == plane) & (frame["measure"] == "complexity")]
+    return str(select_rows(rows, plane, choices)["layer"].iloc[0])
+
+
+def _panel_title(plane: str, layer: str, condition: str | None = None) -> str:
+    where = f"layer {layer}" if plane == "IB" else f"features {layer}"
+    return f"{condition}: {plane} {where}" if condition else f"{plane} plane, {where}"
+
+
+def _draw_panel(ax, frame: pd.DataFrame, plane: str, choices: dict[str, tuple[Any, str]], condition: str | None,
+                kind: str, norm: Normalize, normalise: bool, rule: PhaseRule, trajectory: pd.DataFrame,
+                annotate: bool = True, title_condition: bool = False) -> None:
+    """One information-plane panel: the trajectory filling it, references clipped, the verdict in
+    the title, notes under the axes."""
+    phase = phase_of(trajectory, rule, probe_size(frame, condition))
+    saturated = phase.verdict == Verdict.SATURATED
+    x_scale = _scale(trajectory["complexity"].to_numpy(float), normalise and not saturated, phase.noise_floor)
+    y_scale = _scale(trajectory["prediction"].to_numpy(float), normalise and not saturated, phase.noise_floor)
+    x, y = _draw_trajectory(ax, trajectory, plane, norm, x_scale, y_scale)
+    notes = []
+    if plane == "GIB":
+        notes += _draw_references(ax, _references(frame, choices), x_scale, y_scale)
+    ceilings = _ceilings(frame, choices) if plane == "IB" else (None, None)
+    notes = _scale_notes(trajectory, x_scale, y_scale, phase, ceilings) + notes
+    title = _panel_title(plane, _layer_of(frame, plane, choices), condition if title_condition else None)
+    if annotate:
+        if phase.verdict in READ + (Verdict.NO_FITTING_PHASE,):
+            _mark_peak(ax, x, y, phase)
+        if phase.verdict in READ:
+            notes.append(f"C peaks at epoch {trajectory['epoch'].iloc[phase.peak_index]:.4g} (ring), ρ {_rho(phase)}")
+            notes.append(f"P changes {round(-phase.prediction_loss, 2) + 0.0:+.0%} after the peak")
+        title += "\n" + _verdict_line(phase, rule)
+    ax.set_title(title, fontsize=8.5)
+    _axis_labels(ax, plane, kind, x_scale, y_scale)
+    _caption(ax, notes)
 
 
 def _condition_label(condition: str) -> str:
-    return condition if condition != "" else "all runs"
+    return condition if condition != "" else "one run"
+
+
+def _reference_legend(fig, axes) -> None:
+    """One legend of the references under the figure, outside every panel: the dashed C* line,
+    the grey null, and the edge mark of a reference off the panel, for those drawn."""
+    gids = {line.get_gid() for ax in axes for line in ax.get_lines()}
+    entries = []
+    if "null" in gids:
+        entries.append((Line2D([], [], color="0.6", linewidth=1.0, marker="o", markersize=2.5), NULL_LABEL))
+    if gids & {"c_star", "c_star-edge"}:
+        entries.append((Line2D([], [], color="0.25", linestyle="--", linewidth=1.0), C_STAR_LABEL))
+    if gids & {"null-edge", "c_star-edge"}:
+        entries.append((Line2D([], [], color="0.45", linestyle="none", marker="<", markersize=5),
+                        "reference off the panel (on its edge)"))
+    if entries:
+        handles, labels = zip(*entries)
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(entries), fontsize=8, frameon=False)
 
 
 def information_plane(
@@ -485,16 +347,21 @@ def information_plane(
     normalise: bool = True,
     annotate_phases: bool = True,
     gib_layer: str | None = None,
+    title: str | None = None,
+    rule: PhaseRule = DEFAULT_RULE,
 ) -> Figure:
     """The IB plane (blues) beside the GIB plane (pinks) of one condition, averaged over seeds.
 
     Points are coloured by epoch, dark early to light late, and joined in order; bars show the
-    spread over seeds. With ``normalise`` each trajectory's axes are scaled to [0, 1] as in the
-    paper, and the raw ranges are given in the axis labels. With ``annotate_phases`` the
-    complexity peak is ringed and the compression-phase numbers (SPEC 2) are written in the panel.
-    When the frame holds the GIB references (``Monitor(null=...)``), the GIB panel also shows C*
-    as a dashed vertical line and the seed-averaged null as a grey trajectory, both under the
-    network trajectory's own normalisation (so they may lie outside the unit square).
+    spread over seeds. Each panel's limits are its trajectory's own: with ``normalise`` each axis
+    is scaled to [0, 1] as in the paper (the raw ranges under the panel), except an axis whose
+    range is below the noise floor (drawn in raw bits around its values, so it reads as flat) and
+    a saturated trajectory (drawn in raw bits, with the ceilings). With ``annotate_phases`` the
+    title gives the verdict of ``rule`` (SPEC 2) and, where it read a phase, the complexity peak
+    is ringed and its numbers are given under the panel. When the frame holds the GIB references
+    (``Monitor(null=...)``), the GIB panel also shows C* as a dashed vertical line and the
+    seed-averaged null as a grey trajectory, under the network's own scaling, clipped to the
+    panel and marked on its edge where they leave it.
 
     Parameters
     ----------
@@ -505,36 +372,32 @@ def information_plane(
     kind : {"featurewise", "sum_vs_whole"}
         The GIB complexity.
     normalise, annotate_phases : bool
+    title : str, optional
+        The figure's title, e.g. the run's name; by default "Information planes" and the
+        condition.
+    rule : PhaseRule
+        The phase rule of the verdicts.
 
     Returns
     -------
     Figure
     """
-    frame = _check_frame(frame)
-    planes = _planes_in(frame)
-    fig = Figure(figsize=(5.0 * len(planes), 4.4), layout="constrained")
+    frame = check_frame(frame)
+    planes = planes_in(frame)
+    fig = Figure(figsize=(5.0 * len(planes), 4.8), layout="constrained")
     axes = fig.subplots(1, len(planes), squeeze=False)[0]
     for ax, plane in zip(axes, planes):
-        choices = _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
-        trajectory = _trajectory(frame, plane, choices)
+        choices = plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind)
+        trajectory = trajectory_of(frame, plane, choices)
         norm = _epoch_norm(trajectory)
-        x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
-        if plane == "GIB":
-            drawn = _draw_references(ax, trajectory, _references(frame, choices), normalise)
-            if normalise:
-                _widen([ax], *drawn)
-        _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=True)
+        _draw_panel(ax, frame, plane, choices, condition, kind, norm, normalise, rule, trajectory,
+                    annotate=annotate_phases)
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=ax, label="epoch", pad=0.02)
-        title = f"{plane} plane"
-        if annotate_phases:
-            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
-            _mark_peak(ax, x, y, phase)
-            _note(ax, _phase_note(trajectory, phase))
-            title += f": {_verdict(phase)}"
-        ax.set_title(title, fontsize=10)
     if condition is None:  # the selection succeeded, so the planes hold one condition
         condition = str(frame.loc[frame["plane"].isin(planes), "condition"].iloc[0])
-    fig.suptitle(f"Information planes, {_condition_label(condition)}", fontsize=11)
+    _reference_legend(fig, axes)
+    where = f", {condition}" if condition != "" else ""
+    fig.suptitle(title if title is not None else f"Information planes{where}", fontsize=11)
     return fig
 
 
@@ -549,14 +412,14 @@ def plane_grid(
     title: str | None = None,
     gib_layer: str | None = None,
     figure: Any = None,
+    rule: PhaseRule = DEFAULT_RULE,
 ) -> Figure:
     """IB planes (top row) over GIB planes (bottom row), one column per condition.
 
-    Colouring as in :func:`information_plane`, with one epoch colour bar per row (shared by the
-    row's panels); each panel's title gives its compression verdict, drop fraction and Spearman
-    correlation, and with ``normalise`` a note in the panel gives the raw ranges. GIB references
-    in the frame are drawn as in :func:`information_plane` (legend in the first GIB panel, C* in
-    bits in each panel's note).
+    Each panel is drawn as in :func:`information_plane` (its own limits, references clipped and
+    marked where they leave it, notes under it), with one epoch colour bar per row and one legend
+    of the references under the grid; each panel's title names the condition and layer and gives
+    the verdict of ``rule`` with its drop and rebound.
 
     Parameters
     ----------
@@ -573,53 +436,30 @@ def plane_grid(
         The figure's title.
     figure : Figure or SubFigure, optional
         Draw into this (e.g. one of ``fig.subfigures(...)``, to stack grids) instead of a new one.
+    rule : PhaseRule
+        The phase rule of the verdicts.
 
     Returns
     -------
     Figure
     """
-    frame = _check_frame(frame)
-    planes, columns = _planes_in(frame), _conditions(frame, conditions)
+    frame = check_frame(frame)
+    planes, columns = planes_in(frame), conditions_in(frame, conditions)
     fig = figure if figure is not None else Figure(
-        figsize=(3.1 * len(columns) + 1.0, 3.0 * len(planes) + 0.4), layout="constrained"
+        figsize=(3.3 * len(columns) + 1.0, 3.6 * len(planes) + 0.6), layout="constrained"
     )
-    # axes shared within a row: a GIB row widened for its references leaves the IB row as it is
-    share = "row" if normalise else False
-    axes = fig.subplots(len(planes), len(columns), squeeze=False, sharex=share, sharey=share)
+    axes = fig.subplots(len(planes), len(columns), squeeze=False)
     for row, plane in zip(axes, planes):
-        drawn_x, drawn_y = [], []
-        table = [
-            _trajectory(frame, plane, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
-            for condition in columns
-        ]
+        choices = [plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind) for condition in columns]
+        table = [trajectory_of(frame, plane, choice) for choice in choices]
         norm = _epoch_norm(*table)
-        for ax, condition, trajectory in zip(row, columns, table):
-            x, y = _draw_trajectory(ax, trajectory, plane, norm, normalise)
-            c_star = None
-            if plane == "GIB":
-                references = _references(frame, _plane_choices(plane, condition, ib_layer, gib_layer, estimator, kind))
-                c_star = references[0]
-                rx, ry = _draw_references(ax, trajectory, references, normalise, legend=not drawn_x)
-                drawn_x.append(rx), drawn_y.append(ry)
-            phase = _phase(trajectory, n_samples=probe_size(frame, condition))
-            _mark_peak(ax, x, y, phase)
-            ax.set_title(
-                f"{_condition_label(condition)}: {_verdict(phase)}\n"
-                f"drop {phase.drop_fraction:.0%} ({phase.drop_bits:.2g} bits), rebound {_share(phase.rebound)}",
-                fontsize=9,
-            )
-            _axis_labels(ax, plane, kind, trajectory, normalise, raw_in_label=False)
-            if normalise:
-                raw = f"raw C {_raw_range(trajectory['complexity'])}\nraw P {_raw_range(trajectory['prediction'])}"
-                if c_star is not None:
-                    raw += f"\nC* {c_star:#.3g} bits"
-                _note(ax, raw)
+        for ax, condition, choice, trajectory in zip(row, columns, choices, table):
+            _draw_panel(ax, frame, plane, choice, condition, kind, norm, normalise, rule, trajectory,
+                        title_condition=True)
             if ax is not row[0]:
                 ax.set_ylabel("")
-        if normalise and drawn_x:
-            # after the whole row: each panel's drawing reset the shared limits to the unit square
-            _widen(row, np.concatenate(drawn_x), np.concatenate(drawn_y))
         fig.colorbar(ScalarMappable(norm=norm, cmap=_early_dark(plane)), ax=list(row), label="epoch", pad=0.01)
+    _reference_legend(fig, axes.ravel())
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -648,14 +488,14 @@ def metric_curves(
     -------
     Figure
     """
-    frame = _check_frame(frame)
+    frame = check_frame(frame)
     metrics = frame[frame["plane"] == "metric"]
     measures = [measures] if isinstance(measures, str) else list(measures)
     unknown = [m for m in measures if m not in set(metrics["measure"])]
     if unknown or not measures:
         raise ValueError(
             f"`measures` {unknown or measures!r} not among the metric rows; present: "
-            f"{_listed(metrics['measure']) or 'none'}."
+            f"{listed(metrics['measure']) or 'none'}."
         )
     present = sorted(pd.unique(metrics["condition"]), key=str)
     chosen = present if conditions is None else list(conditions)

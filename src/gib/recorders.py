@@ -53,8 +53,8 @@ from .estimators.plugin import FixedInputEstimator
 from .exceptions import NegativeInformationWarning, SaturationWarning, BoundWarning, docs_link, warn_once
 from .measures import HIGHER_ORDER_MEASURES, SYNERGY_KINDS, higher_order, synergy_from
 from .ib_default import DEFAULT_IB_ESTIMATOR, MAX_SAMPLES, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB
-from .planes import (GIB_TARGETS, NULL_FAMILIES, GIBPlane, IBPlane, IBPoint, NullReference, binned_agreement,
-                     weighting_estimator)
+from .planes import GIB_TARGETS, GIBPlane, IBPlane, IBPoint, binned_agreement, weighting_estimator
+from .references import NULL_FAMILIES, NullReference
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
 NEGATIVE_TOL = 1e-12
@@ -437,7 +437,7 @@ def null_references(
     output_bins: int = 30,
     mi_device: Any = None,
 ) -> dict[str, NullReference]:
-    """One :class:`gib.planes.NullReference` per GIB estimator, built from the same estimator spec
+    """One :class:`gib.references.NullReference` per GIB estimator, built from the same estimator spec
     (``estimators``, ``mi_device``) a GIB recorder is given.
 
     Build them once per probe set and pass them as ``null=`` to every Monitor (or

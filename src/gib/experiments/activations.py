@@ -19,6 +19,7 @@ from .._progress import steps_bar
 from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
+from ..phases import UNREAD
 from ..plotting import plane_grid
 from ..runs import resume, save
 from . import reporting
@@ -152,7 +153,7 @@ def _claim(table, null, conditions: list[str]) -> reporting.Claim:
     that of the null predictors at the same accuracy (``null``, a ``reporting.null_table``)."""
     gib_c, ib_c = reporting.compressing(table, "GIB"), reporting.compressing(table, "IB")
     gib_s, ib_s = reporting.seed_majority(table, "GIB"), reporting.seed_majority(table, "IB")
-    unread = [f"{r.condition} {r.plane} {r.verdict}" for r in table.itertuples() if r.verdict in ("flat", "saturated")]
+    unread = [f"{r.condition} {r.plane} {r.verdict}" for r in table.itertuples() if r.verdict in UNREAD]
     beyond, reading = reporting.null_reading(null, conditions, table)
     return reporting.Claim(
         "GIB shows a compression phase for all five activations while IB does for tanh alone (Fig. 2)",

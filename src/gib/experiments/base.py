@@ -20,7 +20,7 @@ import torch
 from ..measures import SYNERGY_KINDS
 from ..models.resnet import check_depth
 from ..monitor import COLUMNS, null_references
-from ..planes import NULL_FAMILIES
+from ..references import NULL_FAMILIES
 from ..runs import RunDir
 from .constraints import AtLeast, Check, NonEmpty, NonNegative, OneOf, check_fields, describe, value_text
 

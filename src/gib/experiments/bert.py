@@ -43,6 +43,7 @@ from ..data import install_command
 from ..measures import distribution_entropy
 from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
+from ..phases import Verdict
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..runs import resume, save
@@ -551,7 +552,7 @@ def _observations(starts: pd.DataFrame, phases: pd.DataFrame, null: pd.DataFrame
                 f"range after it (rebound {row['rebound']:.0%}, Spearman {row['spearman']:.2f}), prediction loss "
                 f"{row['prediction_loss']:.0%}: {row['verdict']}; seeds compressing {row['seeds_compressing']}"
                 + (f"; {reading}" if plane == "GIB" else ""),
-                row["verdict"] == "compresses",
+                row["verdict"] == Verdict.COMPRESSES,
                 beyond if plane == "GIB" else None,
             ))
     return claims

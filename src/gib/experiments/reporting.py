@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..plotting import phase_table, trajectories
+from ..phases import DEFAULT_RULE, PhaseRule, Verdict, phase_of, phase_table, probe_size, trajectories
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
@@ -40,16 +40,11 @@ PHASE_COLUMNS = ["condition", "plane", "n_seeds", "peak_epoch", "drop_fraction",
                  "spearman", "prediction_loss", "verdict", "seeds_compressing", "drop_fraction_sd",
                  "peak_epoch_sd"]
 
-#: what the phase tables' columns mean, for the reports (SPEC 2, "Phases")
+#: what the phase tables' columns mean, for the reports: the rule's own text (SPEC 2, "Phases")
+#: and the columns it does not explain
 PHASE_LEGEND = (
-    "`verdict` reads the seed-averaged trajectory (SPEC 2): *compresses* when complexity peaks before the "
-    "last 10% of the records, ends at least 10% of its range below the peak without climbing back over half "
-    "of its deepest fall (`rebound`: the largest climb back, as a share of that fall; a flat or noisy "
-    "plateau is sustained), while prediction loses at most 10% of its range; *flat* when the whole "
-    "complexity range is below the noise floor (one probe sample's worth, log2(N)/N bits); *saturated* when "
-    "the IB estimate sits at its ceiling at most steps. `drop_bits` is the fall in bits; `spearman` is "
-    "reported, not used. `seeds_compressing`: seeds whose own trajectory compresses; `drop_fraction_sd`, "
-    "`peak_epoch_sd`: the spread over seeds."
+    DEFAULT_RULE.describe() + " `drop_bits` is the fall in bits. `seeds_compressing`: seeds whose own "
+    "trajectory compresses; `drop_fraction_sd`, `peak_epoch_sd`: the spread over seeds."
 )
 
 
@@ -175,7 +170,7 @@ def negative_summary(frame: pd.DataFrame, estimator: str | None = None) -> str:
 
 def compressing(table: pd.DataFrame, plane: str) -> list[str]:
     """Conditions whose seed-averaged trajectory of ``plane`` compresses."""
-    rows = table[(table["plane"] == plane) & (table["verdict"] == "compresses")]
+    rows = table[(table["plane"] == plane) & (table["verdict"] == Verdict.COMPRESSES)]
     return list(rows["condition"])
 
 
@@ -210,7 +205,8 @@ def _gib_rows(frame: pd.DataFrame, measure: str, condition: str, selection: dict
 
 
 def null_table(frame: pd.DataFrame, *, estimator: str | None = None, kind: str = "featurewise",
-               gib_layer: str | None = None, min_drop: float = 0.1) -> pd.DataFrame:
+               gib_layer: str | None = None, rule: PhaseRule = DEFAULT_RULE,
+               min_drop: float | None = None) -> pd.DataFrame:
     """The GIB trajectory of each condition against its references (SPEC 2, "References for the
     GIB plane"), seed-averaged, in bits.
 
@@ -220,9 +216,12 @@ def null_table(frame: pd.DataFrame, *, estimator: str | None = None, kind: str =
         A results frame with the Monitor's ``null_complexity``, ``null_prediction`` and
         ``reference_complexity`` GIB rows (``Monitor(null=...)``).
     estimator, kind, gib_layer
-        Which GIB trajectory (as for :func:`gib.plotting.trajectories`).
-    min_drop : float
-        The fraction of the network's C range by which its drop must exceed the null's.
+        Which GIB trajectory (as for :func:`gib.phases.trajectories`).
+    rule : PhaseRule
+        The phase rule whose peak and drop are compared (:data:`gib.phases.DEFAULT_RULE`).
+    min_drop : float, optional
+        The fraction of the network's C range by which its drop must exceed the null's; default
+        the rule's ``min_drop``, the share its drop must have for a compression phase.
 
     Returns
     -------
@@ -236,15 +235,18 @@ def null_table(frame: pd.DataFrame, *, estimator: str | None = None, kind: str =
         drops at least ``min_drop`` of its C range more than the null and peaks further above C*
         than the null does). Conditions without null rows get NaN and ``beyond_null`` None.
     """
+    if min_drop is not None:
+        rule = rule.with_thresholds(min_drop=min_drop)
     selection = dict(layer=gib_layer, estimator=estimator, kind=kind)
     gib_conditions = frame.loc[(frame["plane"] == "GIB") & (frame["measure"] == "complexity"), "condition"]
     records = []
     for condition in sorted(pd.unique(gib_conditions), key=str):
         net = trajectories(frame, "GIB", condition=condition, **selection)
         c = net["complexity"].to_numpy(float)
-        peak = int(np.argmax(c))
+        phase = phase_of(net, rule, probe_size(frame, condition))
+        peak = phase.peak_index
         record = dict(condition=condition, c_star=np.nan, peak_above_c_star=np.nan, null_peak_above_c_star=np.nan,
-                      drop_bits=float(c[peak] - c[-1]), null_drop_bits=np.nan, drop_from_accuracy=np.nan,
+                      drop_bits=phase.drop_bits, null_drop_bits=np.nan, drop_from_accuracy=np.nan,
                       beyond_null=None)
         stars = _gib_rows(frame, "reference_complexity", condition, selection)
         null_rows = pd.concat([_gib_rows(frame, "null_complexity", condition, selection, "complexity"),
@@ -261,7 +263,7 @@ def null_table(frame: pd.DataFrame, *, estimator: str | None = None, kind: str =
             if len(stars) and np.isfinite(record["null_drop_bits"]):
                 record["null_peak_above_c_star"] = float(np.nanmax(null_c) - record["c_star"])
                 record["beyond_null"] = bool(
-                    record["drop_bits"] - record["null_drop_bits"] >= min_drop * float(np.ptp(c))
+                    record["drop_bits"] - record["null_drop_bits"] >= rule.min_drop * phase.complexity_range
                     and record["peak_above_c_star"] > record["null_peak_above_c_star"]
                 )
         records.append(record)
@@ -292,11 +294,11 @@ def null_reading(null: pd.DataFrame, conditions: list[str], phases: pd.DataFrame
             parts.append(f"{condition} not measured")
             continue
         row = rows.loc[condition]
-        verdict = verdicts.get(condition, "compresses")
-        flags.append(bool(row["beyond_null"]) and verdict == "compresses")
+        verdict = verdicts.get(condition, Verdict.COMPRESSES)
+        flags.append(bool(row["beyond_null"]) and verdict == Verdict.COMPRESSES)
         share = row["drop_from_accuracy"]
         accounted = "" if pd.isna(share) else f", accuracy alone accounts for {share:.0%} of its drop"
-        why = "" if verdict == "compresses" else f"{verdict}; "
+        why = "" if verdict == Verdict.COMPRESSES else f"{verdict}; "
         parts.append(f"{condition} {'yes' if flags[-1] else 'no'} ({why}peak {row['peak_above_c_star']:+.4f} bits "
                      f"above C*, the null's {row['null_peak_above_c_star']:+.4f}{accounted})")
     value = None if any(f is None for f in flags) or not flags else all(flags)
