@@ -277,12 +277,12 @@ def _length(a) -> int:
 
 SEEDS = st.integers(0, 2**64 - 1)
 
-# Faults of the ksg estimator that the fuzz finds and that are its own (estimators/ksg.py): its
-# examples are left out of the fuzz and kept as the xfail cases at the end of this file.
-KSG_SCALE_FAULT = ("ksg at extreme scales: its per-column standard deviations overflow (x * 1e160, +-1.7e308) or "
-                   "underflow (x * 1e-200), giving wrong values, inf or NumPy errors (ksg.py `_prepare`, `_entropy`)")
-KSG_TIES_FAULT = ("ksg on tied data with noise=0: k-th-neighbour distances of 0 give zero marginal counts and an "
-                  "inflated estimate, above log2 N on a coarse grid (ksg.py, the tie rule)")
+# A fault of the ksg estimator that the fuzz finds and that is its own (estimators/ksg.py): its
+# examples (magnitudes beyond 1e150) are left out of the fuzz and kept as the xfail case at the
+# end of this file.
+KSG_SCALE_FAULT = ("ksg on two-valued columns at +-1.7e308: every distance ties, so the estimate is set by the "
+                   "tie-breaking jitter, which lands differently at that magnitude than on +-1 (the values stay "
+                   "finite; they differ from the signs' by up to 0.2 bits)")
 
 
 def _magnitudes(a) -> np.ndarray:
@@ -753,7 +753,6 @@ def _grid_gaussian(step: float, n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     return np.round(a / step) * step, np.round(b / step) * step
 
 
-@pytest.mark.xfail(reason=KSG_TIES_FAULT, strict=False)
 @pytest.mark.parametrize("step", [0.1, 0.5])
 def test_ksg_on_tied_data_stays_near_the_true_value(step):
     a, b = _grid_gaussian(step)
@@ -761,14 +760,15 @@ def test_ksg_on_tied_data_stays_near_the_true_value(step):
     assert gib.mutual_information(a, b, "ksg") == pytest.approx(0.322, abs=0.15)
 
 
-@pytest.mark.xfail(reason=KSG_SCALE_FAULT, strict=False)
 @pytest.mark.parametrize("compute, expected", [
     (lambda: gib.mutual_information(X3 * 1e160, y3, "ksg"), lambda: gib.mutual_information(X3, y3, "ksg")),
     (lambda: gib.mutual_information(X3 * 1e-200, y3, "ksg"), lambda: gib.mutual_information(X3, y3, "ksg")),
     (lambda: gib.entropy(X3 * 1e300, "ksg", noise=1e-10),
      lambda: gib.entropy(X3, "ksg", noise=1e-10) + 3 * math.log2(1e300)),
     (lambda: gib.synergy(X3 * 1e300, y3, "ksg", noise=1e-10), lambda: gib.synergy(X3, y3, "ksg", noise=1e-10)),
-    (lambda: gib.leave_one_out(EXTREME, y3, "ksg").joint, lambda: gib.leave_one_out(np.sign(EXTREME), y3, "ksg").joint),
+    pytest.param(lambda: gib.leave_one_out(EXTREME, y3, "ksg").joint,
+                 lambda: gib.leave_one_out(np.sign(EXTREME), y3, "ksg").joint,
+                 marks=pytest.mark.xfail(reason=KSG_SCALE_FAULT, strict=True)),
 ], ids=["mi_1e160", "mi_1e-200", "entropy_1e300", "synergy_1e300", "loo_1.7e308"])
 def test_ksg_at_extreme_scales_gives_the_unscaled_values(compute, expected):
     with warnings.catch_warnings():

@@ -285,9 +285,14 @@ def test_text_monitor_records_what_a_direct_computation_gives():
         out = model(input_ids=ids_t, attention_mask=mask, output_hidden_states=True)
     states = out.hidden_states[2]  # block 1's output
     pooled = ((states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)).numpy()
-    want = gib.ib_point(pooled, ids, y, estimator="binning")
     got = frame[(frame.plane == "IB") & (frame.layer == "layer.1")].set_index("measure")["value"]
-    assert got["complexity"] == pytest.approx(want.complexity) and got["prediction"] == pytest.approx(want.prediction)
+    # the IB default: kde_upper with the noise the row names, chosen from the layer's own spread
+    options = gib.ib_default.layer_options(pooled)
+    assert got["noise_variance"] == options["noise_variance"]
+    want = gib.ib_point(pooled, ids, y, estimator="kde_upper", **options)
+    # the default sums the kernel from one float32 Gram product (gib.ib_default.KDEUpperIB)
+    assert got["complexity"] == pytest.approx(want.complexity, abs=1e-3)
+    assert got["prediction"] == pytest.approx(want.prediction, abs=1e-3)
     point = gib.gib_point(ids, out.logits.argmax(1).numpy(), y, estimator="binning")
     gib_rows = frame[(frame.plane == "GIB")].set_index("measure")["value"]
     assert gib_rows["complexity"] == pytest.approx(point.complexity)

@@ -7,6 +7,7 @@ filter, e.g. ``warnings.simplefilter("ignore", gib.exceptions.SaturationWarning)
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Hashable, MutableSet
 
@@ -48,9 +49,20 @@ class StandInWarning(GibWarning):
     """A loader returned an offline stand-in instead of the data set asked for."""
 
 
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` that makes a ``warnings.warn`` in the calling function name the first
+    frame outside the gib package: the user's line, however many of gib's functions (and
+    wrappers) lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "gib":
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def warn_once(seen: MutableSet | None, key: Hashable, category: type[Warning], message: str,
-              link: str = "", stacklevel: int = 3) -> None:
-    """Warn ``message`` (one or two short lines) with its docs ``link``, once per ``key`` in ``seen``.
+              link: str = "") -> None:
+    """Warn ``message`` (one or two short lines) with its docs ``link``, once per ``key`` in ``seen``,
+    at the caller's line outside gib.
 
     ``seen`` is the caller's record of what it already said (a run's set); None warns every time.
     """
@@ -59,4 +71,4 @@ def warn_once(seen: MutableSet | None, key: Hashable, category: type[Warning], m
             return
         seen.add(key)
     text = message.rstrip() + (f"\n  See {link}" if link else "")
-    warnings.warn(text, category, stacklevel=stacklevel + 1)
+    warnings.warn(text, category, stacklevel=outside_stacklevel())

@@ -274,7 +274,7 @@ class KDEUpperIB:
         self.ceilings = ib_ceilings(X, y, DEFAULT_IB_ESTIMATOR)
 
     def distances(self, T: Any, sketch: int | None = None) -> np.ndarray:
-        """:func:`squared_distances` of T's :attr:`KDEUpperIB.rows`, T checked against the probe's length."""
+        """:func:`squared_distances` of T's ``rows``, T checked against the probe's length."""
         T = _host_samples(T, "T")
         if len(T) != self.n:
             raise ValueError(f"`T` has {len(T)} samples but the probe set {self.n}; pass the layer's probe "

@@ -104,6 +104,7 @@ def pmi_weights(yhat: Any, y: Any, *, output_bins: int = 30) -> np.ndarray:
     ``n_bins`` is its deprecated name). The weights sum to 1. For a perfect
     predictor (Yhat = Y) every class receives the same total weight.
     """
+    output_bins = positive_int(output_bins, "output_bins")
     a, b = discrete_codes(yhat, "yhat", output_bins), discrete_codes(y, "y", output_bins)
     n = check_same_length(yhat=a, y=b)
     ka, kb = a.max() + 1, b.max() + 1

@@ -245,8 +245,8 @@ class PhaseRule:
             floor = f"the noise floor ({_bits_text(self.noise_floor)})"
         tolerance = "the noise floor" if self.tolerance is None else _bits_text(self.tolerance)
         return (
-            "`verdict` reads the trajectory of complexity C and prediction P, one value per record "
-            "(SPEC 2), by the first of these that applies: "
+            "`verdict` reads the trajectory of complexity C and prediction P, one value per record, "
+            "by the first of these that applies: "
             f"*{Verdict.TOO_FEW_RECORDS}* with fewer than {self.min_records} records; "
             f"*{Verdict.SATURATED}* when more than {_percent(self.max_saturated)} of the records are "
             "flagged (for at least half of the seeds) at the IB estimator's ceiling; "
@@ -292,8 +292,8 @@ def compression_phase(
     saturated: Any = None,
     max_saturated: float = 0.5,
 ) -> CompressionPhase:
-    """Read a compression phase off a trajectory: :meth:`PhaseRule.verdict` of the rule with these
-    thresholds (SPEC 2, "Phases"; :meth:`PhaseRule.describe` states every clause).
+    """Read a compression phase off a trajectory: :meth:`gib.phases.PhaseRule.verdict` of the rule
+    with these thresholds (:meth:`gib.phases.PhaseRule.describe` states every clause).
 
     Parameters
     ----------

@@ -194,7 +194,7 @@ def _warn_negative(warned: set, where: str, step: int, what: str) -> None:
     """Warn once per run and recorder that an estimate is below zero."""
     warn_once(warned, ("negative",), NegativeInformationWarning,
               f"{what} is below zero at {where}, step {step}: an estimator bias, flagged `negative` in the frame.",
-              docs_link("estimators", "negative-estimates"), stacklevel=5)
+              docs_link("estimators", "negative-estimates"))
 
 
 class _Stateless:
@@ -394,13 +394,13 @@ class IBRecorder:
             warn_once(self.warned, ("saturated",), SaturationWarning,
                       f"IB plane at its ceiling (I(X;T) = log2 N or I(T;Y) = H(Y)) for {', '.join(labels)} at "
                       f"layer(s) {', '.join(layers)}, step {step}: those points carry no signal.",
-                      docs_link("estimators", "saturation"), stacklevel=5)
+                      docs_link("estimators", "saturation"))
         if over:
             layers = [layer for layer, _, _ in over]
             warn_once(self.warned, ("over_bound",), BoundWarning,
                       f"IB estimate above a bound the true value obeys at layer(s) {', '.join(dict.fromkeys(layers))}, "
                       f"step {step} (kde and gcmi estimate differential quantities): read that axis as unreliable.",
-                      docs_link("estimators", "saturation"), stacklevel=5)
+                      docs_link("estimators", "saturation"))
 
     def config(self) -> dict:
         config = {"ib_estimators": {k: [n, o] for k, (n, o) in self.estimators.items()}, "ib_noise": self.noise,

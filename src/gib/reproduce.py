@@ -240,8 +240,8 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
             lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - | - |")
     if observations:
         lines += ["", "## Other observations of the paper", "",
-                  "Statements of the paper's text and figures that SPEC 4 does not list among the claims to "
-                  "reproduce, measured the same way.", "",
+                  "Statements of the paper's text and figures that are not among its claims to reproduce (the "
+                  "theory page's list of experiments), measured the same way.", "",
                   "| experiment | observation | measured | holds | beyond the null |", "|---|---|---|---|---|",
                   *_claim_rows(observations)]
     lines += ["", "## Experiments", "", "| experiment | status | time | run directory |", "|---|---|---|---|"]

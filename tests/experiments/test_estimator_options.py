@@ -32,7 +32,8 @@ def test_every_experiment_takes_estimator_options(name):
 
 @pytest.mark.parametrize("sets, message", [
     ({"estimator": "kde", "estimator_options": "k=3"}, r"estimator_options=k=3: unknown option\(s\) `k`.*bandwidth_scale"),
-    ({"estimator": "ksg", "estimator_options": "k=0"}, "estimator_options=k=0: `k` must be"),
+    ({"estimator": "kde_upper", "estimator_options": "noise_variance=0"},
+     "estimator_options=noise_variance=0: `noise_variance` must be"),
     ({"estimator": "kde", "estimator_options": "bandwidth_scale"}, "--set estimator_options.*key=value"),
     ({"estimator": "binning", "estimator_options": "n_bins=4"}, "use --set n_bins"),
 ])

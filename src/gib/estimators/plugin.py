@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .. import _xp
-from ..exceptions import SaturationWarning
+from ..exceptions import SaturationWarning, docs_link, outside_stacklevel
 from .._validation import as_samples, one_of, positive_float, positive_int
 from .base import Entropies, Estimator, LeaveOneOut, check_device, register
 
@@ -342,13 +342,13 @@ class PlugInEstimator(Estimator):
             return [self.compact_row_codes(a[:, start:stop], dense=dense) for start, stop in blocks]
         return row_codes(self.compact_codes(a), dense=dense)
 
-    def _warn_saturated(self, n_samples: int, stacklevel: int) -> None:
+    def _warn_saturated(self, n_samples: int, stacklevel: int | None = None) -> None:
         warnings.warn(
-            f"{self.name} estimate saturated: all {n_samples} rows of X are distinct, so I(X;V) = H(V)"
-            " and the joint carries no information about learning. Use fewer bins or "
-            "features, or more samples.",
+            f"{self.name} estimate saturated: all {n_samples} rows of X are distinct, so I(X;V) = H(V): the "
+            f"joint is at its ceiling (fewer bins or features, or more samples).\n  See "
+            f"{docs_link('estimators', 'saturation')}",
             SaturationWarning,
-            stacklevel=stacklevel,
+            stacklevel=outside_stacklevel() if stacklevel is None else stacklevel,
         )
 
     @property
@@ -397,7 +397,7 @@ class PlugInEstimator(Estimator):
         if self.warn_saturation:
             s = _xp.sort(h_all)
             if int(xp.sum(s[1:] != s[:-1])) == N - 1:
-                self._warn_saturated(N, stacklevel=5)
+                self._warn_saturated(N)
         single = _xp.to_numpy(self._single_information(codes, vt, k_v, wt, n_eff, h_v))
         return LeaveOneOut(float(mi[0]), single, mi[1:])
 
@@ -1022,7 +1022,7 @@ class FixedInputEstimator(PlugInEstimator):
         if not (X is self.X or (X.shape == self.X.shape and np.array_equal(X, self.X))):
             return self.estimator.leave_one_out(X, v, w)
         if self.warn_saturation and self.subsets.distinct[0]:
-            self._warn_saturated(len(X), stacklevel=5)
+            self._warn_saturated(len(X))
         return self.subsets.leave_one_out(row_codes(self.codes(v)), w, self._miller_madow)
 
     def __repr__(self) -> str:

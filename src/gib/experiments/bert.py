@@ -672,7 +672,7 @@ def report(run_dir) -> str:
                 "unlearning. `_shared`: normalised on the range of both protocols' trajectories in that plane "
                 "(comparable across protocols); `_own`: on the trajectory's own range, as the paper's figures. "
                 "Raw values in bits.\n\n" + reporting.markdown_table(starts)),
-            reporting.Section("Phase numbers (SPEC 2)", f"{reporting.PHASE_LEGEND}\n\n`random labels` is the "
+            reporting.Section("Phase numbers", f"{reporting.PHASE_LEGEND}\n\n`random labels` is the "
                               f"shuffled-label part of the unlearning protocol.\n\n{reporting.markdown_table(phases)}"),
             *reporting.estimate_sections(frame, cfg["estimator"]),
             reporting.Section("Accuracy", reporting.bullets(accuracy)),

@@ -172,7 +172,7 @@ def report(run_dir) -> str:
               f"once on {kpca.get('fit_samples', '?')} probe images in {kpca.get('fit_seconds', float('nan')):.1f} s). "
               f"{cfg['n_bins']} bins.",
         sections=[
-            reporting.Section("GIB phase numbers per feature set (SPEC 2 thresholds)", reporting.markdown_table(phases)),
+            reporting.Section("GIB phase numbers per feature set (the phase rule's thresholds)", reporting.markdown_table(phases)),
             reporting.Section("Noisiness of the GIB complexity trajectory",
                               "Mean absolute step-to-step change of the complexity normalised to [0, 1] (higher = "
                               "more erratic); raw range in bits.\n\n" + reporting.markdown_table(rough)),

@@ -403,7 +403,7 @@ def render_report(report: Report) -> str:
     return "\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
 
 
-def phase_section(table: pd.DataFrame, note: str = "", heading: str = "Phase numbers (SPEC 2)") -> Section:
+def phase_section(table: pd.DataFrame, note: str = "", heading: str = "Phase numbers") -> Section:
     """The phase numbers of a run (:func:`phases`) under the legend of their columns, with
     ``note`` on what this experiment adds to them."""
     legend = PHASE_LEGEND + (f" {note}" if note else "")

@@ -147,7 +147,7 @@ def _report(name: str, title: str):
         return reporting.render_report(reporting.Report.of(
             run_dir, title, note=f"Each sub-run used the `{run_dir.config['base_preset']}` preset.",
             sections=[reporting.Section(
-                "Which conditions compress, per variant (SPEC 2 phase rule, seed-averaged)",
+                "Which conditions compress, per variant (the phase rule, seed-averaged)",
                 (reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.")
                 + "\n\nThe phase numbers of each sub-run are in its own `report.md` (sub-directories "
                   "`<experiment>-<variant>/`).")],
