@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._compat import keyword_only, renamed
-from ._validation import check_same_length, one_of
+from ._validation import check_same_length, one_of, positive_int
 from .estimators import Entropies, LeaveOneOut, discrete_codes, get_estimator
 
 SYNERGY_KINDS = ("featurewise", "sum_vs_whole")

@@ -302,6 +302,16 @@ class GIBPlane:
             self.bound = FixedInputEstimator(self.estimator, self.X)
         self.counts = None if not bootstrap else bootstrap_counts(len(self.X), bootstrap, seed)
 
+    def _z(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Z from the codes of Yhat and Y: for the bound plug-in estimator one dense code per
+        sample (its partitions need no more; the column sizes spare row_codes a pass for the
+        maxima), for any other estimator the columns (Yhat, Y) as :func:`gib_target` gives them."""
+        if self.target != "joint":
+            return a if self.target == "yhat" else b
+        if self.bound is None:
+            return np.column_stack([a, b])
+        return row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size))
+
     def pieces(self, yhat: Any, resample: bool = False, seed: int = 0) -> tuple[LeaveOneOut, float]:
         """The leave-one-out pieces of I(.;Z) under the PMI weights, and P = I(Yhat;Y) (SPEC 2)."""
         a = discrete_codes(yhat, "yhat", self.output_bins)
@@ -310,8 +320,7 @@ class GIBPlane:
         prediction = code_information(a, b)  # both dense codes: the plug-in I(Yhat;Y)
         weights = pmi_weights(a, b)
         # Z's columns are dense codes: their sizes spare row_codes a pass for the maxima
-        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size)),
-             "yhat": lambda: a, "y": lambda: b}[self.target]()
+        z = self._z(a, b)
         if resample:
             idx = np.random.default_rng(seed_value(seed)).choice(len(self.X), size=len(self.X), p=weights)
             return self.estimator.leave_one_out(self.X[idx], z[idx], None), prediction
@@ -337,8 +346,7 @@ class GIBPlane:
         check_same_length(X=self.X, yhat=a)
         b = self.y_codes
         kb = self._y_size
-        z = {"joint": lambda: row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, kb)),
-             "yhat": lambda: a, "y": lambda: b}[self.target]()
+        z = self._z(a, b)
         cell = a.astype(np.int64) * kb + b
         predictions = _replicate_informations(a, [b], self.counts, False)[0]
         out = []

@@ -718,7 +718,8 @@ class BinningEstimator(PlugInEstimator):
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 lowest = np.floor(a.min(axis=0) / self.bin_size)
                 spans = np.floor(a.max(axis=0) / self.bin_size) - lowest
-            if not (np.all(np.isfinite(lowest)) and np.all(spans < _SMALL_SPAN)):
+            # compared in float64: _SMALL_SPAN cast to a float16 span's type would overflow
+            if not (np.all(np.isfinite(lowest)) and np.all(spans.astype(np.float64) < _SMALL_SPAN)):
                 return super().compact_codes(a)  # dense codes, or the error, of ``codes``
             span = int(np.max(spans)) if a.size else 0
             out = np.empty(a.shape, dtype=_compact(np.array([span])).dtype)
