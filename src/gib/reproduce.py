@@ -263,7 +263,7 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
         elif not o.observations or o.claims_error != NO_CLAIMS:  # observations only: no "No claims" line
             lines.append(f"No claims: {o.claims_error}.")
         if o.observations:
-            lines += ["", "Other observations of the paper (not among SPEC 4's claims):", ""]
+            lines += ["", "Other observations of the paper (not among its claims to reproduce):", ""]
             lines += [c.markdown() for c in o.observations]
         lines.append("")
         for figure in o.figures:
