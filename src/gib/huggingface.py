@@ -62,6 +62,7 @@ from torch import nn
 from ._validation import one_of, positive_int
 from .loggers import ScalarNames
 from .monitor import Monitor
+from .recorders import take_recorders
 
 POOLINGS = ("mean", "cls", "none")
 STRATEGIES = ("epoch", "steps", "no")
@@ -223,10 +224,11 @@ def text_monitor(model: nn.Module, X: Any, y: Any, *, attention_mask: Any = None
     probe = ProbeModel(model, keys, n_blocks, pooling)
     probe.training = model.training  # the monitor puts the model back in the mode it finds the wrapper in
     ids = inputs["input_ids"].numpy()
-    options = dict(features=ids, ib_input=ids, features_name=FEATURES_NAME, batch_size=positive_int(batch_size,
-                   "batch_size"), **monitor_options)
-    return Monitor(probe, torch.stack([inputs[k] for k in keys], dim=1), y,
-                   layers={f"layer.{i}": tap for i, tap in enumerate(probe.taps)}, **options)
+    options = dict(monitor_options)
+    recorders = take_recorders(options, features=ids, ib_input=ids, features_name=FEATURES_NAME)
+    return Monitor(probe, torch.stack([inputs[k] for k in keys], dim=1), y, recorders,
+                   layers={f"layer.{i}": tap for i, tap in enumerate(probe.taps)},
+                   batch_size=positive_int(batch_size, "batch_size"), **options)
 
 
 class GIBCallback(TrainerCallback):

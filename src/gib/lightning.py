@@ -50,6 +50,7 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
 
 from .loggers import ScalarNames
 from .monitor import Monitor
+from .recorders import take_recorders
 
 
 def _every(value: Any, name: str) -> int | None:
@@ -117,7 +118,8 @@ class GIBCallback(Callback):
         if self.monitor is not None:
             self.monitor.close()
         # pl_module is the LightningModule, never the DDP wrapper around it
-        self.monitor = Monitor(pl_module, self.X, self.y, **self.monitor_options)
+        options = dict(self.monitor_options)
+        self.monitor = Monitor(pl_module, self.X, self.y, take_recorders(options), **options)
         if state:
             self._load(state)
 

@@ -38,6 +38,7 @@ a :class:`gib.exceptions.NegativeInformationWarning` once per run and recorder.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import zlib
@@ -850,3 +851,21 @@ def default_recorders(
     if timer:
         recorders.append(TimerRecorder())
     return recorders
+
+
+#: the options of :func:`default_recorders`, by name
+RECORDER_OPTIONS = frozenset(inspect.signature(default_recorders).parameters)
+
+
+def take_recorders(options: dict, **defaults: Any) -> list:
+    """The recorders a caller's keyword ``options`` ask for, taken out of ``options`` (which keeps
+    the Monitor's own): ``options["recorders"]`` when given, else :func:`default_recorders` of
+    ``defaults`` updated with the options it takes. What the trainer callbacks do with the
+    keywords they pass on to their Monitor."""
+    chosen = {name: options.pop(name) for name in list(options) if name in RECORDER_OPTIONS}
+    recorders = options.pop("recorders", None)
+    if recorders is None:
+        return default_recorders(**{**defaults, **chosen})
+    if chosen:
+        raise TypeError(f"pass {', '.join(sorted(chosen))} to gib.default_recorders(...), not beside `recorders=`.")
+    return list(recorders)

@@ -19,6 +19,7 @@ from .._progress import steps_bar
 from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
+from ..recorders import default_recorders
 from ..phases import UNREAD
 from ..plotting import plane_grid
 from ..runs import resume, save
@@ -92,11 +93,10 @@ def run(config: Config, run_dir) -> None:
             seed_everything(seed)
             model = twelve_bit_net(activation, seed=seed).to(config.device)
             optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-            monitor = Monitor(
-                model, X_all, y_all, estimators={config.estimator: gib_spec},
-                ib_estimators={config.estimator: ib_spec}, synergy_kinds=(config.synergy,), batch_size=4096,
-                progress=config.progress, null=null, verbose=False,
-            )
+            recorders = default_recorders(estimators={config.estimator: gib_spec},
+                                          ib_estimators={config.estimator: ib_spec},
+                                          synergy_kinds=(config.synergy,), null=null)
+            monitor = Monitor(model, X_all, y_all, recorders, batch_size=4096, verbose=False)
             # -- the loop: epoch 0 is recorded before any training; a checkpoint at every record
             key = f"{activation}-seed{seed}"
             start = resume(run_dir, key, model=model, optimizer=optimizer, monitor=monitor)

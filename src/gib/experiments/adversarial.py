@@ -34,6 +34,7 @@ from .._progress import steps_bar
 from ..data import load_mnist
 from ..models import ACTIVATIONS, adversarial_loss, adversarial_net, fgsm
 from ..monitor import Monitor
+from ..recorders import default_recorders
 from ..plotting import metric_curves, plane_grid
 from ..runs import resume, save
 from . import reporting
@@ -149,11 +150,10 @@ def run(config: Config, run_dir) -> None:
             seed_everything(seed)
             model = adversarial_net(config.activation, seed=seed).to(config.device)
             optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-            monitor = Monitor(
-                model, probe_x, probe_y, layers={IB_LAYER: model.hidden_layers()[IB_LAYER]},
-                features=measured_x, features_name=GIB_FEATURES, ib_input=measured_x,
-                estimators=gib_spec, synergy_kinds=(config.synergy,), batch_size=2048, null=null, verbose=False,
-            )
+            recorders = default_recorders(features=measured_x, features_name=GIB_FEATURES, ib_input=measured_x,
+                                          estimators=gib_spec, synergy_kinds=(config.synergy,), null=null)
+            monitor = Monitor(model, probe_x, probe_y, recorders, layers={IB_LAYER: model.hidden_layers()[IB_LAYER]},
+                              batch_size=2048, verbose=False)
             # -- the loop: FGSM on every minibatch; epoch 0 is recorded before any training
             key = f"eps{eps:g}-seed{seed}"
             with monitor:

@@ -43,6 +43,7 @@ from ..data import install_command
 from ..measures import distribution_entropy
 from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
+from ..recorders import default_recorders
 from ..phases import Verdict
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
@@ -353,13 +354,14 @@ def train_protocol(config: Config, run_dir, task: TextTask, tokenizer, source: s
     else:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
     features, _ = gib_features(config, task.train_ids[task.probe])
-    monitor = Monitor(
-        classifier, torch.as_tensor(task.train_ids[task.probe]), task.train_y[task.probe], layers={},
+    recorders = default_recorders(
         features=features, features_name=FEATURES_NAME, record_layers_ib=False, ib_input=features,
         estimators={config.estimator: (config.estimator, config.estimator_kwargs())},
-        synergy_kinds=(config.synergy,), gib_target=config.gib_target, batch_size=config.eval_batch_size,
-        null=config.null if null is None else null, null_seeds=config.null_seeds, verbose=False,
+        synergy_kinds=(config.synergy,), gib_target=config.gib_target,
+        null=config.null if null is None else null, null_seeds=config.null_seeds,
     )
+    monitor = Monitor(classifier, torch.as_tensor(task.train_ids[task.probe]), task.train_y[task.probe], recorders,
+                      layers={}, batch_size=config.eval_batch_size, verbose=False)
     to_record = set(record_steps(epochs, steps_per_epoch, config.records_per_epoch))
     train_ids = torch.as_tensor(task.train_ids)
     true_y = torch.as_tensor(task.train_y)

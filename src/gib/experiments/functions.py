@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from .._progress import steps_bar
 from ..models import FUNCTION_NAMES, function_data, function_net
 from ..monitor import OUTPUT, Monitor
+from ..recorders import default_recorders
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..runs import resume, save
 from . import reporting
@@ -100,12 +101,10 @@ def run(config: Config, run_dir) -> None:
             lr = config.learning_rate(function)
             optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.0)
             monitor = Monitor(
-                model, x_train.cpu().numpy(), y_train.cpu().numpy(), task="regression",
-                output_bins=config.output_bins,
-                estimators=estimator_spec(config),
-                synergy_kinds=(config.synergy,), batch_size=config.n_train,
-                null=config.null, null_seeds=config.null_seeds,
-                verbose=False,
+                model, x_train.cpu().numpy(), y_train.cpu().numpy(),
+                default_recorders(output_bins=config.output_bins, estimators=estimator_spec(config),
+                                  synergy_kinds=(config.synergy,), null=config.null, null_seeds=config.null_seeds),
+                task="regression", batch_size=config.n_train, verbose=False,
             )
             # -- the loop: full-batch GD; epoch 0 is recorded before any training
             key = f"{function}-seed{seed}"

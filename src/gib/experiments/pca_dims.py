@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..monitor import Monitor
+from ..recorders import default_recorders
 from ..plotting import plane_grid
 from . import reporting
 from .base import DEPTH, Experiment, merge_frames, register, shared_null
@@ -77,11 +78,11 @@ def run(config: Config, run_dir) -> None:
         for depth in config.depths:
             def make_monitor(model):
                 # every feature set's GIB plane from the same probe pass
-                return Monitor(
-                    model, data.probe_input, data.probe_y, layers={}, features=feature_sets,
-                    estimators=gib_spec, synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500,
-                    ib_input=ib_x, null=nulls, verbose=False,
-                )
+                recorders = default_recorders(features=feature_sets, estimators=gib_spec,
+                                              synergy_kinds=(config.synergy,), record_layers_ib=False,
+                                              ib_input=ib_x, null=nulls)
+                return Monitor(model, data.probe_input, data.probe_y, recorders, layers={}, batch_size=500,
+                               verbose=False)
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))
             run_dir.save_table(merge_frames(frames))

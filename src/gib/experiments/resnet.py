@@ -38,6 +38,7 @@ from ..data import StandInWarning, load_image_dataset
 from ..features import EIGEN_SOLVERS, kernel_pca_features
 from ..models import random_crop_flip, resnet
 from ..monitor import OUTPUT, Monitor
+from ..recorders import default_recorders
 from ..plotting import metric_curves, plane_grid
 from ..runs import resume, save
 from . import reporting
@@ -310,11 +311,11 @@ def run(config: Config, run_dir) -> None:
     for seed in config.seeds:
         for depth in config.depths:
             def make_monitor(model):
-                return Monitor(
-                    model, data.probe_input, data.probe_y, layers={}, features=features, features_name=name,
-                    ib_input=ib_x, estimators=gib_spec,
-                    synergy_kinds=(config.synergy,), record_layers_ib=False, batch_size=500, null=null, timer=True, verbose=False,
-                )
+                recorders = default_recorders(features=features, features_name=name, ib_input=ib_x,
+                                              estimators=gib_spec, synergy_kinds=(config.synergy,),
+                                              record_layers_ib=False, null=null, timer=True)
+                return Monitor(model, data.probe_input, data.probe_y, recorders, layers={}, batch_size=500,
+                               verbose=False)
 
             frames.append(train_condition(config, run_dir, data, depth, seed, make_monitor))
             run_dir.save_table(merge_frames(frames))
