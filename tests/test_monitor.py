@@ -284,3 +284,19 @@ def test_an_estimator_without_weights_is_refused_for_the_gib_plane_up_front():
     # the IB plane takes no weights: ksg is fine there
     with Monitor(tiny_model(), X, y, gib.default_recorders(ib_estimators="ksg"), verbose=False) as mon:
         assert set(mon.record(0).query("plane == 'IB'").estimator) == {"ksg"}
+
+
+def test_take_recorders_splits_a_callbacks_keywords():
+    from gib.recorders import GIBRecorder, IBRecorder, take_recorders
+
+    options = {"estimators": "discrete", "batch_size": 8, "verbose": False}
+    recorders = take_recorders(options, features_name="tokens")
+    assert options == {"batch_size": 8, "verbose": False}  # the Monitor's own are left
+    (gib_recorder,) = [r for r in recorders if isinstance(r, GIBRecorder)]
+    assert gib_recorder.name == "tokens" and list(gib_recorder.estimators) == ["discrete"]
+    assert any(isinstance(r, IBRecorder) and not r.default_rule for r in recorders)  # named: used for IB too
+    assert any(isinstance(r, IBRecorder) and r.default_rule for r in take_recorders({}))
+    mine = [object()]
+    assert take_recorders({"recorders": mine}) == mine
+    with pytest.raises(TypeError, match="estimators"):
+        take_recorders({"recorders": mine, "estimators": "binning"})
