@@ -271,7 +271,7 @@ class KDEUpperIB:
         X, y = X[self.rows], y[self.rows]
         self.x_codes = np.unique(X, axis=0, return_inverse=True)[1].ravel()
         self.y_codes = np.unique(y, axis=0, return_inverse=True)[1].ravel()
-        self.ceilings = ib_ceilings(X, y, DEFAULT_IB_ESTIMATOR)
+        self.ceilings = ib_ceilings(X, y, estimator=DEFAULT_IB_ESTIMATOR)
 
     def distances(self, T: Any, sketch: int | None = None) -> np.ndarray:
         """:func:`squared_distances` of T's ``rows``, T checked against the probe's length."""

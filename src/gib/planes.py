@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compat import keyword_only
 from ._validation import (as_device_samples, as_samples, check_same_length, one_of, positive_int, renamed,
                           seed_value, to_numpy)
 from .estimators import KDEUpperEstimator, LeaveOneOut, available_estimators, get_estimator
@@ -138,10 +139,12 @@ def weighting_estimator(estimator: Any, options: dict, resample_hint: bool = Fal
     return est
 
 
+@keyword_only
 def gib_point(
     X: Any,
     yhat: Any,
     y: Any,
+    *,
     estimator: Any = "binning",
     kind: str = "featurewise",
     target: str = "joint",
@@ -406,7 +409,8 @@ def _ceiling(est: Any, b: np.ndarray, continuous_is_unbounded: bool) -> float:
     return h + 0.0  # a constant B's -0.0 reads as 0
 
 
-def ib_ceilings(X: Any, y: Any, estimator: Any = "binning", **options: Any) -> tuple[float, float]:
+@keyword_only
+def ib_ceilings(X: Any, y: Any, *, estimator: Any = "binning", **options: Any) -> tuple[float, float]:
     """The ceilings of the IB plane for a fixed probe set: (min(log2 N, H(X)), H(Y)) in bits.
 
     Compute them once per probe set and estimator and pass them to ``ib_point(..., ceilings=)``
@@ -433,7 +437,7 @@ def ib_ceilings(X: Any, y: Any, estimator: Any = "binning", **options: Any) -> t
     Examples
     --------
     >>> X = np.repeat(np.arange(8), 64)  # 8 equally likely inputs, 512 samples
-    >>> ib_ceilings(X, X % 2, "discrete")
+    >>> ib_ceilings(X, X % 2, estimator="discrete")
     (3.0, 1.0)
     """
     est = get_estimator(estimator, **options)
@@ -450,7 +454,7 @@ def _check_ceilings(ceilings: Any) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise ValueError(
             f"`ceilings` must be a pair (complexity_ceiling, prediction_ceiling) of numbers, as "
-            f"`ib_ceilings(X, y, estimator)` returns, got {ceilings!r}."
+            f"`ib_ceilings(X, y, estimator=...)` returns, got {ceilings!r}."
         ) from None
     if not (complexity >= 0 and prediction >= 0 and np.isfinite(complexity)):
         raise ValueError(
@@ -466,10 +470,12 @@ def _estimate(est: Any, T: np.ndarray, b: np.ndarray, b_name: str) -> float:
         raise renamed(error, {"a": "T", "b": b_name}) from None
 
 
+@keyword_only
 def ib_point(
     T: Any,
     X: Any,
     y: Any,
+    *,
     estimator: Any = "binning",
     saturation_tol: float | None = None,
     warn: bool = True,
@@ -564,7 +570,8 @@ class IBPlane:
         n = check_same_length(X=self.X, y=self.y)
         self.tolerance = (math.log2(n) / n if saturation_tol is None
                           else non_negative_float(saturation_tol, "saturation_tol"))
-        self.ceilings = ib_ceilings(self.X, self.y, est) if ceilings is None else _check_ceilings(ceilings)
+        self.ceilings = (ib_ceilings(self.X, self.y, estimator=est) if ceilings is None
+                         else _check_ceilings(ceilings))
         self.plugin = isinstance(est, PlugInEstimator)
         if self.plugin:
             self._codes = [row_codes(est.compact_codes(self.X)), row_codes(est.compact_codes(self.y))]
