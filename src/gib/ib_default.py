@@ -59,6 +59,7 @@ deep neural networks via matrix-based Renyi's entropy and tensor kernels", arXiv
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -94,9 +95,7 @@ def _host_samples(T: Any, name: str) -> np.ndarray:
         raise TypeError(f"`{name}` has dtype {T.dtype}; a layer's activations are numbers.")
     if T.dtype not in (np.float32, np.float64):
         T = T.astype(np.float64)
-    if not np.all(np.isfinite(T)):
-        raise ValueError(f"`{name}` holds NaN or inf: a layer's activations must be finite.")
-    return T
+    return T  # as_samples has refused NaN and infinities, naming the argument
 
 
 def squared_distances(T: Any, sketch: int | None = None) -> np.ndarray:
@@ -108,7 +107,12 @@ def squared_distances(T: Any, sketch: int | None = None) -> np.ndarray:
     on a wide layer); centring first keeps the cancellation in ``|a|^2 + |b|^2 - 2 a.b`` at the
     scale of the spread, not of the mean. Entries are clipped at 0 and the diagonal is exactly 0.
     """
-    T = _host_samples(T, "T")
+    return _squared_distances(_host_samples(T, "T"), sketch)
+
+
+def _squared_distances(T: np.ndarray, sketch: int | None) -> np.ndarray:
+    """:func:`squared_distances` of a T already checked (:func:`_host_samples`): one pass over a
+    wide layer fewer in a record step."""
     if sketch is not None:
         T = sketch_columns(T, sketch)
     centred = T - T.mean(axis=0, dtype=np.float64).astype(T.dtype)
@@ -122,7 +126,13 @@ def squared_distances(T: Any, sketch: int | None = None) -> np.ndarray:
 
 def typical_squared_distance(d2: np.ndarray) -> float:
     """The median over pairs i < j of a squared-distance matrix: the layer's spread."""
-    return float(np.median(d2[np.triu_indices(len(d2), 1)]))
+    return float(np.median(d2[_upper_triangle(len(d2))]))
+
+
+@functools.lru_cache(maxsize=4)
+def _upper_triangle(n: int) -> np.ndarray:
+    """The boolean mask of the pairs i < j of n samples, kept for the next record step."""
+    return np.triu(np.ones((n, n), dtype=bool), 1)
 
 
 def noise_from_distances(d2: np.ndarray, fraction: float = NOISE_FRACTION) -> float:
@@ -279,7 +289,7 @@ class KDEUpperIB:
         if len(T) != self.n:
             raise ValueError(f"`T` has {len(T)} samples but the probe set {self.n}; pass the layer's probe "
                              "activations.")
-        return squared_distances(T if len(self.rows) == self.n else T[self.rows], sketch)
+        return _squared_distances(T if len(self.rows) == self.n else T[self.rows], sketch)
 
     def default_point(self, T: Any, fraction: float = NOISE_FRACTION) -> tuple[dict[str, Any], float, float]:
         """(options, I(X;T), I(T;Y)) of one layer under the default rule, from one distance
