@@ -64,6 +64,7 @@ from scipy import linalg
 from torch import nn
 
 import gib
+from bench_monitor import SmallConvNet  # the MNIST CNN of a first try, beside this script
 from gib.ib_default import KDEUpperIB, estimator_label
 
 
@@ -76,19 +77,6 @@ KNN = 10  #: neighbours of the Renyi kernel width
 ALPHA = 1.01
 
 
-class SmallConvNet(nn.Module):
-    """The conv net of PyTorch's MNIST example, without dropout (as in bench_monitor.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(1, 32, 3, 1), nn.Conv2d(32, 64, 3, 1)
-        self.fc1, self.fc2 = nn.Linear(9216, 128), nn.Linear(128, 10)
-        self.act1, self.act2, self.act3 = nn.ReLU(), nn.ReLU(), nn.ReLU()
-
-    def forward(self, x):
-        x = self.act2(self.conv2(self.act1(self.conv1(x))))
-        x = F.max_pool2d(x, 2).flatten(1)
-        return self.fc2(self.act3(self.fc1(x)))
 
 
 # -- recording: the activations the Monitor's IB recorder sees, and what it costs ------------------
