@@ -122,7 +122,7 @@ def test_a_layer_that_copies_y_saturates_the_prediction_axis():
     y = np.repeat([0, 1, 2, 3], [256, 128, 64, 64])  # H(Y) = 1.75
     T = y.astype(float)[:, None]
     with pytest.warns(gib.SaturationWarning, match=r"I\(T;Y\) = 1.75 bits is at its ceiling H\(Y\)") as record:
-        point = gib.ib_point(T, X, y, "binning")
+        point = gib.ib_point(T, X, y, estimator="binning")
     assert point.prediction == pytest.approx(1.75, abs=1e-12)
     assert point.prediction_ceiling == pytest.approx(1.75, abs=1e-12)
     assert point.complexity == pytest.approx(1.75, abs=1e-12)  # far below its ceiling of 9 bits
@@ -130,7 +130,7 @@ def test_a_layer_that_copies_y_saturates_the_prediction_axis():
     assert "I(X;T)" not in str(record[0].message)  # only the axis at its ceiling is named
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert gib.ib_point(T, X, y, "binning", warn=False) == point
+        assert gib.ib_point(T, X, y, estimator="binning", warn=False) == point
 
 
 def well_separated_classes(n=1000, k=10, d=20, seed=0):
