@@ -271,7 +271,9 @@ def test_ctrl_c_in_a_command_exits_130_with_one_line(monkeypatch, tmp_path):
     assert result.output.strip() == "interrupted; rerun the same command to resume"
 
 
-def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tmp_path):
+def _signal_a_real_run(tmp_path, signum) -> tuple[Path, int, str]:
+    """Start `gib run activations` in a subprocess, send ``signum`` once its first checkpoint
+    exists; return the run directory, the exit status and stderr."""
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
     command = [sys.executable, "-m", "gib.cli", "run", "activations", "--preset", "test", "--out", str(out),
@@ -282,12 +284,17 @@ def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tm
         while not (out / CHECKPOINT).exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, process.communicate()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, stderr
+    return out, process.returncode, stderr
+
+
+def test_sigint_during_a_real_run_exits_130_quietly_and_keeps_its_checkpoints(tmp_path):
+    out, returncode, stderr = _signal_a_real_run(tmp_path, signal.SIGINT)
+    assert returncode == 130, stderr
     # the run's own warnings (the 12-bit task's wide layers saturate at epoch 0) may come before it
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == "interrupted; rerun the same command to resume"
     assert RunDir.load(out).load_checkpoint("tanh-seed0")["step"] >= 0  # what it saved is intact
@@ -466,22 +473,8 @@ def test_a_second_run_on_the_same_directory_is_refused_naming_the_first(tmp_path
 
 
 def test_sigterm_during_a_real_run_exits_143_with_one_line_and_keeps_its_checkpoints(tmp_path):
-    out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
-    command = [sys.executable, "-m", "gib.cli", "run", "activations", "--preset", "test", "--out", str(out),
-               "--set", "epochs=100000"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        while not (out / CHECKPOINT).exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert process.poll() is None, process.communicate()
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 143, stderr
+    out, returncode, stderr = _signal_a_real_run(tmp_path, signal.SIGTERM)
+    assert returncode == 143, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == "terminated; rerun the same command to resume"
     assert RunDir.load(out).load_checkpoint("tanh-seed0")["step"] >= 0
