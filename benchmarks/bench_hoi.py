@@ -72,6 +72,20 @@ def gib_direct(X: np.ndarray, estimator: str, per_feature: bool):
     return whole - rest
 
 
+def load_hoi(x64: bool) -> str | None:
+    """hoi's version, with jax in float64 when ``x64`` (hoi's own precision is float32), or None
+    when hoi is not installed (the extra ``bench``)."""
+    try:
+        import hoi
+    except ImportError:
+        return None
+    if x64:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    return hoi.__version__
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -80,16 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     N = 1000 if args.quick else 5000
     widths = (4, 8) if args.quick else (4, 8, 16, 32)
-    try:
-        import hoi
-
-        hoi_version = hoi.__version__
-        if args.x64:
-            import jax
-
-            jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        hoi_version = None
+    hoi_version = load_hoi(args.x64)
     rng = np.random.default_rng(0)
     r = args.repeats
 

@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 import gib
+from bench_hoi import load_hoi  # beside this script
 
 
 def best_of(fn, repeats: int) -> tuple[float, object]:
@@ -65,16 +66,7 @@ def main() -> None:
     parser.add_argument("--no-loop", action="store_true", help="leave out the per-subset loop (minutes)")
     args = parser.parse_args()
     N, n, orders = (300, 10, (3, 4)) if args.quick else (1000, 20, (3, 4, 5))
-    try:
-        import hoi
-
-        hoi_version = hoi.__version__
-        if args.x64:
-            import jax
-
-            jax.config.update("jax_enable_x64", True)
-    except ImportError:
-        hoi_version = None
+    hoi_version = load_hoi(args.x64)
     rng = np.random.default_rng(0)
     mixing = rng.normal(size=(n, n))
     gaussian = rng.normal(size=(N, n)) @ mixing

@@ -315,15 +315,17 @@ class GIBPlane:
             return np.column_stack([a, b])
         return row_codes(np.column_stack([a, b]), sizes=(int(a.max()) + 1, self._y_size))
 
-    def pieces(self, yhat: Any, resample: bool = False, seed: int = 0) -> tuple[LeaveOneOut, float]:
-        """The leave-one-out pieces of I(.;Z) under the PMI weights, and P = I(Yhat;Y) (SPEC 2)."""
+    def _codes(self, yhat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The codes of Yhat (checked against the probe set) and of Y, and Z."""
         a = discrete_codes(yhat, "yhat", self.output_bins)
         check_same_length(X=self.X, yhat=a)
-        b = self.y_codes
+        return a, self.y_codes, self._z(a, self.y_codes)
+
+    def pieces(self, yhat: Any, resample: bool = False, seed: int = 0) -> tuple[LeaveOneOut, float]:
+        """The leave-one-out pieces of I(.;Z) under the PMI weights, and P = I(Yhat;Y) (SPEC 2)."""
+        a, b, z = self._codes(yhat)
         prediction = code_information(a, b)  # both dense codes: the plug-in I(Yhat;Y)
         weights = pmi_weights(a, b)
-        # Z's columns are dense codes: their sizes spare row_codes a pass for the maxima
-        z = self._z(a, b)
         if resample:
             idx = np.random.default_rng(seed_value(seed)).choice(len(self.X), size=len(self.X), p=weights)
             return self.estimator.leave_one_out(self.X[idx], z[idx], None), prediction
@@ -345,11 +347,8 @@ class GIBPlane:
         """The leave-one-out pieces and P of every bootstrap replicate (``bootstrap`` > 0)."""
         if self.counts is None:
             raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
-        a = discrete_codes(yhat, "yhat", self.output_bins)
-        check_same_length(X=self.X, yhat=a)
-        b = self.y_codes
+        a, b, z = self._codes(yhat)
         kb = self._y_size
-        z = self._z(a, b)
         cell = a.astype(np.int64) * kb + b
         predictions = _replicate_informations(a, [b], self.counts, False)[0]
         out = []

@@ -426,6 +426,20 @@ class IBRecorder:
         self.warned = {tuple(str(part) for part in key) for key in state.get("warned", [])}
 
 
+def _feature_set(features: Any, probe_set: ProbeSet, where: str) -> np.ndarray:
+    """A recorder's feature set on the probe set: an array, a transform applied once to the probe
+    inputs (as the model takes them, on the host), or None for the inputs flattened; checked, and
+    of the probe set's length."""
+    if callable(features) and not hasattr(features, "shape"):
+        import torch
+
+        raw = probe_set.raw
+        features = features(raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw)
+    features = as_samples(probe_set.inputs if features is None else features, where)
+    check_same_length(**{where: features, "y": probe_set.y})
+    return features
+
+
 def null_references(
     features: Any,
     y: Any,
@@ -512,15 +526,8 @@ class GIBRecorder:
         self.warned: set[tuple[str, ...]] = set()
 
     def bind(self, probe_set: ProbeSet) -> None:
-        features = self._features
-        if callable(features) and not hasattr(features, "shape"):
-            import torch
-
-            raw = probe_set.raw
-            features = features(raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw)
         where = "features" if self.name == "input" else f"features[{self.name!r}]"
-        self.features = as_samples(probe_set.inputs if features is None else features, where)
-        check_same_length(**{where: self.features, "y": probe_set.y})
+        self.features = _feature_set(self._features, probe_set, where)
         self.y, self.task = probe_set.y, probe_set.task
         self.null = self._bind_null(self._null)
         # one plane per estimator: the features' partitions once for a plug-in estimator, shared
@@ -678,13 +685,7 @@ class HigherOrderRecorder(_Stateless):
         self.name, self._features, self.output_bins = str(name), features, positive_int(output_bins, "output_bins")
 
     def bind(self, probe_set: ProbeSet) -> None:
-        features = self._features
-        if callable(features) and not hasattr(features, "shape"):
-            import torch
-
-            raw = probe_set.raw
-            features = features(raw.cpu().numpy() if isinstance(raw, torch.Tensor) else raw)
-        features = as_samples(probe_set.inputs if features is None else features, "features")
+        features = _feature_set(self._features, probe_set, "features")
         self.task = probe_set.task
         self.features = features[:, ~np.all(features == features[:1], axis=0)]
         # per estimator: the features as it reads them and M(X) of every measure. A plug-in
