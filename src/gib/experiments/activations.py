@@ -64,7 +64,7 @@ class Config(BaseConfig):
 PRESETS = {
     "test": dict(activations=("tanh", "relu"), epochs=4, record_every=2, record_log_points=0, progress=False),
     "quick": dict(epochs=1500, record_every=25, record_log_points=10, threads=1),
-    "cpu": dict(epochs=4000, record_every=50, record_log_points=20, seeds=(0, 1, 2), threads=1),
+    "cpu": dict(epochs=4000, record_every=50, record_log_points=20, seeds=(0, 1, 2, 3, 4), threads=1),
     "paper": dict(epochs=10000, record_every=100, record_log_points=30, seeds=(0, 1, 2, 3, 4), threads=1),
 }
 

@@ -69,7 +69,7 @@ PRESETS = {
     "test": dict(functions=("addition", "multiplication"), epochs=4, record_every=2, n_train=200, n_test=200,
                  threads=1, progress=False),
     "quick": dict(epochs=1000, record_every=10, threads=1),
-    "cpu": dict(epochs=1000, record_every=10, seeds=(0, 1, 2), threads=1),
+    "cpu": dict(epochs=1000, record_every=10, seeds=(0, 1, 2, 3, 4), threads=1),
     "paper": dict(epochs=1000, record_every=10, seeds=(0, 1, 2, 3, 4), threads=1),
 }
 
