@@ -426,10 +426,11 @@ def test_claims_show_beyond_the_null(tmp_path):
                 Outcome("b", done, claims_error=NO_CLAIMS,
                         observations=[reporting.Claim("two", "2 bits", False, beyond_null=False)])]
     text = write_report(tmp_path, "cpu", outcomes, [], 2.0, "local")
-    assert "| experiment | claim | measured | holds | beyond the null |" in text
-    assert "| [a](#a) | one | 1 bit | **holds** | yes |" in text
-    assert "| [a](#a) | a claim | 1 bit | **holds** | - |" in text
-    assert "| [b](#b) | two | 2 bits | **does not hold** | no |" in text
+    assert "| # | experiment | claim | run | measured | verdict | beyond the null |" in text
+    assert "| 1 | [a](#a) | one |  | 1 bit | **holds** | yes |" in text
+    assert "| 2 | [a](#a) | a claim |  | 1 bit | **holds** | - |" in text
+    assert "| 3 | [b](#b) | two |  | 2 bits | **does not hold** | no |" in text
+    assert "beyond the null: uncertain" in reporting.Claim("c", "x", None, beyond_null="uncertain").markdown()
 
 
 def _line(ax, gid):

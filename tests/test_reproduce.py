@@ -3,6 +3,7 @@ REPRODUCTION.md with each claim, its number, the figures, times and data sources
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -15,11 +16,13 @@ from PIL import Image
 
 from gib.cli import main
 from gib.experiments import get_experiment
-from gib.experiments.reporting import Claim
+from gib.experiments.reporting import Claim, run_setup
 from gib.reproduce import (
-    INVOCATIONS, NO_CLAIMS, REPORT, Outcome, _seconds, data_sources, public_path, public_text, publish, write_report,
+    INVOCATIONS, NO_CLAIMS, REPORT, Outcome, _cell, _seconds, data_sources, public_path, public_text, publish,
+    write_report,
 )
 from gib.runs import RunDir
+from gib.verdicts import SEED_COLUMNS
 
 
 def test_reproduce_end_to_end(tmp_path):
@@ -31,10 +34,13 @@ def test_reproduce_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     text = (out / "REPRODUCTION.md").read_text()
     for name in ("synthetic", "activations"):
-        claims = get_experiment(name).claims(RunDir.load(out / name))
+        run = RunDir.load(out / name)
+        claims = get_experiment(name).claims(run)
         assert claims
         for claim in claims:
-            assert claim.markdown() in text  # the claim, the number measured and the verdict
+            # the claim, the number measured, the verdict and the run it reads
+            assert dataclasses.replace(claim, setup=run_setup(run)).markdown() in text
+            assert f"| {_cell(claim.claim)} | {_cell(run_setup(run))} | {_cell(claim.measured)} |" in text
         figures = sorted((out / name / "figures").glob("*.png"))
         assert figures
         for figure in figures:
@@ -43,6 +49,11 @@ def test_reproduce_end_to_end(tmp_path):
         assert seconds > 0
         assert re.search(rf"\| {name} \| done \| [0-9.]+ s \|", text)
     assert "Total wall time" in text
+    # the activations' claims rest on seed tables: their figure is drawn, linked and published
+    assert (out / "figures" / "claims-activations.png").stat().st_size > 10_000
+    assert "](figures/claims-activations.png)" in text and (published / "figures" / "claims-activations.png").exists()
+    assert text.index("## The claims at a glance") < text.index("## Claims")
+    assert "`test`, seed 0, 4 epochs, data: original" in text
     assert "12-bit task of Shwartz-Ziv & Tishby (original labels" in text  # from the activations run's data.json
     assert "`nosuch`: not registered" in text
 
@@ -151,34 +162,61 @@ def test_resumed_reproduction_reports_the_wall_time_of_every_invocation(tmp_path
 def test_observations_are_listed_apart_from_the_claims(tmp_path):
     done = {"status": "done", "seconds": 3.0}
     outcomes = [
-        Outcome("a", done, claims=[Claim("claim one", "0.5 bits", True)]),
+        Outcome("a", done, claims=[Claim("claim one", "0.5 bits", True, setup="`cpu`, seed 0")]),
         Outcome("b", done, claims_error=NO_CLAIMS,
-                observations=[Claim("observation one", "12%", False), Claim("observation two", "-0.9", True)]),
+                observations=[Claim("observation one", "12%", False), Claim("observation two", "-0.9", True),
+                              Claim("observation three", "1%", None)]),
         Outcome("c", done, claims_error=NO_CLAIMS),
     ]
     text = write_report(tmp_path, "cpu", outcomes, [], 5.0, "local")
-    assert "**1 of 1 claims hold** in these runs; 1 of 2 other observations of the paper hold." in text
+    assert ("Of the 1 distinct measurements of the paper's claims, **1 holds, 0 do not hold, 0 are uncertain**; "
+            "of the other observations of the paper, **1 holds, 1 does not hold, 1 is uncertain**.") in text
     claims_part, rest = text.split("## Other observations of the paper", 1)
-    assert "| [a](#a) | claim one | 0.5 bits | **holds** |" in claims_part
+    assert "| 1 | [a](#a) | claim one | `cpu`, seed 0 | 0.5 bits | **holds** | - |" in claims_part
     assert "| [b](#b) |" not in claims_part  # b has observations, not a missing claim
-    assert "| [c](#c) | - | the experiment registers no claims | - |" in claims_part
-    assert "| [b](#b) | observation one | 12% | **does not hold** |" in rest.split("## Experiments")[0]
+    assert "| - | [c](#c) | - | - | the experiment registers no claims | - | - |" in claims_part
+    observations = rest.split("## Experiments")[0]
+    assert "| 2 | [b](#b) | observation one |  | 12% | **does not hold** |" in observations
+    assert "| 4 | [b](#b) | observation three |  | 1% | **uncertain** |" in observations
     section_b = text.split("\n## b\n")[1].split("\n## c\n")[0]
     assert "No claims" not in section_b and Claim("observation two", "-0.9", True).markdown() in section_b
     assert "No claims: the experiment registers no claims." in text.split("\n## c\n")[1]
 
 
-def test_the_report_counts_claims_that_hold_only_as_much_as_the_null_does(tmp_path):
+def test_a_row_that_rereads_another_rows_measurement_is_marked_and_not_counted(tmp_path):
     done = {"status": "done", "seconds": 3.0}
-    outcomes = [Outcome("a", done, claims=[
-        Claim("beyond", "x", True, beyond_null=True), Claim("as the null", "x", True, beyond_null=False),
-        Claim("fails", "x", False, beyond_null=False), Claim("no null", "x", True),
-    ])]
+    outcomes = [
+        Outcome("estimators", done, claims=[Claim("[activations, estimator=binning] GIB compresses", "a 0.1", False),
+                                            Claim("[activations, estimator=kde] GIB compresses", "a 0.2", True)]),
+        Outcome("svw", done, claims=[Claim("[activations, synergy=featurewise] GIB compresses", "a 0.1", False),
+                                     Claim("[activations, synergy=sum_vs_whole] GIB compresses", "a 0.3", None)]),
+    ]
     text = write_report(tmp_path, "cpu", outcomes, [], 5.0, "local")
-    assert ("Of the 3 claims and observations that rest on a GIB compression (those with a \"beyond the null\" "
-            "entry), **1 hold beyond the null predictors**") in text
-    assert "**1 hold only as much as the null does**" in text and "and 1 do not hold." in text
-    assert "| [a](#a) | as the null | x | **holds** | no |" in text and "| no null | x | **holds** | - |" in text
+    assert ("Of the 3 distinct measurements of the paper's claims, **1 holds, 1 does not hold, 1 is uncertain** "
+            "(1 more row re-reads a measurement of another row and is not counted)") in text
+    assert ("| 3 | [svw](#svw) | [activations, synergy=featurewise] GIB compresses |  | the same numbers as #1: the "
+            "same run data read the same way | does not hold (as #1, not counted) | - |") in text
+
+
+def test_the_report_reads_beyond_the_null_per_condition(tmp_path):
+    """The summary counts conditions, not claims: each GIB condition a claim expects to compress,
+    read from the claim's seed table."""
+    seeds = pd.DataFrame({"condition": ["a", "b", "c", "d", "a"], "plane": ["GIB"] * 4 + ["IB"],
+                          "verdict": ["compresses", "compresses", "compresses", "uncertain", "compresses"],
+                          "beyond_null": ["yes", "no", "uncertain", "uncertain", None]})
+    seeds = seeds.reindex(columns=SEED_COLUMNS).assign(n_seeds=1, drop_fraction=0.3, seeds_compressing="1/1")
+    done = {"status": "done", "seconds": 3.0}
+    claim = Claim("GIB compresses for all", "x", None, beyond_null=False, evidence=seeds,
+                  expected={("a", "GIB"): True, ("b", "GIB"): True, ("c", "GIB"): True, ("d", "GIB"): True,
+                            ("a", "IB"): False})
+    text = write_report(tmp_path, "cpu", [Outcome("x", done, claims=[claim, Claim("no null", "x", True)])], [],
+                        5.0, "local")
+    assert ("of the 4 conditions whose GIB compression a claim rests on (distinct measurements), 1 compress and go "
+            "beyond the null predictors at the same accuracy (paired per seed), 1 compress no more than the null "
+            "does, 1 compress but cannot be told from the null, and 1 do not compress or are uncertain themselves."
+            ) in text
+    assert "| 1 | [x](#x) | GIB compresses for all |  | x | **uncertain** | no |" in text
+    assert "| no null |  | x | **holds** | - |" in text
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ API_MODULES = [
     "gib.measures",
     "gib.planes",
     "gib.phases",
+    "gib.verdicts",
     "gib.references",
     "gib.interactions",
     "gib.ib_default",

@@ -722,3 +722,106 @@ def multiplets_landscape(frame: pd.DataFrame, bins: int = 64, title: str | None 
     counts = ", ".join(f"{int(np.sum(orders == o))} of order {o}" for o in levels)
     ax.set_title(f"{title}\n{counts}" if title else counts, fontsize=9)
     return fig
+
+
+#: the colours of the seed rule's verdicts in :func:`verdict_figure`
+VERDICT_COLORS = {"compresses": "#1b7837", "uncertain": "#e08214", "no compression": "#b2182b",
+                  "no fitting phase": "#b2182b"}
+UNREAD_COLOR = "#8c8c8c"
+
+
+def _drop_limits(rows: pd.DataFrame) -> tuple[float, float]:
+    """The x range (percent) of a verdict panel: 0-100% and every drop and interval drawn (a null's
+    drop can be negative, or larger than the network's range), within -300% to 400%."""
+    columns = [c for c in ("drop_fraction", "drop_fraction_low", "drop_fraction_high", "null_drop_fraction",
+                           "null_drop_fraction_low", "null_drop_fraction_high") if c in rows.columns]
+    values = 100 * rows[columns].to_numpy(float).ravel()
+    values = values[np.isfinite(values)]
+    low, high = min(0.0, *values) if len(values) else 0.0, max(100.0, *values) if len(values) else 100.0
+    pad = 0.04 * (high - low)
+    return max(-300.0, low - pad), min(400.0, high + pad)
+
+
+def verdict_figure(tables: Any, *, title: str | None = None, expected: Any = None,
+                   rule: PhaseRule = DEFAULT_RULE) -> Figure:
+    """Each condition's complexity drop and the null's, with their intervals over seeds: the
+    claims of an experiment at a glance.
+
+    One panel per plane; one row per condition (per variant, where ``tables`` maps labels to seed
+    tables), in the tables' order. The filled dot is the network's drop from its complexity peak
+    to the last record as a share of its complexity range, with its interval over seeds; the open
+    dot below it the null predictors' drop over the same steps and seeds (GIB, where recorded), on
+    the same scale; the dashed line is the phase rule's minimum drop. The colour is the seed
+    rule's verdict (:class:`gib.verdicts.SeedRule`); the text at the right gives it with the share
+    of seed resamples that compress, the seeds that compress on their own and, with the null,
+    whether the network goes beyond it.
+
+    Parameters
+    ----------
+    tables : DataFrame or mapping of str to DataFrame
+        :func:`gib.verdicts.seed_table` output; a mapping draws each table's rows under its label.
+    title : str, optional
+        The figure's title.
+    expected : mapping of (condition, plane) to bool, optional
+        What a claim says of each condition (compresses or not), written beside its name.
+    rule : PhaseRule
+        The rule whose minimum drop is marked.
+
+    Returns
+    -------
+    Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(tables, pd.DataFrame):
+        tables = {"": tables}
+    if not tables:
+        raise ValueError("`tables` is empty; pass a seed table (gib.verdicts.seed_table) or a mapping of them.")
+    expected = dict(expected or {})
+    rows = pd.concat([t.assign(label=label) for label, t in tables.items()], ignore_index=True)
+    planes = [p for p in ("GIB", *sorted(set(rows["plane"]) - {"GIB"})) if (rows["plane"] == p).any()]
+    counts = [int((rows["plane"] == p).sum()) for p in planes]
+    row_in, gap_in, top_in, bottom_in = 0.3, 0.75, 0.55 if title else 0.25, 0.85
+    height = top_in + bottom_in + row_in * sum(c + 0.6 for c in counts) + gap_in * (len(planes) - 1)
+    fig, axes = plt.subplots(len(planes), 1, figsize=(9.5, height), squeeze=False,
+                             gridspec_kw={"height_ratios": [c + 0.6 for c in counts]})
+    for ax, plane in zip(axes[:, 0], planes):
+        mine = rows[rows["plane"] == plane].reset_index(drop=True)
+        y = np.arange(len(mine))[::-1].astype(float)
+        labels = []
+        for yi, row in zip(y, mine.to_dict("records")):
+            name = f"{row['label']}: {row['condition']}" if row["label"] else str(row["condition"])
+            wanted = expected.get((row["condition"], plane))
+            labels.append(name if wanted is None else f"{name}  (paper: {'yes' if wanted else 'no'})")
+            color = VERDICT_COLORS.get(row["verdict"], UNREAD_COLOR)
+            if np.isfinite(row["drop_fraction_low"]):
+                ax.plot([100 * row["drop_fraction_low"], 100 * row["drop_fraction_high"]], [yi + 0.1] * 2, color=color,
+                        lw=2.4, solid_capstyle="butt")
+            ax.plot([100 * row["drop_fraction"]], [yi + 0.1], "o", color=color, ms=6, zorder=3)
+            if np.isfinite(row.get("null_drop_fraction", np.nan)):
+                if np.isfinite(row["null_drop_fraction_low"]):
+                    ax.plot([100 * row["null_drop_fraction_low"], 100 * row["null_drop_fraction_high"]],
+                            [yi - 0.2] * 2, color="0.5", lw=1.2)
+                ax.plot([100 * row["null_drop_fraction"]], [yi - 0.2], "o", mfc="white", mec="0.3", ms=5, zorder=3)
+            seeds = (f"{row['support']:.0%} of resamples, {row['seeds_compressing']} seeds" if row["n_seeds"] > 1
+                     else "1 seed")
+            beyond = row.get("beyond_null")
+            note = f"{row['verdict']}: {seeds}" + (f"; beyond null: {beyond}" if isinstance(beyond, str) else "")
+            ax.annotate(note, (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=7.5, color=color)
+        ax.axvline(100 * rule.min_drop, color="0.2", ls="--", lw=0.9)
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.set_ylim(-0.8, len(mine) - 0.2)
+        ax.set_xlim(*_drop_limits(mine))
+        ax.set_title(f"{plane} plane", fontsize=9, loc="left")
+        ax.grid(axis="x", color="0.92")
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel("complexity drop after the peak, % of the complexity range", fontsize=8)
+    handles = [Line2D([], [], marker="o", ls="-", color=VERDICT_COLORS["compresses"], label="network, interval over seeds"),
+               Line2D([], [], marker="o", ls="-", color="0.5", mfc="white", mec="0.3", label="null predictors, same seeds"),
+               Line2D([], [], ls="--", color="0.2", label=f"phase rule's minimum drop ({rule.min_drop:.0%})")]
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=3, fontsize=7.5, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10, x=0.01, ha="left", y=1 - 0.12 / height, va="top")
+    fig.subplots_adjust(left=0.25, right=0.6, top=1 - top_in / height, bottom=bottom_in / height,
+                        hspace=gap_in / (row_in * (sum(counts) / len(counts) + 0.6)))
+    return fig

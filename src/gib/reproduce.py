@@ -145,16 +145,25 @@ def _outcome(name: str, experiment, row: dict, path: Path) -> Outcome:
         outcome.claims_error = NO_CLAIMS
     else:
         try:
-            outcome.claims = list(experiment.claims(run_dir))
+            outcome.claims = _with_setup(experiment.claims(run_dir), run_dir)
         except Exception as err:  # noqa: BLE001 - one experiment's broken claims must not sink the report
             outcome.claims_error = f"claims could not be computed: {type(err).__name__}: {err}"
     if experiment.observations is not None:
         try:
-            outcome.observations = list(experiment.observations(run_dir))
+            outcome.observations = _with_setup(experiment.observations(run_dir), run_dir)
         except Exception as err:  # noqa: BLE001 - as for the claims
             outcome.claims_error += f"{'; ' if outcome.claims_error else ''}observations could not be computed: " \
                                     f"{type(err).__name__}: {err}"
     return outcome
+
+
+def _with_setup(claims, run_dir) -> list:
+    """The claims, each naming the run it reads (its own ``setup``, else the run's)."""
+    import dataclasses
+
+    from .experiments.reporting import run_setup
+
+    return [c if c.setup else dataclasses.replace(c, setup=run_setup(run_dir)) for c in claims]
 
 
 def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) -> list[dict]:
@@ -175,38 +184,123 @@ def record_invocation(out: Path, started: float, wall: float, rows: list[dict]) 
     return invocations
 
 
-def _null_summary(claims) -> list[str]:
-    """What the "beyond the null" column says, counted: the claims and observations that rest on a
-    GIB compression, how many hold beyond the null predictors and how many only as much as the
-    null does (SPEC 2, "References for the GIB plane")."""
-    read = [c for c in claims if c.beyond_null is not None]
-    if not read:
+def _base_claim(claim) -> str:
+    """The paper's claim without a variant's ``[experiment, key=value]`` prefix."""
+    return re.sub(r"^\[[^\]]*\]\s*", "", claim.claim)
+
+
+def _numbered(pairs, start: int = 1) -> list[tuple[int, Outcome, object, int | None]]:
+    """Number the rows; a row whose claim and measured numbers equal an earlier row's re-reads
+    the same measurement (a variant that reuses another run's data) and points at that row."""
+    seen: dict[tuple[str, str], int] = {}
+    rows = []
+    for number, (outcome, claim) in enumerate(pairs, start):
+        key = (_base_claim(claim), claim.measured)
+        rows.append((number, outcome, claim, seen.get(key)))
+        seen.setdefault(key, number)
+    return rows
+
+
+def _tally(rows) -> str:
+    """"**2 hold, 9 do not hold, 4 are uncertain**" over the distinct measurements."""
+    distinct = [c for _, _, c, same in rows if same is None]
+    held = sum(c.holds is True for c in distinct)
+    failed = sum(c.holds is False for c in distinct)
+    unsure = sum(c.holds is None for c in distinct)
+    return (f"**{held} hold{'s' if held == 1 else ''}, {failed} do{'es' if failed == 1 else ''} not hold, "
+            f"{unsure} {'is' if unsure == 1 else 'are'} uncertain**")
+
+
+def _null_summary(rows) -> list[str]:
+    """Per condition, over the distinct measurements: how many GIB compressions a claim rests on go
+    beyond the null predictors (paired per seed), how many do not, how many are uncertain, and
+    how many conditions do not compress at all (SPEC 2, "References for the GIB plane")."""
+    counts = {"yes": 0, "no": 0, "uncertain": 0}
+    not_compressing = 0
+    for _, _, claim, same in rows:
+        if same is not None or claim.evidence is None or claim.beyond_null is None:
+            continue
+        gib = claim.evidence[claim.evidence["plane"] == "GIB"].set_index("condition")
+        for (condition, plane), wanted in (claim.expected or {}).items():
+            if plane != "GIB" or not wanted or condition not in gib.index:
+                continue
+            row = gib.loc[condition]
+            if row["verdict"] != "compresses":
+                not_compressing += 1
+            elif row["beyond_null"] in counts:
+                counts[row["beyond_null"]] += 1
+    total = sum(counts.values()) + not_compressing
+    if not total:
         return []
-    beyond = sum(c.holds and c.beyond_null for c in read)
-    as_null = sum(c.holds and not c.beyond_null for c in read)
-    return [f"Of the {len(read)} claims and observations that rest on a GIB compression (those with a "
-            f"\"beyond the null\" entry), **{beyond} hold beyond the null predictors** at the same accuracy, "
-            f"**{as_null} hold only as much as the null does** (the network's GIB drop is no larger than a "
-            f"predictor with no training shows on reaching the same accuracy), and {len(read) - beyond - as_null} "
-            "do not hold.", ""]
+    return [f"Beyond the null, per condition: of the {total} conditions whose GIB compression a claim rests on "
+            f"(distinct measurements), {counts['yes']} compress and go beyond the null predictors at the same "
+            f"accuracy (paired per seed), {counts['no']} compress no more than the null does, {counts['uncertain']} "
+            f"compress but cannot be told from the null, and {not_compressing} do not compress or are uncertain "
+            "themselves.", ""]
 
 
-def _beyond_null(claim) -> str:
-    """The claims table's "beyond the null" cell: whether the claim's GIB compression exceeds the
-    null predictors' at the same accuracy (SPEC 2, references), - where not measured."""
-    return "-" if claim.beyond_null is None else ("yes" if claim.beyond_null else "no")
+def _claim_rows(rows) -> list[str]:
+    from .experiments.reporting import beyond_text, holds_text
+
+    lines = []
+    for number, o, c, same in rows:
+        verdict = f"**{holds_text(c.holds)}**" if same is None else f"{holds_text(c.holds)} (as #{same}, not counted)"
+        measured = c.measured if same is None else f"the same numbers as #{same}: the same run data read the same way"
+        lines.append(f"| {number} | [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.setup)} | {_cell(measured)} | "
+                     f"{verdict} | {beyond_text(c.beyond_null)} |")
+    return lines
 
 
-def _claim_rows(pairs) -> list[str]:
-    return [f"| [{o.name}](#{o.name}) | {_cell(c.claim)} | {_cell(c.measured)} | "
-            f"{'**holds**' if c.holds else '**does not hold**'} | {_beyond_null(c)} |" for o, c in pairs]
+def _claims_figures(out: Path, outcomes: list[Outcome]) -> list[str]:
+    """Draw each experiment's claims figure (:func:`gib.plotting.verdict_figure`) from the seed
+    tables its claims rest on, into ``out/figures``, one per sub-experiment of a variant
+    experiment (rows grouped by variant); return the markdown that shows them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from .plotting import verdict_figure
+
+    lines = []
+    for outcome in outcomes:
+        groups: dict[str, dict] = {}
+        for claim in outcome.claims + outcome.observations:
+            if claim.evidence is None or not claim.expected:
+                continue
+            prefix = re.match(r"^\[([^,\]]*)(?:,\s*\w+=([^\]]*))?\]", claim.claim)
+            group, label = (prefix.group(1), prefix.group(2) or "") if prefix else ("", "")
+            tables, expected = groups.setdefault(group, ({}, {}))
+            planes = {p for _, p in claim.expected}
+            rows = claim.evidence[claim.evidence["plane"].isin(planes)]
+            tables[label] = rows if label not in tables else pd.concat([tables[label], rows]).drop_duplicates(
+                subset=["condition", "plane"], ignore_index=True)
+            expected.update(claim.expected)
+        for group, (tables, expected) in groups.items():
+            tables = {k: v for k, v in tables.items() if len(v)}
+            if not tables:
+                continue
+            name = outcome.name + (f"-{group}" if group else "")
+            fig = verdict_figure(tables, title=f"{outcome.name}{' (' + group + ')' if group else ''}: each "
+                                               "condition's complexity drop and the null's, intervals over seeds",
+                                 expected=expected)
+            path = out / "figures" / f"claims-{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            lines += [f"![{name}: the claims at a glance](figures/{path.name})", ""]
+    return lines
 
 
 def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[Missing], wall: float,
                  executor: str, invocations: list[dict] | None = None) -> str:
-    claims = [(o, c) for o in outcomes for c in o.claims]
-    observations = [(o, c) for o in outcomes for c in o.observations]
-    held = sum(c.holds for _, c in claims)
+    from .phases import DEFAULT_RULE
+    from .verdicts import DEFAULT_SEED_RULE
+
+    claims = _numbered([(o, c) for o in outcomes for c in o.claims])
+    observations = _numbered([(o, c) for o in outcomes for c in o.observations], start=len(claims) + 1)
+    distinct = sum(same is None for *_, same in claims)
     total_run = sum(float(o.status.get("seconds") or 0) for o in outcomes if o.status["status"] == "done")
     invocations = invocations or [{"seconds": wall}]
     if len(invocations) > 1:
@@ -215,34 +309,54 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
                   f"each listed in `{INVOCATIONS}`)")
     else:
         timing = f"Total wall time of this invocation: {_seconds(wall)}"
+    repeats = len(claims) - distinct
     lines = [
         "# Reproduction of the paper's claims",
         "",
         f"`gib reproduce --preset {preset}` (gib {__version__}, executor `{executor}`): "
-        f"{len(outcomes)} experiment(s) run, {len(missing)} missing. "
-        f"**{held} of {len(claims)} claims hold** in these runs"
-        + (f"; {sum(c.holds for _, c in observations)} of {len(observations)} other observations of the paper hold"
-           if observations else "") + ". All information values in bits.",
+        f"{len(outcomes)} experiment(s) run, {len(missing)} missing. Of the {distinct} distinct measurements of "
+        f"the paper's claims, {_tally(claims)}"
+        + ((f" ({repeats} more rows re-read a measurement of another row and are not counted)" if repeats > 1 else
+            " (1 more row re-reads a measurement of another row and is not counted)") if repeats else "")
+        + (f"; of the other observations of the paper, {_tally(observations)}" if observations else "")
+        + ". Each row names the run it reads: preset, seeds, training length and data (the original or an "
+          "offline stand-in). All information values in bits.",
         "",
         f"{timing}; the runs' own times add up to "
         f"{_seconds(total_run)} (a run finished by an earlier invocation keeps the time it took then).",
         "",
-        *_null_summary([c for _, c in claims + observations]),
+        "## How a verdict is read",
+        "",
+        f"The phase rule (`gib.phases.PhaseRule`): {DEFAULT_RULE.describe()}",
+        "",
+        DEFAULT_SEED_RULE.describe(DEFAULT_RULE),
+        "",
+        *_null_summary(claims + observations),
+    ]
+    figures = _claims_figures(out, outcomes)
+    if figures:
+        lines += ["## The claims at a glance", "",
+                  "Per experiment, each condition's complexity drop after its peak (filled, with its interval over "
+                  "seeds) and the null predictors' drop over the same steps and seeds (open), as shares of the "
+                  "network's complexity range; the colour is the verdict over seeds, and the paper's expectation "
+                  "is beside each name.", "", *figures]
+    lines += [
         "## Claims",
         "",
-        "| experiment | claim | measured | holds | beyond the null |",
-        "|---|---|---|---|---|",
+        "| # | experiment | claim | run | measured | verdict | beyond the null |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += _claim_rows(claims)
     for o in outcomes:
         if not o.claims and not o.observations:
             why = o.claims_error or f"run {o.status['status']}: {o.status.get('error', '')}"
-            lines.append(f"| [{o.name}](#{o.name}) | - | {_cell(why)} | - | - |")
+            lines.append(f"| - | [{o.name}](#{o.name}) | - | - | {_cell(why)} | - | - |")
     if observations:
         lines += ["", "## Other observations of the paper", "",
                   "Statements of the paper's text and figures that are not among its claims to reproduce (the "
                   "theory page's list of experiments), measured the same way.", "",
-                  "| experiment | observation | measured | holds | beyond the null |", "|---|---|---|---|---|",
+                  "| # | experiment | observation | run | measured | verdict | beyond the null |",
+                  "|---|---|---|---|---|---|---|",
                   *_claim_rows(observations)]
     lines += ["", "## Experiments", "", "| experiment | status | time | run directory |", "|---|---|---|---|"]
     for o in outcomes:
@@ -280,11 +394,11 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
 
 
 #: what :func:`publish` copies out of a reproduction directory: the report, every run's and
-#: sub-run's report, each run's figures (the ones REPRODUCTION.md links to) and every run's and
+#: sub-run's report, the claims figures and each run's figures (the ones REPRODUCTION.md links to) and every run's and
 #: sub-run's result tables (``metrics.parquet``, ``results.parquet``), so the claims can be
 #: recomputed from what is published; the checkpoints and the figures of the sub-runs of
 #: `estimators` and `svw`, which their own figures stack, stay behind
-PUBLISHED = (REPORT, "**/report.md", "*/figures/*.png", "*/*.parquet", "*/*/*.parquet")
+PUBLISHED = (REPORT, "**/report.md", "figures/*.png", "*/figures/*.png", "*/*.parquet", "*/*/*.parquet")
 
 #: an absolute path as written into reports (POSIX, or a Windows drive)
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/|[A-Za-z]:\\)[^\s,;()`'\"<>|]+")

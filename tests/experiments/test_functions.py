@@ -53,7 +53,8 @@ def test_test_preset_writes_config_metrics_figures_report(test_run):
     report = (path / "report.md").read_text()
     assert "GIB compresses for all five functions (Fig. 4)" in report
     assert ("**holds**" in report or "**does not hold**" in report) and "Final errors" in report
-    assert "seeds compressing: addition" in report and "| verdict |" in report
+    assert "GIB: " in report and "| verdict |" in report and "## Verdicts over seeds" in report
+    assert "| addition | GIB |" in report and "| addition | IB (hidden1) |" in report and "| addition | IB (output) |" in report
 
 
 def test_train_mse_metric_matches_the_monitor_loss(test_run):
@@ -75,7 +76,7 @@ def test_rerun_resumes_to_the_same_rows(test_run):
 def test_options_and_clear_errors():
     config = make_config(Config, PRESETS, "cpu", {"addition_lr": "0.005", "functions": "f1,f3"})
     assert config.learning_rate("addition") == 0.005 and config.learning_rate("f1") == 0.01
-    assert config.functions == ("f1", "f3") and config.seeds == (0, 1, 2) and config.threads == 1
+    assert config.functions == ("f1", "f3") and config.seeds == (0, 1, 2, 3, 4) and config.threads == 1
     assert make_config(Config, PRESETS, "paper").n_bins == 40
     with pytest.raises(ValueError, match="--set functions"):
         make_config(Config, PRESETS, "test", {"functions": "addition,cube"})

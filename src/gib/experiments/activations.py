@@ -20,7 +20,6 @@ from ..data import TWELVE_BIT_TASKS, twelve_bit_task
 from ..models import twelve_bit_net
 from ..monitor import Monitor
 from ..recorders import default_recorders
-from ..phases import UNREAD
 from ..plotting import plane_grid
 from ..runs import resume, save
 from . import reporting
@@ -138,31 +137,29 @@ def figures(run_dir) -> dict:
 
 def claims(run_dir) -> list[reporting.Claim]:
     frame = run_dir.table()
-    return [_claim(reporting.phases(frame, **reporting.plane_selection(run_dir, IB_LAYER)), _null(frame, run_dir),
-                   list(run_dir.config["activations"]))]
+    return [_claim(_seeds(frame, run_dir), list(run_dir.config["activations"]))]
 
 
 def _null(frame, run_dir):
     return reporting.null_of(frame, **reporting.plane_selection(run_dir, IB_LAYER))
 
 
-def _claim(table, null, conditions: list[str]) -> reporting.Claim:
-    """Fig. 2's claim, read on the seed-averaged trajectories and counted over seeds: it holds when
-    GIB compresses for all five activations and IB for tanh alone, both on the mean trajectory and
-    in a majority of each condition's seeds. ``beyond_null``: every activation's GIB drop exceeds
-    that of the null predictors at the same accuracy (``null``, a ``reporting.null_table``)."""
-    gib_c, ib_c = reporting.compressing(table, "GIB"), reporting.compressing(table, "IB")
-    gib_s, ib_s = reporting.seed_majority(table, "GIB"), reporting.seed_majority(table, "IB")
-    unread = [f"{r.condition} {r.plane} {r.verdict}" for r in table.itertuples() if r.verdict in UNREAD]
-    beyond, reading = reporting.null_reading(null, conditions, table)
-    return reporting.Claim(
+def _seeds(frame, run_dir):
+    """The seed rule's reading of every activation and plane, in the config's order."""
+    table = reporting.seed_readings(frame, **reporting.plane_selection(run_dir, IB_LAYER))
+    order = {c: i for i, c in enumerate(run_dir.config["activations"])}
+    return table.sort_values(["plane", "condition"], key=lambda s: s.map(order) if s.name == "condition" else s,
+                             ascending=[False, True]).reset_index(drop=True)
+
+
+def _claim(seeds, conditions: list[str]) -> reporting.Claim:
+    """Fig. 2's claim, read by the seed rule (:class:`gib.verdicts.SeedRule`): it holds when GIB
+    compresses for all five activations and IB for tanh alone; ``beyond_null``: every activation's
+    GIB compression goes beyond the null predictors', paired per seed."""
+    expected = {(c, "GIB"): True for c in conditions} | {(c, "IB"): c == "tanh" for c in conditions}
+    return reporting.seed_claim(
         "GIB shows a compression phase for all five activations while IB does for tanh alone (Fig. 2)",
-        f"seed-averaged: GIB compresses for {gib_c or 'none'}, IB for {ib_c or 'none'} (of {conditions}); "
-        f"seeds compressing: GIB {reporting.seed_counts(table, 'GIB')}; IB {reporting.seed_counts(table, 'IB')}"
-        + (f"; no verdict: {', '.join(unread)}" if unread else "") + f"; {reading}",
-        set(gib_c) == set(gib_s) == set(ACTIVATIONS) and set(ib_c) == set(ib_s) == {"tanh"},
-        beyond,
-    )
+        seeds, expected, complete=set(conditions) == set(ACTIVATIONS))
 
 
 def _references_section(frame, null, run_dir) -> str:
@@ -183,6 +180,7 @@ def _references_section(frame, null, run_dir) -> str:
 def report(run_dir) -> str:
     frame = run_dir.table()
     table, null = reporting.phases(frame, **reporting.plane_selection(run_dir, IB_LAYER)), _null(frame, run_dir)
+    seeds = _seeds(frame, run_dir)
     conditions = list(run_dir.config["activations"])
     acc = frame[(frame["plane"] == "metric") & (frame["measure"] == "test_accuracy")]
     last = acc.sort_values("epoch").groupby("condition")["value"].last()
@@ -190,13 +188,14 @@ def report(run_dir) -> str:
         run_dir, "Fig. 2: IB and GIB planes of the 12-bit task under five activations",
         data=reporting.data_line(run_dir),
         sections=[
-            reporting.phase_section(table),
+            reporting.seed_section(seeds),
+            reporting.phase_section(table, heading="Phase numbers per trajectory"),
             *reporting.estimate_sections(frame, run_dir.config["estimator"]),
             reporting.Section("GIB against its references", _references_section(frame, null, run_dir)),
             reporting.Section("Final test accuracy",
                               reporting.bullets(f"{c}: {last.get(c, float('nan')):.3f}" for c in conditions)),
         ],
-        claims=[_claim(table, null, conditions)],
+        claims=[_claim(seeds, conditions)],
         figures={"planes.png": ""},
     ))
 

@@ -525,7 +525,8 @@ def _final_metric(raw: pd.DataFrame, measure: str) -> pd.Series:
     return last.groupby(level="condition").mean()
 
 
-def _observations(starts: pd.DataFrame, phases: pd.DataFrame, null: pd.DataFrame, conditions) -> list[reporting.Claim]:
+def _observations(starts: pd.DataFrame, phases: pd.DataFrame, seeds: pd.DataFrame, conditions) -> list[reporting.Claim]:
+    """Sec. 5.3's observations; the phases are read by the seed rule (:class:`gib.verdicts.SeedRule`)."""
     claims = []
     if set(PROTOCOLS) <= set(conditions):
         s = starts.set_index(["condition", "plane"])
@@ -543,19 +544,16 @@ def _observations(starts: pd.DataFrame, phases: pd.DataFrame, null: pd.DataFrame
             bool(all(corner.values()) and not any(standard_corner.values())),
         ))
     comp = phases.set_index(["condition", "plane"])
-    beyond, reading = reporting.null_reading(null, ["unlearning"], phases)
     for plane in ("IB", "GIB"):
         if ("unlearning", plane) in comp.index:
             row = comp.loc[("unlearning", plane)]
-            claims.append(reporting.Claim(
+            claims.append(reporting.seed_claim(
                 f"After unlearning, {plane} shows fitting then a compression phase (Sec. 5.3 'more coherent "
-                "trajectories'; App. F.1.4)",
-                f"C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops {row['drop_fraction']:.0%} of its "
-                f"range after it (rebound {row['rebound']:.0%}, Spearman {row['spearman']:.2f}), prediction loss "
-                f"{row['prediction_loss']:.0%}: {row['verdict']}; seeds compressing {row['seeds_compressing']}"
-                + (f"; {reading}" if plane == "GIB" else ""),
-                row["verdict"] == Verdict.COMPRESSES,
-                beyond if plane == "GIB" else None,
+                "trajectories'; App. F.1.4)", seeds, {("unlearning", plane): True},
+                null_conditions=["unlearning"] if plane == "GIB" else [],
+                note=f"seed-averaged C peaks at fine-tuning epoch {row['peak_epoch']:.2f}, drops "
+                     f"{row['drop_fraction']:.0%} of its range after it (rebound {row['rebound']:.0%}, Spearman "
+                     f"{row['spearman']:.2f}), prediction loss {row['prediction_loss']:.0%}",
             ))
     return claims
 
@@ -565,7 +563,7 @@ def observations(run_dir) -> list[reporting.Claim]:
     frame = protocol_frame(run_dir.table(), run_dir.config["unlearn_epochs"])
     sel, conditions = _selection(run_dir), _main_conditions(run_dir)
     return _observations(start_table(frame, conditions, sel), reporting.phases(frame, **sel),
-                         reporting.null_of(frame, **sel), conditions)
+                         reporting.seed_readings(frame, **sel), conditions)
 
 
 @dataclass(frozen=True)
@@ -655,6 +653,7 @@ def report(run_dir) -> str:
     conditions = _main_conditions(run_dir)
     starts = start_table(frame, conditions, sel)
     phases = reporting.phases(frame, **sel)
+    seeds = reporting.seed_readings(frame, **sel)
     test_acc, probe_acc = _final_metric(raw, "test_accuracy"), _final_metric(raw, "accuracy")
     shuffled = frame[(frame["condition"] == RANDOM_LABELS) & (frame["measure"] == "accuracy")]
     end_of_unlearning = (shuffled.sort_values("step").groupby("seed")["value"].last().mean()
@@ -674,12 +673,13 @@ def report(run_dir) -> str:
                 "unlearning. `_shared`: normalised on the range of both protocols' trajectories in that plane "
                 "(comparable across protocols); `_own`: on the trajectory's own range, as the paper's figures. "
                 "Raw values in bits.\n\n" + reporting.markdown_table(starts)),
-            reporting.Section("Phase numbers", f"{reporting.PHASE_LEGEND}\n\n`random labels` is the "
+            reporting.seed_section(seeds),
+            reporting.Section("Phase numbers per trajectory", f"{reporting.PHASE_LEGEND}\n\n`random labels` is the "
                               f"shuffled-label part of the unlearning protocol.\n\n{reporting.markdown_table(phases)}"),
             *reporting.estimate_sections(frame, cfg["estimator"]),
             reporting.Section("Accuracy", reporting.bullets(accuracy)),
         ],
-        claims=_observations(starts, phases, reporting.null_of(frame, **sel), conditions),
+        claims=_observations(starts, phases, seeds, conditions),
         claims_heading="Paper observations (Sec. 5.3, App. F.1.4; not among SPEC 4's claims)",
         figures={"planes.png": "Fig. 6", "random_labels.png": "", "metrics.png": ""},
     ))

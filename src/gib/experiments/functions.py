@@ -247,32 +247,36 @@ def _phase_numbers(run_dir, frame: pd.DataFrame, order: list[str]) -> pd.DataFra
 def claims(run_dir) -> list[reporting.Claim]:
     frame = run_dir.table()
     order = _order(run_dir, frame)
-    return _claims(_phase_numbers(run_dir, frame, order), reporting.null_of(frame, **_selection(run_dir)), order)
+    return _claims(_seeds(run_dir, frame, order), order)
 
 
-def _claims(table: pd.DataFrame, null: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:
-    """Fig. 4 and Sec. 5.1, read on the seed-averaged trajectories and counted over seeds: "GIB
-    compresses for all five" holds when every function compresses on its mean trajectory and in a
-    majority of its seeds; "IB shows no compression" when none does either way."""
-    gib_c, gib_s = reporting.compressing(table, "GIB"), reporting.seed_majority(table, "GIB")
-    hidden, output = f"IB ({IB_LAYER})", "IB (output)"
-    ib_c, ib_s = reporting.compressing(table, hidden), reporting.seed_majority(table, hidden)
-    ib_out_c = reporting.compressing(table, output)
-    beyond, reading = reporting.null_reading(null, order, table)
+HIDDEN, OUTPUT_PLANE = f"IB ({IB_LAYER})", "IB (output)"
+
+
+def _seeds(run_dir, frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """The seed rule's reading of GIB, IB of the hidden layer and IB of the output, per function."""
+    both = reporting.seed_readings(frame, **_selection(run_dir))
+    output = reporting.seed_readings(frame, planes="IB", **_selection(run_dir, OUTPUT))
+    table = pd.concat([both.replace({"plane": {"IB": HIDDEN}}), output.assign(plane=OUTPUT_PLANE)], ignore_index=True)
+    rank = {f: i for i, f in enumerate(order)}
+    planes = {"GIB": 0, HIDDEN: 1, OUTPUT_PLANE: 2}
+    table = table[table["condition"].isin(rank)]
+    keys = table["plane"].map(planes) * len(rank) + table["condition"].map(rank)
+    return table.iloc[np.argsort(keys.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _claims(seeds: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:
+    """Fig. 4 and Sec. 5.1, read by the seed rule (:class:`gib.verdicts.SeedRule`): "GIB compresses
+    for all five" holds when every function's GIB compresses; "IB shows no compression" when
+    neither the hidden layer's nor the output's IB compresses for any function."""
+    complete = len(order) == len(FUNCTION_NAMES)
     return [
-        reporting.Claim(
-            "GIB compresses for all five functions (Fig. 4)",
-            f"GIB compresses for {gib_c or 'none'} of {order} (seed-averaged); seeds compressing: "
-            f"{reporting.seed_counts(table, 'GIB')}; {reading}",
-            set(gib_c) == set(gib_s) == set(order) and len(order) == len(FUNCTION_NAMES),
-            beyond,
-        ),
-        reporting.Claim(
-            "the standard IB shows no real indication of compression (Sec. 5.1)",
-            f"IB of the hidden layer compresses for {ib_c or 'none'} (seeds: {reporting.seed_counts(table, hidden)}); "
-            f"IB of the output for {ib_out_c or 'none'} (of {order})",
-            not ib_c and not ib_s,
-        ),
+        reporting.seed_claim("GIB compresses for all five functions (Fig. 4)", seeds,
+                             {(f, "GIB"): True for f in order}, complete=complete),
+        reporting.seed_claim("the standard IB shows no real indication of compression (Sec. 5.1)", seeds,
+                             {(f, plane): False for plane in (HIDDEN, OUTPUT_PLANE) for f in order},
+                             planes={HIDDEN: "IB of the hidden layer", OUTPUT_PLANE: "IB of the output"},
+                             complete=complete),
     ]
 
 
@@ -281,6 +285,7 @@ def report(run_dir) -> str:
     cfg = run_dir.config
     order = _order(run_dir, frame)
     table = _phase_numbers(run_dir, frame, order)
+    seeds = _seeds(run_dir, frame, order)
     lrs = {f: (cfg.get("addition_lr") if f == "addition" and cfg.get("addition_lr") is not None else cfg["lr"])
            for f in order}
     notes = [_stalled_note(frame, lrs.get("addition"))] if "addition" in order else []
@@ -293,7 +298,8 @@ def report(run_dir) -> str:
              f"samples from twice the range. Full-batch GD, {cfg['epochs']} epochs, learning rates {lrs}; MI every "
              f"{cfg['record_every']} epochs, {cfg['n_bins']} bins, Yhat and Y in {cfg['output_bins']} bins.",
         sections=[
-            reporting.phase_section(table, note=(
+            reporting.seed_section(seeds),
+            reporting.phase_section(table, heading="Phase numbers per trajectory", note=(
                 "`settled_epoch`: the first epoch from which the complexity stays within 5% of its range of its "
                 "final value. `c_range_bits`, `p_range_bits`: the raw ranges that the fractions are of; with "
                 f"continuous inputs I(X;T) sits near its ceiling log2({cfg['n_train']}) = "
@@ -304,7 +310,7 @@ def report(run_dir) -> str:
                               "\n\n".join([reporting.markdown_table(error_table(frame, order), floatfmt="{:.3g}"),
                                            *(note.strip("\n") for note in notes if note)])),
         ],
-        claims=_claims(table, reporting.null_of(frame, **_selection(run_dir)), order),
+        claims=_claims(seeds, order),
         figures={"planes.png": "IB of the hidden layer, GIB; the output layer's IB phase numbers are in the table above",
                  "errors.png": "train and test MSE"},
     ))

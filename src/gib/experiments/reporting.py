@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..phases import DEFAULT_RULE, PhaseRule, Verdict, phase_of, phase_table, probe_size, trajectories
+from ..verdicts import (DEFAULT_SEED_RULE, SeedRule, beyond_call, claim_call, null_text, plane_text, seed_table)
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
@@ -309,24 +310,130 @@ def null_reading(null: pd.DataFrame, conditions: list[str], phases: pd.DataFrame
 class Claim:
     """One claim of the paper (SPEC 4, last paragraph) as measured in a run.
 
-    ``beyond_null``: whether the GIB compression the claim rests on exceeds what the null
-    predictors show at the same accuracy (``null_table``); None where not measured.
+    ``holds``: True, False, or None when the claim is uncertain (the seed rule,
+    :class:`gib.verdicts.SeedRule`, could not tell). ``beyond_null``: whether the GIB compression
+    the claim rests on exceeds what the null predictors show at the same accuracy: True, False,
+    ``"uncertain"``, or None where not measured. ``evidence``: the seed table
+    (:func:`gib.verdicts.seed_table`) the claim was read from, and ``expected``, what the claim says of
+    each (condition, plane) in it (compresses or not), for the claims figure; ``setup``:
+    what the run was (preset, seeds, epochs, data), filled in by the reproduction when empty.
     """
 
     claim: str
     measured: str
-    holds: bool
-    beyond_null: bool | None = None
+    holds: bool | None
+    beyond_null: bool | str | None = None
+    evidence: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    expected: Mapping[tuple[str, str], bool] | None = field(default=None, compare=False, repr=False)
+    setup: str = ""
 
     def markdown(self) -> str:
         line = claim_line(self.claim, self.measured, self.holds)
+        if self.setup:
+            line += f"\n  - run: {self.setup}"
         if self.beyond_null is not None:
-            line += f"\n  - beyond the null: {'yes' if self.beyond_null else 'no'}"
+            line += f"\n  - beyond the null: {beyond_text(self.beyond_null)}"
         return line
 
 
-def claim_line(claim: str, measured: str, holds: bool) -> str:
-    return f"- **Claim:** {claim}\n  - measured: {measured}\n  - **{'holds' if holds else 'does not hold'}** in this run"
+def seed_claim(claim: str, seeds: pd.DataFrame, expected: Mapping[tuple[str, str], bool], *,
+               planes: Mapping[str, str] | None = None, null_conditions: list[str] | None = None,
+               complete: bool = True, note: str = "") -> Claim:
+    """A claim read by the seed rule (:class:`gib.verdicts.SeedRule`): it holds when every
+    (condition, plane) of ``expected`` reads as expected, fails when one reads the other way, and
+    is uncertain otherwise (:func:`gib.verdicts.claim_call`).
+
+    Parameters
+    ----------
+    claim : str
+        The paper's claim.
+    seeds : DataFrame
+        The run's seed table (:func:`gib.verdicts.seed_table`).
+    expected : mapping of (condition, plane) to bool
+        What the claim says of each condition: compresses (True) or not (False).
+    planes : mapping of plane to label, optional
+        The planes the measured text lists, with their labels; default those of ``expected``.
+    null_conditions : list of str, optional
+        The conditions whose GIB compression must go beyond the null (``beyond_null``); default
+        the GIB conditions expected to compress.
+    complete : bool
+        False when the run lacks conditions the claim names: it cannot hold then.
+    note : str
+        Added to the measured text.
+    """
+    keys = list(expected)
+    planes = planes or {plane: plane for plane in dict.fromkeys(p for _, p in keys)}
+    if null_conditions is None:
+        null_conditions = [c for (c, p), wanted in expected.items() if p == "GIB" and wanted]
+    parts = []
+    for plane, label in planes.items():
+        conditions = [c for c, p in keys if p == plane] or None  # a plane the claim names nothing of: all
+        parts.append(f"{label}: {plane_text(seeds, plane, conditions)}")
+    n_seeds = sorted(set(int(n) for n in seeds["n_seeds"]))
+    counts = "/".join(map(str, n_seeds))
+    measured = ". ".join(parts) + (f" ({counts} seed{'s' if n_seeds != [1] else ''}; % = seed resamples "
+                                   "compressing)" if n_seeds != [1] else " (one seed: no interval)")
+    beyond = beyond_call(seeds, null_conditions) if null_conditions else None
+    if beyond is not None:
+        measured += "; " + null_text(seeds, null_conditions)
+    if note:
+        measured += f"; {note}"
+    holds = claim_call(seeds, expected) if complete else False
+    return Claim(claim, measured, holds, beyond, evidence=seeds, expected=dict(expected))
+
+
+def holds_text(holds: bool | None) -> str:
+    """"holds", "does not hold" or "uncertain" (``holds`` None)."""
+    return "uncertain" if holds is None else ("holds" if holds else "does not hold")
+
+
+def beyond_text(value: bool | str | None) -> str:
+    """A claim's beyond-the-null reading in a word: yes, no, uncertain, - where not measured."""
+    if value is None:
+        return "-"
+    return value if isinstance(value, str) else ("yes" if value else "no")
+
+
+def claim_line(claim: str, measured: str, holds: bool | None) -> str:
+    return f"- **Claim:** {claim}\n  - measured: {measured}\n  - **{holds_text(holds)}** in this run"
+
+
+def _seeds_text(seeds: Any) -> str:
+    seeds = [int(s) for s in (seeds if isinstance(seeds, (list, tuple)) else [seeds])]
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
+
+
+#: config keys that count training, in the order they are named
+_LENGTH_KEYS = (("epochs", "epochs"), ("student_epochs", "student epochs"), ("unlearn_epochs", "unlearning epochs"),
+                ("finetune_epochs", "fine-tuning epochs"))
+
+
+def run_setup(run) -> str:
+    """What a run was, for a claims table: its preset, seeds, training length and data (original or
+    an offline stand-in, as its data record and config say)."""
+    import json
+    import re
+
+    cfg = run.config
+    parts = [f"`{cfg.get('preset')}`"]
+    if cfg.get("seeds") is not None:
+        parts.append(_seeds_text(cfg["seeds"]))
+    lengths = [f"{cfg[key]} {name}" for key, name in _LENGTH_KEYS if cfg.get(key) is not None]
+    parts += lengths
+    text = ""
+    path = run.path / "data.json"
+    if path.exists():
+        try:
+            text = " ".join(str(v) for v in json.loads(path.read_text()).values())
+        except json.JSONDecodeError:
+            text = ""
+    stand_ins = sorted(set(re.findall(r"stand-in for ([\w -]+?)\)", text)))
+    if str(cfg.get("model", "")).lower() == "minilm":
+        stand_ins.append("BERT-base (model: all-MiniLM-L6-v2)")
+    parts.append("data: " + ("stand-in for " + ", ".join(stand_ins) if stand_ins else "original"))
+    return ", ".join(parts)
 
 
 def data_line(run) -> str:
@@ -408,6 +515,45 @@ def phase_section(table: pd.DataFrame, note: str = "", heading: str = "Phase num
     ``note`` on what this experiment adds to them."""
     legend = PHASE_LEGEND + (f" {note}" if note else "")
     return Section(heading, f"{legend}\n\n{markdown_table(table)}")
+
+
+def _with_interval(row: Mapping, name: str, percent: bool) -> str:
+    value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
+    show = (lambda x: f"{100 * x:.0f}%") if percent else (lambda x: f"{x:.4g}")
+    if pd.isna(value):
+        return "-"
+    return show(value) if pd.isna(low) else f"{show(value)} [{show(low)}, {show(high)}]"
+
+
+def seed_readings(frame: pd.DataFrame, **selection) -> pd.DataFrame:
+    """The seed rule's reading of every condition x plane (:func:`gib.verdicts.seed_table`)."""
+    return seed_table(frame, **selection)
+
+
+def seed_section(table: pd.DataFrame, heading: str = "Verdicts over seeds", rule: PhaseRule = DEFAULT_RULE,
+                 seed_rule: SeedRule = DEFAULT_SEED_RULE, note: str = "") -> Section:
+    """A seed table (:func:`gib.verdicts.seed_table`) under the seed rule's own text: each verdict
+    with the share of seed resamples that compress, the drop and peak with their intervals and,
+    against the null predictors (paired per seed), the null's drop and the network's excess."""
+    has_null = table["null_drop_fraction"].notna().any()
+    records = []
+    for row in table.to_dict("records"):
+        record = {"condition": row["condition"], "plane": row["plane"], "seeds": row["n_seeds"],
+                  "verdict": row["verdict"],
+                  "resamples compressing": f"{row['support']:.0%}" if row["n_seeds"] > 1 else "-",
+                  "seeds compressing": row["seeds_compressing"],
+                  "drop (% of range)": _with_interval(row, "drop_fraction", True),
+                  "drop (bits)": _with_interval(row, "drop_bits", False),
+                  "peak epoch": _with_interval(row, "peak_epoch", False)}
+        if has_null:
+            record["null's drop (% of range)"] = _with_interval(row, "null_drop_fraction", True)
+            record["network - null (% of range)"] = _with_interval(row, "excess_fraction", True)
+            record["beyond the null"] = row["beyond_null"] if row["beyond_null"] is not None else "-"
+        if pd.notna(row["run_drop_low"]):
+            record["drop within runs (bits)"] = f"[{row['run_drop_low']:.4g}, {row['run_drop_high']:.4g}]"
+        records.append(record)
+    legend = seed_rule.describe(rule) + (" Intervals in brackets." if len(table) else "") + (f" {note}" if note else "")
+    return Section(heading, f"{legend}\n\n{markdown_table(pd.DataFrame.from_records(records))}")
 
 
 def estimate_sections(frame: pd.DataFrame, estimator: str | None, ib_layer: str | None = None) -> tuple[Section, ...]:

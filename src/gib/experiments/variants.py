@@ -15,6 +15,7 @@ from typing import Annotated
 import pandas as pd
 
 from ..runs import RunDir
+from ..verdicts import plane_text
 from . import reporting
 from .base import PRESETS, BaseConfig, Experiment, register
 from .constraints import OneOf
@@ -123,7 +124,8 @@ def _claims(name: str):
             for variant, sub in _sub_runs(run_dir, experiment):
                 for claim in get_experiment(experiment).claims(sub):
                     found.append(dataclasses.replace(
-                        claim, claim=f"[{experiment}, {_variant_key(name)}={variant}] {claim.claim}"))
+                        claim, claim=f"[{experiment}, {_variant_key(name)}={variant}] {claim.claim}",
+                        setup=claim.setup or reporting.run_setup(sub)))
         return found
     return claims
 
@@ -136,18 +138,16 @@ def _report(name: str, title: str):
         for experiment in run_dir.config["experiments"]:
             ib_layer = _ib_layer(get_experiment(experiment))
             for variant, sub in _sub_runs(run_dir, experiment):
-                table = reporting.phases(sub.table(), ib_layer=ib_layer, estimator=sub.config["estimator"],
-                                         kind=sub.config["synergy"], gib_layer="input")
+                table = reporting.seed_readings(sub.table(), ib_layer=ib_layer, estimator=sub.config["estimator"],
+                                                kind=sub.config["synergy"], gib_layer="input")
                 for plane in ("GIB", "IB"):
-                    part = table[table["plane"] == plane]
                     rows.append({"experiment": experiment, _variant_key(name): variant, "plane": plane,
-                                 "compresses": ", ".join(reporting.compressing(table, plane)) or "none",
-                                 "of": len(part)})
+                                 "verdicts": plane_text(table, plane), "seeds": int(table["n_seeds"].max())})
         figures = {f"{e}-variants.png": "" for e in run_dir.config["experiments"]}
         return reporting.render_report(reporting.Report.of(
             run_dir, title, note=f"Each sub-run used the `{run_dir.config['base_preset']}` preset.",
             sections=[reporting.Section(
-                "Which conditions compress, per variant (the phase rule, seed-averaged)",
+                "Which conditions compress, per variant (the seed rule, `gib.verdicts.SeedRule`)",
                 (reporting.markdown_table(pd.DataFrame(rows)) if rows else "No sub-runs finished yet.")
                 + "\n\nThe phase numbers of each sub-run are in its own `report.md` (sub-directories "
                   "`<experiment>-<variant>/`).")],
