@@ -4,6 +4,10 @@
 Each (experiment, variant) pair is an ordinary run of that experiment, stored (and resumed) in
 its own sub-directory ``<experiment>-<variant>`` of this run; the figures stack their plane
 grids and the report states, for each variant, which conditions compress in GIB and in IB.
+A sub-run is the ``base_preset`` of its experiment with the variant, this run's device and (for
+`svw`) its estimator and estimator options, and the keys of ``base_sets``: e.g. ``--preset paper
+--device cuda --set base_sets=seeds=0,epochs=2000`` runs the paper presets on a GPU, one seed
+each, with 2000 epochs.
 """
 
 from __future__ import annotations
