@@ -172,7 +172,7 @@ def _changed(stored: dict, paper: dict) -> set[str]:
     return {key for key in set(stored) | set(paper) if stored.get(key) != paper.get(key)}
 
 
-def _sub_runs(name: str, config) -> list[tuple[str, dict]]:
+def _sub_runs(config) -> list[tuple[str, dict]]:
     """The sub-experiments and their --set, for a variant experiment (`estimators`, `svw`)."""
     if not hasattr(config, "base_sets"):
         return []
@@ -183,13 +183,15 @@ def _sub_runs(name: str, config) -> list[tuple[str, dict]]:
 
 
 def _check_sizes_only(name: str, sets: dict[str, str]) -> None:
+    """``sets`` on the paper preset of ``name`` change only keys of SIZE_KEYS, and for a variant
+    experiment each sub-run's config changes only in the keys of ``base_sets``, all sizes."""
     exp = get_experiment(name)
     assert "paper" in exp.presets, f"{name} has no paper preset"
     shrunk = make_config(exp.config_cls, exp.presets, "paper", sets)
     paper = make_config(exp.config_cls, exp.presets, "paper")
     extra = _changed(shrunk.to_dict(), paper.to_dict()) - set(SIZE_KEYS)
     assert not extra, f"{name}: the recipe changes {sorted(extra)}, which are not sizes"
-    for sub, sub_sets in _sub_runs(name, shrunk):
+    for sub, sub_sets in _sub_runs(shrunk):
         base = parse_sets(shrunk.base_sets)
         assert set(base) <= set(SIZE_KEYS), f"{name}: base_sets changes {sorted(set(base) - set(SIZE_KEYS))}"
         sub_exp = get_experiment(sub)
