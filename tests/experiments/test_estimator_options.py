@@ -72,7 +72,8 @@ def test_svw_hands_the_estimator_and_its_options_to_its_sub_runs():
     config = make_config(exp.config_cls, exp.presets, "test",
                          {"estimator": "kde", "estimator_options": "bandwidth_scale=0.5"})
     sets = _sub_sets(config, "synergy", "sum_vs_whole")
-    assert sets == {"estimator": "kde", "estimator_options": "bandwidth_scale=0.5", "synergy": "sum_vs_whole"}
+    assert sets == {"device": "cpu", "estimator": "kde", "estimator_options": "bandwidth_scale=0.5",
+                    "synergy": "sum_vs_whole"}
     sub = experiments()["functions"]
     sub_config = make_config(sub.config_cls, sub.presets, "test", sets)
     assert sub_config.estimator_kwargs() == {"bandwidth_scale": 0.5}

@@ -4,37 +4,81 @@
 Each (experiment, variant) pair is an ordinary run of that experiment, stored (and resumed) in
 its own sub-directory ``<experiment>-<variant>`` of this run; the figures stack their plane
 grids and the report states, for each variant, which conditions compress in GIB and in IB.
+A sub-run is the ``base_preset`` of its experiment with the variant, this run's device and (for
+`svw`) its estimator and estimator options, and the keys of ``base_sets``: e.g. ``--preset paper
+--device cuda --set base_sets=seeds=0,epochs=2000`` runs the paper presets on a GPU, one seed
+each, with 2000 epochs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import pandas as pd
 
 from ..runs import RunDir
 from ..verdicts import plane_text
 from . import reporting
-from .base import PRESETS, BaseConfig, Experiment, register
-from .constraints import OneOf
+from .base import PRESETS, BaseConfig, Experiment, _key_value, parse_sets, register
+from .constraints import Check, OneOf
 
 SUB_EXPERIMENTS = ("activations", "functions")
 
 
 @dataclass
 class Config(BaseConfig):
+    #: the key of the sub-runs that the variants set (`svw`: the synergy kind)
+    VARIANT_KEY: ClassVar[str] = "synergy"
+
     #: the sub-experiments run under each variant
     experiments: Annotated[tuple[str, ...], OneOf(SUB_EXPERIMENTS)] = SUB_EXPERIMENTS
     variants: tuple[str, ...] = ()  #: the estimators (estimators) or synergy kinds (svw) compared
     base_preset: Annotated[str, OneOf(PRESETS)] = "cpu"  #: the preset of each sub-experiment run
+    #: ``--set`` of every sub-experiment run on top of ``base_preset``, as key=value pairs
+    #: (several: comma-separated; a value holds no comma), keys that every sub-experiment takes,
+    #: e.g. ``--set base_sets=epochs=2000,record_every=50``
+    base_sets: Annotated[tuple[str, ...], Check(_key_value, "of the form key=value")] = ()
+
+    def check(self) -> None:
+        """``base_sets`` as well: no key this run sets on its sub-runs itself, and every sub-run's
+        config made now, so that a wrong key or value fails before anything is written."""
+        super().check()
+        from . import get_experiment
+        from .base import make_config
+
+        own = {"device": "--device (or --set device=...) of this run", "estimator": "--set estimator=... of this run",
+               "estimator_options": "--set estimator_options=... of this run", self.VARIANT_KEY: "--set variants=..."}
+        for key in parse_sets(self.base_sets):
+            if key in own:
+                raise ValueError(f"--set base_sets={key}=...: the sub-runs take {key} from {own[key]}; "
+                                 "leave it out of base_sets.")
+        for experiment in self.experiments:
+            sub = get_experiment(experiment)
+            for variant in self.variants:
+                try:
+                    make_config(sub.config_cls, sub.presets, self.base_preset,
+                                _sub_sets(self, self.VARIANT_KEY, variant))
+                except ValueError as err:
+                    given = f" with base_sets={','.join(self.base_sets)}" if self.base_sets else ""
+                    raise ValueError(f"the {experiment} sub-run {self.VARIANT_KEY}={variant}{given} (preset "
+                                     f"{self.base_preset}): {err}") from None
+
+    def to_dict(self) -> dict:
+        values = super().to_dict()
+        if not values["base_sets"]:
+            # left out when unset, so that a run stored before the key existed still resumes
+            del values["base_sets"]
+        return values
 
 
 @dataclass
 class EstimatorsConfig(Config):
     """`estimators`: the variants are estimators, so ``estimator`` and its options are the
     variants' own."""
+
+    VARIANT_KEY: ClassVar[str] = "estimator"
 
     def check(self) -> None:
         if self.estimator_options:
@@ -45,10 +89,10 @@ class EstimatorsConfig(Config):
 
 
 def _sub_sets(config: Config, key: str, variant: str) -> dict[str, str]:
-    """The ``--set`` of one sub-run: the variant, and this run's estimator and its options
-    (unless the variants are estimators), which the sub-experiments leave at their defaults.
-    (``n_bins`` stays the sub-experiment's own: `functions` has 40 bins by default.)"""
-    sets = {"estimator": config.estimator}
+    """The ``--set`` of one sub-run: ``base_sets``, this run's device, estimator and its options
+    (unless the variants are estimators), which the sub-experiments leave at their defaults, then
+    the variant. (``n_bins`` stays the sub-experiment's own: `functions` has 40 bins by default.)"""
+    sets = {**parse_sets(config.base_sets), "device": config.device, "estimator": config.estimator}
     if config.estimator_options:
         sets["estimator_options"] = ",".join(config.estimator_options)
     return {**sets, key: variant}
