@@ -189,17 +189,18 @@ def _observations(frame: pd.DataFrame, rough: pd.DataFrame, cfg, names: list[str
         r = rough[rough["condition"] == condition].set_index("features")["roughness"]
         values = [r.get(n, float("nan")) for n in names]
         statement = (f"{condition}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): the "
-                     f"roughness of {names[0]} minus that of {names[-1]} lies above its noise (95% interval above zero)")
+                     f"roughness of {names[0]} minus that of {names[-1]} lies above its noise "
+                     "(95% interval above zero)")
         missing = [n for n, v in zip(names, values) if not np.isfinite(v)]
         if len(names) < 2 or missing:
             why = ", ".join(missing) + " has no roughness" if missing else "one feature set, nothing to compare"
             claims.append(reporting.Claim(statement, f"not measured: {why}", None))
             continue
         interval = contrast(frame, cfg["estimator"], cfg["synergy"], condition, names[0], names[-1])
+        inside = ("the interval contains zero: uncertain, the difference is inside the noise"
+                  if np.isfinite(interval.low) else "uncertain, no noise reference")
         verdict = {True: "the interval lies above zero: noisier with fewer components",
-                   False: "the interval lies below zero: noisier with more components",
-                   None: "the interval contains zero: uncertain, the difference is inside the noise" if np.isfinite(interval.low)
-                   else "uncertain, no noise reference"}[interval.reading()]
+                   False: "the interval lies below zero: noisier with more components", None: inside}[interval.reading()]
         claims.append(reporting.Claim(
             statement,
             "roughness " + ", ".join(f"{n} {v:.4f}" for n, v in zip(names, values))

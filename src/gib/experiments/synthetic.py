@@ -4,6 +4,11 @@ X ~ Bernoulli(0.5)^n; with probability p one uniformly chosen coordinate is forc
 noise N is its index, 0 = none), giving X~. For f = X~_1 (no synergy), X~_1 xor X~_2 and the
 xor of all n bits (most synergy), we measure I(f;N) and I(f;X) exactly, by enumerating every
 (x, N) with its probability, and by the plug-in estimate on sampled data.
+
+The claim (more synergistic functions have lower I(f;N) and I(f;X)) is read on the exact values
+of every n >= 3 (:func:`ordering`): the values along the functions in order of synergy, the
+Spearman rho of synergy with each measure, and the adjacent steps that fall, tie and rise. Exact
+values carry no sampling noise, so the claim has no interval.
 """
 
 from __future__ import annotations
@@ -219,7 +224,8 @@ def _measured(order: pd.DataFrame) -> str:
         f"{m} " + " and ".join(f"{_arrow(row[m])} (n = {row['n']})" for row in ends)
         for m in ("synergy", "I(f;N)", "I(f;X)"))
     span = f"n = {first['n']}" if len(order) == 1 else f"n = {first['n']}..{last['n']}"
-    return (f"exact values in bits (enumeration, no interval), {span}, functions in order f = X~1, X~1 xor X~2, xor of all: "
+    return (f"exact values in bits (enumeration, no interval), {span}, functions in order f = X~1, "
+            "X~1 xor X~2, xor of all: "
             f"{values}; Spearman rho over the functions, synergy vs I(f;N) {_rho_text(order['rho_N'])}, vs I(f;X) "
             f"{_rho_text(order['rho_X'])}; of the {2 * len(order)} adjacent steps (2 per n), synergy "
             f"{_steps_text(order['steps_synergy'], 'rises')}, I(f;N) {_steps_text(order['steps_N'], 'falls')}, "
