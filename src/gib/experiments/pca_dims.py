@@ -14,7 +14,7 @@ The paper (App. H): with 25 components the dynamics are erratic and noisy, and t
 noisy with 50 and 100. We report the phase numbers per size and a roughness number per
 trajectory: the mean absolute step-to-step change of the [0, 1]-normalised complexity (higher =
 noisier). The observation is read on the roughness of the fewest minus the most components,
-against its own noise (:func:`roughness_contrast`): a 95% interval from a paired moving-block
+against its own noise (``roughness_contrast``): a 95% interval from a paired moving-block
 bootstrap of the two trajectories' record-step changes (and of the seeds, where there are
 several; :mod:`gib.experiments.resampling`). It holds when the interval lies above zero, does
 not hold when it lies below, and is uncertain when it contains zero.

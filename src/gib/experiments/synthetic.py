@@ -6,7 +6,7 @@ xor of all n bits (most synergy), we measure I(f;N) and I(f;X) exactly, by enume
 (x, N) with its probability, and by the plug-in estimate on sampled data.
 
 The claim (more synergistic functions have lower I(f;N) and I(f;X)) is read on the exact values
-of every n >= 3 (:func:`ordering`): the values along the functions in order of synergy, the
+of every n >= 3 (``ordering``): the values along the functions in order of synergy, the
 Spearman rho of synergy with each measure, and the adjacent steps that fall, tie and rise. Exact
 values carry no sampling noise, so the claim has no interval.
 """
