@@ -57,6 +57,7 @@ API_MODULES = [
     "gib.experiments.base",
     "gib.experiments.constraints",
     "gib.experiments.reporting",
+    "gib.experiments.resampling",
 ]
 
 _MARK = re.compile(r"^<!-- gib:(presets|options) ([\w-]+) -->$", re.MULTILINE)

@@ -8,7 +8,7 @@ import pytest
 
 from gib.data import write_idx
 from gib.experiments import run_experiment
-from gib.experiments.adversarial import complexity_gap, late_complexity, weak_strong
+from gib.experiments.adversarial import complexity_gap, complexity_span, gap_interval, late_complexity, weak_strong
 
 
 def write_tiny_mnist(folder, n_train=1000, n_test=100, seed=0):
@@ -82,6 +82,64 @@ def test_gap_is_strong_minus_weak_in_bits_and_as_a_fraction_of_the_range():
     assert gap == pytest.approx(10.0)  # 16.5 - 6.5
     assert rel == pytest.approx(10.0 / 17.0)  # seed means span 0 .. 17 over both trajectories
     assert np.isnan(complexity_gap(table, frame, "GIB", "eps=0.01", "eps=9", layer="pixels")[0])
+
+
+def test_gap_interval_is_the_gap_with_its_seed_and_step_noise():
+    frame = toy_frame()
+    table = late_complexity(frame, "GIB", fraction=0.5)
+    interval = gap_interval(frame, "GIB", "eps=0.01", "eps=0.1", fraction=0.5, layer="pixels")
+    assert interval.estimate == pytest.approx(complexity_gap(table, frame, "GIB", "eps=0.01", "eps=0.1",
+                                                             layer="pixels")[0])
+    # every seed and late step has the gap 10: the interval is the point
+    assert (interval.low, interval.high) == pytest.approx((10.0, 10.0))
+    assert interval.terms == 4 and interval.seeds == 2
+    assert complexity_span(frame, "GIB", "eps=0.01", "eps=0.1", layer="pixels") == pytest.approx(17.0)
+    # the last quarter of 8 steps is 2: too few for an interval
+    assert np.isnan(gap_interval(frame, "GIB", "eps=0.01", "eps=0.1", layer="pixels").low)
+
+
+# the GIB complexity of 24 record steps: a rise to 1 bit, a fall to 0.5, a plateau
+TREND = np.r_[np.linspace(0.6, 1.0, 4), np.linspace(1.0, 0.5, 8), np.full(12, 0.5)]
+
+
+def claim_of(tmp_path, weak, strong, margin=0.05):
+    from gib.experiments import get_experiment
+    from gib.runs import RunDir
+
+    rows = [dict(condition=condition, seed=0, step=s, epoch=float(5 * s), plane="GIB", layer="pixels",
+                 estimator="binning", kind="featurewise", measure="complexity", value=float(v))
+            for condition, values in (("eps=0.05", weak), ("eps=0.3", strong)) for s, v in enumerate(values)]
+    run = RunDir.open(tmp_path / "run", "adversarial", {"eps": [0.05, 0.3], "late_fraction": 0.25,
+                                                         "claim_margin": margin, "estimator": "binning",
+                                                         "synergy": "featurewise"})
+    frame = pd.DataFrame(rows)
+    run.save_table(frame)
+    (claim,) = get_experiment("adversarial").claims(run)
+    interval = gap_interval(frame, "GIB", "eps=0.05", "eps=0.3", layer="pixels")
+    threshold = margin * complexity_span(frame, "GIB", "eps=0.05", "eps=0.3", layer="pixels")
+    return claim, interval, threshold
+
+
+def test_the_claim_reads_the_gap_interval_against_the_margin(tmp_path):
+    rng = np.random.default_rng(0)
+    noise = lambda scale: rng.normal(0, scale, len(TREND))  # noqa: E731
+    late = np.arange(len(TREND)) >= 12
+    # a gap of 0.2 bits on the plateau, noise of 0.01: far above 5% of the ~0.55-bit range
+    claim, interval, threshold = claim_of(tmp_path / "a", TREND + noise(0.01), TREND + 0.2 * late + noise(0.01))
+    assert claim.holds is True and interval.low > threshold
+    assert f"strong minus weak {interval.estimate:+.5f} bits" in claim.measured
+    assert f"95% interval [{interval.low:+.5f} bits, {interval.high:+.5f} bits]" in claim.measured
+    assert f"({threshold:.5f} bits, `claim_margin`, ours): the interval lies above it" in claim.measured
+    assert "over the 6 late record-step differences (blocks of 2, 2000 replicates, 1 seed)" in claim.measured
+    # no gap: the interval lies below the margin
+    claim, interval, threshold = claim_of(tmp_path / "b", TREND + noise(0.001), TREND + noise(0.001))
+    assert claim.holds is False and interval.high < threshold and "lies below it" in claim.measured
+    # a gap near the margin (5% of the ~0.58-bit range: 0.029 bits) with swings of up to 0.1 bits: uncertain
+    swings = np.r_[np.zeros(18), 0.05 * np.array([2, -1, 0.5, -2, 1, -0.5])]
+    claim, interval, threshold = claim_of(tmp_path / "c", TREND, TREND + 0.025 * late + swings)
+    assert interval.estimate == pytest.approx(0.025) and threshold == pytest.approx(0.05 * 0.575)
+    assert claim.holds is None and interval.low < threshold < interval.high
+    assert "the interval contains it: uncertain" in claim.measured
 
 
 def test_weak_and_strong_are_the_smallest_and_largest_eps():

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gib.experiments import get_experiment, run_experiment
-from gib.experiments.pca_dims import roughness
+from gib.experiments.pca_dims import contrast, roughness, roughness_contrast
 from gib.monitor import Monitor
 
 
@@ -82,3 +82,95 @@ def test_roughness_is_the_mean_step_change_of_the_normalised_complexity():
 def test_components_must_fit_the_probe(tmp_path):
     with pytest.raises(ValueError, match="--set components"):
         run_experiment("pca-dims", "test", {"components": "2,64"}, out=tmp_path / "run", progress=False)
+
+
+def complexity_frame(curves: dict, seeds=(0,)):
+    """GIB complexity rows of condition resnet20: ``curves`` maps a feature set to its values per
+    step (or, with several seeds, to a list of them, one per seed)."""
+    rows = []
+    for layer, per_seed in curves.items():
+        per_seed = per_seed if len(seeds) > 1 else [per_seed]
+        for seed, values in zip(seeds, per_seed):
+            rows += [dict(condition="resnet20", seed=seed, step=s, epoch=float(s), plane="GIB", layer=layer,
+                          estimator="binning", kind="featurewise", measure="complexity", value=float(v))
+                     for s, v in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def observed(tmp_path, frame, names=("kpca25", "kpca50", "kpca100")):
+    from gib.runs import RunDir
+
+    run = RunDir.open(tmp_path / "run", "pca-dims", {"depths": [20], "components": [int(n[4:]) for n in names],
+                                                      "estimator": "binning", "synergy": "featurewise"})
+    run.save_table(frame)
+    (claim,) = get_experiment("pca-dims").observations(run)
+    return claim
+
+
+# a fall then a plateau: a GIB complexity trajectory of 31 record steps
+TREND = np.r_[np.linspace(0.4, 0.3, 16), np.full(15, 0.3)]
+
+
+def test_contrast_is_the_roughness_difference_with_an_interval_around_it():
+    rng = np.random.default_rng(0)
+    curves = {name: TREND + rng.normal(0, 0.01, len(TREND)) for name in ("kpca25", "kpca50", "kpca100")}
+    frame = complexity_frame(curves)
+    rough = roughness(frame, "binning", "featurewise").set_index("features")["roughness"]
+    interval = contrast(frame, "binning", "featurewise", "resnet20", "kpca25", "kpca100")
+    assert interval.estimate == pytest.approx(rough["kpca25"] - rough["kpca100"], abs=1e-15)
+    assert interval.low < interval.estimate < interval.high and interval.terms == 30 and interval.block == 4
+    table = roughness_contrast(frame, "binning", "featurewise", ["kpca25", "kpca50", "kpca100"])
+    assert table.loc[0, ["difference", "low", "high"]].tolist() == pytest.approx(
+        [interval.estimate, interval.low, interval.high])
+
+
+def test_a_difference_inside_the_noise_reads_uncertain(tmp_path):
+    # the same trend with independent noise of one size: any roughness difference is sampling noise
+    rng = np.random.default_rng(3)
+    curves = {name: TREND + rng.normal(0, 0.01, len(TREND)) for name in ("kpca25", "kpca50", "kpca100")}
+    frame = complexity_frame(curves)
+    claim = observed(tmp_path, frame)
+    interval = contrast(frame, "binning", "featurewise", "resnet20", "kpca25", "kpca100")
+    assert interval.low < 0 < interval.high and claim.holds is None
+    rough = roughness(frame, "binning", "featurewise").set_index("features")["roughness"]
+    assert (f"roughness kpca25 {rough['kpca25']:.4f}, kpca50 {rough['kpca50']:.4f}, kpca100 {rough['kpca100']:.4f}"
+            in claim.measured)
+    assert f"kpca25 minus kpca100 {interval.estimate:+.4f}" in claim.measured
+    assert f"95% interval [{interval.low:+.4f}, {interval.high:+.4f}]" in claim.measured
+    assert "over the 30 record-step changes (blocks of 4, 2000 replicates, 1 seed)" in claim.measured
+    assert "the interval contains zero: uncertain, the difference is inside the noise" in claim.measured
+
+
+def test_a_difference_beyond_the_noise_holds_or_fails(tmp_path):
+    rng = np.random.default_rng(0)
+    smooth = TREND + rng.normal(0, 0.001, len(TREND))
+    rough_curve = TREND + rng.normal(0, 0.03, len(TREND))
+    claim = observed(tmp_path / "a", complexity_frame({"kpca25": rough_curve, "kpca50": smooth, "kpca100": smooth}))
+    assert claim.holds is True and "lies above zero" in claim.measured
+    claim = observed(tmp_path / "b", complexity_frame({"kpca25": smooth, "kpca50": smooth, "kpca100": rough_curve}))
+    assert claim.holds is False and "lies below zero" in claim.measured
+
+
+def test_several_seeds_are_averaged_and_resampled(tmp_path):
+    rng = np.random.default_rng(0)
+    seeds = (0, 1, 2)
+    curves = {name: [TREND + rng.normal(0, 0.01, len(TREND)) for _ in seeds] for name in ("kpca25", "kpca100")}
+    frame = complexity_frame(curves, seeds)
+    rough = roughness(frame, "binning", "featurewise").set_index("features")["roughness"]
+    interval = contrast(frame, "binning", "featurewise", "resnet20", "kpca25", "kpca100")
+    assert interval.estimate == pytest.approx(rough["kpca25"] - rough["kpca100"], abs=1e-15)
+    assert interval.seeds == 3 and np.isfinite(interval.low)
+    claim = observed(tmp_path, frame, names=("kpca25", "kpca100"))
+    assert "3 seeds, resampled" in claim.measured
+
+
+def test_a_missing_feature_set_is_not_measured(tmp_path):
+    claim = observed(tmp_path, complexity_frame({"kpca25": TREND, "kpca50": TREND}))
+    assert claim.holds is None and claim.measured == "not measured: kpca100 has no roughness"
+
+
+def test_too_few_record_steps_give_no_noise_reference(tmp_path):
+    claim = observed(tmp_path, complexity_frame({"kpca25": [0.3, 0.5, 0.2], "kpca50": [0.3, 0.4, 0.35],
+                                                 "kpca100": [0.3, 0.4, 0.35]}))
+    assert claim.holds is None
+    assert claim.measured.endswith("no interval: 2 record-step changes, fewer than 3: uncertain, no noise reference")

@@ -13,7 +13,11 @@ Kernel PCA (ours; it saves two fits).
 The paper (App. H): with 25 components the dynamics are erratic and noisy, and they become less
 noisy with 50 and 100. We report the phase numbers per size and a roughness number per
 trajectory: the mean absolute step-to-step change of the [0, 1]-normalised complexity (higher =
-noisier).
+noisier). The observation is read on the roughness of the fewest minus the most components,
+against its own noise (``roughness_contrast``): a 95% interval from a paired moving-block
+bootstrap of the two trajectories' record-step changes (and of the seeds, where there are
+several; :mod:`gib.experiments.resampling`). It holds when the interval lies above zero, does
+not hold when it lies below, and is uncertain when it contains zero.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..monitor import Monitor
 from ..recorders import default_recorders
 from ..plotting import plane_grid
 from . import reporting
+from .resampling import Interval, trajectory_interval
 from .base import DEPTH, Experiment, merge_frames, register, shared_null
 from .constraints import AtLeast, Distinct, NonEmpty
 from .resnet import IB_LAYER, TrainingConfig, check_gcmi_size, data_line, fit_kpca, ib_input_for, ib_line
@@ -96,19 +101,68 @@ def _by_size(frame: pd.DataFrame, condition: str, names: list[str]) -> pd.DataFr
     return rows
 
 
+def _complexity_rows(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
+    return frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity") & (frame["estimator"] == estimator)
+                 & (frame["kind"] == kind)]
+
+
+def _normalised_changes(c: np.ndarray) -> np.ndarray:
+    """|step-to-step change| of ``c`` normalised to [0, 1] by its range (zeros for a flat ``c``)."""
+    span = float(c.max() - c.min()) if len(c) else 0.0
+    norm = (c - c.min()) / span if span > 0 else np.zeros_like(c)
+    return np.abs(np.diff(norm))
+
+
 def roughness(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
     """Per condition x feature set: mean |step-to-step change| of the [0, 1]-normalised GIB
     complexity (seed-averaged), a noisiness number (higher = more erratic)."""
-    rows = frame[(frame["plane"] == "GIB") & (frame["measure"] == "complexity") & (frame["estimator"] == estimator)
-                 & (frame["kind"] == kind)]
+    rows = _complexity_rows(frame, estimator, kind)
     records = []
     for (condition, layer), group in rows.groupby(["condition", "layer"], sort=False):
         c = group.groupby("step")["value"].mean().sort_index().to_numpy()
         span = float(c.max() - c.min()) if len(c) else 0.0
-        norm = (c - c.min()) / span if span > 0 else np.zeros_like(c)
         records.append(dict(condition=condition, features=layer, n_steps=len(c), complexity_range=span,
-                            roughness=float(np.mean(np.abs(np.diff(norm)))) if len(c) > 1 else float("nan")))
+                            roughness=float(np.mean(_normalised_changes(c))) if len(c) > 1 else float("nan")))
     return pd.DataFrame(records, columns=["condition", "features", "n_steps", "complexity_range", "roughness"])
+
+
+CONTRAST_COLUMNS = ["condition", "fewest", "most", "difference", "low", "high", "reading"]
+
+
+def contrast(frame: pd.DataFrame, estimator: str, kind: str, condition: str, fewest: str, most: str) -> Interval:
+    """The roughness of ``fewest`` minus that of ``most`` (feature sets of ``condition``) with
+    its 95% interval: a paired moving-block bootstrap of the per-step differences of the two
+    trajectories' normalised changes, over the record steps both have in every seed (and over
+    the seeds, where there are several; :func:`gib.experiments.resampling.trajectory_interval`).
+    The estimate equals the difference of :func:`roughness`'s numbers when every seed has every step."""
+    rows = _complexity_rows(frame, estimator, kind)
+    rows = rows[(rows["condition"] == condition) & rows["layer"].isin([fewest, most])]
+    wide = rows.pivot_table(index=["seed", "step"], columns="layer", values="value", aggfunc="mean")
+    wide = wide.reindex(columns=[fewest, most]).unstack("seed").dropna(axis=0, how="any").sort_index()
+    seeds = list(pd.unique(wide.columns.get_level_values("seed")))
+    # (n_seeds, n_steps, 2): the two trajectories of each seed on the shared record steps
+    curves = np.stack([wide.xs(s, axis=1, level="seed")[[fewest, most]].to_numpy(float) for s in seeds]) \
+        if seeds else np.empty((1, 0, 2))
+
+    def terms(mean: np.ndarray) -> np.ndarray:
+        return _normalised_changes(mean[:, 0]) - _normalised_changes(mean[:, 1])
+
+    return trajectory_interval(curves, terms)
+
+
+def roughness_contrast(frame: pd.DataFrame, estimator: str, kind: str, names: list[str]) -> pd.DataFrame:
+    """Per condition: the roughness of the fewest (``names[0]``) minus the most (``names[-1]``)
+    components, its 95% paired block-bootstrap interval (:func:`contrast`) and the reading:
+    ``"noisier with fewer"`` (the interval lies above zero), ``"noisier with more"`` (below)
+    or ``"inside the noise"`` (it contains zero, or there are too few steps for one)."""
+    records = []
+    conditions = pd.unique(_complexity_rows(frame, estimator, kind)["condition"])
+    for condition in conditions:
+        interval = contrast(frame, estimator, kind, condition, names[0], names[-1])
+        reading = {True: "noisier with fewer", False: "noisier with more", None: "inside the noise"}[interval.reading()]
+        records.append(dict(condition=condition, fewest=names[0], most=names[-1], difference=interval.estimate,
+                            low=interval.low, high=interval.high, reading=reading))
+    return pd.DataFrame(records, columns=CONTRAST_COLUMNS)
 
 
 def figures(run_dir) -> dict:
@@ -125,18 +179,34 @@ def figures(run_dir) -> dict:
     return out
 
 
-def _observations(rough: pd.DataFrame, depths, names: list[str]) -> list[reporting.Claim]:
+def _observations(frame: pd.DataFrame, rough: pd.DataFrame, cfg, names: list[str]) -> list[reporting.Claim]:
+    """Fig. 16 per depth: holds when the roughness of the fewest minus the most components has
+    its 95% interval (:func:`contrast`) above zero, does not hold when below, uncertain (None)
+    when the interval contains zero."""
     claims = []
-    for depth in depths:
-        r = rough[rough["condition"] == f"resnet{depth}"].set_index("features")["roughness"]
+    for depth in cfg["depths"]:
+        condition = f"resnet{depth}"
+        r = rough[rough["condition"] == condition].set_index("features")["roughness"]
         values = [r.get(n, float("nan")) for n in names]
-        ordered = len(values) > 1 and all(a >= b for a, b in zip(values, values[1:])) and values[0] > values[-1]
+        statement = (f"{condition}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): the "
+                     f"roughness of {names[0]} minus that of {names[-1]} lies above its noise "
+                     "(95% interval above zero)")
+        missing = [n for n, v in zip(names, values) if not np.isfinite(v)]
+        if len(names) < 2 or missing:
+            why = ", ".join(missing) + " has no roughness" if missing else "one feature set, nothing to compare"
+            claims.append(reporting.Claim(statement, f"not measured: {why}", None))
+            continue
+        interval = contrast(frame, cfg["estimator"], cfg["synergy"], condition, names[0], names[-1])
+        inside = ("the interval contains zero: uncertain, the difference is inside the noise"
+                  if np.isfinite(interval.low) else "uncertain, no noise reference")
+        verdict = {True: "the interval lies above zero: noisier with fewer components",
+                   False: "the interval lies below zero: noisier with more components", None: inside}[interval.reading()]
         claims.append(reporting.Claim(
-            f"resnet{depth}: GIB dynamics are noisier with fewer Kernel PCA components (Fig. 16): "
-            "roughness never rises with more components and falls from the fewest to the most",
-            "roughness " + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, values))
-            + f" (most vs fewest components: {values[-1] / values[0] - 1:+.0%})",
-            bool(ordered),
+            statement,
+            "roughness " + ", ".join(f"{n} {v:.4f}" for n, v in zip(names, values))
+            + f"; {names[0]} minus {names[-1]} {interval.estimate:+.4f} ({interval.estimate / values[0]:+.0%} of "
+              f"{names[0]}'s), {interval.reference(terms='record-step changes')}: {verdict}",
+            interval.reading(),
         ))
     return claims
 
@@ -144,8 +214,9 @@ def _observations(rough: pd.DataFrame, depths, names: list[str]) -> list[reporti
 def observations(run_dir) -> list[reporting.Claim]:
     """The paper's App. H observation (not one of SPEC 4's claims), per depth, as measured in the run."""
     cfg = run_dir.config
-    rough = roughness(run_dir.table(), cfg["estimator"], cfg["synergy"])
-    return _observations(rough, cfg["depths"], [feature_name(k) for k in cfg["components"]])
+    frame = run_dir.table()
+    rough = roughness(frame, cfg["estimator"], cfg["synergy"])
+    return _observations(frame, rough, cfg, [feature_name(k) for k in cfg["components"]])
 
 
 def report(run_dir) -> str:
@@ -176,12 +247,20 @@ def report(run_dir) -> str:
             reporting.Section("GIB phase numbers per feature set (the phase rule's thresholds)", reporting.markdown_table(phases)),
             reporting.Section("Noisiness of the GIB complexity trajectory",
                               "Mean absolute step-to-step change of the complexity normalised to [0, 1] (higher = "
-                              "more erratic); raw range in bits.\n\n" + reporting.markdown_table(rough)),
+                              "more erratic); raw range in bits.\n\n" + reporting.markdown_table(rough)
+                              + "\n\nThe roughness of the fewest minus the most components, with its noise "
+                              "reference: a 95% interval (`low`, `high`) from a paired moving-block bootstrap of the "
+                              "two trajectories' record-step changes (the same blocks of consecutive steps for both, "
+                              "and the seeds drawn with replacement where there are several). `reading`: noisier "
+                              "with fewer when the interval lies above zero, with more when below, inside the noise "
+                              "when it contains zero.\n\n"
+                              + reporting.markdown_table(roughness_contrast(frame, cfg["estimator"], cfg["synergy"],
+                                                                            names))),
             reporting.Section(f"IB plane of the logits (recorded once per run; X = {ib_line(info)})",
                               reporting.markdown_table(ib)),
             *reporting.estimate_sections(frame, cfg["estimator"], ib_layer=IB_LAYER),
         ],
-        claims=_observations(rough, cfg["depths"], names),
+        claims=_observations(frame, rough, cfg, names),
         claims_heading="Paper observation (App. H; not one of SPEC 4's claims)",
         figures={f"{'planes-resnet' + str(d) if len(cfg['depths']) > 1 else 'planes'}.png": "" for d in cfg["depths"]},
     ))
