@@ -204,8 +204,9 @@ def _observations(frame: pd.DataFrame, rough: pd.DataFrame, cfg, names: list[str
         claims.append(reporting.Claim(
             statement,
             "roughness " + ", ".join(f"{n} {v:.4f}" for n, v in zip(names, values))
-            + f"; {names[0]} minus {names[-1]} {interval.estimate:+.4f} ({interval.estimate / values[0]:+.0%} of "
-              f"{names[0]}'s), {interval.reference(terms='record-step changes')}: {verdict}",
+            + f"; {names[0]} minus {names[-1]} {interval.estimate:+.4f}"
+            + (f" ({interval.estimate / values[0]:+.0%} of {names[0]}'s)" if values[0] > 0 else "")
+            + f", {interval.reference(terms='record-step changes')}: {verdict}",
             interval.reading(),
         ))
     return claims
