@@ -82,6 +82,7 @@ def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_pa
     pd.DataFrame({"value": [0.1, 2.0 / 3.0], "data_source": [source, None]}).to_parquet(out / "exp" / "table.parquet")
     (out / "exp" / "sub-run" / "figures").mkdir(parents=True)  # a variant's sub-run: its report only
     (out / "exp" / "sub-run" / "report.md").write_text("sub\n")
+    (out / "exp" / "data.json").write_text(json.dumps({"source": source}))  # the data record, paths made public
     Image.fromarray(gradient).save(out / "exp" / "sub-run" / "figures" / "b.png")
     dest = tmp_path / "published"
     (dest / "old").mkdir(parents=True)
@@ -89,7 +90,9 @@ def test_publish_replaces_an_earlier_report_and_refuses_other_directories(tmp_pa
     (dest / "old" / "stale.png").write_bytes(b"png")
     written = publish(out, dest)
     assert sorted(p.relative_to(dest).as_posix() for p in written) == [
-        REPORT, "exp/figures/a.png", "exp/report.md", "exp/sub-run/report.md", "exp/table.parquet"]
+        REPORT, "exp/data.json", "exp/figures/a.png", "exp/report.md", "exp/sub-run/report.md", "exp/table.parquet"]
+    assert json.loads((dest / "exp" / "data.json").read_text())["source"] == \
+        "MNIST train: pickle mnist/data/mnist.pkl.gz (installed package)"
     assert (dest / REPORT).read_text() == "new\n" and not (dest / "old").exists()
     table = pd.read_parquet(dest / "exp" / "table.parquet")
     assert table["value"].tolist() == [0.1, 2.0 / 3.0]  # the numbers as they were

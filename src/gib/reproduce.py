@@ -395,10 +395,11 @@ def write_report(out: Path, preset: str, outcomes: list[Outcome], missing: list[
 
 #: what :func:`publish` copies out of a reproduction directory: the report, every run's and
 #: sub-run's report, the claims figures and each run's figures (the ones REPRODUCTION.md links to) and every run's and
-#: sub-run's result tables (``metrics.parquet``, ``results.parquet``), so the claims can be
-#: recomputed from what is published; the checkpoints and the figures of the sub-runs of
+#: sub-run's result tables (``metrics.parquet``, ``results.parquet``) and data record (``data.json``), so the
+#: claims and reports can be recomputed from what is published; the checkpoints and the figures of the sub-runs of
 #: `estimators` and `svw`, which their own figures stack, stay behind
-PUBLISHED = (REPORT, "**/report.md", "figures/*.png", "*/figures/*.png", "*/*.parquet", "*/*/*.parquet")
+PUBLISHED = (REPORT, "**/report.md", "figures/*.png", "*/figures/*.png", "*/*.parquet", "*/*/*.parquet",
+             "*/data.json", "*/*/data.json")
 
 #: an absolute path as written into reports (POSIX, or a Windows drive)
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/|[A-Za-z]:\\)[^\s,;()`'\"<>|]+")
@@ -481,7 +482,7 @@ def publish(out: str | Path, dest: str | Path, small_figures: bool = True) -> li
             target.parent.mkdir(parents=True, exist_ok=True)
             if small_figures and source.suffix == ".png":
                 _palette_png(source, target)
-            elif source.suffix == ".md":
+            elif source.suffix in (".md", ".json"):
                 target.write_text(public_text(source.read_text()))
             elif source.suffix == ".parquet":
                 _public_table(source, target)
