@@ -356,7 +356,7 @@ def beyond_call(table: pd.DataFrame, conditions: list[str], plane: str = "GIB") 
     reading (not measured)."""
     rows = table[table["plane"] == plane].set_index("condition")
     calls = [rows.loc[c, "beyond_null"] if c in rows.index else None for c in conditions]
-    if not calls or any(call is None for call in calls):
+    if not calls or any(pd.isna(call) for call in calls):
         return None
     if any(call == "no" for call in calls):
         return False
@@ -408,7 +408,7 @@ def null_text(table: pd.DataFrame, conditions: list[str], plane: str = "GIB") ->
     rows = table[table["plane"] == plane].set_index("condition")
     parts = []
     for condition in conditions:
-        if condition not in rows.index or rows.loc[condition, "beyond_null"] is None:
+        if condition not in rows.index or pd.isna(rows.loc[condition, "beyond_null"]):
             parts.append(f"{condition} not measured")
             continue
         row = rows.loc[condition]

@@ -548,7 +548,7 @@ def seed_section(table: pd.DataFrame, heading: str = "Verdicts over seeds", rule
         if has_null:
             record["null's drop (% of range)"] = _with_interval(row, "null_drop_fraction", True)
             record["network - null (% of range)"] = _with_interval(row, "excess_fraction", True)
-            record["beyond the null"] = row["beyond_null"] if row["beyond_null"] is not None else "-"
+            record["beyond the null"] = "-" if pd.isna(row["beyond_null"]) else row["beyond_null"]
         if pd.notna(row["run_drop_low"]):
             record["drop within runs (bits)"] = f"[{row['run_drop_low']:.4g}, {row['run_drop_high']:.4g}]"
         records.append(record)
