@@ -40,7 +40,7 @@ def _torch_device(name: str) -> None:
 DEPTH = Check(check_depth, "of the form 6k + 2")
 
 
-def _key_value(item: str) -> None:
+def key_value(item: str) -> None:
     key, equals, _ = item.partition("=")
     if not equals or not key.strip():
         raise ValueError("write each option as key=value")
@@ -110,7 +110,7 @@ class BaseConfig:
     null_seeds: Annotated[int, AtLeast(1)] = 3  #: null predictors averaged
     #: options of ``estimator`` as key=value pairs, e.g. ``--set estimator=kde --set
     #: estimator_options=bandwidth_scale=0.5`` (several: comma-separated); binning's bins are ``n_bins``
-    estimator_options: Annotated[tuple[str, ...], Check(_key_value, "of the form key=value")] = ()
+    estimator_options: Annotated[tuple[str, ...], Check(key_value, "of the form key=value")] = ()
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -21,7 +21,7 @@ import pandas as pd
 from ..runs import RunDir
 from ..verdicts import plane_text
 from . import reporting
-from .base import PRESETS, BaseConfig, Experiment, _key_value, parse_sets, register
+from .base import PRESETS, BaseConfig, Experiment, key_value, parse_sets, register
 from .constraints import Check, OneOf
 
 SUB_EXPERIMENTS = ("activations", "functions")
@@ -39,7 +39,7 @@ class Config(BaseConfig):
     #: ``--set`` of every sub-experiment run on top of ``base_preset``, as key=value pairs
     #: (several: comma-separated; a value holds no comma), keys that every sub-experiment takes,
     #: e.g. ``--set base_sets=epochs=2000,record_every=50``
-    base_sets: Annotated[tuple[str, ...], Check(_key_value, "of the form key=value")] = ()
+    base_sets: Annotated[tuple[str, ...], Check(key_value, "of the form key=value")] = ()
 
     def check(self) -> None:
         """``base_sets`` as well: no key this run sets on its sub-runs itself, and every sub-run's
