@@ -161,11 +161,14 @@ def test_phase_table_reads_every_seed_and_counts_them():
         assert row["seed_verdicts"] == ", ".join(verdicts)
         assert verdicts[2] == "no compression" and row["seeds_compressing"] == "2/3"
         assert row["drop_fraction_sd"] > 0
-    gib_table = table.reset_index()
-    from gib.experiments import reporting
+    # the seed rule reads the same seeds and the same seed-averaged trajectory
+    from gib.verdicts import seed_table
 
-    assert sorted(reporting.seed_majority(gib_table, "GIB")) == sorted(CONDITIONS)
-    assert reporting.seed_counts(gib_table, "GIB") == "relu 2/3, sigmoid 2/3, tanh 2/3"
+    seeds = seed_table(frame).set_index(["condition", "plane"])
+    for condition in CONDITIONS:
+        for column in ("seed_verdicts", "seeds_compressing"):
+            assert seeds.loc[(condition, "GIB"), column] == table.loc[(condition, "GIB"), column]
+        assert seeds.loc[(condition, "GIB"), "mean_verdict"] == table.loc[(condition, "GIB"), "verdict"]
 
 
 def test_phase_table_takes_the_noise_floor_from_the_probe_size():

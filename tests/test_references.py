@@ -493,28 +493,6 @@ def test_each_feature_set_gets_its_own_shared_null():
     multi.close(), named.close()
 
 
-def test_null_reading_needs_a_compression_and_a_drop_beyond_the_null():
-    from gib.experiments.reporting import null_reading
-
-    null = pd.DataFrame({
-        "condition": ["a", "b", "c"], "c_star": [-0.2] * 3, "peak_above_c_star": [0.03, 0.03, 0.01],
-        "null_peak_above_c_star": [0.01, 0.01, 0.02], "drop_bits": [0.03, 0.03, 0.01],
-        "null_drop_bits": [0.01, 0.01, 0.01], "drop_from_accuracy": [1 / 3, 1 / 3, 1.0],
-        "beyond_null": [True, True, False],
-    })
-    phases = pd.DataFrame({"condition": ["a", "b", "c"], "plane": ["GIB"] * 3,
-                           "verdict": ["compresses", "no compression", "compresses"]})
-    assert null_reading(null, ["a"], phases)[0] is True
-    value, text = null_reading(null, ["a", "b", "c"], phases)
-    assert value is False
-    assert "a yes (peak +0.0300 bits above C*, the null's +0.0100, accuracy alone accounts for 33%" in text
-    assert "b no (no compression; " in text and "c no (peak" in text
-    missing = null.assign(beyond_null=[True, None, True])
-    assert null_reading(missing, ["a", "b"], phases)[0] is None
-    assert "b not measured" in null_reading(missing, ["a", "b"], phases)[1]
-
-
-
 def test_estimators_without_weights_are_refused_up_front_naming_the_ones_that_work():
     """The GIB plane weights the samples by their PMI: an estimator whose ``supports_weights``
     is False (ksg) is refused by name before any computation, with the list of those that work;

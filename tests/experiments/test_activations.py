@@ -39,7 +39,7 @@ def test_test_preset_end_to_end(tmp_path):
     assert set(null.condition) == {"tanh", "relu"} and null["c_star"].notna().all()
     # one seed: the claim's beyond-the-null reading is the phase rule's and the null table's
     table = reporting.phases(frame, ib_layer="hidden5", estimator="binning", kind="featurewise")
-    compressing = set(reporting.compressing(table, "GIB"))
+    compressing = set(table.loc[(table["plane"] == "GIB") & (table["verdict"] == "compresses"), "condition"])
     assert claim.beyond_null == all(r.beyond_null and r.condition in compressing for r in null.itertuples())
     assert "beyond the null: tanh" in claim.measured and "network minus null" in claim.measured
     assert f"beyond the null: {reporting.beyond_text(claim.beyond_null)}" in report

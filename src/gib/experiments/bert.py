@@ -44,7 +44,6 @@ from ..measures import distribution_entropy
 from ..models.text import TokenClassifier
 from ..monitor import COLUMNS, OUTPUT, Monitor
 from ..recorders import default_recorders
-from ..phases import Verdict
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..runs import resume, save

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..phases import DEFAULT_RULE, PhaseRule, Verdict, phase_of, phase_table, probe_size, trajectories
+from ..phases import DEFAULT_RULE, PhaseRule, phase_of, phase_table, probe_size, trajectories
 from ..verdicts import (DEFAULT_SEED_RULE, SeedRule, beyond_call, claim_call, null_text, plane_text, seed_table)
 
 
@@ -169,29 +169,6 @@ def negative_summary(frame: pd.DataFrame, estimator: str | None = None) -> str:
                                                                     "records", "negative"]])]) + "\n"
 
 
-def compressing(table: pd.DataFrame, plane: str) -> list[str]:
-    """Conditions whose seed-averaged trajectory of ``plane`` compresses."""
-    rows = table[(table["plane"] == plane) & (table["verdict"] == Verdict.COMPRESSES)]
-    return list(rows["condition"])
-
-
-def seed_majority(table: pd.DataFrame, plane: str) -> list[str]:
-    """Conditions of ``plane`` that compress in more than half of their seeds (``seeds_compressing``)."""
-    rows = table[table["plane"] == plane]
-    return [r.condition for r in rows.itertuples() if _count(r.seeds_compressing)[0] * 2 > _count(r.seeds_compressing)[1]]
-
-
-def _count(k_of_n: str) -> tuple[int, int]:
-    k, n = k_of_n.split("/")
-    return int(k), int(n)
-
-
-def seed_counts(table: pd.DataFrame, plane: str) -> str:
-    """``"tanh 3/3, relu 1/3, ..."``: per condition, the seeds that compress."""
-    rows = table[table["plane"] == plane]
-    return ", ".join(f"{r.condition} {r.seeds_compressing}" for r in rows.itertuples()) or "none"
-
-
 NULL_TABLE_COLUMNS = ["condition", "c_star", "peak_above_c_star", "null_peak_above_c_star", "drop_bits",
                       "null_drop_bits", "drop_from_accuracy", "beyond_null"]
 
@@ -276,34 +253,6 @@ def null_of(frame: pd.DataFrame, *, estimator: str | None = None, kind: str = "f
             gib_layer: str | None = None, **_other_planes) -> pd.DataFrame:
     """``null_table`` for an experiment's plane selection (its IB choices are ignored)."""
     return null_table(frame, estimator=estimator, kind=kind, gib_layer=gib_layer)
-
-
-def null_reading(null: pd.DataFrame, conditions: list[str], phases: pd.DataFrame | None = None,
-                 plane: str = "GIB") -> tuple[bool | None, str]:
-    """Whether the GIB compression of every one of ``conditions`` goes beyond its null predictors,
-    and a phrase naming, per condition, the reading and the part of the drop that accuracy alone
-    accounts for. A condition goes beyond the null when ``null_table``'s ``beyond_null`` holds and,
-    given a phase table (``phases``), its ``plane`` trajectory compresses at all. None where a
-    condition has no null rows."""
-    rows = null.set_index("condition") if len(null) else null
-    verdicts = {} if phases is None else dict(
-        phases.loc[phases["plane"] == plane, ["condition", "verdict"]].itertuples(index=False))
-    parts, flags = [], []
-    for condition in conditions:
-        if condition not in getattr(rows, "index", []) or rows.loc[condition, "beyond_null"] is None:
-            flags.append(None)
-            parts.append(f"{condition} not measured")
-            continue
-        row = rows.loc[condition]
-        verdict = verdicts.get(condition, Verdict.COMPRESSES)
-        flags.append(bool(row["beyond_null"]) and verdict == Verdict.COMPRESSES)
-        share = row["drop_from_accuracy"]
-        accounted = "" if pd.isna(share) else f", accuracy alone accounts for {share:.0%} of its drop"
-        why = "" if verdict == Verdict.COMPRESSES else f"{verdict}; "
-        parts.append(f"{condition} {'yes' if flags[-1] else 'no'} ({why}peak {row['peak_above_c_star']:+.4f} bits "
-                     f"above C*, the null's {row['null_peak_above_c_star']:+.4f}{accounted})")
-    value = None if any(f is None for f in flags) or not flags else all(flags)
-    return value, "beyond the null: " + "; ".join(parts)
 
 
 @dataclass(frozen=True)
