@@ -96,7 +96,7 @@ def test_monitor_records_the_intervals():
         rows = frame[frame.plane == plane]
         wide = rows.pivot_table(index=["layer", "estimator", "kind"], columns="measure", values="value")
         # the basic interval may lie beside a strongly biased estimate (module docstring of
-        # gib.planes, _interval), but it is an interval of positive width around the replicates
+        # gib.planes.basic_interval), but it is an interval of positive width around the replicates
         assert (wide.complexity_low < wide.complexity_high).all()
         assert (wide.prediction_low <= wide.prediction_high).all()
         assert np.isfinite(wide[["complexity_low", "complexity_high"]].to_numpy()).all()

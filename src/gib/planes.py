@@ -199,28 +199,88 @@ def gib_point(
 INTERVAL = (2.5, 97.5)
 
 
+#: the fewest replicates that give a 95% interval (2.5% of 20 is half a replicate)
+MIN_REPLICATES = 20
+
+
+def check_bootstrap(bootstrap: Any, name: str = "bootstrap") -> int:
+    """``bootstrap`` as a number of replicates: 0 (none) or an integer of at least
+    ``MIN_REPLICATES``; anything else is refused with an error naming ``name``."""
+    if isinstance(bootstrap, (int, np.integer)) and not isinstance(bootstrap, bool) and bootstrap == 0:
+        return 0
+    replicates = positive_int(bootstrap, name)
+    if replicates < MIN_REPLICATES:
+        raise ValueError(f"`{name}` = {replicates} replicates cannot give a 95% interval; use at least "
+                         f"{MIN_REPLICATES} (200 is a good default), or 0 for none.")
+    return replicates
+
+
 def bootstrap_counts(n: int, replicates: int, seed: int = 0) -> np.ndarray:
     """The bootstrap replicates of a probe set of ``n`` samples as multinomial counts, shape
     (replicates, n): replicate r holds sample k ``counts[r, k]`` times. A plug-in estimate takes
     them as sample weights exactly, so a replicate is a reweighted estimate of the same data
     rather than a copy with repeated rows (which would break nearest-neighbour and
     leave-one-out estimators). Drawn once per plane from ``seed``: every record step of a run
-    uses the same replicates, so intervals along a trajectory are comparable."""
+    uses the same replicates, so intervals along a trajectory are comparable, and so do the
+    references of the plane (:meth:`gib.references.NullReference.replicates_at`), so differences
+    from them are paired (:func:`difference_interval`)."""
     replicates = positive_int(replicates, "bootstrap")
-    if replicates < 20:
-        raise ValueError(f"`bootstrap` = {replicates} replicates cannot give a 95% interval; use at least 20 "
-                         "(200 is a good default), or 0 for none.")
+    check_bootstrap(replicates)
     return np.random.default_rng(seed_value(seed)).multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.float64)
 
 
-def _interval(values: Any, estimate: float) -> tuple[float, float]:
+def basic_interval(values: Any, estimate: float) -> tuple[float, float]:
     """The basic (pivotal) bootstrap interval ``(2 e - q_97.5, 2 e - q_2.5)`` of an estimate ``e``
-    from its replicates' percentiles. Plug-in informations are biased, and a replicate (which
-    repeats some samples and drops others) has more bias than the estimate; the basic interval
-    reads the bias off the replicates and centres on the estimate, where the percentile interval
-    would sit beside it (on a saturated layer, entirely below it)."""
+    from its replicates' percentiles (:data:`INTERVAL`).
+
+    Plug-in informations are biased, and a replicate (which repeats some samples and drops
+    others) has more bias than the estimate; the basic interval reads the bias off the replicates
+    and centres on the estimate, where the percentile interval would sit beside it (on a
+    saturated layer, entirely below it).
+
+    Parameters
+    ----------
+    values : array (B,)
+        The estimate on each bootstrap replicate.
+    estimate : float
+        The estimate on the probe set itself.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+    """
     low, high = np.percentile(np.asarray(values, dtype=np.float64), INTERVAL)
     return float(2 * estimate - high), float(2 * estimate - low)
+
+
+def difference_interval(replicates: Any, other_replicates: Any, estimate: float,
+                        other_estimate: float) -> tuple[float, float]:
+    """The 95% basic bootstrap interval of ``estimate - other_estimate`` from paired replicates.
+
+    Paired: replicate r of both comes from the same bootstrap counts (the same resampled probe
+    set), as the GIB point of a network, its null and C* do in a :class:`gib.GIBRecorder`. The
+    difference's interval is then narrower than the two intervals side by side whenever the two
+    estimates move together from one replicate to the next (they share the probe set's
+    features and targets).
+
+    Parameters
+    ----------
+    replicates, other_replicates : array (B,)
+        The two estimates on each of the same B replicates.
+    estimate, other_estimate : float
+        The two estimates on the probe set itself.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        :func:`basic_interval` of the replicates' differences around ``estimate - other_estimate``.
+    """
+    a = np.asarray(replicates, dtype=np.float64)
+    b = np.asarray(other_replicates, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"`replicates` {a.shape} and `other_replicates` {b.shape} must be 1-D and of the same "
+                         "length: one value per bootstrap replicate, paired (the same counts).")
+    return basic_interval(a - b, float(estimate) - float(other_estimate))
 
 
 def _replicate_entropies(codes: np.ndarray, counts: np.ndarray, miller_madow: bool) -> np.ndarray:
@@ -343,16 +403,35 @@ class GIBPlane:
             return point
         return replace(point, **self.intervals(self.replicates(yhat), kind, point.complexity, point.prediction))
 
-    def replicates(self, yhat: Any) -> list[tuple[LeaveOneOut, float]]:
-        """The leave-one-out pieces and P of every bootstrap replicate (``bootstrap`` > 0)."""
-        if self.counts is None:
-            raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
+    def replicates(self, yhat: Any, counts: np.ndarray | None = None) -> list[tuple[LeaveOneOut, float]]:
+        """The leave-one-out pieces and P of every bootstrap replicate.
+
+        Parameters
+        ----------
+        yhat : array (N,) or (N, k)
+            The predictions, as for :meth:`point`.
+        counts : array (B, N), optional
+            The replicates' counts (:func:`bootstrap_counts`); default: the plane's own
+            (``bootstrap`` > 0). Another plane's counts pair its replicates with this one's
+            (what :class:`gib.references.NullReference` does for the null and C*).
+
+        Returns
+        -------
+        list of (LeaveOneOut, float)
+            Per replicate, the pieces of I(.;Z) under its reweighted PMI weights and its P.
+        """
+        if counts is None:
+            counts = self.counts
+            if counts is None:
+                raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
+        else:
+            counts = check_counts(counts, len(self.X))
         a, b, z = self._codes(yhat)
         kb = self._y_size
         cell = a.astype(np.int64) * kb + b
-        predictions = _replicate_informations(a, [b], self.counts, False)[0]
+        predictions = _replicate_informations(a, [b], counts, False)[0]
         out = []
-        for counts, prediction in zip(self.counts, predictions):
+        for counts, prediction in zip(counts, predictions):
             # the PMI weights of this replicate's joint histogram of (Yhat, Y), times its counts
             joint = np.bincount(cell, weights=counts, minlength=int(cell.max()) + 1)
             pa = np.bincount(a, weights=counts)
@@ -372,13 +451,37 @@ class GIBPlane:
         return out
 
     @staticmethod
+    def replicate_values(replicates: list[tuple[LeaveOneOut, float]], kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """C of ``kind`` and P on each replicate of :meth:`replicates`: two arrays (B,), in bits."""
+        one_of(kind, "kind", SYNERGY_KINDS)
+        complexity = np.array([-synergy_from(pieces, kind=kind) for pieces, _ in replicates], dtype=np.float64)
+        return complexity, np.array([p for _, p in replicates], dtype=np.float64)
+
+    @staticmethod
     def intervals(replicates: list[tuple[LeaveOneOut, float]], kind: str, complexity: float,
                   prediction: float) -> dict[str, float]:
         """``complexity_low``/``_high`` and ``prediction_low``/``_high``: the 95% intervals of the
-        point (``complexity``, ``prediction``) from its replicates (:func:`_interval`)."""
-        c_low, c_high = _interval([-synergy_from(pieces, kind=kind) for pieces, _ in replicates], complexity)
-        p_low, p_high = _interval([p for _, p in replicates], prediction)
+        point (``complexity``, ``prediction``) from its replicates (:func:`basic_interval`)."""
+        complexities, predictions = GIBPlane.replicate_values(replicates, kind)
+        c_low, c_high = basic_interval(complexities, complexity)
+        p_low, p_high = basic_interval(predictions, prediction)
         return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
+
+
+def check_counts(counts: Any, n: int, name: str = "counts") -> np.ndarray:
+    """Bootstrap counts checked against a probe set of ``n`` samples: a float array (B, n) of
+    non-negative whole numbers, each row summing to ``n`` (:func:`bootstrap_counts`)."""
+    values = np.asarray(counts)
+    if values.ndim != 2 or values.shape[1] != n or values.shape[0] < 1 or values.dtype.kind not in "biuf":
+        raise ValueError(f"`{name}` must be bootstrap counts of shape (replicates, {n}) for this probe set of {n} "
+                         f"samples (gib.planes.bootstrap_counts({n}, 200, seed)), got shape {values.shape}, "
+                         f"dtype {values.dtype}.")
+    values = values.astype(np.float64)
+    if not (np.all(np.isfinite(values)) and np.all(values >= 0) and np.all(values == np.round(values))
+            and np.all(values.sum(axis=1) == n)):
+        raise ValueError(f"`{name}` must hold non-negative whole counts, each replicate (row) summing to the "
+                         f"{n} samples, as gib.planes.bootstrap_counts({n}, 200, seed) draws them.")
+    return values
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
@@ -628,8 +731,8 @@ class IBPlane:
                     idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
                     complexity.append(self.estimator.mutual_information(T[idx], self.X[idx]))
                     prediction.append(self.estimator.mutual_information(T[idx], self.y[idx]))
-        c_low, c_high = _interval(complexity, point.complexity)
-        p_low, p_high = _interval(prediction, point.prediction)
+        c_low, c_high = basic_interval(complexity, point.complexity)
+        p_low, p_high = basic_interval(prediction, point.prediction)
         return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
 
     def points(self, layers: Mapping[str, Any]) -> dict[str, IBPoint]:
