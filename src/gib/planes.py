@@ -314,6 +314,89 @@ def _weighted(estimator: Any) -> bool:
     return getattr(estimator, "supports_weights", True)
 
 
+#: entries (replicates x cells) of one block of the replicates' contingency tables (32 MB)
+_REPLICATE_CELLS = 1 << 22
+
+
+def _replicate_entropies_of(codes: np.ndarray, sizes: np.ndarray, weights: np.ndarray,
+                            w_log_w: np.ndarray, miller_madow: bool) -> np.ndarray:
+    """Plug-in entropies in bits of m partitions of the samples (row j of ``codes``, (m, N),
+    holds codes below ``sizes[j]``) under each of B sample weightings ``weights`` (B, N), each
+    summing to 1: an array (B, m).
+
+    The cells a sample falls in do not depend on the weights. A cell of one sample contributes
+    w log w of that sample, so those terms of every partition are one product of (w log w) with
+    the partitions' singleton indicators; the other cells' B tables are one sparse product of
+    the weights with their indicator, in blocks of at most ``_REPLICATE_CELLS`` entries.
+    ``w_log_w``: weights * log(weights), 0 where a weight is 0."""
+    from scipy import sparse  # here: `import gib` stays light
+
+    m, N = codes.shape
+    B = len(weights)
+    positive = (weights > 0).astype(np.float64) if miller_madow else None
+    n_eff = positive.sum(axis=1) if miller_madow else None  # samples of positive weight (Miller-Madow)
+    out = np.empty((B, m))
+    start = 0
+    while start < m:
+        stop, total = start + 1, int(sizes[start])
+        while stop < m and (total + int(sizes[stop])) * B <= _REPLICATE_CELLS:
+            total += int(sizes[stop])
+            stop += 1
+        rows = stop - start
+        offsets = np.concatenate(([0], np.cumsum(sizes[start:stop]))).astype(np.int64)
+        cells = codes[start:stop].astype(np.int64) + offsets[:-1, None]  # (rows, N)
+        alone = np.bincount(cells.ravel(), minlength=total)[cells] == 1  # (rows, N): a cell of one sample
+        h = -(w_log_w @ alone.T)
+        occupied = positive @ alone.T if miller_madow else None
+        shared = ~alone
+        if shared.any():
+            row, sample = np.nonzero(shared)
+            ids, cell = np.unique(cells[row, sample], return_inverse=True)
+            indicator = sparse.csr_matrix((np.ones(len(cell)), (cell.ravel(), sample)), shape=(len(ids), N))
+            table = np.asarray(indicator @ weights.T).T  # (B, shared cells): their weighted histograms
+            with np.errstate(divide="ignore", invalid="ignore"):
+                plogp = np.where(table > 0, table * np.log(table), 0.0)
+            owner = np.searchsorted(offsets, ids, side="right") - 1  # each shared cell's partition
+            membership = sparse.csr_matrix((np.ones(len(ids)), (owner, np.arange(len(ids)))), shape=(rows, len(ids)))
+            h -= np.asarray(membership @ plogp.T).T
+            if miller_madow:
+                occupied += np.asarray(membership @ (table > 0).T.astype(np.float64)).T
+        if miller_madow:
+            h += (occupied - 1) / (2.0 * n_eff[:, None])
+        out[:, start:stop] = h / math.log(2)
+        start = stop
+    return out
+
+
+def _replicate_pieces(subsets: Any, v: np.ndarray, weights: np.ndarray, miller_madow: bool) -> list[LeaveOneOut]:
+    """``subsets.leave_one_out(v, w, miller_madow)`` for every row ``w`` of ``weights`` (B, N),
+    batched: the partitions of X_S and of (X_S, V) are the same for every replicate, so each
+    entropy is one sparse product for all of them (:func:`_replicate_entropies_of`). The same
+    numbers as the loop up to rounding (tests check it); subsets whose rows are all distinct
+    have I(X_S;V) = H(V) under any weights, as there."""
+    v = np.asarray(v, dtype=np.int64)
+    B, N = weights.shape
+    n = subsets.n_features
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_log_w = np.where(weights > 0, weights * np.log(weights), 0.0)
+    k_v = int(v.max()) + 1
+
+    def with_v(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        joint = [np.unique(row.astype(np.int64) * k_v + v, return_inverse=True)[1].ravel() for row in codes]
+        return np.array(joint).reshape(len(codes), N), np.array([int(c.max()) + 1 for c in joint], dtype=np.int64)
+
+    h_v = _replicate_entropies_of(v[None, :], np.array([k_v]), weights, w_log_w, miller_madow)[:, 0]
+    mi = np.repeat(h_v[:, None], n + 1, axis=1)
+    if len(subsets.kept):
+        hx = _replicate_entropies_of(subsets.codes, subsets.sizes, weights, w_log_w, miller_madow)
+        hxv = _replicate_entropies_of(*with_v(subsets.codes), weights, w_log_w, miller_madow)
+        mi[:, subsets.kept] = hx + h_v[:, None] - hxv
+    hx = _replicate_entropies_of(subsets.single, subsets.single_sizes, weights, w_log_w, miller_madow)
+    hxv = _replicate_entropies_of(*with_v(subsets.single), weights, w_log_w, miller_madow)
+    single = hx + h_v[:, None] - hxv
+    return [LeaveOneOut(float(mi[r, 0]), single[r], mi[r, 1:]) for r in range(B)]
+
+
 class GIBPlane:
     """The GIB plane of one fixed probe set: features ``X`` and targets ``y`` under one estimator,
     with what the probe set fixes computed once, so that :meth:`GIBPlane.point` costs only what depends on
@@ -429,26 +512,27 @@ class GIBPlane:
         a, b, z = self._codes(yhat)
         kb = self._y_size
         cell = a.astype(np.int64) * kb + b
-        predictions = _replicate_informations(a, [b], counts, False)[0]
-        out = []
-        for counts, prediction in zip(counts, predictions):
+        predictions = [float(p) for p in _replicate_informations(a, [b], counts, False)[0]]
+        weights = np.empty(counts.shape)
+        for w, replicate in zip(weights, counts):
             # the PMI weights of this replicate's joint histogram of (Yhat, Y), times its counts
-            joint = np.bincount(cell, weights=counts, minlength=int(cell.max()) + 1)
-            pa = np.bincount(a, weights=counts)
-            pb = np.bincount(b, weights=counts, minlength=kb)
+            joint = np.bincount(cell, weights=replicate, minlength=int(cell.max()) + 1)
+            pa = np.bincount(a, weights=replicate)
+            pb = np.bincount(b, weights=replicate, minlength=kb)
             with np.errstate(divide="ignore", invalid="ignore"):
-                w = counts * joint[cell] * counts.sum() / (pa[a] * pb[b])
-            w = np.where(counts > 0, w, 0.0)
+                w[:] = replicate * joint[cell] * replicate.sum() / (pa[a] * pb[b])
+            w[:] = np.where(replicate > 0, w, 0.0)
             w /= w.sum()
-            if self.bound is not None:
-                pieces = self.bound.subsets.leave_one_out(z, w, self.bound.bias == "miller-madow")
-            elif _weighted(self.estimator):
-                pieces = self.estimator.leave_one_out(self.X, z, w)
-            else:  # an estimator without weights: the replicate as a copy of the drawn rows
-                idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
-                pieces = self.estimator.leave_one_out(self.X[idx], z[idx], None)
-            out.append((pieces, float(prediction)))
-        return out
+        if self.bound is not None:
+            pieces = _replicate_pieces(self.bound.subsets, z, weights, self.bound.bias == "miller-madow")
+        elif _weighted(self.estimator):
+            pieces = [self.estimator.leave_one_out(self.X, z, w) for w in weights]
+        else:  # an estimator without weights: the replicate as a copy of the drawn rows
+            pieces = []
+            for replicate in counts:
+                idx = np.repeat(np.arange(len(replicate)), replicate.astype(np.int64))
+                pieces.append(self.estimator.leave_one_out(self.X[idx], z[idx], None))
+        return list(zip(pieces, predictions))
 
     @staticmethod
     def replicate_values(replicates: list[tuple[LeaveOneOut, float]], kind: str) -> tuple[np.ndarray, np.ndarray]:
