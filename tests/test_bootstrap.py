@@ -103,14 +103,18 @@ def test_monitor_records_the_intervals():
         assert np.isfinite(wide[["complexity_low", "complexity_high"]].to_numpy()).all()
 
 
-@pytest.mark.parametrize("estimator, options, n_features", [
-    ("binning", {"n_bins": 4}, 5),                   # subsets with shared cells
-    ("discrete", {"bias": "miller-madow"}, 6),       # the correction counts each replicate's cells
-    ("binning", {"n_bins": 30}, 8),                  # X and every X_-i all distinct: I = H(Z) there
+@pytest.mark.parametrize("estimator, options, n_features, block", [
+    ("binning", {"n_bins": 4}, 5, None),             # subsets with shared cells
+    ("discrete", {"bias": "miller-madow"}, 6, None), # the correction counts each replicate's cells
+    ("binning", {"n_bins": 30}, 8, None),            # X and every X_-i all distinct: I = H(Z) there
+    ("discrete", {}, 7, 2000),                       # tables in many blocks
 ])
-def test_replicates_of_a_plugin_plane_match_the_leave_one_out_of_each(estimator, options, n_features):
+def test_replicates_of_a_plugin_plane_match_the_leave_one_out_of_each(estimator, options, n_features, block,
+                                                                      monkeypatch):
     # the replicates of a bound plug-in plane are batched over replicates; each must be the
     # estimator's leave-one-out under that replicate's PMI weights
+    if block is not None:
+        monkeypatch.setattr(gib.planes, "_REPLICATE_CELLS", block)
     rng = np.random.default_rng(6)
     n = 400
     X = rng.normal(size=(n, n_features)) if options.get("n_bins") == 30 else rng.integers(0, 3, (n, n_features))

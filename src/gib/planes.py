@@ -314,7 +314,7 @@ def _weighted(estimator: Any) -> bool:
     return getattr(estimator, "supports_weights", True)
 
 
-#: entries (replicates x cells) of one block of the replicates' contingency tables (32 MB)
+#: entries of one block of the replicates' tables (replicates x cells) and indicators (partitions x samples)
 _REPLICATE_CELLS = 1 << 22
 
 
@@ -327,7 +327,8 @@ def _replicate_entropies_of(codes: np.ndarray, sizes: np.ndarray, weights: np.nd
     The cells a sample falls in do not depend on the weights. A cell of one sample contributes
     w log w of that sample, so those terms of every partition are one product of (w log w) with
     the partitions' singleton indicators; the other cells' B tables are one sparse product of
-    the weights with their indicator, in blocks of at most ``_REPLICATE_CELLS`` entries.
+    the weights with their indicator, in blocks of partitions whose tables (B x cells) and
+    sample indicators (partitions x N) hold at most ``_REPLICATE_CELLS`` entries each.
     ``w_log_w``: weights * log(weights), 0 where a weight is 0."""
     from scipy import sparse  # here: `import gib` stays light
 
@@ -339,7 +340,8 @@ def _replicate_entropies_of(codes: np.ndarray, sizes: np.ndarray, weights: np.nd
     start = 0
     while start < m:
         stop, total = start + 1, int(sizes[start])
-        while stop < m and (total + int(sizes[stop])) * B <= _REPLICATE_CELLS:
+        while stop < m and (total + int(sizes[stop])) * B <= _REPLICATE_CELLS \
+                and (stop - start + 1) * N <= _REPLICATE_CELLS:
             total += int(sizes[stop])
             stop += 1
         rows = stop - start
@@ -424,8 +426,11 @@ class GIBPlane:
         Bins of real-valued predictions and targets.
     bootstrap : int
         Replicates of the 95% interval of each point (0: none); see :func:`bootstrap_counts`.
-        Each replicate re-estimates the PMI weights, P and the leave-one-out under its counts:
-        a bootstrapped point costs about ``bootstrap + 1`` points.
+        Each replicate re-estimates the PMI weights, P and the leave-one-out under its counts.
+        A bound plug-in estimator does all the replicates at once (the partitions of X_S and
+        (X_S, Z) are the same for every replicate, only the weights change), several times
+        faster than one leave-one-out per replicate; another estimator costs about
+        ``bootstrap + 1`` points.
     seed : int
         Seed of the replicates.
     """

@@ -832,8 +832,14 @@ def default_recorders(
     bootstrap : int
         Replicates of the 95% interval of every IB and GIB point (rows ``complexity_low``,
         ``complexity_high``, ``prediction_low``, ``prediction_high``), drawn from ``seed``; 0
-        (default): none. 200 is a good choice; a point then costs about 200 times more for
-        the GIB plane, and a few bincounts more for a plug-in IB plane.
+        (default): none, else at least 20. With ``null``, the references' intervals too
+        (``null_complexity_low``/``_high``, ``null_prediction_low``/``_high``,
+        ``reference_complexity_low``/``_high``) and the paired interval of the network's
+        complexity minus the null's (``null_difference_low``/``_high``), from the same
+        replicates (:class:`GIBRecorder`). 200 is a good choice; a GIB point then takes about a hundred
+        points' time for a plug-in estimator (batched replicates) and about 200 for the others, a
+        plug-in IB point a few bincounts more, and the null ``null_seeds`` x 200 re-estimated
+        points once at each grid accuracy the run reaches.
 
     Returns
     -------
