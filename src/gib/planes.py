@@ -258,10 +258,10 @@ def difference_interval(replicates: Any, other_replicates: Any, estimate: float,
     """The 95% basic bootstrap interval of ``estimate - other_estimate`` from paired replicates.
 
     Paired: replicate r of both comes from the same bootstrap counts (the same resampled probe
-    set), as the GIB point of a network, its null and C* do in a :class:`gib.GIBRecorder`. The
-    difference's interval is then narrower than the two intervals side by side whenever the two
-    estimates move together from one replicate to the next (they share the probe set's
-    features and targets).
+    set), as the GIB point of a network, its null and C* do in a
+    :class:`gib.recorders.GIBRecorder`. The difference's interval is then narrower than the two
+    intervals side by side whenever the two estimates move together from one replicate to the
+    next (they share the probe set's features and targets, and much of the estimator's bias).
 
     Parameters
     ----------
