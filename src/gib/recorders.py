@@ -490,8 +490,9 @@ class GIBRecorder:
     bootstrap counts (the plane's, drawn once from ``seed``): replicate r of the network's
     point, of the null (:meth:`gib.references.NullReference.replicates_at`) and of C*
     (:meth:`gib.references.NullReference.reference_replicates`) re-estimate the same resampled
-    probe set, so the difference is paired (:func:`gib.planes.difference_interval`) and
-    narrower than the two intervals side by side would suggest. All are basic bootstrap
+    probe set, so the difference is paired (:func:`gib.planes.difference_interval`): its
+    interval accounts for what the two estimates share (the resampled probe set, much of the
+    estimator's bias), which the two intervals side by side cannot. All are basic bootstrap
     intervals (:func:`gib.planes.basic_interval`) around the recorded value; the null's
     interval is that of the probe set's sampling, not the spread over its seeds.
 

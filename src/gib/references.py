@@ -523,7 +523,7 @@ class NullReference:
         if key not in self._reference_replicates:
             replicates = self._replicates_of(self._y, self._counts[key])
             self._reference_replicates[key] = {k: GIBPlane.replicate_values(replicates, k)[0] for k in SYNERGY_KINDS}
-        return self._reference_replicates[key][kind]
+        return self._reference_replicates[key][kind].copy()
 
     def _counts_key(self, counts: Any) -> str:
         """The cache key of checked bootstrap counts (a digest of their values)."""
