@@ -45,6 +45,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_knn.py
 	$(BIN)/python benchmarks/bench_hoi.py
 	$(BIN)/python benchmarks/bench_monitor.py --size small
+	$(BIN)/python benchmarks/bench_null_intervals.py
 	$(BIN)/python benchmarks/bench_cli.py
 
 # the docs site into site/ (docs/architecture.md, "The documentation"); the gallery runs every example

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import gib
+from gib.measures import synergy_from
 from gib.planes import GIBPlane, IBPlane, bootstrap_counts
 
 
@@ -96,7 +97,49 @@ def test_monitor_records_the_intervals():
         rows = frame[frame.plane == plane]
         wide = rows.pivot_table(index=["layer", "estimator", "kind"], columns="measure", values="value")
         # the basic interval may lie beside a strongly biased estimate (module docstring of
-        # gib.planes, _interval), but it is an interval of positive width around the replicates
+        # gib.planes.basic_interval), but it is an interval of positive width around the replicates
         assert (wide.complexity_low < wide.complexity_high).all()
         assert (wide.prediction_low <= wide.prediction_high).all()
         assert np.isfinite(wide[["complexity_low", "complexity_high"]].to_numpy()).all()
+
+
+@pytest.mark.parametrize("estimator, options, n_features, block", [
+    ("binning", {"n_bins": 4}, 5, None),             # subsets with shared cells
+    ("discrete", {"bias": "miller-madow"}, 6, None), # the correction counts each replicate's cells
+    ("binning", {"n_bins": 30}, 8, None),            # X and every X_-i all distinct: I = H(Z) there
+    ("discrete", {}, 7, 2000),                       # tables in many blocks
+])
+def test_replicates_of_a_plugin_plane_match_the_leave_one_out_of_each(estimator, options, n_features, block,
+                                                                      monkeypatch):
+    # the replicates of a bound plug-in plane are batched over replicates; each must be the
+    # estimator's leave-one-out under that replicate's PMI weights
+    if block is not None:
+        monkeypatch.setattr(gib.planes, "_REPLICATE_CELLS", block)
+    rng = np.random.default_rng(6)
+    n = 400
+    X = rng.normal(size=(n, n_features)) if options.get("n_bins") == 30 else rng.integers(0, 3, (n, n_features))
+    y = rng.integers(0, 3, n)
+    yhat = np.where(rng.random(n) < 0.3, rng.integers(0, 3, n), y)
+    plane = GIBPlane(X, y, estimator, bootstrap=20, seed=2, **options)
+    assert plane.bound is not None
+    est = gib.get_estimator(estimator, **options)
+    for r, (pieces, prediction) in enumerate(plane.replicates(yhat)):
+        counts = plane.counts[r]
+        joint = np.zeros((3, 3))
+        np.add.at(joint, (yhat, y), counts)
+        joint /= joint.sum()
+        pmi = joint[yhat, y] / (joint.sum(axis=1)[yhat] * joint.sum(axis=0)[y])
+        w = counts * pmi / np.sum(counts * pmi)
+        with warnings.catch_warnings():  # the all-distinct case says so; that is what it tests
+            warnings.simplefilter("ignore", gib.SaturationWarning)
+            direct = est.leave_one_out(X, np.column_stack([yhat, y]), w)
+        assert pieces.joint == pytest.approx(direct.joint, abs=1e-12)
+        np.testing.assert_allclose(pieces.single, direct.single, atol=1e-12)
+        np.testing.assert_allclose(pieces.complement, direct.complement, atol=1e-12)
+        if "bias" not in options and X.dtype.kind == "i":
+            # a replicate is the probe set with its samples repeated (where the bins do not
+            # follow the resampled range: integer features, every value drawn)
+            idx = np.repeat(np.arange(n), counts.astype(np.int64))
+            plain = gib.gib_point(X[idx], yhat[idx], y[idx], estimator=estimator, **options)
+            assert -synergy_from(pieces) == pytest.approx(plain.complexity, abs=1e-12)
+            assert prediction == pytest.approx(plain.prediction, abs=1e-12)

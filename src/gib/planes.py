@@ -199,28 +199,88 @@ def gib_point(
 INTERVAL = (2.5, 97.5)
 
 
+#: the fewest replicates that give a 95% interval (2.5% of 20 is half a replicate)
+MIN_REPLICATES = 20
+
+
+def check_bootstrap(bootstrap: Any, name: str = "bootstrap") -> int:
+    """``bootstrap`` as a number of replicates: 0 (none) or an integer of at least
+    ``MIN_REPLICATES``; anything else is refused with an error naming ``name``."""
+    if isinstance(bootstrap, (int, np.integer)) and not isinstance(bootstrap, bool) and bootstrap == 0:
+        return 0
+    replicates = positive_int(bootstrap, name)
+    if replicates < MIN_REPLICATES:
+        raise ValueError(f"`{name}` = {replicates} replicates cannot give a 95% interval; use at least "
+                         f"{MIN_REPLICATES} (200 is a good default), or 0 for none.")
+    return replicates
+
+
 def bootstrap_counts(n: int, replicates: int, seed: int = 0) -> np.ndarray:
     """The bootstrap replicates of a probe set of ``n`` samples as multinomial counts, shape
     (replicates, n): replicate r holds sample k ``counts[r, k]`` times. A plug-in estimate takes
     them as sample weights exactly, so a replicate is a reweighted estimate of the same data
     rather than a copy with repeated rows (which would break nearest-neighbour and
     leave-one-out estimators). Drawn once per plane from ``seed``: every record step of a run
-    uses the same replicates, so intervals along a trajectory are comparable."""
+    uses the same replicates, so intervals along a trajectory are comparable, and so do the
+    references of the plane (:meth:`gib.references.NullReference.replicates_at`), so differences
+    from them are paired (:func:`difference_interval`)."""
     replicates = positive_int(replicates, "bootstrap")
-    if replicates < 20:
-        raise ValueError(f"`bootstrap` = {replicates} replicates cannot give a 95% interval; use at least 20 "
-                         "(200 is a good default), or 0 for none.")
+    check_bootstrap(replicates)
     return np.random.default_rng(seed_value(seed)).multinomial(n, np.full(n, 1.0 / n), size=replicates).astype(np.float64)
 
 
-def _interval(values: Any, estimate: float) -> tuple[float, float]:
+def basic_interval(values: Any, estimate: float) -> tuple[float, float]:
     """The basic (pivotal) bootstrap interval ``(2 e - q_97.5, 2 e - q_2.5)`` of an estimate ``e``
-    from its replicates' percentiles. Plug-in informations are biased, and a replicate (which
-    repeats some samples and drops others) has more bias than the estimate; the basic interval
-    reads the bias off the replicates and centres on the estimate, where the percentile interval
-    would sit beside it (on a saturated layer, entirely below it)."""
+    from its replicates' percentiles (:data:`INTERVAL`).
+
+    Plug-in informations are biased, and a replicate (which repeats some samples and drops
+    others) has more bias than the estimate; the basic interval reads the bias off the replicates
+    and centres on the estimate, where the percentile interval would sit beside it (on a
+    saturated layer, entirely below it).
+
+    Parameters
+    ----------
+    values : array (B,)
+        The estimate on each bootstrap replicate.
+    estimate : float
+        The estimate on the probe set itself.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+    """
     low, high = np.percentile(np.asarray(values, dtype=np.float64), INTERVAL)
     return float(2 * estimate - high), float(2 * estimate - low)
+
+
+def difference_interval(replicates: Any, other_replicates: Any, estimate: float,
+                        other_estimate: float) -> tuple[float, float]:
+    """The 95% basic bootstrap interval of ``estimate - other_estimate`` from paired replicates.
+
+    Paired: replicate r of both comes from the same bootstrap counts (the same resampled probe
+    set), as the GIB point of a network, its null and C* do in a
+    :class:`gib.recorders.GIBRecorder`. The difference's interval is then narrower than the two
+    intervals side by side whenever the two estimates move together from one replicate to the
+    next (they share the probe set's features and targets, and much of the estimator's bias).
+
+    Parameters
+    ----------
+    replicates, other_replicates : array (B,)
+        The two estimates on each of the same B replicates.
+    estimate, other_estimate : float
+        The two estimates on the probe set itself.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        :func:`basic_interval` of the replicates' differences around ``estimate - other_estimate``.
+    """
+    a = np.asarray(replicates, dtype=np.float64)
+    b = np.asarray(other_replicates, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"`replicates` {a.shape} and `other_replicates` {b.shape} must be 1-D and of the same "
+                         "length: one value per bootstrap replicate, paired (the same counts).")
+    return basic_interval(a - b, float(estimate) - float(other_estimate))
 
 
 def _replicate_entropies(codes: np.ndarray, counts: np.ndarray, miller_madow: bool) -> np.ndarray:
@@ -254,6 +314,91 @@ def _weighted(estimator: Any) -> bool:
     return getattr(estimator, "supports_weights", True)
 
 
+#: entries of one block of the replicates' tables (replicates x cells) and indicators (partitions x samples)
+_REPLICATE_CELLS = 1 << 22
+
+
+def _replicate_entropies_of(codes: np.ndarray, sizes: np.ndarray, weights: np.ndarray,
+                            w_log_w: np.ndarray, miller_madow: bool) -> np.ndarray:
+    """Plug-in entropies in bits of m partitions of the samples (row j of ``codes``, (m, N),
+    holds codes below ``sizes[j]``) under each of B sample weightings ``weights`` (B, N), each
+    summing to 1: an array (B, m).
+
+    The cells a sample falls in do not depend on the weights. A cell of one sample contributes
+    w log w of that sample, so those terms of every partition are one product of (w log w) with
+    the partitions' singleton indicators; the other cells' B tables are one sparse product of
+    the weights with their indicator, in blocks of partitions whose tables (B x cells) and
+    sample indicators (partitions x N) hold at most ``_REPLICATE_CELLS`` entries each.
+    ``w_log_w``: weights * log(weights), 0 where a weight is 0."""
+    from scipy import sparse  # here: `import gib` stays light
+
+    m, N = codes.shape
+    B = len(weights)
+    positive = (weights > 0).astype(np.float64) if miller_madow else None
+    n_eff = positive.sum(axis=1) if miller_madow else None  # samples of positive weight (Miller-Madow)
+    out = np.empty((B, m))
+    start = 0
+    while start < m:
+        stop, total = start + 1, int(sizes[start])
+        while stop < m and (total + int(sizes[stop])) * B <= _REPLICATE_CELLS \
+                and (stop - start + 1) * N <= _REPLICATE_CELLS:
+            total += int(sizes[stop])
+            stop += 1
+        rows = stop - start
+        offsets = np.concatenate(([0], np.cumsum(sizes[start:stop]))).astype(np.int64)
+        cells = codes[start:stop].astype(np.int64) + offsets[:-1, None]  # (rows, N)
+        alone = np.bincount(cells.ravel(), minlength=total)[cells] == 1  # (rows, N): a cell of one sample
+        h = -(w_log_w @ alone.T)
+        occupied = positive @ alone.T if miller_madow else None
+        shared = ~alone
+        if shared.any():
+            row, sample = np.nonzero(shared)
+            ids, cell = np.unique(cells[row, sample], return_inverse=True)
+            indicator = sparse.csr_matrix((np.ones(len(cell)), (cell.ravel(), sample)), shape=(len(ids), N))
+            table = np.asarray(indicator @ weights.T).T  # (B, shared cells): their weighted histograms
+            with np.errstate(divide="ignore", invalid="ignore"):
+                plogp = np.where(table > 0, table * np.log(table), 0.0)
+            owner = np.searchsorted(offsets, ids, side="right") - 1  # each shared cell's partition
+            membership = sparse.csr_matrix((np.ones(len(ids)), (owner, np.arange(len(ids)))), shape=(rows, len(ids)))
+            h -= np.asarray(membership @ plogp.T).T
+            if miller_madow:
+                occupied += np.asarray(membership @ (table > 0).T.astype(np.float64)).T
+        if miller_madow:
+            h += (occupied - 1) / (2.0 * n_eff[:, None])
+        out[:, start:stop] = h / math.log(2)
+        start = stop
+    return out
+
+
+def _replicate_pieces(subsets: Any, v: np.ndarray, weights: np.ndarray, miller_madow: bool) -> list[LeaveOneOut]:
+    """``subsets.leave_one_out(v, w, miller_madow)`` for every row ``w`` of ``weights`` (B, N),
+    batched: the partitions of X_S and of (X_S, V) are the same for every replicate, so each
+    entropy is one sparse product for all of them (:func:`_replicate_entropies_of`). The same
+    numbers as the loop up to rounding (tests check it); subsets whose rows are all distinct
+    have I(X_S;V) = H(V) under any weights, as there."""
+    v = np.asarray(v, dtype=np.int64)
+    B, N = weights.shape
+    n = subsets.n_features
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_log_w = np.where(weights > 0, weights * np.log(weights), 0.0)
+    k_v = int(v.max()) + 1
+
+    def with_v(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        joint = [np.unique(row.astype(np.int64) * k_v + v, return_inverse=True)[1].ravel() for row in codes]
+        return np.array(joint).reshape(len(codes), N), np.array([int(c.max()) + 1 for c in joint], dtype=np.int64)
+
+    h_v = _replicate_entropies_of(v[None, :], np.array([k_v]), weights, w_log_w, miller_madow)[:, 0]
+    mi = np.repeat(h_v[:, None], n + 1, axis=1)
+    if len(subsets.kept):
+        hx = _replicate_entropies_of(subsets.codes, subsets.sizes, weights, w_log_w, miller_madow)
+        hxv = _replicate_entropies_of(*with_v(subsets.codes), weights, w_log_w, miller_madow)
+        mi[:, subsets.kept] = hx + h_v[:, None] - hxv
+    hx = _replicate_entropies_of(subsets.single, subsets.single_sizes, weights, w_log_w, miller_madow)
+    hxv = _replicate_entropies_of(*with_v(subsets.single), weights, w_log_w, miller_madow)
+    single = hx + h_v[:, None] - hxv
+    return [LeaveOneOut(float(mi[r, 0]), single[r], mi[r, 1:]) for r in range(B)]
+
+
 class GIBPlane:
     """The GIB plane of one fixed probe set: features ``X`` and targets ``y`` under one estimator,
     with what the probe set fixes computed once, so that :meth:`GIBPlane.point` costs only what depends on
@@ -281,8 +426,11 @@ class GIBPlane:
         Bins of real-valued predictions and targets.
     bootstrap : int
         Replicates of the 95% interval of each point (0: none); see :func:`bootstrap_counts`.
-        Each replicate re-estimates the PMI weights, P and the leave-one-out under its counts:
-        a bootstrapped point costs about ``bootstrap + 1`` points.
+        Each replicate re-estimates the PMI weights, P and the leave-one-out under its counts.
+        A bound plug-in estimator does all the replicates at once (the partitions of X_S and
+        (X_S, Z) are the same for every replicate, only the weights change), several times
+        faster than one leave-one-out per replicate; another estimator costs about
+        ``bootstrap + 1`` points.
     seed : int
         Seed of the replicates.
     """
@@ -343,42 +491,86 @@ class GIBPlane:
             return point
         return replace(point, **self.intervals(self.replicates(yhat), kind, point.complexity, point.prediction))
 
-    def replicates(self, yhat: Any) -> list[tuple[LeaveOneOut, float]]:
-        """The leave-one-out pieces and P of every bootstrap replicate (``bootstrap`` > 0)."""
-        if self.counts is None:
-            raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
+    def replicates(self, yhat: Any, counts: np.ndarray | None = None) -> list[tuple[LeaveOneOut, float]]:
+        """The leave-one-out pieces and P of every bootstrap replicate.
+
+        Parameters
+        ----------
+        yhat : array (N,) or (N, k)
+            The predictions, as for :meth:`point`.
+        counts : array (B, N), optional
+            The replicates' counts (:func:`bootstrap_counts`); default: the plane's own
+            (``bootstrap`` > 0). Another plane's counts pair its replicates with this one's
+            (what :class:`gib.references.NullReference` does for the null and C*).
+
+        Returns
+        -------
+        list of (LeaveOneOut, float)
+            Per replicate, the pieces of I(.;Z) under its reweighted PMI weights and its P.
+        """
+        if counts is None:
+            counts = self.counts
+            if counts is None:
+                raise ValueError("this plane was built with bootstrap=0; pass bootstrap=200 for intervals.")
+        else:
+            counts = check_counts(counts, len(self.X))
         a, b, z = self._codes(yhat)
         kb = self._y_size
         cell = a.astype(np.int64) * kb + b
-        predictions = _replicate_informations(a, [b], self.counts, False)[0]
-        out = []
-        for counts, prediction in zip(self.counts, predictions):
+        predictions = [float(p) for p in _replicate_informations(a, [b], counts, False)[0]]
+        weights = np.empty(counts.shape)
+        for w, replicate in zip(weights, counts):
             # the PMI weights of this replicate's joint histogram of (Yhat, Y), times its counts
-            joint = np.bincount(cell, weights=counts, minlength=int(cell.max()) + 1)
-            pa = np.bincount(a, weights=counts)
-            pb = np.bincount(b, weights=counts, minlength=kb)
+            joint = np.bincount(cell, weights=replicate, minlength=int(cell.max()) + 1)
+            pa = np.bincount(a, weights=replicate)
+            pb = np.bincount(b, weights=replicate, minlength=kb)
             with np.errstate(divide="ignore", invalid="ignore"):
-                w = counts * joint[cell] * counts.sum() / (pa[a] * pb[b])
-            w = np.where(counts > 0, w, 0.0)
+                w[:] = replicate * joint[cell] * replicate.sum() / (pa[a] * pb[b])
+            w[:] = np.where(replicate > 0, w, 0.0)
             w /= w.sum()
-            if self.bound is not None:
-                pieces = self.bound.subsets.leave_one_out(z, w, self.bound.bias == "miller-madow")
-            elif _weighted(self.estimator):
-                pieces = self.estimator.leave_one_out(self.X, z, w)
-            else:  # an estimator without weights: the replicate as a copy of the drawn rows
-                idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
-                pieces = self.estimator.leave_one_out(self.X[idx], z[idx], None)
-            out.append((pieces, float(prediction)))
-        return out
+        if self.bound is not None:
+            pieces = _replicate_pieces(self.bound.subsets, z, weights, self.bound.bias == "miller-madow")
+        elif _weighted(self.estimator):
+            pieces = [self.estimator.leave_one_out(self.X, z, w) for w in weights]
+        else:  # an estimator without weights: the replicate as a copy of the drawn rows
+            pieces = []
+            for replicate in counts:
+                idx = np.repeat(np.arange(len(replicate)), replicate.astype(np.int64))
+                pieces.append(self.estimator.leave_one_out(self.X[idx], z[idx], None))
+        return list(zip(pieces, predictions))
+
+    @staticmethod
+    def replicate_values(replicates: list[tuple[LeaveOneOut, float]], kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """C of ``kind`` and P on each replicate of :meth:`replicates`: two arrays (B,), in bits."""
+        one_of(kind, "kind", SYNERGY_KINDS)
+        complexity = np.array([-synergy_from(pieces, kind=kind) for pieces, _ in replicates], dtype=np.float64)
+        return complexity, np.array([p for _, p in replicates], dtype=np.float64)
 
     @staticmethod
     def intervals(replicates: list[tuple[LeaveOneOut, float]], kind: str, complexity: float,
                   prediction: float) -> dict[str, float]:
         """``complexity_low``/``_high`` and ``prediction_low``/``_high``: the 95% intervals of the
-        point (``complexity``, ``prediction``) from its replicates (:func:`_interval`)."""
-        c_low, c_high = _interval([-synergy_from(pieces, kind=kind) for pieces, _ in replicates], complexity)
-        p_low, p_high = _interval([p for _, p in replicates], prediction)
+        point (``complexity``, ``prediction``) from its replicates (:func:`basic_interval`)."""
+        complexities, predictions = GIBPlane.replicate_values(replicates, kind)
+        c_low, c_high = basic_interval(complexities, complexity)
+        p_low, p_high = basic_interval(predictions, prediction)
         return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
+
+
+def check_counts(counts: Any, n: int, name: str = "counts") -> np.ndarray:
+    """Bootstrap counts checked against a probe set of ``n`` samples: a float array (B, n) of
+    non-negative whole numbers, each row summing to ``n`` (:func:`bootstrap_counts`)."""
+    values = np.asarray(counts)
+    if values.ndim != 2 or values.shape[1] != n or values.shape[0] < 1 or values.dtype.kind not in "biuf":
+        raise ValueError(f"`{name}` must be bootstrap counts of shape (replicates, {n}) for this probe set of {n} "
+                         f"samples (gib.planes.bootstrap_counts({n}, 200, seed)), got shape {values.shape}, "
+                         f"dtype {values.dtype}.")
+    values = values.astype(np.float64)
+    if not (np.all(np.isfinite(values)) and np.all(values >= 0) and np.all(values == np.round(values))
+            and np.all(values.sum(axis=1) == n)):
+        raise ValueError(f"`{name}` must hold non-negative whole counts, each replicate (row) summing to the "
+                         f"{n} samples, as gib.planes.bootstrap_counts({n}, 200, seed) draws them.")
+    return values
 
 
 def _is_discrete_target(a: np.ndarray) -> bool:
@@ -628,8 +820,8 @@ class IBPlane:
                     idx = np.repeat(np.arange(len(counts)), counts.astype(np.int64))
                     complexity.append(self.estimator.mutual_information(T[idx], self.X[idx]))
                     prediction.append(self.estimator.mutual_information(T[idx], self.y[idx]))
-        c_low, c_high = _interval(complexity, point.complexity)
-        p_low, p_high = _interval(prediction, point.prediction)
+        c_low, c_high = basic_interval(complexity, point.complexity)
+        p_low, p_high = basic_interval(prediction, point.prediction)
         return dict(complexity_low=c_low, complexity_high=c_high, prediction_low=p_low, prediction_high=p_high)
 
     def points(self, layers: Mapping[str, Any]) -> dict[str, IBPoint]:

@@ -54,7 +54,8 @@ from .estimators.plugin import FixedInputEstimator
 from .exceptions import NegativeInformationWarning, SaturationWarning, BoundWarning, docs_link, warn_once
 from .measures import HIGHER_ORDER_MEASURES, SYNERGY_KINDS, higher_order, synergy_from
 from .ib_default import DEFAULT_IB_ESTIMATOR, MAX_SAMPLES, NOISE_FRACTION, SKETCH_WIDTH, KDEUpperIB
-from .planes import GIB_TARGETS, GIBPlane, IBPlane, IBPoint, binned_agreement, weighting_estimator
+from .planes import (GIB_TARGETS, GIBPlane, IBPlane, IBPoint, basic_interval, binned_agreement, check_bootstrap,
+                     difference_interval, weighting_estimator)
 from .references import NULL_FAMILIES, NullReference
 
 #: bits below zero that count as a negative estimate: plug-in estimates are >= 0 up to rounding
@@ -295,7 +296,7 @@ class IBRecorder:
         self.estimators = ({DEFAULT_IB_ESTIMATOR: (DEFAULT_IB_ESTIMATOR, {})} if self.default_rule
                            else estimator_specs(estimators, device, "ib_estimators"))
         self.input, self.record_layers, self.noise, self.seed = X, bool(layers), noise, int(seed)
-        self.bootstrap = int(bootstrap)
+        self.bootstrap = check_bootstrap(bootstrap)
         self.warned: set[tuple[str, ...]] = set()
 
     def bind(self, probe_set: ProbeSet) -> None:
@@ -481,6 +482,20 @@ class GIBRecorder:
     module docstring), and with ``null`` the references of the plane (rows ``null_complexity``,
     ``null_prediction``, ``null_accuracy``, ``reference_complexity``, ``constant_complexity``).
 
+    With ``bootstrap`` replicates each point gets its 95% interval (rows ``complexity_low``,
+    ``complexity_high``, ``prediction_low``, ``prediction_high``) and, with ``null``, so do the
+    references: ``null_complexity_low``/``_high``, ``null_prediction_low``/``_high``,
+    ``reference_complexity_low``/``_high`` (C*), and ``null_difference_low``/``_high``, the
+    interval of the network's complexity minus the null's. All of them come from the same
+    bootstrap counts (the plane's, drawn once from ``seed``): replicate r of the network's
+    point, of the null (:meth:`gib.references.NullReference.replicates_at`) and of C*
+    (:meth:`gib.references.NullReference.reference_replicates`) re-estimate the same resampled
+    probe set, so the difference is paired (:func:`gib.planes.difference_interval`): its
+    interval accounts for what the two estimates share (the resampled probe set, much of the
+    estimator's bias), which the two intervals side by side cannot. All are basic bootstrap
+    intervals (:func:`gib.planes.basic_interval`) around the recorded value; the null's
+    interval is that of the probe set's sampling, not the spread over its seeds.
+
     Parameters
     ----------
     estimators : str, list or dict
@@ -503,8 +518,10 @@ class GIBRecorder:
         Passed as ``device`` to every estimator that does not name its own.
     bootstrap, seed : int
         Replicates of each point's 95% interval (rows ``complexity_low``, ``complexity_high``,
-        ``prediction_low``, ``prediction_high``; 0: none) and their seed; see
-        :class:`gib.planes.GIBPlane`.
+        ``prediction_low``, ``prediction_high``, and the references' intervals with ``null``;
+        0: none, else at least 20) and their seed; see :class:`gib.planes.GIBPlane`. The null's
+        replicates cost ``null_seeds`` x ``bootstrap`` re-estimated points at each grid
+        accuracy the run reaches, once (:class:`gib.references.NullReference`).
     """
 
     def __init__(self, estimators: Any = "binning", *, features: Any = None, name: str = "input",
@@ -522,7 +539,7 @@ class GIBRecorder:
         if isinstance(null, str):
             one_of(null, "null", NULL_FAMILIES)
         self.name, self._features, self._null, self.device = str(name), features, null, device
-        self.bootstrap, self.seed = int(bootstrap), int(seed)
+        self.bootstrap, self.seed = check_bootstrap(bootstrap), int(seed)
         self.warned: set[tuple[str, ...]] = set()
 
     def bind(self, probe_set: ProbeSet) -> None:
@@ -606,13 +623,27 @@ class GIBRecorder:
                     for measure, value in plane.intervals(replicates, kind, -synergy, prediction).items():
                         add(measure, value)
                 if self.null is not None:
-                    null_c, null_p = self.null[label].at(accuracy, kind=kind)
-                    reference = self.null[label].reference_for(kind)
+                    null = self.null[label]
+                    null_c, null_p = null.at(accuracy, kind=kind)
+                    reference = null.reference_for(kind)
                     add("null_complexity", null_c)
                     add("null_prediction", null_p)
                     add("null_accuracy", accuracy)
                     add("reference_complexity", reference.complexity_star)
                     add("constant_complexity", reference.complexity_constant)
+                    if replicates is not None:
+                        # the same counts as the network's replicates: paired (class docstring)
+                        null_cs, null_ps = null.replicates_at(accuracy, plane.counts, kind=kind)
+                        network_cs = plane.replicate_values(replicates, kind)[0]
+                        star_cs = null.reference_replicates(plane.counts, kind=kind)
+                        for measure, (low, high) in (
+                            ("null_complexity", basic_interval(null_cs, null_c)),
+                            ("null_prediction", basic_interval(null_ps, null_p)),
+                            ("reference_complexity", basic_interval(star_cs, reference.complexity_star)),
+                            ("null_difference", difference_interval(network_cs, null_cs, -synergy, null_c)),
+                        ):
+                            add(f"{measure}_low", low)
+                            add(f"{measure}_high", high)
         return rows
 
     def config(self) -> dict:
@@ -802,8 +833,14 @@ def default_recorders(
     bootstrap : int
         Replicates of the 95% interval of every IB and GIB point (rows ``complexity_low``,
         ``complexity_high``, ``prediction_low``, ``prediction_high``), drawn from ``seed``; 0
-        (default): none. 200 is a good choice; a point then costs about 200 times more for
-        the GIB plane, and a few bincounts more for a plug-in IB plane.
+        (default): none, else at least 20. With ``null``, the references' intervals too
+        (``null_complexity_low``/``_high``, ``null_prediction_low``/``_high``,
+        ``reference_complexity_low``/``_high``) and the paired interval of the network's
+        complexity minus the null's (``null_difference_low``/``_high``), from the same
+        replicates (:class:`GIBRecorder`). 200 is a good choice; a GIB point then takes about a hundred
+        points' time for a plug-in estimator (batched replicates) and about 200 for the others, a
+        plug-in IB point a few bincounts more, and the null ``null_seeds`` x 200 re-estimated
+        points once at each grid accuracy the run reaches.
 
     Returns
     -------

@@ -17,6 +17,7 @@ measure, so the references give no ``SaturationWarning`` for it (see
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from ._validation import positive_int, seed_value
 from .estimators import LeaveOneOut, get_estimator
 from .exceptions import SaturationWarning
 from .measures import SYNERGY_KINDS, discrete_codes, synergy_from
-from .planes import GIB_TARGETS, GIBPoint, binned_like, gib_point, weighting_estimator
+from .planes import GIB_TARGETS, GIBPlane, GIBPoint, binned_like, check_counts, gib_point, weighting_estimator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -354,6 +355,20 @@ class NullReference:
     elsewhere (ours: it bounds a run's cost to at most 1/resolution + 1 null points whatever the
     number of record steps, and the null moves by a fraction of a grid step's worth of errors).
 
+    Bootstrap replicates (:meth:`replicates_at`, :meth:`reference_replicates`) follow the same
+    recipe under given bootstrap counts (a :class:`gib.planes.GIBPlane`'s ``counts``): each
+    seed's null predictions at a grid accuracy stay as they are (they are defined on the whole
+    probe set), the probe set is reweighted by each replicate's counts and the GIB point
+    re-estimated (PMI weights, P and the leave-one-out pieces, as
+    :meth:`gib.planes.GIBPlane.replicates` does for a network), the seeds are averaged and the
+    grid interpolated with the weights of :meth:`at`. Replicate r of the null, of C* and of the
+    network's point then come from the same resampled probe set, so their differences are
+    paired (:func:`gib.planes.difference_interval`). The interval is that of the probe set's
+    sampling: the spread over null seeds is a different quantity (:func:`null_trajectory`'s
+    ``complexity_std``). They are computed only when asked for, once per grid accuracy and set
+    of counts, and cached: a run costs at most (1/resolution + 1) x ``n_seeds`` x B
+    re-estimated points beyond the network's own, plus B for C*.
+
     Parameters
     ----------
     X, y
@@ -404,6 +419,12 @@ class NullReference:
         self._plans = _null_plans(self._X, self._y, self.task, family, self.seeds, self.output_bins)
         self._points: dict[int, list[GIBPoint]] = {}
         self._references: tuple[GIBPoint, GIBPoint] | None = None
+        # bootstrap replicates, built only when asked for: {counts key: checked counts} and, per
+        # counts key, {n_errors: {kind or "prediction": (n_seeds, B)}} and C* {kind: (B,)}
+        self._plane: GIBPlane | None = None
+        self._counts: dict[str, np.ndarray] = {}
+        self._replicates: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+        self._reference_replicates: dict[str, dict[str, np.ndarray]] = {}
 
     @property
     def n_samples(self) -> int:
@@ -439,19 +460,103 @@ class NullReference:
         c, p, _, _ = self._stats(_n_errors(index / self._steps, self.n_samples), kind)
         return c, p
 
+    def _bracket(self, accuracy: float) -> list[tuple[int, float]]:
+        """The grid indices of ``accuracy`` and their interpolation weights: the one grid point
+        (weight 1) at a grid accuracy, else its two neighbours, linearly."""
+        where = accuracy * self._steps
+        nearest = int(round(where))
+        if abs(where - nearest) < 1e-9:
+            return [(nearest, 1.0)]
+        lo = int(np.floor(where))
+        frac = where - lo
+        return [(lo, 1 - frac), (lo + 1, frac)]
+
     def at(self, accuracy: float, kind: str | None = None) -> tuple[float, float]:
         """(complexity, prediction) of the seed-averaged null at ``accuracy``, in bits: exact at
         the grid accuracies, linearly interpolated between them."""
         accuracy = accuracy_fraction(accuracy, "accuracy")
         kind = self.kind if kind is None else one_of(kind, "kind", SYNERGY_KINDS)
-        where = accuracy * self._steps
-        nearest = int(round(where))
-        if abs(where - nearest) < 1e-9:
-            return self._grid(nearest, kind)
-        lo = int(np.floor(where))
-        frac = where - lo
-        (c0, p0), (c1, p1) = self._grid(lo, kind), self._grid(lo + 1, kind)
-        return (1 - frac) * c0 + frac * c1, (1 - frac) * p0 + frac * p1
+        bracket = self._bracket(accuracy)
+        if len(bracket) == 1:
+            return self._grid(bracket[0][0], kind)
+        (lo, w0), (hi, w1) = bracket
+        (c0, p0), (c1, p1) = self._grid(lo, kind), self._grid(hi, kind)
+        return w0 * c0 + w1 * c1, w0 * p0 + w1 * p1
+
+    def replicates_at(self, accuracy: float, counts: Any, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(complexity, prediction) of the seed-averaged null at ``accuracy`` on each bootstrap
+        replicate, in bits: the bootstrap values of :meth:`at` (class docstring).
+
+        Parameters
+        ----------
+        accuracy : float in [0, 1]
+        counts : array (B, N)
+            The replicates as bootstrap counts of this probe set's N samples
+            (:func:`gib.planes.bootstrap_counts`; a recorder passes its plane's ``counts``, so
+            replicate r pairs with the network's replicate r).
+        kind : {"featurewise", "sum_vs_whole"}, optional
+            Default: this null's ``kind``.
+
+        Returns
+        -------
+        (complexity, prediction) : two arrays (B,)
+            :func:`gib.planes.basic_interval` of each around :meth:`at` is its 95% interval.
+        """
+        accuracy = accuracy_fraction(accuracy, "accuracy")
+        kind = self.kind if kind is None else one_of(kind, "kind", SYNERGY_KINDS)
+        key = self._counts_key(counts)
+        (first, w0), *rest = self._bracket(accuracy)
+        grid = self._grid_replicates(first, key)
+        c, p = np.mean(grid[kind], axis=0), np.mean(grid["prediction"], axis=0)
+        if not rest:
+            return c, p
+        (second, w1), = rest
+        grid = self._grid_replicates(second, key)
+        return (w0 * c + w1 * np.mean(grid[kind], axis=0),
+                w0 * p + w1 * np.mean(grid["prediction"], axis=0))
+
+    def reference_replicates(self, counts: Any, kind: str | None = None) -> np.ndarray:
+        """C* (the perfect predictor's complexity, :attr:`reference`) on each bootstrap replicate
+        of ``counts`` (B, N), in bits, an array (B,); see :meth:`replicates_at`."""
+        kind = self.kind if kind is None else one_of(kind, "kind", SYNERGY_KINDS)
+        key = self._counts_key(counts)
+        if key not in self._reference_replicates:
+            replicates = self._replicates_of(self._y, self._counts[key])
+            self._reference_replicates[key] = {k: GIBPlane.replicate_values(replicates, k)[0] for k in SYNERGY_KINDS}
+        return self._reference_replicates[key][kind].copy()
+
+    def _counts_key(self, counts: Any) -> str:
+        """The cache key of checked bootstrap counts (a digest of their values)."""
+        checked = check_counts(counts, self.n_samples)
+        key = hashlib.blake2b(checked.tobytes(), digest_size=16).hexdigest()
+        self._counts.setdefault(key, checked)
+        return key
+
+    def _replicates_of(self, yhat: np.ndarray, counts: np.ndarray) -> list:
+        """The replicates of the GIB point of ``yhat`` under ``counts`` (without the saturation
+        warning, as :func:`_reference_point`)."""
+        if self._plane is None:
+            self._plane = GIBPlane(self._X, self._y, self.estimator, target=self.target,
+                                   output_bins=self.output_bins, **self.options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            return self._plane.replicates(yhat, counts)
+
+    def _grid_replicates(self, index: int, key: str) -> dict[str, np.ndarray]:
+        """Each seed's C (both kinds) and P on every replicate at grid point ``index``: arrays
+        (n_seeds, B), computed once per counts."""
+        n_errors = _n_errors(index / self._steps, self.n_samples)
+        cached = self._replicates.setdefault(key, {})
+        if n_errors not in cached:
+            values: dict[str, list[np.ndarray]] = {k: [] for k in (*SYNERGY_KINDS, "prediction")}
+            for plan in self._plans:
+                replicates = self._replicates_of(plan.predictions(n_errors), self._counts[key])
+                for k in SYNERGY_KINDS:
+                    complexity, prediction = GIBPlane.replicate_values(replicates, k)
+                    values[k].append(complexity)
+                values["prediction"].append(prediction)
+            cached[n_errors] = {k: np.vstack(v) for k, v in values.items()}
+        return cached[n_errors]
 
     def reference_for(self, kind: str | None = None) -> GIBReference:
         """The task's :class:`GIBReference` for ``kind`` (default: this null's), computed once."""
