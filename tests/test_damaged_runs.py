@@ -278,7 +278,10 @@ def _signal_a_real_run(tmp_path, signum) -> tuple[Path, int, str]:
     env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
     command = [sys.executable, "-m", "gib.cli", "run", "activations", "--preset", "test", "--out", str(out),
                "--set", "epochs=100000"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell's background job starts with SIGINT ignored, and Python then installs no handler for
+    # it: give the run the default disposition, as a terminal's Ctrl-C finds it
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 300
         while not (out / CHECKPOINT).exists() and process.poll() is None and time.monotonic() < deadline:
