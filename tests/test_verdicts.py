@@ -19,7 +19,7 @@ PREDICTION = np.linspace(0.0, 1.0, 20)
 
 
 def frame_of(trajectories: dict, null: dict | None = None, star: float | None = None, plane: str = "GIB",
-             bounds: dict | None = None) -> pd.DataFrame:
+             bounds: dict | None = None, difference: dict | None = None) -> pd.DataFrame:
     """A results frame: ``trajectories`` maps (condition, seed) to a complexity series."""
     rows = []
     for (condition, seed), complexity in trajectories.items():
@@ -32,6 +32,10 @@ def frame_of(trajectories: dict, null: dict | None = None, star: float | None = 
                 rows.append({**base, "measure": "null_complexity", "value": float(null[(condition, seed)][step])})
             if star is not None:
                 rows.append({**base, "measure": "reference_complexity", "value": star})
+            if difference is not None:  # half-widths of the within-run interval of C - N
+                d = float(c - null[(condition, seed)][step])
+                rows += [{**base, "measure": "null_difference_low", "value": d - difference[(condition, seed)]},
+                         {**base, "measure": "null_difference_high", "value": d + difference[(condition, seed)]}]
             if bounds is not None:
                 low, high = bounds[(condition, seed)]
                 rows += [{**base, "measure": "complexity_low", "value": float(c - low[step])},
@@ -126,6 +130,18 @@ def test_a_within_run_interval_across_the_minimum_drop_is_uncertain():
     assert read["run_drop_low"] == pytest.approx(1.0 - 0.02) and read["run_drop_high"] == pytest.approx(1.0 + 0.02)
     # the drop is 1 bit, the minimum 10% of a 2-bit range: [1 - 1.2, 1 + 1.2] straddles 0.2 bits
     assert seed_table(frame_of(network, bounds=wide)).loc[0, "verdict"] == UNCERTAIN
+
+
+def test_a_paired_within_run_interval_across_the_minimum_drop_leaves_beyond_the_null_uncertain():
+    network = {("a", 0): RISE_FALL}
+    flat = {("a", 0): np.full(20, 0.5)}  # the whole 1-bit drop is the network's own
+    tight = seed_table(frame_of(network, null=flat, star=0.0, difference={("a", 0): 0.01})).iloc[0]
+    assert tight["beyond_null"] == "yes"
+    assert tight["run_excess_low"] == pytest.approx(1.0 - 0.02) and tight["run_excess_high"] == pytest.approx(1.02)
+    # +-0.5 bits at the peak and at the end: [0, 2] straddles the minimum, 10% of the 2-bit range
+    wide = seed_table(frame_of(network, null=flat, star=0.0, difference={("a", 0): 0.5})).iloc[0]
+    assert wide["verdict"] == "compresses" and wide["beyond_null"] == UNCERTAIN
+    assert np.isnan(seed_table(frame_of(network, null=flat, star=0.0)).loc[0, "run_excess_low"])
 
 
 def test_claims_read_all_and_none_the_same_way():

@@ -14,7 +14,9 @@ several seeds is read by one seed rule, :class:`SeedRule`, the same for every cl
    most ``1 - level`` do, and is *uncertain* otherwise: a verdict whose interval straddles a
    threshold of the rule is neither yes nor no. Where the run recorded within-run bootstrap
    intervals (``complexity_low``/``complexity_high`` rows, ``Monitor(bootstrap=B)``), a drop whose
-   within-run interval straddles the rule's minimum drop is uncertain as well;
+   within-run interval straddles the rule's minimum drop is uncertain as well, and so is a
+   beyond-the-null reading whose paired within-run interval (``null_difference_low``/``_high``)
+   straddles it;
 4. a claim holds when every condition it names reads as it says, fails when one reads the other
    way, and is uncertain otherwise; a condition the rule cannot read (saturated, flat, too few
    records) leaves a claim uncertain, never confirms it.
@@ -86,8 +88,9 @@ class SeedRule:
             f"({self.resamples} times, resampling seed {self.seed}), the rule reads each resample's average, and "
             f"each number's interval is the central {share} of its resamples. A condition *compresses* when at "
             f"least {share} of the resamples compress, *does not* when at most {rest} do, and is *{UNCERTAIN}* "
-            "otherwise; where the run recorded within-run bootstrap intervals, a drop whose interval straddles "
-            f"the rule's minimum drop ({rule.min_drop:.0%} of the range) is {UNCERTAIN} too. The null predictors "
+            "otherwise; where the run recorded within-run bootstrap intervals, a drop (or the network's drop minus "
+            f"the null's) whose interval straddles the rule's minimum drop ({rule.min_drop:.0%} of the range) is "
+            f"{UNCERTAIN} too. The null predictors "
             "are resampled with the network's seeds (paired): the network goes *beyond the null* when it "
             f"compresses, its drop exceeds the null's by at least {rule.min_drop:.0%} of its complexity range "
             f"and it peaks further above C* than the null does, in at least {share} of the resamples (not beyond "
@@ -125,6 +128,8 @@ class _Seeds:
     high: np.ndarray | None = None
     null: np.ndarray | None = None  # the null predictors' complexity at each seed's accuracy
     star: np.ndarray | None = None  # C* per seed (S,)
+    difference_low: np.ndarray | None = None  # within-run interval of complexity minus the null's, when recorded
+    difference_high: np.ndarray | None = None
 
 
 def _matrix(rows: pd.DataFrame, measure: str, seeds: list, steps: np.ndarray) -> np.ndarray | None:
@@ -160,8 +165,11 @@ def _seed_arrays(frame: pd.DataFrame, plane: str, choices: dict) -> _Seeds:
     null = _matrix(mine, "null_complexity", seeds, steps)
     stars = mine[mine["measure"] == "reference_complexity"].groupby("seed")["value"].mean().reindex(seeds)
     star = None if stars.isna().any() else stars.to_numpy(float)
+    d_low, d_high = _matrix(mine, "null_difference_low", seeds, steps), _matrix(mine, "null_difference_high", seeds, steps)
+    both = d_low is not None and d_high is not None
     return _Seeds(seeds, steps, epochs, complexity, prediction, saturated,
-                  low if high is not None else None, high if low is not None else None, null, star)
+                  low if high is not None else None, high if low is not None else None, null, star,
+                  d_low if both else None, d_high if both else None)
 
 
 def _read(data: _Seeds, weights: np.ndarray, rule: PhaseRule, n_samples: int | None) -> dict:
@@ -258,6 +266,17 @@ def read_condition(data: _Seeds, rule: PhaseRule, seed_rule: SeedRule, n_samples
             beyond_share = float(np.sum(counts * [bool(r.get("beyond")) for r in reads]) / counts.sum())
             call = _call(beyond_share, seed_rule.level)
             beyond = UNCERTAIN if call is None else ("yes" if call else "no")
+    record["run_excess_low"] = record["run_excess_high"] = np.nan
+    if data.difference_low is not None and beyond is not None:
+        # the network's drop minus the null's, (C - N)[peak] - (C - N)[last], from the paired
+        # within-run intervals of C - N
+        peak, weights = phase.peak_index, np.full(n, 1.0 / n)
+        low = float(weights @ (data.difference_low[:, peak] - data.difference_high[:, -1]))
+        high = float(weights @ (data.difference_high[:, peak] - data.difference_low[:, -1]))
+        record["run_excess_low"], record["run_excess_high"] = low, high
+        if beyond in ("yes", "no") and verdict == Verdict.COMPRESSES and \
+                low < rule.min_drop * phase.complexity_range < high:
+            beyond = UNCERTAIN
     record["beyond_null"] = beyond
     return record
 
@@ -269,7 +288,8 @@ SEED_COLUMNS = ["condition", "plane", "n_seeds", "verdict", "support", "seeds_co
                 "beyond_null", "mean_verdict", "seed_verdicts", "complexity_range", "noise_floor",
                 "null_drop_bits", "null_drop_bits_low", "null_drop_bits_high", "peak_above_c_star",
                 "peak_above_c_star_low", "peak_above_c_star_high", "null_peak_above_c_star",
-                "null_peak_above_c_star_low", "null_peak_above_c_star_high", "run_drop_low", "run_drop_high"]
+                "null_peak_above_c_star_low", "null_peak_above_c_star_high", "run_drop_low", "run_drop_high",
+                "run_excess_low", "run_excess_high"]
 
 
 def seed_table(
@@ -314,7 +334,9 @@ def seed_table(
         ``null_peak_above_c_star``; ``beyond_null`` ("yes", "no", "uncertain", None where the
         null or C* is not recorded); ``mean_verdict`` (the rule on the seed average) and
         ``seed_verdicts``; ``run_drop_low``/``run_drop_high``, the drop's within-run interval
-        where bootstrap rows were recorded. Intervals are NaN with one seed.
+        where bootstrap rows were recorded, and ``run_excess_low``/``run_excess_high``, the
+        within-run interval of the network's drop minus the null's in bits (from the paired
+        ``null_difference_low``/``_high`` rows). Intervals over seeds are NaN with one seed.
     """
     frame = check_frame(frame)
     chosen_planes = planes_in(frame) if planes is None else [planes] if isinstance(planes, str) else list(planes)

@@ -500,6 +500,8 @@ def seed_section(table: pd.DataFrame, heading: str = "Verdicts over seeds", rule
             record["beyond the null"] = "-" if pd.isna(row["beyond_null"]) else row["beyond_null"]
         if pd.notna(row["run_drop_low"]):
             record["drop within runs (bits)"] = f"[{row['run_drop_low']:.4g}, {row['run_drop_high']:.4g}]"
+        if pd.notna(row["run_excess_low"]):
+            record["network - null within runs (bits)"] = f"[{row['run_excess_low']:.4g}, {row['run_excess_high']:.4g}]"
         records.append(record)
     legend = seed_rule.describe(rule) + (" Intervals in brackets." if len(table) else "") + (f" {note}" if note else "")
     return Section(heading, f"{legend}\n\n{markdown_table(pd.DataFrame.from_records(records))}")
