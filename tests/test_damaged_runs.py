@@ -495,3 +495,29 @@ def test_plot_and_report_of_a_foreign_or_empty_table_give_one_line(run_copy, tab
     for command in ("report", "plot"):
         result = CliRunner().invoke(main, [command, str(run_copy)])
         _one_line_error(result, str(run_copy / "metrics.parquet"), lacks, "--fresh")
+
+
+def test_a_sigterm_dropped_inside_a_finalizer_still_ends_the_command(tmp_path):
+    """Python drops an exception raised in a gc callback or a __del__ ("Exception ignored in"):
+    a SIGTERM that lands there is delivered again, so the command still ends with status 143 and
+    its one line, and nothing of the dropped one is printed."""
+    script = tmp_path / "hang.py"
+    script.write_text(
+        "import os, signal, time\n"
+        "from gib.cli import main\n"
+        "class Finalized:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs inside __del__\n"
+        "        time.sleep(0.05)\n"
+        "@main.command()\n"
+        "def hang():\n"
+        "    Finalized()\n"
+        "    time.sleep(30)  # a command that would otherwise go on\n"
+        "    print('went on')\n"
+        "main(['hang'])\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(gib.__file__).parent.parent)}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 143, done.stderr
+    assert time.monotonic() - started < 20 and "went on" not in done.stdout
+    assert done.stderr.strip().splitlines() == ["terminated; rerun the same command to resume"], done.stderr

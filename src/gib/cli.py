@@ -6,6 +6,7 @@ the commands, so ``gib --help`` and ``gib list`` start in a fraction of a second
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -27,8 +28,36 @@ class _Terminated(KeyboardInterrupt):
     are atomic: what they saved stays, and a rerun resumes)."""
 
 
+#: SIGTERM's progress: received, and reached the command's handler
+_SIGTERM = {"pending": False, "handled": False}
+
+#: seconds after which a SIGTERM the command has not unwound from is delivered again
+REDELIVER_SECONDS = 0.5
+
+
 def _terminate(signum: int, frame: Any) -> None:
+    # an exception raised inside a gc callback or a __del__ is printed and dropped ("Exception
+    # ignored in ..."), and the command would go on as if nothing had happened: until the
+    # command's handler has it, deliver the signal again a moment later
+    _SIGTERM["pending"] = True
+    timer = threading.Timer(REDELIVER_SECONDS, _redeliver, (signum,))
+    timer.daemon = True
+    timer.start()
     raise _Terminated
+
+
+def _redeliver(signum: int) -> None:
+    if _SIGTERM["pending"] and not _SIGTERM["handled"]:
+        os.kill(os.getpid(), signum)
+
+
+def _quiet_dropped_signal(hook):
+    """An unraisable-exception hook that stays silent about a dropped SIGTERM (it is delivered
+    again) and passes everything else to ``hook``."""
+    def unraisable(report) -> None:
+        if not isinstance(report.exc_value, _Terminated):
+            hook(report)
+    return unraisable
 
 
 class _Interruptible(click.Group):
@@ -37,20 +66,28 @@ class _Interruptible(click.Group):
     traceback or a silent end; runs resume on a rerun."""
 
     def invoke(self, ctx: click.Context):
-        previous = None
+        previous, hook = None, sys.unraisablehook
+        _SIGTERM.update(pending=False, handled=False)
         if threading.current_thread() is threading.main_thread():  # signal handlers live there only
             previous = signal.signal(signal.SIGTERM, _terminate)
+            sys.unraisablehook = _quiet_dropped_signal(hook)
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if _SIGTERM["pending"]:  # the command ended while its SIGTERM was being dropped
+                raise _Terminated
+            return result
         except KeyboardInterrupt as stop:
+            _SIGTERM["handled"] = True
             terminated = isinstance(stop, _Terminated)
             newline = "\n" if sys.stderr.isatty() and not terminated else ""  # after the terminal's ^C
             click.echo(f"{newline}{'terminated' if terminated else 'interrupted'}; rerun the same command to resume",
                        err=True)
             ctx.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
         finally:
+            _SIGTERM["handled"] = True
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+                sys.unraisablehook = hook
 
 
 @click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})
