@@ -152,24 +152,35 @@ def _seed_arrays(frame: pd.DataFrame, plane: str, choices: dict) -> _Seeds:
         raise ValueError(f"the selected {plane} rows hold several values per seed, step and measure; "
                          "drop duplicate rows first.")
     seeds = sorted(pd.unique(rows["seed"]), key=str)
-    per_step = rows[rows["measure"] == "complexity"].groupby("step")["seed"].nunique()
-    steps = np.sort(per_step.index[per_step == len(seeds)].to_numpy())
-    steps = np.array([s for s in steps if ((rows["measure"] == "prediction") & (rows["step"] == s)).sum() == len(seeds)])
+    # the steps at which every seed has both measures
+    per_step = rows.groupby(["step", "measure"])["seed"].nunique().unstack("measure")
+    steps = np.sort(per_step.index[(per_step == len(seeds)).all(axis=1)].to_numpy())
     epochs = rows[rows["step"].isin(steps)].groupby("step")["epoch"].first().reindex(steps).fillna(
         pd.Series(steps, index=steps).astype(float)).to_numpy(float)
     complexity = _matrix(rows, "complexity", seeds, steps)
     prediction = _matrix(rows, "prediction", seeds, steps)
     flags = _matrix(mine, "saturated", seeds, steps)
     saturated = (flags >= 0.5).astype(float) if flags is not None else np.zeros_like(complexity)
-    low, high = _matrix(mine, "complexity_low", seeds, steps), _matrix(mine, "complexity_high", seeds, steps)
     null = _matrix(mine, "null_complexity", seeds, steps)
     stars = mine[mine["measure"] == "reference_complexity"].groupby("seed")["value"].mean().reindex(seeds)
     star = None if stars.isna().any() else stars.to_numpy(float)
-    d_low, d_high = _matrix(mine, "null_difference_low", seeds, steps), _matrix(mine, "null_difference_high", seeds, steps)
-    both = d_low is not None and d_high is not None
     return _Seeds(seeds, steps, epochs, complexity, prediction, saturated,
-                  low if high is not None else None, high if low is not None else None, null, star,
-                  d_low if both else None, d_high if both else None)
+                  *_bounds(mine, "complexity", seeds, steps), null, star,
+                  *_bounds(mine, "null_difference", seeds, steps))
+
+
+def _bounds(rows: pd.DataFrame, name: str, seeds: list, steps: np.ndarray) -> tuple:
+    """The within-run interval rows ``<name>_low`` and ``<name>_high`` as matrices, or two Nones
+    unless both are recorded."""
+    low, high = (_matrix(rows, f"{name}_{end}", seeds, steps) for end in ("low", "high"))
+    return (low, high) if low is not None and high is not None else (None, None)
+
+
+def _run_interval(low: np.ndarray, high: np.ndarray, peak: int) -> tuple[float, float]:
+    """The within-run interval of a fall from the record ``peak`` to the last, averaged over the
+    seeds: from the low end at the peak to the high end at the last record, and back (a
+    conservative bound, as the two ends are not resampled together)."""
+    return float(np.mean(low[:, peak] - high[:, -1])), float(np.mean(high[:, peak] - low[:, -1]))
 
 
 def _read(data: _Seeds, weights: np.ndarray, rule: PhaseRule, n_samples: int | None) -> dict:
@@ -235,9 +246,7 @@ def read_condition(data: _Seeds, rule: PhaseRule, seed_rule: SeedRule, n_samples
         record.update({name: float(point[name]), f"{name}_low": float(low), f"{name}_high": float(high)})
     record["support"] = share
     # the verdict over seeds
-    if phase.verdict in UNREAD:
-        verdict = phase.verdict
-    elif n == 1:
+    if phase.verdict in UNREAD or n == 1:
         verdict = phase.verdict
     else:
         call = _call(share, seed_rule.level)
@@ -245,9 +254,7 @@ def read_condition(data: _Seeds, rule: PhaseRule, seed_rule: SeedRule, n_samples
             phase.verdict if phase.verdict != Verdict.COMPRESSES else Verdict.NO_COMPRESSION.value))
     record["run_drop_low"] = record["run_drop_high"] = np.nan
     if data.low is not None and verdict not in UNREAD:
-        peak, weights = phase.peak_index, np.full(n, 1.0 / n)
-        low = float(weights @ (data.low[:, peak] - data.high[:, -1]))
-        high = float(weights @ (data.high[:, peak] - data.low[:, -1]))
+        low, high = _run_interval(data.low, data.high, phase.peak_index)
         record["run_drop_low"], record["run_drop_high"] = low, high
         threshold = rule.min_drop * phase.complexity_range
         if verdict in (Verdict.COMPRESSES, Verdict.NO_COMPRESSION) and low < threshold < high:
@@ -270,9 +277,7 @@ def read_condition(data: _Seeds, rule: PhaseRule, seed_rule: SeedRule, n_samples
     if data.difference_low is not None and beyond is not None:
         # the network's drop minus the null's, (C - N)[peak] - (C - N)[last], from the paired
         # within-run intervals of C - N
-        peak, weights = phase.peak_index, np.full(n, 1.0 / n)
-        low = float(weights @ (data.difference_low[:, peak] - data.difference_high[:, -1]))
-        high = float(weights @ (data.difference_high[:, peak] - data.difference_low[:, -1]))
+        low, high = _run_interval(data.difference_low, data.difference_high, phase.peak_index)
         record["run_excess_low"], record["run_excess_high"] = low, high
         if beyond in ("yes", "no") and verdict == Verdict.COMPRESSES and \
                 low < rule.min_drop * phase.complexity_range < high:
@@ -385,9 +390,13 @@ def beyond_call(table: pd.DataFrame, conditions: list[str], plane: str = "GIB") 
     return True if all(call == "yes" for call in calls) else UNCERTAIN
 
 
-def _interval_text(value: float, low: float, high: float, percent: bool) -> str:
-    show = (lambda x: f"{100 * x:.0f}%") if percent else (lambda x: f"{x:.3g}")
-    if np.isnan(low):
+def interval_text(value: float, low: float, high: float, percent: bool, digits: int = 3) -> str:
+    """``"22% [19%, 26%]"`` (a share, ``percent``) or ``"0.0247 [0.0217, 0.0278]"`` (``digits``
+    significant digits); the value alone without an interval, ``"-"`` without a value."""
+    show = (lambda x: f"{100 * x:.0f}%") if percent else (lambda x: f"{x:.{digits}g}")
+    if pd.isna(value):
+        return "-"
+    if pd.isna(low):
         return show(value)
     return f"{show(value)} [{show(low)}, {show(high)}]"
 
@@ -398,7 +407,7 @@ def condition_text(row: Any) -> str:
     text = f"{row['condition']} {verdict}"
     if verdict in UNREAD:
         return text
-    details = [f"drop {_interval_text(row['drop_fraction'], row['drop_fraction_low'], row['drop_fraction_high'], True)}"
+    details = [f"drop {interval_text(row['drop_fraction'], row['drop_fraction_low'], row['drop_fraction_high'], True)}"
                " of range"]
     if row["n_seeds"] > 1:
         details.append(f"{row['support']:.0%} of resamples compress, {row['seeds_compressing']} seeds")
@@ -434,8 +443,8 @@ def null_text(table: pd.DataFrame, conditions: list[str], plane: str = "GIB") ->
             parts.append(f"{condition} not measured")
             continue
         row = rows.loc[condition]
-        excess = _interval_text(row["excess_fraction"], row["excess_fraction_low"], row["excess_fraction_high"], True)
-        null = _interval_text(row["null_drop_fraction"], row["null_drop_fraction_low"],
+        excess = interval_text(row["excess_fraction"], row["excess_fraction_low"], row["excess_fraction_high"], True)
+        null = interval_text(row["null_drop_fraction"], row["null_drop_fraction_low"],
                               row["null_drop_fraction_high"], True)
         parts.append(f"{condition} {row['beyond_null']} (null's drop {null}, network minus null {excess})")
     return "beyond the null: " + "; ".join(parts)

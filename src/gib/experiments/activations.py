@@ -23,6 +23,7 @@ from ..recorders import default_recorders
 from ..phases import DEFAULT_RULE
 from ..plotting import plane_grid
 from ..runs import resume, save
+from ..verdicts import seed_table
 from . import reporting
 from .base import (
     BaseConfig, Experiment, condition_frame, dump_json, epoch_generator, merge_frames, record_schedule, register,
@@ -147,10 +148,8 @@ def _null(frame, run_dir):
 
 def _seeds(frame, run_dir):
     """The seed rule's reading of every activation and plane, in the config's order."""
-    table = reporting.seed_readings(frame, **reporting.plane_selection(run_dir, IB_LAYER))
-    order = {c: i for i, c in enumerate(run_dir.config["activations"])}
-    return table.sort_values(["plane", "condition"], key=lambda s: s.map(order) if s.name == "condition" else s,
-                             ascending=[True, True]).reset_index(drop=True)
+    table = seed_table(frame, **reporting.plane_selection(run_dir, IB_LAYER))
+    return reporting.in_seed_order(table, run_dir.config["activations"])
 
 
 def _claim(seeds, conditions: list[str]) -> reporting.Claim:

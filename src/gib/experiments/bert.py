@@ -47,6 +47,7 @@ from ..recorders import default_recorders
 from ..planes import GIB_TARGETS
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..runs import resume, save
+from ..verdicts import seed_table
 from ..text import HashTokenizer, encode_texts, load_tokenizer, pad_token_id, vocab_size
 from . import reporting
 from .base import (
@@ -562,7 +563,7 @@ def observations(run_dir) -> list[reporting.Claim]:
     frame = protocol_frame(run_dir.table(), run_dir.config["unlearn_epochs"])
     sel, conditions = _selection(run_dir), _main_conditions(run_dir)
     return _observations(start_table(frame, conditions, sel), reporting.phases(frame, **sel),
-                         reporting.seed_readings(frame, **sel), conditions)
+                         seed_table(frame, **sel), conditions)
 
 
 @dataclass(frozen=True)
@@ -652,7 +653,7 @@ def report(run_dir) -> str:
     conditions = _main_conditions(run_dir)
     starts = start_table(frame, conditions, sel)
     phases = reporting.phases(frame, **sel)
-    seeds = reporting.seed_readings(frame, **sel)
+    seeds = seed_table(frame, **sel)
     test_acc, probe_acc = _final_metric(raw, "test_accuracy"), _final_metric(raw, "accuracy")
     shuffled = frame[(frame["condition"] == RANDOM_LABELS) & (frame["measure"] == "accuracy")]
     end_of_unlearning = (shuffled.sort_values("step").groupby("seed")["value"].last().mean()

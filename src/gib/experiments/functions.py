@@ -38,6 +38,7 @@ from ..monitor import OUTPUT, Monitor
 from ..recorders import default_recorders
 from ..plotting import metric_curves, plane_grid, trajectories
 from ..runs import resume, save
+from ..verdicts import seed_table
 from . import reporting
 from .base import BaseConfig, Experiment, condition_frame, merge_frames, record_schedule, register, seed_everything
 from .constraints import AtLeast, NonEmpty, NonNegative, OneOf, Positive
@@ -255,14 +256,10 @@ HIDDEN, OUTPUT_PLANE = f"IB ({IB_LAYER})", "IB (output)"
 
 def _seeds(run_dir, frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """The seed rule's reading of GIB, IB of the hidden layer and IB of the output, per function."""
-    both = reporting.seed_readings(frame, **_selection(run_dir))
-    output = reporting.seed_readings(frame, planes="IB", **_selection(run_dir, OUTPUT))
+    both = seed_table(frame, **_selection(run_dir))
+    output = seed_table(frame, planes="IB", **_selection(run_dir, OUTPUT))
     table = pd.concat([both.replace({"plane": {"IB": HIDDEN}}), output.assign(plane=OUTPUT_PLANE)], ignore_index=True)
-    rank = {f: i for i, f in enumerate(order)}
-    planes = {"GIB": 0, HIDDEN: 1, OUTPUT_PLANE: 2}
-    table = table[table["condition"].isin(rank)]
-    keys = table["plane"].map(planes) * len(rank) + table["condition"].map(rank)
-    return table.iloc[np.argsort(keys.to_numpy(), kind="stable")].reset_index(drop=True)
+    return reporting.in_seed_order(table, order, ("GIB", HIDDEN, OUTPUT_PLANE))
 
 
 def _claims(seeds: pd.DataFrame, order: list[str]) -> list[reporting.Claim]:

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..phases import DEFAULT_RULE, PhaseRule, phase_of, phase_table, probe_size, trajectories
-from ..verdicts import (DEFAULT_SEED_RULE, SeedRule, beyond_call, claim_call, null_text, plane_text, seed_table)
+from ..verdicts import (DEFAULT_SEED_RULE, SeedRule, beyond_call, claim_call, interval_text, null_text, plane_text,
+                       seed_table)
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
@@ -466,17 +467,18 @@ def phase_section(table: pd.DataFrame, note: str = "", heading: str = "Phase num
     return Section(heading, f"{legend}\n\n{markdown_table(table)}")
 
 
-def _with_interval(row: Mapping, name: str, percent: bool) -> str:
-    value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
-    show = (lambda x: f"{100 * x:.0f}%") if percent else (lambda x: f"{x:.4g}")
-    if pd.isna(value):
-        return "-"
-    return show(value) if pd.isna(low) else f"{show(value)} [{show(low)}, {show(high)}]"
+def in_seed_order(table: pd.DataFrame, conditions: Iterable[str], planes: Iterable[str] = ("GIB", "IB")) -> pd.DataFrame:
+    """The rows of a seed table (:func:`gib.verdicts.seed_table`) for ``conditions`` in that order
+    within each of ``planes`` in that order; other rows are left out."""
+    rank = {c: i for i, c in enumerate(conditions)}
+    plane_rank = {p: i for i, p in enumerate(planes)}
+    rows = table[table["condition"].isin(rank) & table["plane"].isin(plane_rank)]
+    keys = rows["plane"].map(plane_rank) * len(rank) + rows["condition"].map(rank)
+    return rows.iloc[np.argsort(keys.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def seed_readings(frame: pd.DataFrame, **selection) -> pd.DataFrame:
-    """The seed rule's reading of every condition x plane (:func:`gib.verdicts.seed_table`)."""
-    return seed_table(frame, **selection)
+def _interval_of(row: Mapping, name: str, percent: bool) -> str:
+    return interval_text(row[name], row[f"{name}_low"], row[f"{name}_high"], percent, digits=4)
 
 
 def seed_section(table: pd.DataFrame, heading: str = "Verdicts over seeds", rule: PhaseRule = DEFAULT_RULE,
@@ -491,12 +493,12 @@ def seed_section(table: pd.DataFrame, heading: str = "Verdicts over seeds", rule
                   "verdict": row["verdict"],
                   "resamples compressing": f"{row['support']:.0%}" if row["n_seeds"] > 1 else "-",
                   "seeds compressing": row["seeds_compressing"],
-                  "drop (% of range)": _with_interval(row, "drop_fraction", True),
-                  "drop (bits)": _with_interval(row, "drop_bits", False),
-                  "peak epoch": _with_interval(row, "peak_epoch", False)}
+                  "drop (% of range)": _interval_of(row, "drop_fraction", True),
+                  "drop (bits)": _interval_of(row, "drop_bits", False),
+                  "peak epoch": _interval_of(row, "peak_epoch", False)}
         if has_null:
-            record["null's drop (% of range)"] = _with_interval(row, "null_drop_fraction", True)
-            record["network - null (% of range)"] = _with_interval(row, "excess_fraction", True)
+            record["null's drop (% of range)"] = _interval_of(row, "null_drop_fraction", True)
+            record["network - null (% of range)"] = _interval_of(row, "excess_fraction", True)
             record["beyond the null"] = "-" if pd.isna(row["beyond_null"]) else row["beyond_null"]
         if pd.notna(row["run_drop_low"]):
             record["drop within runs (bits)"] = f"[{row['run_drop_low']:.4g}, {row['run_drop_high']:.4g}]"

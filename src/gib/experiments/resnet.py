@@ -41,6 +41,7 @@ from ..monitor import OUTPUT, Monitor
 from ..recorders import default_recorders
 from ..plotting import metric_curves, plane_grid
 from ..runs import resume, save
+from ..verdicts import seed_table
 from . import reporting
 from .base import (
     DEPTH, BaseConfig, Experiment, condition_frame, epoch_generator, merge_frames, record_schedule, register,
@@ -372,11 +373,7 @@ def _observations(seeds: pd.DataFrame, names: list[str]) -> list[reporting.Claim
 
 
 def _seeds(frame: pd.DataFrame, sel: dict, names: list[str]) -> pd.DataFrame:
-    table = reporting.seed_readings(frame, **sel)
-    rank = {n: i for i, n in enumerate(names)}
-    table = table[table["condition"].isin(rank)]
-    keys = (table["plane"] != "GIB") * len(rank) + table["condition"].map(rank)
-    return table.iloc[np.argsort(keys.to_numpy(), kind="stable")].reset_index(drop=True)
+    return reporting.in_seed_order(seed_table(frame, **sel), names)
 
 
 def observations(run_dir) -> list[reporting.Claim]:

@@ -19,7 +19,7 @@ from typing import Annotated, ClassVar
 import pandas as pd
 
 from ..runs import RunDir
-from ..verdicts import plane_text
+from ..verdicts import plane_text, seed_table
 from . import reporting
 from .base import PRESETS, BaseConfig, Experiment, key_value, parse_sets, register
 from .constraints import Check, OneOf
@@ -182,7 +182,7 @@ def _report(name: str, title: str):
         for experiment in run_dir.config["experiments"]:
             ib_layer = _ib_layer(get_experiment(experiment))
             for variant, sub in _sub_runs(run_dir, experiment):
-                table = reporting.seed_readings(sub.table(), ib_layer=ib_layer, estimator=sub.config["estimator"],
+                table = seed_table(sub.table(), ib_layer=ib_layer, estimator=sub.config["estimator"],
                                                 kind=sub.config["synergy"], gib_layer="input")
                 for plane in ("GIB", "IB"):
                     rows.append({"experiment": experiment, _variant_key(name): variant, "plane": plane,
