@@ -28,21 +28,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 
 import numpy as np
 
 import gib
-from bench_hoi import load_hoi  # beside this script
-
-
-def best_of(fn, repeats: int) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), value
+from bench_hoi import best_of, load_hoi  # beside this script
 
 
 def hoi_table(X: np.ndarray, orders: tuple[int, ...], method: str) -> dict[tuple, float]:
